@@ -1,0 +1,111 @@
+//! IAM: the EKS service role and the hybrid nodes role, their policies, and full deletion.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::Client;
+
+use super::{err, AwsResult};
+
+fn tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+pub async fn create_role(iam: &Client, name: &str, description: &str, trust: &serde_json::Value, t: &BTreeMap<String, String>) -> AwsResult<String> {
+    let step = format!("creating IAM role {name}");
+    let out = iam
+        .create_role()
+        .role_name(name)
+        .description(description)
+        .assume_role_policy_document(trust.to_string())
+        .set_tags(Some(tags(t)))
+        .send()
+        .await
+        .map_err(err(&step))?;
+    Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
+}
+
+pub async fn update_trust_policy(iam: &Client, name: &str, trust: &serde_json::Value) -> AwsResult<()> {
+    iam.update_assume_role_policy()
+        .role_name(name)
+        .policy_document(trust.to_string())
+        .send()
+        .await
+        .map_err(err(&format!("updating the trust policy of {name}")))?;
+    Ok(())
+}
+
+pub async fn put_inline_policy(iam: &Client, role: &str, policy: &str, document: &serde_json::Value) -> AwsResult<()> {
+    iam.put_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .policy_document(document.to_string())
+        .send()
+        .await
+        .map_err(err(&format!("putting inline policy {policy} on {role}")))?;
+    Ok(())
+}
+
+pub async fn attach_policy(iam: &Client, role: &str, policy_arn: &str) -> AwsResult<()> {
+    iam.attach_role_policy()
+        .role_name(role)
+        .policy_arn(policy_arn)
+        .send()
+        .await
+        .map_err(err(&format!("attaching {policy_arn} to {role}")))?;
+    Ok(())
+}
+
+/// The role's ARN, or None when it does not exist.
+pub async fn role_arn(iam: &Client, name: &str) -> AwsResult<Option<String>> {
+    match iam.get_role().role_name(name).send().await.map_err(err(&format!("reading IAM role {name}"))) {
+        Ok(out) => Ok(out.role().map(|r| r.arn().to_string())),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn attached_policies(iam: &Client, role: &str) -> AwsResult<Vec<String>> {
+    let out = iam
+        .list_attached_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .map_err(err(&format!("listing policies of {role}")))?;
+    Ok(out.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect())
+}
+
+pub async fn inline_policies(iam: &Client, role: &str) -> AwsResult<Vec<String>> {
+    let out = iam
+        .list_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .map_err(err(&format!("listing inline policies of {role}")))?;
+    Ok(out.policy_names().to_vec())
+}
+
+/// Detaches and deletes every policy, then the role. A role already gone is not an error.
+pub async fn delete_role(iam: &Client, name: &str) -> AwsResult<()> {
+    let not_found_ok = |r: AwsResult<()>| match r {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    };
+    let attached = match attached_policies(iam, name).await {
+        Err(e) if e.is_not_found() => return Ok(()),
+        other => other?,
+    };
+    for arn in attached {
+        not_found_ok(
+            iam.detach_role_policy().role_name(name).policy_arn(&arn).send().await.map(|_| ()).map_err(err(&format!("detaching {arn} from {name}"))),
+        )?;
+    }
+    for policy in inline_policies(iam, name).await.or_else(|e| if e.is_not_found() { Ok(vec![]) } else { Err(e) })? {
+        not_found_ok(
+            iam.delete_role_policy().role_name(name).policy_name(&policy).send().await.map(|_| ()).map_err(err(&format!("deleting policy {policy} of {name}"))),
+        )?;
+    }
+    not_found_ok(iam.delete_role().role_name(name).send().await.map(|_| ()).map_err(err(&format!("deleting IAM role {name}"))))
+}

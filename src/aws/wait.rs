@@ -1,0 +1,187 @@
+//! Waiters and retries with exponential backoff and jitter, bounded by the operation's
+//! deadline (the `timeouts` block) and stopped by Terraform's cancellation.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::{AwsError, AwsResult};
+
+pub enum Poll<T> {
+    Ready(T),
+    Pending(String),
+}
+
+/// What bounds a long-running step.
+#[derive(Clone)]
+pub struct Budget {
+    pub deadline: Instant,
+    pub cancel: CancellationToken,
+    /// Backoff floor; short in tests against the local testbed, seconds on real AWS.
+    pub min_delay: Duration,
+}
+
+impl Budget {
+    pub fn new(timeout: Duration, cancel: CancellationToken) -> Budget {
+        Budget {
+            deadline: Instant::now() + timeout,
+            cancel,
+            min_delay: min_delay_from_env(),
+        }
+    }
+
+    pub fn check(&self, step: &str) -> AwsResult<()> {
+        if self.cancel.is_cancelled() {
+            return Err(AwsError::new(step, "Cancelled", "the operation was interrupted (Ctrl-C or provider shutdown)"));
+        }
+        if Instant::now() >= self.deadline {
+            return Err(timeout_error(step));
+        }
+        Ok(())
+    }
+
+    async fn sleep(&self, step: &str, delay: Duration) -> AwsResult<()> {
+        let until = (Instant::now() + delay).min(self.deadline);
+        tokio::select! {
+            _ = self.cancel.cancelled() => {}
+            _ = tokio::time::sleep_until(until) => {}
+        }
+        self.check(step)
+    }
+}
+
+fn timeout_error(step: &str) -> AwsError {
+    AwsError::new(
+        step,
+        "Timeout",
+        "timed out; raise the matching value in the resource's `timeouts` block if AWS is just slow",
+    )
+}
+
+fn min_delay_from_env() -> Duration {
+    std::env::var("TF_EKS_POLL_MIN_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(Duration::from_secs(2))
+}
+
+fn next_delay(current: Duration, min: Duration) -> Duration {
+    let max = Duration::from_secs(20).max(min);
+    let grown = current.mul_f64(1.6).clamp(min, max);
+    let jitter = 0.8 + rand::random::<f64>() * 0.4;
+    grown.mul_f64(jitter)
+}
+
+/// Polls `status` until it reports ready.
+pub async fn until<T, F, Fut>(step: &str, budget: &Budget, mut status: F) -> AwsResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = AwsResult<Poll<T>>>,
+{
+    let mut delay = budget.min_delay;
+    loop {
+        budget.check(step)?;
+        match status().await? {
+            Poll::Ready(v) => return Ok(v),
+            Poll::Pending(state) => {
+                tracing::debug!(step, state = %state, "waiting");
+                budget.sleep(step, delay).await?;
+                delay = next_delay(delay, budget.min_delay);
+            }
+        }
+    }
+}
+
+/// Repeats `op` while it fails with an error `retryable` accepts: IAM propagation, a cluster
+/// busy with another update, dependency violations that clear as ENIs go away.
+pub async fn retry_while<T, F, Fut>(
+    step: &str,
+    budget: &Budget,
+    retryable: impl Fn(&AwsError) -> bool,
+    mut op: F,
+) -> AwsResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = AwsResult<T>>,
+{
+    let mut delay = budget.min_delay;
+    loop {
+        budget.check(step)?;
+        match op().await {
+            Err(e) if retryable(&e) => {
+                tracing::debug!(step, code = %e.code, "retrying");
+                if let Err(limit) = budget.sleep(step, delay).await {
+                    return Err(if limit.code == "Timeout" { e } else { limit });
+                }
+                delay = next_delay(delay, budget.min_delay);
+            }
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn budget(ms: u64) -> Budget {
+        Budget {
+            deadline: Instant::now() + Duration::from_millis(ms),
+            cancel: CancellationToken::new(),
+            min_delay: Duration::from_millis(5),
+        }
+    }
+
+    #[tokio::test]
+    async fn until_returns_when_ready() {
+        let n = AtomicU32::new(0);
+        let v = until("wait", &budget(5000), || async {
+            Ok(if n.fetch_add(1, Ordering::SeqCst) < 3 { Poll::Pending("CREATING".into()) } else { Poll::Ready(7) })
+        })
+        .await
+        .unwrap();
+        assert_eq!(v, 7);
+        assert_eq!(n.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn until_times_out_with_a_clear_message() {
+        let e = until("creating cluster", &budget(50), || async { Ok(Poll::<()>::Pending("CREATING".into())) })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "Timeout");
+        assert!(e.to_string().contains("creating cluster") && e.to_string().contains("timeouts"));
+    }
+
+    #[tokio::test]
+    async fn cancellation_stops_waiting() {
+        let b = budget(60_000);
+        b.cancel.cancel();
+        let e = until("x", &b, || async { Ok(Poll::<()>::Pending("p".into())) }).await.unwrap_err();
+        assert_eq!(e.code, "Cancelled");
+    }
+
+    #[tokio::test]
+    async fn retry_while_retries_only_retryable_errors() {
+        let n = AtomicU32::new(0);
+        let r = retry_while("create role", &budget(5000), |e| e.code == "Propagation", || async {
+            if n.fetch_add(1, Ordering::SeqCst) < 2 {
+                Err(AwsError::new("s", "Propagation", "not yet"))
+            } else {
+                Ok(1)
+            }
+        })
+        .await;
+        assert_eq!(r.unwrap(), 1);
+        let e = retry_while("s", &budget(5000), |e| e.code == "Propagation", || async {
+            Err::<(), _>(AwsError::new("s", "AccessDenied", "no"))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, "AccessDenied");
+    }
+}

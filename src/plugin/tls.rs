@@ -1,0 +1,146 @@
+//! AutoMTLS as go-plugin does it: a fresh self-signed server certificate per process, and a
+//! client certificate that must be exactly the one Terraform handed us in PLUGIN_CLIENT_CERT.
+
+use std::sync::Arc;
+
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+
+pub struct ServerIdentity {
+    pub cert_der: Vec<u8>,
+    pub config: Arc<rustls::ServerConfig>,
+}
+
+#[derive(Debug)]
+pub struct TlsSetupError(pub String);
+
+impl std::fmt::Display for TlsSetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TLS setup failed: {}", self.0)
+    }
+}
+
+fn crypto() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Builds the server side of AutoMTLS from Terraform's client certificate (PEM).
+pub fn server_identity(client_cert_pem: &str) -> Result<ServerIdentity, TlsSetupError> {
+    let client_cert = parse_single_pem_cert(client_cert_pem)?;
+    let (cert_der, key_der) = self_signed_localhost_cert()?;
+    let verifier = Arc::new(PinnedClientCert {
+        expected: client_cert,
+        crypto: crypto(),
+    });
+    let mut config = rustls::ServerConfig::builder_with_provider(crypto())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsSetupError(e.to_string()))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            vec![CertificateDer::from(cert_der.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der)),
+        )
+        .map_err(|e| TlsSetupError(e.to_string()))?;
+    // grpc-go clients insist on ALPN h2.
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(ServerIdentity {
+        cert_der,
+        config: Arc::new(config),
+    })
+}
+
+fn parse_single_pem_cert(pem: &str) -> Result<CertificateDer<'static>, TlsSetupError> {
+    use rustls::pki_types::pem::PemObject;
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .map_err(|e| TlsSetupError(format!("PLUGIN_CLIENT_CERT is not a PEM certificate: {e:?}")))
+}
+
+/// Mirrors go-plugin's generated certificate: SAN localhost, usable by both ends.
+fn self_signed_localhost_cert() -> Result<(Vec<u8>, Vec<u8>), TlsSetupError> {
+    let err = |e: rcgen::Error| TlsSetupError(e.to_string());
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(err)?;
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).map_err(err)?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "HashiCorp");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::DigitalSignature,
+        rcgen::KeyUsagePurpose::KeyEncipherment,
+        rcgen::KeyUsagePurpose::KeyAgreement,
+        rcgen::KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+    ];
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::seconds(30);
+    params.not_after = now + time::Duration::days(1);
+    let cert = params.self_signed(&key).map_err(err)?;
+    Ok((cert.der().to_vec(), key.serialize_der()))
+}
+
+/// Accepts exactly one client certificate, byte for byte, and checks the peer holds its key.
+/// Path validation is pointless for a pinned self-signed certificate (and webpki would reject
+/// go-plugin's CA-flagged leaf).
+#[derive(Debug)]
+struct PinnedClientCert {
+    expected: CertificateDer<'static>,
+    crypto: Arc<CryptoProvider>,
+}
+
+impl ClientCertVerifier for PinnedClientCert {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.expected.as_ref() {
+            Ok(ClientCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.crypto.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.crypto.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.crypto
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,105 @@
+//! IPv4 CIDR rules EKS applies to remote networks and service CIDRs.
+
+use ipnet::Ipv4Net;
+
+const PRIVATE_RANGES: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+#[derive(Debug, PartialEq)]
+pub enum CidrError {
+    Syntax,
+    HostBits(Ipv4Net),
+}
+
+/// Parses `a.b.c.d/n`, refusing host bits set (`10.0.0.1/24`), as AWS does.
+pub fn parse_network(s: &str) -> Result<Ipv4Net, CidrError> {
+    let net: Ipv4Net = s.parse().map_err(|_| CidrError::Syntax)?;
+    if net.trunc() != net {
+        return Err(CidrError::HostBits(net.trunc()));
+    }
+    Ok(net)
+}
+
+pub fn is_rfc1918(net: &Ipv4Net) -> bool {
+    PRIVATE_RANGES
+        .iter()
+        .map(|r| r.parse::<Ipv4Net>().expect("constant range"))
+        .any(|range| range.contains(net))
+}
+
+pub fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+/// EKS's default service CIDR: 172.20.0.0/16 when the VPC uses 10.0.0.0/8, else 10.100.0.0/16.
+pub fn default_service_cidr(vpc_cidr: Option<&Ipv4Net>) -> &'static str {
+    let ten: Ipv4Net = "10.0.0.0/8".parse().expect("constant");
+    match vpc_cidr {
+        Some(v) if overlaps(v, &ten) => "172.20.0.0/16",
+        _ => "10.100.0.0/16",
+    }
+}
+
+/// Splits a VPC CIDR into `count` equal subnets of prefix `vpc + bits`, as eksctl lays out
+/// public then private subnets per AZ.
+pub fn subnets(vpc: &Ipv4Net, count: usize) -> Vec<Ipv4Net> {
+    let bits = (usize::BITS - (count.max(2) - 1).leading_zeros()) as u8;
+    let prefix = (vpc.prefix_len() + bits.max(3)).min(28);
+    vpc.subnets(prefix)
+        .map(|it| it.take(count).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_bits_are_refused() {
+        assert_eq!(
+            parse_network("10.80.146.1/24"),
+            Err(CidrError::HostBits("10.80.146.0/24".parse().unwrap()))
+        );
+        assert_eq!(parse_network("10.80.146.0/33"), Err(CidrError::Syntax));
+        assert_eq!(parse_network("nonsense"), Err(CidrError::Syntax));
+        assert!(parse_network("10.80.146.0/24").is_ok());
+    }
+
+    #[test]
+    fn rfc1918_membership() {
+        for ok in ["10.0.0.0/8", "172.31.0.0/16", "192.168.5.0/24"] {
+            assert!(is_rfc1918(&ok.parse().unwrap()), "{ok}");
+        }
+        for bad in ["8.8.8.0/24", "100.64.0.0/10", "172.32.0.0/16", "0.0.0.0/0"] {
+            assert!(!is_rfc1918(&bad.parse().unwrap()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn overlap_is_symmetric() {
+        let a: Ipv4Net = "10.0.0.0/16".parse().unwrap();
+        let b: Ipv4Net = "10.0.128.0/24".parse().unwrap();
+        let c: Ipv4Net = "10.1.0.0/16".parse().unwrap();
+        assert!(overlaps(&a, &b) && overlaps(&b, &a));
+        assert!(!overlaps(&a, &c));
+    }
+
+    #[test]
+    fn service_cidr_default_follows_eks() {
+        assert_eq!(default_service_cidr(Some(&"10.0.0.0/16".parse().unwrap())), "172.20.0.0/16");
+        assert_eq!(default_service_cidr(Some(&"192.168.0.0/16".parse().unwrap())), "10.100.0.0/16");
+    }
+
+    #[test]
+    fn subnets_are_disjoint_and_inside_the_vpc() {
+        let vpc: Ipv4Net = "192.168.0.0/16".parse().unwrap();
+        let nets = subnets(&vpc, 4);
+        assert_eq!(nets.len(), 4);
+        assert_eq!(nets[0].to_string(), "192.168.0.0/19");
+        for (i, a) in nets.iter().enumerate() {
+            assert!(vpc.contains(a));
+            for b in &nets[i + 1..] {
+                assert!(!overlaps(a, b));
+            }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Resources served by the provider.
+
+pub mod hybrid_cluster;
