@@ -353,6 +353,10 @@ pub async fn wait_tgw_attachment_ready(ec2: &Client, id: &str, budget: &Budget) 
 }
 
 pub async fn delete_tgw_attachment(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
+    use TransitGatewayAttachmentState as S;
+    if matches!(tgw_attachment_state(ec2, id).await?, None | Some(S::Deleted | S::Deleting)) {
+        return Ok(());
+    }
     let r = ec2
         .delete_transit_gateway_vpc_attachment()
         .transit_gateway_attachment_id(id)
@@ -495,7 +499,22 @@ pub async fn delete_internet_gateway(ec2: &Client, id: &str, vpc_id: &str, budge
     ignore_not_found(r.map(|_| ()))
 }
 
+/// Disassociates every subnet first: DeleteRouteTable refuses a table that still has any.
 pub async fn delete_route_table(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
+    let found = ec2.describe_route_tables().route_table_ids(id).send().await.map_err(err("reading route table"));
+    let tables = match found {
+        Err(e) if e.is_not_found() => return Ok(()),
+        other => other?,
+    };
+    for assoc in tables.route_tables().iter().flat_map(|t| t.associations()) {
+        if assoc.main() == Some(true) {
+            continue;
+        }
+        if let Some(assoc_id) = assoc.route_table_association_id() {
+            let r = ec2.disassociate_route_table().association_id(assoc_id).send().await.map_err(err("disassociating route table"));
+            ignore_not_found(r.map(|_| ()))?;
+        }
+    }
     wait::retry_while(&format!("deleting route table {id}"), budget, is_dependency_violation, || async {
         let r = ec2.delete_route_table().route_table_id(id).send().await.map_err(err(&format!("deleting route table {id}")));
         ignore_not_found(r.map(|_| ()))
