@@ -472,7 +472,20 @@ pub async fn release_eip(ec2: &Client, allocation_id: &str, budget: &Budget) -> 
     .await
 }
 
+/// Detached interfaces left in a subnet we own (by EKS, or a NAT gateway's on some
+/// emulators) would block its deletion: remove them first, as eksctl does.
 pub async fn delete_subnet(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
+    let enis = ec2
+        .describe_network_interfaces()
+        .filters(filter("subnet-id", id))
+        .filters(filter("status", "available"))
+        .send()
+        .await
+        .map_err(err("listing leftover network interfaces"))?;
+    for eni in enis.network_interfaces().iter().filter_map(|e| e.network_interface_id()) {
+        let r = ec2.delete_network_interface().network_interface_id(eni).send().await.map_err(err("deleting leftover network interface"));
+        ignore_not_found(r.map(|_| ()))?;
+    }
     wait::retry_while(&format!("deleting subnet {id}"), budget, is_dependency_violation, || async {
         let r = ec2.delete_subnet().subnet_id(id).send().await.map_err(err(&format!("deleting subnet {id}")));
         ignore_not_found(r.map(|_| ()))

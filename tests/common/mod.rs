@@ -1,0 +1,291 @@
+//! Real-Terraform harness: an isolated testbed (moto + aws-testbed) per test, the provider
+//! installed through a filesystem mirror (the real `terraform init` path), and helpers to run
+//! Terraform 1.15.5 and 1.0.3 and to inspect AWS state through the testbed.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+pub const TF_NEW: &str = "terraform-1.15.5";
+pub const TF_OLD: &str = "terraform-1.0.3";
+pub const REGION: &str = "us-west-2";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tool(name: &str) -> PathBuf {
+    let p = repo().join(".tools/bin").join(name);
+    assert!(p.exists(), "{} is missing: run `make tools` first", p.display());
+    p
+}
+
+pub struct Testbed {
+    child: Child,
+    pub url: String,
+}
+
+impl Testbed {
+    pub fn start() -> Testbed {
+        let exe = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-eks"));
+        let testbed = exe.with_file_name("aws-testbed");
+        assert!(testbed.exists(), "{} is missing: build the workspace first", testbed.display());
+        let mut child = Command::new(testbed)
+            .args(["--port", "0", "--eks-create-ms", "300", "--eks-delete-ms", "200", "--eks-update-ms", "200"])
+            .env("MOTO_SERVER", repo().join(".tools/venv/bin/moto_server"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start aws-testbed");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let url = lines
+            .next()
+            .and_then(|l| l.ok())
+            .and_then(|l| l.strip_prefix("TESTBED_URL=").map(str::to_string))
+            .expect("testbed announces its URL");
+        Testbed { child, url }
+    }
+
+    fn addr(&self) -> String {
+        self.url.trim_start_matches("http://").to_string()
+    }
+
+    /// A minimal HTTP/1.1 exchange with the testbed (control API or an AWS call).
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, String)], body: &str) -> (u16, String) {
+        let mut s = TcpStream::connect(self.addr()).expect("connect testbed");
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n", self.addr(), body.len());
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        s.write_all(req.as_bytes()).expect("send");
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).expect("read");
+        let status = resp.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        (status, body)
+    }
+
+    pub fn control(&self, method: &str, path: &str, body: &str) -> serde_json::Value {
+        let (status, body) = self.request(method, &format!("/_testbed/{path}"), &[("content-type", "application/json".into())], body);
+        assert!(status < 300, "control {path}: {status} {body}");
+        serde_json::from_str(&body).unwrap_or_default()
+    }
+
+    fn auth(service: &str, region: &str) -> (&'static str, String) {
+        ("authorization", format!("AWS4-HMAC-SHA256 Credential=test/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0"))
+    }
+
+    /// A query-protocol call (EC2 or IAM) through the testbed; returns the XML body.
+    pub fn query(&self, service: &str, params: &str) -> String {
+        let version = if service == "ec2" { "2016-11-15" } else { "2010-05-08" };
+        let region = if service == "iam" { "us-east-1" } else { REGION };
+        let (status, body) = self.request(
+            "POST",
+            "/",
+            &[Self::auth(service, region), ("content-type", "application/x-www-form-urlencoded".into())],
+            &format!("{params}&Version={version}"),
+        );
+        assert_eq!(status, 200, "{service} {params}: {body}");
+        body
+    }
+
+    /// A REST call to an emulated service (eks, rolesanywhere).
+    pub fn rest(&self, service: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+        self.request(method, path, &[Self::auth(service, REGION), ("content-type", "application/json".into())], body)
+    }
+
+    pub fn seed(&self) -> (String, String) {
+        let v = self.control("POST", "seed", &format!("{{\"region\":\"{REGION}\"}}"));
+        (v["transit_gateway_id"].as_str().unwrap().into(), v["vpn_gateway_id"].as_str().unwrap().into())
+    }
+
+    pub fn calls(&self) -> Vec<serde_json::Value> {
+        self.control("GET", "calls", "")["calls"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Every object of every kind the provider can create, by ID, for leak checks.
+    pub fn inventory(&self) -> Vec<String> {
+        let mut ids = Vec::new();
+        let ec2 = [
+            ("DescribeVpcs", "vpcId"),
+            ("DescribeSubnets", "subnetId"),
+            ("DescribeSecurityGroups", "groupId"),
+            ("DescribeInternetGateways", "internetGatewayId"),
+            ("DescribeRouteTables", "routeTableId"),
+            ("DescribeAddresses", "allocationId"),
+            ("DescribeNetworkInterfaces", "networkInterfaceId"),
+        ];
+        for (action, tag) in ec2 {
+            ids.extend(xml_values(&self.query("ec2", &format!("Action={action}")), tag).into_iter().map(|v| format!("{action}:{v}")));
+        }
+        let nats = self.query("ec2", "Action=DescribeNatGateways");
+        for (id, state) in xml_values(&nats, "natGatewayId").into_iter().zip(xml_values(&nats, "state")) {
+            if state != "deleted" {
+                ids.push(format!("nat:{id}"));
+            }
+        }
+        let atts = self.query("ec2", "Action=DescribeTransitGatewayVpcAttachments");
+        for (id, state) in xml_values(&atts, "transitGatewayAttachmentId").into_iter().zip(xml_values(&atts, "state")) {
+            if state != "deleted" {
+                ids.push(format!("tgw-attachment:{id}"));
+            }
+        }
+        let vgws = self.query("ec2", "Action=DescribeVpnGateways");
+        ids.extend(xml_values(&vgws, "state").into_iter().filter(|s| s == "attached").map(|s| format!("vgw-attachment:{s}")));
+        ids.extend(xml_values(&self.query("iam", "Action=ListRoles"), "RoleName").into_iter().map(|r| format!("role:{r}")));
+        let objects = self.control("GET", "objects", "");
+        for kind in ["clusters", "trust_anchors", "profiles"] {
+            for v in objects[kind].as_array().into_iter().flatten() {
+                ids.push(format!("{kind}:{v}"));
+            }
+        }
+        ids.push(format!("access_entries:{}", objects["access_entries"]));
+        ids.sort();
+        ids
+    }
+}
+
+impl Drop for Testbed {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    xml.split(&open).skip(1).filter_map(|s| s.split(&close).next().map(str::to_string)).collect()
+}
+
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    pub terraform: PathBuf,
+    pub endpoint: String,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl Workspace {
+    /// A working directory whose provider comes from a filesystem mirror holding this build.
+    pub fn new(terraform: &str, testbed: &Testbed, config: &str) -> Workspace {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mirror = dir.path().join("mirror/registry.terraform.io/local/eks/0.1.0/linux_amd64");
+        std::fs::create_dir_all(&mirror).unwrap();
+        std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-eks"), mirror.join("terraform-provider-eks_v0.1.0")).unwrap();
+        let rc = format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n    include = [\"registry.terraform.io/local/*\"]\n  }}\n  direct {{ exclude = [\"registry.terraform.io/local/*\"] }}\n}}\n",
+            dir.path().join("mirror").display()
+        );
+        std::fs::write(dir.path().join("tf.rc"), rc).unwrap();
+        std::fs::create_dir_all(dir.path().join("work")).unwrap();
+        let ws = Workspace { dir, terraform: tool(terraform), endpoint: testbed.url.clone() };
+        ws.write(config);
+        let init = ws.run(&["init", "-input=false", "-no-color"]);
+        assert_eq!(init.code, 0, "init failed: {}", init.all());
+        ws
+    }
+
+    pub fn write(&self, config: &str) {
+        let header = "terraform {\n  required_providers {\n    eks = { source = \"local/eks\", version = \"0.1.0\" }\n  }\n}\nprovider \"eks\" {\n  region = \"us-west-2\"\n}\n";
+        std::fs::write(self.work().join("main.tf"), format!("{header}{config}")).unwrap();
+    }
+
+    pub fn work(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    pub fn run_env(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
+        let out = Command::new(&self.terraform)
+            .args(args)
+            .current_dir(self.work())
+            .env("TF_CLI_CONFIG_FILE", self.dir.path().join("tf.rc"))
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("RUST_BACKTRACE", "0")
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", REGION)
+            .env("TF_EKS_POLL_MIN_MS", "50")
+            .env_remove("TF_LOG")
+            .envs(extra.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run terraform");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn ok(&self, args: &[&str]) -> Run {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "terraform {args:?} failed:\n{}", r.all());
+        r
+    }
+
+    pub fn apply(&self) -> Run {
+        self.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    pub fn destroy(&self) -> Run {
+        self.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// `plan -detailed-exitcode`: 0 no changes, 2 changes.
+    pub fn plan_code(&self) -> Run {
+        self.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])
+    }
+
+    /// The resource's attributes from `terraform show -json`.
+    pub fn state(&self) -> serde_json::Value {
+        let r = self.ok(&["show", "-json", "-no-color"]);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("show -json");
+        v["values"]["root_module"]["resources"][0]["values"].clone()
+    }
+}
+
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub fn ca_pem() -> String {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name.push(rcgen::DnType::CommonName, "Hybrid Nodes CA");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.self_signed(&key).unwrap().pem()
+}
