@@ -27,21 +27,38 @@ fn schema_and_validate_on_both_terraform_versions() {
     for tf in [TF_NEW, TF_OLD] {
         let ws = Workspace::new(tf, &tb, &ssm_config("tgw-0123456789abcdef0", ""));
         let v = ws.ok(&["validate", "-no-color"]);
-        assert!(v.stdout.contains("The configuration is valid"), "{tf}: {}", v.all());
+        assert!(
+            v.stdout.contains("The configuration is valid"),
+            "{tf}: {}",
+            v.all()
+        );
         let schema = ws.ok(&["providers", "schema", "-json"]);
         let s: serde_json::Value = serde_json::from_str(&schema.stdout).unwrap();
         let provider = &s["provider_schemas"]["registry.terraform.io/local/eks"];
         let attrs = &provider["resource_schemas"]["eks_hybrid_cluster"]["block"]["attributes"];
         assert_eq!(attrs["name"]["required"], true, "{tf}");
-        for computed in ["remote_nodes_role_arn", "remote_nodes_trust_anchor_arn", "remote_nodes_anywhere_profile_arn", "access_entry_arn", "owned_objects"] {
+        for computed in [
+            "remote_nodes_role_arn",
+            "remote_nodes_trust_anchor_arn",
+            "remote_nodes_anywhere_profile_arn",
+            "access_entry_arn",
+            "owned_objects",
+        ] {
             assert_eq!(attrs[computed]["computed"], true, "{tf}: {computed}");
         }
         let blocks = &provider["resource_schemas"]["eks_hybrid_cluster"]["block"]["block_types"];
         assert_eq!(blocks["remote_network_config"]["min_items"], 1, "{tf}");
         assert_eq!(blocks["remote_network_config"]["max_items"], 1, "{tf}");
-        assert!(provider["provider"]["block"]["attributes"]["region"].is_object(), "{tf}");
+        assert!(
+            provider["provider"]["block"]["attributes"]["region"].is_object(),
+            "{tf}"
+        );
     }
-    assert!(tb.calls().is_empty(), "validate and schema must make no AWS call: {:?}", tb.calls());
+    assert!(
+        tb.calls().is_empty(),
+        "validate and schema must make no AWS call: {:?}",
+        tb.calls()
+    );
 }
 
 #[test]
@@ -54,30 +71,91 @@ fn ssm_with_transit_gateway_full_lifecycle_with_drift_repair() {
     let s = ws.state();
     assert_eq!(s["status"], "ACTIVE");
     let role = s["remote_nodes_role_arn"].as_str().unwrap();
-    assert!(role.starts_with("arn:aws:iam::123456789012:role/"), "{role}");
+    assert!(
+        role.starts_with("arn:aws:iam::123456789012:role/"),
+        "{role}"
+    );
     assert!(s["remote_nodes_trust_anchor_arn"].is_null());
-    assert!(s["vpc_gateway_attachment_id"].as_str().unwrap().starts_with("tgw-attach-"));
+    assert!(s["vpc_gateway_attachment_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("tgw-attach-"));
     // The access entry exists in EKS, typed HYBRID_LINUX, for exactly that role.
-    let (code, body) = tb.rest("eks", "GET", &format!("/clusters/hybrid-demo/access-entries/{}", role.replace('/', "%2F")), "");
+    let (code, body) = tb.rest(
+        "eks",
+        "GET",
+        &format!(
+            "/clusters/hybrid-demo/access-entries/{}",
+            role.replace('/', "%2F")
+        ),
+        "",
+    );
     assert_eq!(code, 200, "{body}");
     let entry: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(entry["accessEntry"]["type"], "HYBRID_LINUX");
     assert_eq!(entry["accessEntry"]["kubernetesGroups"][0], "system:nodes");
     // One route per private route table per remote CIDR, to the transit gateway.
-    let routes = tb.query("ec2", &format!("Action=DescribeRouteTables&Filter.1.Name=vpc-id&Filter.1.Value.1={}", s["vpc_id"].as_str().unwrap()));
-    assert_eq!(routes.matches(&format!("<transitGatewayId>{tgw}</transitGatewayId>")).count(), 4, "{routes}");
+    let routes = tb.query(
+        "ec2",
+        &format!(
+            "Action=DescribeRouteTables&Filter.1.Name=vpc-id&Filter.1.Value.1={}",
+            s["vpc_id"].as_str().unwrap()
+        ),
+    );
+    assert_eq!(
+        routes
+            .matches(&format!("<transitGatewayId>{tgw}</transitGatewayId>"))
+            .count(),
+        4,
+        "{routes}"
+    );
     assert_eq!(ws.plan_code().code, 0, "a fresh apply must plan no changes");
 
     // Drift: the access entry and a route are deleted behind Terraform's back.
-    let (code, _) = tb.rest("eks", "DELETE", &format!("/clusters/hybrid-demo/access-entries/{}", role.replace('/', "%2F")), "");
+    let (code, _) = tb.rest(
+        "eks",
+        "DELETE",
+        &format!(
+            "/clusters/hybrid-demo/access-entries/{}",
+            role.replace('/', "%2F")
+        ),
+        "",
+    );
     assert_eq!(code, 200);
-    let rtb = s["owned_objects"].as_object().unwrap().keys().find(|k| k.starts_with("route/")).unwrap().split('/').nth(1).unwrap().to_string();
-    tb.query("ec2", &format!("Action=DeleteRoute&RouteTableId={rtb}&DestinationCidrBlock=10.80.146.0/24"));
+    let rtb = s["owned_objects"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| k.starts_with("route/"))
+        .unwrap()
+        .split('/')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    tb.query(
+        "ec2",
+        &format!("Action=DeleteRoute&RouteTableId={rtb}&DestinationCidrBlock=10.80.146.0/24"),
+    );
     let drift = ws.plan_code();
     assert_eq!(drift.code, 2, "{}", drift.all());
-    assert!(drift.stdout.contains("access_entry/hybrid-demo") && drift.stdout.contains(r#""missing" -> "ok""#), "{}", drift.stdout);
-    assert!(drift.stdout.contains(&format!("route/{rtb}/10.80.146.0/24")), "{}", drift.stdout);
-    assert!(drift.stdout.contains("update in-place"), "repair must not replace the cluster: {}", drift.stdout);
+    assert!(
+        drift.stdout.contains("access_entry/hybrid-demo")
+            && drift.stdout.contains(r#""missing" -> "ok""#),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        drift
+            .stdout
+            .contains(&format!("route/{rtb}/10.80.146.0/24")),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        drift.stdout.contains("update in-place"),
+        "repair must not replace the cluster: {}",
+        drift.stdout
+    );
     ws.apply();
     assert_eq!(ws.plan_code().code, 0, "apply must repair the drift");
 
@@ -85,9 +163,25 @@ fn ssm_with_transit_gateway_full_lifecycle_with_drift_repair() {
     ws.write(&ssm_config(&tgw, "").replace("team = \"platform\"", "team = \"edge\""));
     let plan = ws.plan_code();
     assert_eq!(plan.code, 2);
-    assert!(plan.stdout.contains("1 to change, 0 to destroy"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
     ws.apply();
-    let (_, tags) = tb.rest("eks", "GET", &format!("/tags/{}", s["arn"].as_str().unwrap().replace('/', "%2F").replace(':', "%3A")), "");
+    let (_, tags) = tb.rest(
+        "eks",
+        "GET",
+        &format!(
+            "/tags/{}",
+            s["arn"]
+                .as_str()
+                .unwrap()
+                .replace('/', "%2F")
+                .replace(':', "%3A")
+        ),
+        "",
+    );
     assert!(tags.contains("\"team\":\"edge\""), "{tags}");
     assert_eq!(ws.plan_code().code, 0);
 
@@ -121,22 +215,55 @@ resource "eks_hybrid_cluster" "this" {{
     let s = ws.state();
     let anchor = s["remote_nodes_trust_anchor_arn"].as_str().unwrap();
     let profile = s["remote_nodes_anywhere_profile_arn"].as_str().unwrap();
-    assert!(anchor.starts_with("arn:aws:rolesanywhere:us-west-2:123456789012:trust-anchor/"), "{anchor}");
-    assert!(profile.starts_with("arn:aws:rolesanywhere:us-west-2:123456789012:profile/"), "{profile}");
-    assert_eq!(s["service_ipv4_cidr"], "172.20.0.0/16", "EKS's default for a 10/8 VPC");
-    let (_, p) = tb.rest("rolesanywhere", "GET", &format!("/profile/{}", profile.rsplit('/').next().unwrap()), "");
+    assert!(
+        anchor.starts_with("arn:aws:rolesanywhere:us-west-2:123456789012:trust-anchor/"),
+        "{anchor}"
+    );
+    assert!(
+        profile.starts_with("arn:aws:rolesanywhere:us-west-2:123456789012:profile/"),
+        "{profile}"
+    );
+    assert_eq!(
+        s["service_ipv4_cidr"], "172.20.0.0/16",
+        "EKS's default for a 10/8 VPC"
+    );
+    let (_, p) = tb.rest(
+        "rolesanywhere",
+        "GET",
+        &format!("/profile/{}", profile.rsplit('/').next().unwrap()),
+        "",
+    );
     let p: serde_json::Value = serde_json::from_str(&p).unwrap();
     assert_eq!(p["profile"]["acceptRoleSessionName"], true);
     assert_eq!(p["profile"]["roleArns"][0], s["remote_nodes_role_arn"]);
-    let trust = common::percent_decode(&tb.query("iam", "Action=GetRole&RoleName=hybrid-ira-eks-hybrid-nodes-role"));
-    assert!(trust.contains("rolesanywhere.amazonaws.com") && trust.contains(&format!("\"aws:SourceArn\":\"{anchor}\"")), "{trust}");
+    let trust = common::percent_decode(&tb.query(
+        "iam",
+        "Action=GetRole&RoleName=hybrid-ira-eks-hybrid-nodes-role",
+    ));
+    assert!(
+        trust.contains("rolesanywhere.amazonaws.com")
+            && trust.contains(&format!("\"aws:SourceArn\":\"{anchor}\"")),
+        "{trust}"
+    );
     assert_eq!(ws.plan_code().code, 0);
 
     // Drift: the trust anchor is disabled outside Terraform.
-    tb.rest("rolesanywhere", "POST", &format!("/trustanchor/{}/disable", anchor.rsplit('/').next().unwrap()), "");
+    tb.rest(
+        "rolesanywhere",
+        "POST",
+        &format!(
+            "/trustanchor/{}/disable",
+            anchor.rsplit('/').next().unwrap()
+        ),
+        "",
+    );
     let drift = ws.plan_code();
     assert_eq!(drift.code, 2);
-    assert!(drift.stdout.contains(r#""disabled" -> "ok""#), "{}", drift.stdout);
+    assert!(
+        drift.stdout.contains(r#""disabled" -> "ok""#),
+        "{}",
+        drift.stdout
+    );
     ws.apply();
     assert_eq!(ws.plan_code().code, 0);
 
@@ -148,10 +275,22 @@ resource "eks_hybrid_cluster" "this" {{
 fn bad_inputs_fail_at_validate_and_plan_with_no_aws_call() {
     let tb = Testbed::start();
     let cases = [
-        (r#"remote_node_networks { cidrs = ["8.8.8.0/24"] }"#, "not within RFC 1918"),
-        (r#"remote_node_networks { cidrs = ["10.80.146.1/24"] }"#, "did you mean 10.80.146.0/24"),
-        (r#"remote_node_networks { cidrs = ["192.168.1.0/24"] }"#, "overlaps with VPC CIDR 192.168.0.0/16"),
-        (r#"remote_node_networks { cidrs = ["10.100.1.0/24"] }"#, "overlaps the Kubernetes service CIDR"),
+        (
+            r#"remote_node_networks { cidrs = ["8.8.8.0/24"] }"#,
+            "not within RFC 1918",
+        ),
+        (
+            r#"remote_node_networks { cidrs = ["10.80.146.1/24"] }"#,
+            "did you mean 10.80.146.0/24",
+        ),
+        (
+            r#"remote_node_networks { cidrs = ["192.168.1.0/24"] }"#,
+            "overlaps with VPC CIDR 192.168.0.0/16",
+        ),
+        (
+            r#"remote_node_networks { cidrs = ["10.100.1.0/24"] }"#,
+            "overlaps the Kubernetes service CIDR",
+        ),
         (
             r#"remote_node_networks { cidrs = ["10.1.0.0/24"] }
     remote_node_networks { cidrs = ["10.2.0.0/24"] }"#,
@@ -195,16 +334,36 @@ fn bad_inputs_fail_at_validate_and_plan_with_no_aws_call() {
     let ws = Workspace::new(TF_NEW, &tb, &first);
     for (rnc, expected) in cases {
         ws.write(&format!("resource \"eks_hybrid_cluster\" \"bad\" {{\n  name = \"bad\"\n  remote_network_config {{\n    {rnc}\n  }}\n}}\n"));
-        for cmd in [&["validate", "-no-color"][..], &["plan", "-input=false", "-no-color"][..]] {
+        for cmd in [
+            &["validate", "-no-color"][..],
+            &["plan", "-input=false", "-no-color"][..],
+        ] {
             let r = ws.run(cmd);
             assert_eq!(r.code, 1, "{cmd:?} should fail for {rnc}");
             let text = r.all().replace('\n', " ").replace("  ", " ");
-            assert!(text.contains(expected), "{cmd:?} for {rnc}: expected {expected:?} in\n{}", r.all());
-            assert!(r.all().contains("on main.tf line"), "error must point at the configuration: {}", r.all());
+            assert!(
+                text.contains(expected),
+                "{cmd:?} for {rnc}: expected {expected:?} in\n{}",
+                r.all()
+            );
+            assert!(
+                r.all().contains("on main.tf line"),
+                "error must point at the configuration: {}",
+                r.all()
+            );
         }
     }
     ws.write("resource \"eks_hybrid_cluster\" \"bad\" {\n  name = \"-bad name\"\n  authentication_mode = \"CONFIG_MAP\"\n  remote_network_config {\n    remote_node_networks { cidrs = [\"10.1.0.0/24\"] }\n  }\n}\n");
     let r = ws.run(&["validate", "-no-color"]);
-    assert!(r.all().contains("not a valid EKS cluster name") && r.all().contains("requires authenticationMode"), "{}", r.all());
-    assert!(tb.calls().is_empty(), "bad input must make no AWS call, saw {:?}", tb.calls());
+    assert!(
+        r.all().contains("not a valid EKS cluster name")
+            && r.all().contains("requires authenticationMode"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        tb.calls().is_empty(),
+        "bad input must make no AWS call, saw {:?}",
+        tb.calls()
+    );
 }

@@ -3,22 +3,29 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, DomainType, Filter, IpPermission, IpRange, NatGatewayState, ResourceType, Tag,
-    TagSpecification, TransitGatewayAttachmentState,
+    AttributeBooleanValue, DomainType, Filter, IpPermission, IpRange, NatGatewayState,
+    ResourceType, Tag, TagSpecification, TransitGatewayAttachmentState,
 };
 use aws_sdk_ec2::Client;
 
 use super::wait::{self, Budget, Poll};
 use super::{err, AwsError, AwsResult};
 
-pub fn tag_spec(kind: ResourceType, name: &str, tags: &BTreeMap<String, String>) -> TagSpecification {
+pub fn tag_spec(
+    kind: ResourceType,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> TagSpecification {
     let mut all: Vec<Tag> = tags
         .iter()
         .filter(|(k, _)| k.as_str() != "Name")
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect();
     all.push(Tag::builder().key("Name").value(name).build());
-    TagSpecification::builder().resource_type(kind).set_tags(Some(all)).build()
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(all))
+        .build()
 }
 
 pub fn filter(name: &str, value: &str) -> Filter {
@@ -46,12 +53,21 @@ pub async fn default_availability_zones(ec2: &Client, count: usize) -> AwsResult
     zones.sort();
     zones.truncate(count);
     if zones.len() < 2 {
-        return Err(AwsError::new(step, "InsufficientAvailabilityZones", "the region has fewer than 2 availability zones"));
+        return Err(AwsError::new(
+            step,
+            "InsufficientAvailabilityZones",
+            "the region has fewer than 2 availability zones",
+        ));
     }
     Ok(zones)
 }
 
-pub async fn create_vpc(ec2: &Client, cidr: &str, name: &str, tags: &BTreeMap<String, String>) -> AwsResult<String> {
+pub async fn create_vpc(
+    ec2: &Client,
+    cidr: &str,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> AwsResult<String> {
     let step = "creating VPC";
     let out = ec2
         .create_vpc()
@@ -60,17 +76,30 @@ pub async fn create_vpc(ec2: &Client, cidr: &str, name: &str, tags: &BTreeMap<St
         .send()
         .await
         .map_err(err(step))?;
-    let id = out.vpc().and_then(|v| v.vpc_id()).ok_or_else(|| missing(step, "VPC ID"))?.to_string();
+    let id = out
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .ok_or_else(|| missing(step, "VPC ID"))?
+        .to_string();
     for hostnames in [false, true] {
         let on = Some(AttributeBooleanValue::builder().value(true).build());
         let req = ec2.modify_vpc_attribute().vpc_id(&id);
-        let req = if hostnames { req.set_enable_dns_hostnames(on) } else { req.set_enable_dns_support(on) };
+        let req = if hostnames {
+            req.set_enable_dns_hostnames(on)
+        } else {
+            req.set_enable_dns_support(on)
+        };
         req.send().await.map_err(err("enabling VPC DNS"))?;
     }
     Ok(id)
 }
 
-pub async fn create_internet_gateway(ec2: &Client, vpc_id: &str, name: &str, tags: &BTreeMap<String, String>) -> AwsResult<String> {
+pub async fn create_internet_gateway(
+    ec2: &Client,
+    vpc_id: &str,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> AwsResult<String> {
     let step = "creating internet gateway";
     let out = ec2
         .create_internet_gateway()
@@ -92,7 +121,12 @@ pub async fn create_internet_gateway(ec2: &Client, vpc_id: &str, name: &str, tag
     Ok(id)
 }
 
-pub async fn create_route_table(ec2: &Client, vpc_id: &str, name: &str, tags: &BTreeMap<String, String>) -> AwsResult<String> {
+pub async fn create_route_table(
+    ec2: &Client,
+    vpc_id: &str,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> AwsResult<String> {
     let step = "creating route table";
     let out = ec2
         .create_route_table()
@@ -108,6 +142,7 @@ pub async fn create_route_table(ec2: &Client, vpc_id: &str, name: &str, tags: &B
         .to_string())
 }
 
+#[allow(clippy::enum_variant_names)]
 pub enum RouteTarget<'a> {
     InternetGateway(&'a str),
     NatGateway(&'a str),
@@ -115,14 +150,24 @@ pub enum RouteTarget<'a> {
     VpnGateway(&'a str),
 }
 
-pub async fn create_route(ec2: &Client, route_table_id: &str, cidr: &str, target: RouteTarget<'_>) -> AwsResult<()> {
-    let req = ec2.create_route().route_table_id(route_table_id).destination_cidr_block(cidr);
+pub async fn create_route(
+    ec2: &Client,
+    route_table_id: &str,
+    cidr: &str,
+    target: RouteTarget<'_>,
+) -> AwsResult<()> {
+    let req = ec2
+        .create_route()
+        .route_table_id(route_table_id)
+        .destination_cidr_block(cidr);
     let req = match target {
         RouteTarget::InternetGateway(id) | RouteTarget::VpnGateway(id) => req.gateway_id(id),
         RouteTarget::NatGateway(id) => req.nat_gateway_id(id),
         RouteTarget::TransitGateway(id) => req.transit_gateway_id(id),
     };
-    req.send().await.map_err(err(&format!("creating route {cidr} in {route_table_id}")))?;
+    req.send()
+        .await
+        .map_err(err(&format!("creating route {cidr} in {route_table_id}")))?;
     Ok(())
 }
 
@@ -148,7 +193,11 @@ pub async fn create_subnet(
 ) -> AwsResult<String> {
     let step = "creating subnet";
     let mut tags = tags.clone();
-    let role = if public { "kubernetes.io/role/elb" } else { "kubernetes.io/role/internal-elb" };
+    let role = if public {
+        "kubernetes.io/role/elb"
+    } else {
+        "kubernetes.io/role/internal-elb"
+    };
     tags.insert(role.into(), "1".into());
     let out = ec2
         .create_subnet()
@@ -159,7 +208,11 @@ pub async fn create_subnet(
         .send()
         .await
         .map_err(err(step))?;
-    let id = out.subnet().and_then(|s| s.subnet_id()).ok_or_else(|| missing(step, "subnet ID"))?.to_string();
+    let id = out
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .ok_or_else(|| missing(step, "subnet ID"))?
+        .to_string();
     if public {
         ec2.modify_subnet_attribute()
             .subnet_id(&id)
@@ -171,7 +224,11 @@ pub async fn create_subnet(
     Ok(id)
 }
 
-pub async fn associate_route_table(ec2: &Client, route_table_id: &str, subnet_id: &str) -> AwsResult<()> {
+pub async fn associate_route_table(
+    ec2: &Client,
+    route_table_id: &str,
+    subnet_id: &str,
+) -> AwsResult<()> {
     ec2.associate_route_table()
         .route_table_id(route_table_id)
         .subnet_id(subnet_id)
@@ -181,7 +238,11 @@ pub async fn associate_route_table(ec2: &Client, route_table_id: &str, subnet_id
     Ok(())
 }
 
-pub async fn allocate_eip(ec2: &Client, name: &str, tags: &BTreeMap<String, String>) -> AwsResult<String> {
+pub async fn allocate_eip(
+    ec2: &Client,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> AwsResult<String> {
     let step = "allocating Elastic IP";
     let out = ec2
         .allocate_address()
@@ -190,10 +251,19 @@ pub async fn allocate_eip(ec2: &Client, name: &str, tags: &BTreeMap<String, Stri
         .send()
         .await
         .map_err(err(step))?;
-    Ok(out.allocation_id().ok_or_else(|| missing(step, "allocation ID"))?.to_string())
+    Ok(out
+        .allocation_id()
+        .ok_or_else(|| missing(step, "allocation ID"))?
+        .to_string())
 }
 
-pub async fn create_nat_gateway(ec2: &Client, subnet_id: &str, allocation_id: &str, name: &str, tags: &BTreeMap<String, String>) -> AwsResult<String> {
+pub async fn create_nat_gateway(
+    ec2: &Client,
+    subnet_id: &str,
+    allocation_id: &str,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> AwsResult<String> {
     let step = "creating NAT gateway";
     let out = ec2
         .create_nat_gateway()
@@ -220,24 +290,37 @@ pub async fn nat_gateway_state(ec2: &Client, id: &str) -> AwsResult<Option<NatGa
     Ok(out.nat_gateways().first().and_then(|n| n.state().cloned()))
 }
 
-pub async fn wait_nat_gateway(ec2: &Client, id: &str, target: NatGatewayState, budget: &Budget) -> AwsResult<()> {
+pub async fn wait_nat_gateway(
+    ec2: &Client,
+    id: &str,
+    target: NatGatewayState,
+    budget: &Budget,
+) -> AwsResult<()> {
     let step = format!("waiting for NAT gateway {id} to be {}", target.as_str());
     wait::until(&step, budget, || async {
         match nat_gateway_state(ec2, id).await? {
             Some(s) if s == target => Ok(Poll::Ready(())),
             None if target == NatGatewayState::Deleted => Ok(Poll::Ready(())),
-            Some(NatGatewayState::Failed) if target != NatGatewayState::Deleted => {
-                Err(AwsError::new(&step, "NatGatewayFailed", "the NAT gateway failed"))
-            }
-            other => Ok(Poll::Pending(other.map(|s| s.as_str().to_string()).unwrap_or_default())),
+            Some(NatGatewayState::Failed) if target != NatGatewayState::Deleted => Err(
+                AwsError::new(&step, "NatGatewayFailed", "the NAT gateway failed"),
+            ),
+            other => Ok(Poll::Pending(
+                other.map(|s| s.as_str().to_string()).unwrap_or_default(),
+            )),
         }
     })
     .await
 }
 
-pub const CONTROL_PLANE_SG_DESCRIPTION: &str = "Communication between the control plane and worker nodegroups";
+pub const CONTROL_PLANE_SG_DESCRIPTION: &str =
+    "Communication between the control plane and worker nodegroups";
 
-pub async fn create_security_group(ec2: &Client, vpc_id: &str, name: &str, tags: &BTreeMap<String, String>) -> AwsResult<String> {
+pub async fn create_security_group(
+    ec2: &Client,
+    vpc_id: &str,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> AwsResult<String> {
     let step = "creating control plane security group";
     let out = ec2
         .create_security_group()
@@ -248,20 +331,32 @@ pub async fn create_security_group(ec2: &Client, vpc_id: &str, name: &str, tags:
         .send()
         .await
         .map_err(err(step))?;
-    Ok(out.group_id().ok_or_else(|| missing(step, "security group ID"))?.to_string())
+    Ok(out
+        .group_id()
+        .ok_or_else(|| missing(step, "security group ID"))?
+        .to_string())
 }
 
 pub fn ingress_description(cidr: &str) -> String {
     format!("Allow nodes/pods from remote network ({cidr}) to communicate to controlplane")
 }
 
-pub async fn authorize_https_ingress(ec2: &Client, group_id: &str, cidrs: &[String]) -> AwsResult<()> {
+pub async fn authorize_https_ingress(
+    ec2: &Client,
+    group_id: &str,
+    cidrs: &[String],
+) -> AwsResult<()> {
     if cidrs.is_empty() {
         return Ok(());
     }
     let ranges = cidrs
         .iter()
-        .map(|c| IpRange::builder().cidr_ip(c).description(ingress_description(c)).build())
+        .map(|c| {
+            IpRange::builder()
+                .cidr_ip(c)
+                .description(ingress_description(c))
+                .build()
+        })
         .collect();
     let permission = IpPermission::builder()
         .ip_protocol("tcp")
@@ -280,18 +375,33 @@ pub async fn authorize_https_ingress(ec2: &Client, group_id: &str, cidrs: &[Stri
 
 /// CIDRs currently allowed on TCP 443, or None when the group is gone.
 pub async fn https_ingress_cidrs(ec2: &Client, group_id: &str) -> AwsResult<Option<Vec<String>>> {
-    let r = ec2.describe_security_groups().group_ids(group_id).send().await.map_err(err("reading security group"));
+    let r = ec2
+        .describe_security_groups()
+        .group_ids(group_id)
+        .send()
+        .await
+        .map_err(err("reading security group"));
     let out = match r {
         Err(e) if e.is_not_found() => return Ok(None),
         other => other?,
     };
-    let Some(group) = out.security_groups().first() else { return Ok(None) };
+    let Some(group) = out.security_groups().first() else {
+        return Ok(None);
+    };
     Ok(Some(
         group
             .ip_permissions()
             .iter()
-            .filter(|p| p.ip_protocol() == Some("tcp") && p.from_port() == Some(443) && p.to_port() == Some(443))
-            .flat_map(|p| p.ip_ranges().iter().filter_map(|r| r.cidr_ip().map(str::to_string)))
+            .filter(|p| {
+                p.ip_protocol() == Some("tcp")
+                    && p.from_port() == Some(443)
+                    && p.to_port() == Some(443)
+            })
+            .flat_map(|p| {
+                p.ip_ranges()
+                    .iter()
+                    .filter_map(|r| r.cidr_ip().map(str::to_string))
+            })
             .collect(),
     ))
 }
@@ -321,7 +431,10 @@ pub async fn create_tgw_attachment(
         .to_string())
 }
 
-pub async fn tgw_attachment_state(ec2: &Client, id: &str) -> AwsResult<Option<TransitGatewayAttachmentState>> {
+pub async fn tgw_attachment_state(
+    ec2: &Client,
+    id: &str,
+) -> AwsResult<Option<TransitGatewayAttachmentState>> {
     let r = ec2
         .describe_transit_gateway_vpc_attachments()
         .transit_gateway_attachment_ids(id)
@@ -332,7 +445,10 @@ pub async fn tgw_attachment_state(ec2: &Client, id: &str) -> AwsResult<Option<Tr
         Err(e) if e.is_not_found() => return Ok(None),
         other => other?,
     };
-    Ok(out.transit_gateway_vpc_attachments().first().and_then(|a| a.state().cloned()))
+    Ok(out
+        .transit_gateway_vpc_attachments()
+        .first()
+        .and_then(|a| a.state().cloned()))
 }
 
 /// Ready means routes can point at the gateway: available, or waiting for the owner of a
@@ -343,10 +459,14 @@ pub async fn wait_tgw_attachment_ready(ec2: &Client, id: &str, budget: &Budget) 
     wait::until(&step, budget, || async {
         match tgw_attachment_state(ec2, id).await? {
             Some(S::Available | S::PendingAcceptance) => Ok(Poll::Ready(())),
-            Some(s @ (S::Failed | S::Rejected | S::Deleted)) => {
-                Err(AwsError::new(&step, "AttachmentFailed", format!("the attachment is {}", s.as_str())))
-            }
-            other => Ok(Poll::Pending(other.map(|s| s.as_str().to_string()).unwrap_or_default())),
+            Some(s @ (S::Failed | S::Rejected | S::Deleted)) => Err(AwsError::new(
+                &step,
+                "AttachmentFailed",
+                format!("the attachment is {}", s.as_str()),
+            )),
+            other => Ok(Poll::Pending(
+                other.map(|s| s.as_str().to_string()).unwrap_or_default(),
+            )),
         }
     })
     .await
@@ -354,7 +474,10 @@ pub async fn wait_tgw_attachment_ready(ec2: &Client, id: &str, budget: &Budget) 
 
 pub async fn delete_tgw_attachment(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
     use TransitGatewayAttachmentState as S;
-    if matches!(tgw_attachment_state(ec2, id).await?, None | Some(S::Deleted | S::Deleting)) {
+    if matches!(
+        tgw_attachment_state(ec2, id).await?,
+        None | Some(S::Deleted | S::Deleting)
+    ) {
         return Ok(());
     }
     let r = ec2
@@ -364,12 +487,16 @@ pub async fn delete_tgw_attachment(ec2: &Client, id: &str, budget: &Budget) -> A
         .await
         .map_err(err("deleting transit gateway attachment"));
     ignore_not_found(r.map(|_| ()))?;
-    wait::until(&format!("waiting for attachment {id} to be deleted"), budget, || async {
-        Ok(match tgw_attachment_state(ec2, id).await? {
-            None | Some(TransitGatewayAttachmentState::Deleted) => Poll::Ready(()),
-            Some(s) => Poll::Pending(s.as_str().to_string()),
-        })
-    })
+    wait::until(
+        &format!("waiting for attachment {id} to be deleted"),
+        budget,
+        || async {
+            Ok(match tgw_attachment_state(ec2, id).await? {
+                None | Some(TransitGatewayAttachmentState::Deleted) => Poll::Ready(()),
+                Some(s) => Poll::Pending(s.as_str().to_string()),
+            })
+        },
+    )
     .await
 }
 
@@ -384,8 +511,17 @@ pub async fn attach_vpn_gateway(ec2: &Client, vgw_id: &str, vpc_id: &str) -> Aws
 }
 
 /// The attachment state of `vgw_id` to `vpc_id` (`attached`, `detached`, …), None if absent.
-pub async fn vpn_gateway_attachment(ec2: &Client, vgw_id: &str, vpc_id: &str) -> AwsResult<Option<String>> {
-    let r = ec2.describe_vpn_gateways().vpn_gateway_ids(vgw_id).send().await.map_err(err("reading virtual private gateway"));
+pub async fn vpn_gateway_attachment(
+    ec2: &Client,
+    vgw_id: &str,
+    vpc_id: &str,
+) -> AwsResult<Option<String>> {
+    let r = ec2
+        .describe_vpn_gateways()
+        .vpn_gateway_ids(vgw_id)
+        .send()
+        .await
+        .map_err(err("reading virtual private gateway"));
     let out = match r {
         Err(e) if e.is_not_found() => return Ok(None),
         other => other?,
@@ -393,23 +529,42 @@ pub async fn vpn_gateway_attachment(ec2: &Client, vgw_id: &str, vpc_id: &str) ->
     Ok(out
         .vpn_gateways()
         .first()
-        .and_then(|g| g.vpc_attachments().iter().find(|a| a.vpc_id() == Some(vpc_id)))
+        .and_then(|g| {
+            g.vpc_attachments()
+                .iter()
+                .find(|a| a.vpc_id() == Some(vpc_id))
+        })
         .and_then(|a| a.state().map(|s| s.as_str().to_string())))
 }
 
-pub async fn wait_vpn_gateway(ec2: &Client, vgw_id: &str, vpc_id: &str, target: &str, budget: &Budget) -> AwsResult<()> {
-    wait::until(&format!("waiting for {vgw_id} to be {target}"), budget, || async {
-        let state = vpn_gateway_attachment(ec2, vgw_id, vpc_id).await?;
-        Ok(match state.as_deref() {
-            Some(s) if s == target => Poll::Ready(()),
-            None if target == "detached" => Poll::Ready(()),
-            other => Poll::Pending(other.unwrap_or_default().to_string()),
-        })
-    })
+pub async fn wait_vpn_gateway(
+    ec2: &Client,
+    vgw_id: &str,
+    vpc_id: &str,
+    target: &str,
+    budget: &Budget,
+) -> AwsResult<()> {
+    wait::until(
+        &format!("waiting for {vgw_id} to be {target}"),
+        budget,
+        || async {
+            let state = vpn_gateway_attachment(ec2, vgw_id, vpc_id).await?;
+            Ok(match state.as_deref() {
+                Some(s) if s == target => Poll::Ready(()),
+                None if target == "detached" => Poll::Ready(()),
+                other => Poll::Pending(other.unwrap_or_default().to_string()),
+            })
+        },
+    )
     .await
 }
 
-pub async fn detach_vpn_gateway(ec2: &Client, vgw_id: &str, vpc_id: &str, budget: &Budget) -> AwsResult<()> {
+pub async fn detach_vpn_gateway(
+    ec2: &Client,
+    vgw_id: &str,
+    vpc_id: &str,
+    budget: &Budget,
+) -> AwsResult<()> {
     let r = ec2
         .detach_vpn_gateway()
         .vpn_gateway_id(vgw_id)
@@ -432,7 +587,9 @@ pub fn ignore_not_found(r: AwsResult<()>) -> AwsResult<()> {
 }
 
 pub fn is_dependency_violation(e: &AwsError) -> bool {
-    e.code == "DependencyViolation" || e.code == "InvalidIPAddress.InUse" || e.code == "AuthFailure.AddressInUse"
+    e.code == "DependencyViolation"
+        || e.code == "InvalidIPAddress.InUse"
+        || e.code == "AuthFailure.AddressInUse"
 }
 
 /// Deletes leftover `available` ENIs of the group (EKS leaves some behind), then the group,
@@ -447,28 +604,58 @@ pub async fn delete_security_group(ec2: &Client, group_id: &str, budget: &Budget
         .map_err(err("listing leftover network interfaces"))?;
     for eni in enis.network_interfaces() {
         if let Some(id) = eni.network_interface_id() {
-            let r = ec2.delete_network_interface().network_interface_id(id).send().await.map_err(err("deleting leftover network interface"));
+            let r = ec2
+                .delete_network_interface()
+                .network_interface_id(id)
+                .send()
+                .await
+                .map_err(err("deleting leftover network interface"));
             ignore_not_found(r.map(|_| ()))?;
         }
     }
-    wait::retry_while(&format!("deleting security group {group_id}"), budget, is_dependency_violation, || async {
-        let r = ec2.delete_security_group().group_id(group_id).send().await.map_err(err(&format!("deleting security group {group_id}")));
-        ignore_not_found(r.map(|_| ()))
-    })
+    wait::retry_while(
+        &format!("deleting security group {group_id}"),
+        budget,
+        is_dependency_violation,
+        || async {
+            let r = ec2
+                .delete_security_group()
+                .group_id(group_id)
+                .send()
+                .await
+                .map_err(err(&format!("deleting security group {group_id}")));
+            ignore_not_found(r.map(|_| ()))
+        },
+    )
     .await
 }
 
 pub async fn delete_nat_gateway(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
-    let r = ec2.delete_nat_gateway().nat_gateway_id(id).send().await.map_err(err("deleting NAT gateway"));
+    let r = ec2
+        .delete_nat_gateway()
+        .nat_gateway_id(id)
+        .send()
+        .await
+        .map_err(err("deleting NAT gateway"));
     ignore_not_found(r.map(|_| ()))?;
     wait_nat_gateway(ec2, id, NatGatewayState::Deleted, budget).await
 }
 
 pub async fn release_eip(ec2: &Client, allocation_id: &str, budget: &Budget) -> AwsResult<()> {
-    wait::retry_while("releasing Elastic IP", budget, is_dependency_violation, || async {
-        let r = ec2.release_address().allocation_id(allocation_id).send().await.map_err(err("releasing Elastic IP"));
-        ignore_not_found(r.map(|_| ()))
-    })
+    wait::retry_while(
+        "releasing Elastic IP",
+        budget,
+        is_dependency_violation,
+        || async {
+            let r = ec2
+                .release_address()
+                .allocation_id(allocation_id)
+                .send()
+                .await
+                .map_err(err("releasing Elastic IP"));
+            ignore_not_found(r.map(|_| ()))
+        },
+    )
     .await
 }
 
@@ -482,39 +669,78 @@ pub async fn delete_subnet(ec2: &Client, id: &str, budget: &Budget) -> AwsResult
         .send()
         .await
         .map_err(err("listing leftover network interfaces"))?;
-    for eni in enis.network_interfaces().iter().filter_map(|e| e.network_interface_id()) {
-        let r = ec2.delete_network_interface().network_interface_id(eni).send().await.map_err(err("deleting leftover network interface"));
+    for eni in enis
+        .network_interfaces()
+        .iter()
+        .filter_map(|e| e.network_interface_id())
+    {
+        let r = ec2
+            .delete_network_interface()
+            .network_interface_id(eni)
+            .send()
+            .await
+            .map_err(err("deleting leftover network interface"));
         ignore_not_found(r.map(|_| ()))?;
     }
-    wait::retry_while(&format!("deleting subnet {id}"), budget, is_dependency_violation, || async {
-        let r = ec2.delete_subnet().subnet_id(id).send().await.map_err(err(&format!("deleting subnet {id}")));
-        ignore_not_found(r.map(|_| ()))
-    })
+    wait::retry_while(
+        &format!("deleting subnet {id}"),
+        budget,
+        is_dependency_violation,
+        || async {
+            let r = ec2
+                .delete_subnet()
+                .subnet_id(id)
+                .send()
+                .await
+                .map_err(err(&format!("deleting subnet {id}")));
+            ignore_not_found(r.map(|_| ()))
+        },
+    )
     .await
 }
 
-pub async fn delete_internet_gateway(ec2: &Client, id: &str, vpc_id: &str, budget: &Budget) -> AwsResult<()> {
-    wait::retry_while("detaching internet gateway", budget, is_dependency_violation, || async {
-        let r = ec2
-            .detach_internet_gateway()
-            .internet_gateway_id(id)
-            .vpc_id(vpc_id)
-            .send()
-            .await
-            .map_err(err("detaching internet gateway"));
-        match r {
-            Err(e) if e.is("Gateway.NotAttached") => Ok(()),
-            other => ignore_not_found(other.map(|_| ())),
-        }
-    })
+pub async fn delete_internet_gateway(
+    ec2: &Client,
+    id: &str,
+    vpc_id: &str,
+    budget: &Budget,
+) -> AwsResult<()> {
+    wait::retry_while(
+        "detaching internet gateway",
+        budget,
+        is_dependency_violation,
+        || async {
+            let r = ec2
+                .detach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc_id)
+                .send()
+                .await
+                .map_err(err("detaching internet gateway"));
+            match r {
+                Err(e) if e.is("Gateway.NotAttached") => Ok(()),
+                other => ignore_not_found(other.map(|_| ())),
+            }
+        },
+    )
     .await?;
-    let r = ec2.delete_internet_gateway().internet_gateway_id(id).send().await.map_err(err("deleting internet gateway"));
+    let r = ec2
+        .delete_internet_gateway()
+        .internet_gateway_id(id)
+        .send()
+        .await
+        .map_err(err("deleting internet gateway"));
     ignore_not_found(r.map(|_| ()))
 }
 
 /// Disassociates every subnet first: DeleteRouteTable refuses a table that still has any.
 pub async fn delete_route_table(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
-    let found = ec2.describe_route_tables().route_table_ids(id).send().await.map_err(err("reading route table"));
+    let found = ec2
+        .describe_route_tables()
+        .route_table_ids(id)
+        .send()
+        .await
+        .map_err(err("reading route table"));
     let tables = match found {
         Err(e) if e.is_not_found() => return Ok(()),
         other => other?,
@@ -524,28 +750,58 @@ pub async fn delete_route_table(ec2: &Client, id: &str, budget: &Budget) -> AwsR
             continue;
         }
         if let Some(assoc_id) = assoc.route_table_association_id() {
-            let r = ec2.disassociate_route_table().association_id(assoc_id).send().await.map_err(err("disassociating route table"));
+            let r = ec2
+                .disassociate_route_table()
+                .association_id(assoc_id)
+                .send()
+                .await
+                .map_err(err("disassociating route table"));
             ignore_not_found(r.map(|_| ()))?;
         }
     }
-    wait::retry_while(&format!("deleting route table {id}"), budget, is_dependency_violation, || async {
-        let r = ec2.delete_route_table().route_table_id(id).send().await.map_err(err(&format!("deleting route table {id}")));
-        ignore_not_found(r.map(|_| ()))
-    })
+    wait::retry_while(
+        &format!("deleting route table {id}"),
+        budget,
+        is_dependency_violation,
+        || async {
+            let r = ec2
+                .delete_route_table()
+                .route_table_id(id)
+                .send()
+                .await
+                .map_err(err(&format!("deleting route table {id}")));
+            ignore_not_found(r.map(|_| ()))
+        },
+    )
     .await
 }
 
 pub async fn delete_vpc(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
-    wait::retry_while(&format!("deleting VPC {id}"), budget, is_dependency_violation, || async {
-        let r = ec2.delete_vpc().vpc_id(id).send().await.map_err(err(&format!("deleting VPC {id}")));
-        ignore_not_found(r.map(|_| ()))
-    })
+    wait::retry_while(
+        &format!("deleting VPC {id}"),
+        budget,
+        is_dependency_violation,
+        || async {
+            let r = ec2
+                .delete_vpc()
+                .vpc_id(id)
+                .send()
+                .await
+                .map_err(err(&format!("deleting VPC {id}")));
+            ignore_not_found(r.map(|_| ()))
+        },
+    )
     .await
 }
 
 /// The CIDR blocks of a VPC, or None when it does not exist.
 pub async fn vpc_cidrs(ec2: &Client, vpc_id: &str) -> AwsResult<Option<Vec<String>>> {
-    let r = ec2.describe_vpcs().vpc_ids(vpc_id).send().await.map_err(err(&format!("reading VPC {vpc_id}")));
+    let r = ec2
+        .describe_vpcs()
+        .vpc_ids(vpc_id)
+        .send()
+        .await
+        .map_err(err(&format!("reading VPC {vpc_id}")));
     let out = match r {
         Err(e) if e.is_not_found() => return Ok(None),
         other => other?,
@@ -579,7 +835,9 @@ pub async fn vpc_contents(ec2: &Client, vpc_id: &str) -> AwsResult<VpcContents> 
     let (subnets, tables, igws, nats) = tokio::join!(
         ec2.describe_subnets().filters(by_vpc()).send(),
         ec2.describe_route_tables().filters(by_vpc()).send(),
-        ec2.describe_internet_gateways().filters(filter("attachment.vpc-id", vpc_id)).send(),
+        ec2.describe_internet_gateways()
+            .filters(filter("attachment.vpc-id", vpc_id))
+            .send(),
         ec2.describe_nat_gateways().filter(by_vpc()).send(),
     );
     let subnets = subnets.map_err(err("reading subnets"))?;
@@ -587,7 +845,11 @@ pub async fn vpc_contents(ec2: &Client, vpc_id: &str) -> AwsResult<VpcContents> 
     let igws = igws.map_err(err("reading internet gateways"))?;
     let nats = nats.map_err(err("reading NAT gateways"))?;
     Ok(VpcContents {
-        subnet_ids: subnets.subnets().iter().filter_map(|s| s.subnet_id().map(str::to_string)).collect(),
+        subnet_ids: subnets
+            .subnets()
+            .iter()
+            .filter_map(|s| s.subnet_id().map(str::to_string))
+            .collect(),
         routes: tables
             .route_tables()
             .iter()
@@ -617,18 +879,12 @@ pub async fn vpc_contents(ec2: &Client, vpc_id: &str) -> AwsResult<VpcContents> 
         nat_gateways: nats
             .nat_gateways()
             .iter()
-            .filter_map(|n| Some((n.nat_gateway_id()?.to_string(), n.state()?.as_str().to_string())))
+            .filter_map(|n| {
+                Some((
+                    n.nat_gateway_id()?.to_string(),
+                    n.state()?.as_str().to_string(),
+                ))
+            })
             .collect(),
     })
-}
-
-/// IDs of objects of one kind that carry our ownership tag, for import and leak-proof destroy.
-pub async fn tagged_vpcs(ec2: &Client, tag_key: &str, cluster: &str) -> AwsResult<Vec<String>> {
-    let out = ec2
-        .describe_vpcs()
-        .filters(filter(&format!("tag:{tag_key}"), cluster))
-        .send()
-        .await
-        .map_err(err("finding the cluster's VPC by tag"))?;
-    Ok(out.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect())
 }

@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 
 use aws_sdk_eks::types::{
-    AuthenticationMode, Cluster, ClusterStatus, CreateAccessConfigRequest, KubernetesNetworkConfigRequest,
-    RemoteNetworkConfigRequest, RemoteNodeNetwork, RemotePodNetwork, UpdateStatus, VpcConfigRequest,
+    AuthenticationMode, Cluster, ClusterStatus, CreateAccessConfigRequest,
+    KubernetesNetworkConfigRequest, RemoteNetworkConfigRequest, RemoteNodeNetwork,
+    RemotePodNetwork, UpdateStatus, VpcConfigRequest,
 };
 use aws_sdk_eks::Client;
 
@@ -29,17 +30,34 @@ pub struct ClusterRequest<'a> {
 /// A new role takes seconds to be usable by EKS; these are the messages EKS gives meanwhile.
 pub fn is_iam_propagation(e: &AwsError) -> bool {
     e.code == "InvalidParameterException"
-        && ["does not exist", "Error in role params", "Role could not be assumed", "invalid principal", "not authorized"]
-            .iter()
-            .any(|m| e.message.contains(m))
+        && [
+            "does not exist",
+            "Error in role params",
+            "Role could not be assumed",
+            "invalid principal",
+            "not authorized",
+        ]
+        .iter()
+        .any(|m| e.message.contains(m))
 }
 
-pub async fn create_cluster(eks: &Client, r: &ClusterRequest<'_>, budget: &Budget) -> AwsResult<()> {
+pub async fn create_cluster(
+    eks: &Client,
+    r: &ClusterRequest<'_>,
+    budget: &Budget,
+) -> AwsResult<()> {
     let step = format!("creating EKS cluster {}", r.name);
-    let mut remote = RemoteNetworkConfigRequest::builder()
-        .remote_node_networks(RemoteNodeNetwork::builder().set_cidrs(Some(r.node_cidrs.clone())).build());
+    let mut remote = RemoteNetworkConfigRequest::builder().remote_node_networks(
+        RemoteNodeNetwork::builder()
+            .set_cidrs(Some(r.node_cidrs.clone()))
+            .build(),
+    );
     if !r.pod_cidrs.is_empty() {
-        remote = remote.remote_pod_networks(RemotePodNetwork::builder().set_cidrs(Some(r.pod_cidrs.clone())).build());
+        remote = remote.remote_pod_networks(
+            RemotePodNetwork::builder()
+                .set_cidrs(Some(r.pod_cidrs.clone()))
+                .build(),
+        );
     }
     let vpc = VpcConfigRequest::builder()
         .set_subnet_ids(Some(r.subnet_ids.clone()))
@@ -50,7 +68,9 @@ pub async fn create_cluster(eks: &Client, r: &ClusterRequest<'_>, budget: &Budge
     let access = CreateAccessConfigRequest::builder()
         .authentication_mode(AuthenticationMode::from(r.authentication_mode))
         .build();
-    let network = KubernetesNetworkConfigRequest::builder().set_service_ipv4_cidr(r.service_ipv4_cidr.map(str::to_string)).build();
+    let network = KubernetesNetworkConfigRequest::builder()
+        .set_service_ipv4_cidr(r.service_ipv4_cidr.map(str::to_string))
+        .build();
     wait::retry_while(&step, budget, is_iam_propagation, || async {
         eks.create_cluster()
             .name(r.name)
@@ -70,7 +90,13 @@ pub async fn create_cluster(eks: &Client, r: &ClusterRequest<'_>, budget: &Budge
 }
 
 pub async fn describe_cluster(eks: &Client, name: &str) -> AwsResult<Option<Cluster>> {
-    match eks.describe_cluster().name(name).send().await.map_err(err(&format!("reading EKS cluster {name}"))) {
+    match eks
+        .describe_cluster()
+        .name(name)
+        .send()
+        .await
+        .map_err(err(&format!("reading EKS cluster {name}")))
+    {
         Ok(out) => Ok(out.cluster().cloned()),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
@@ -82,9 +108,21 @@ pub async fn wait_cluster_active(eks: &Client, name: &str, budget: &Budget) -> A
     wait::until(&step, budget, || async {
         match describe_cluster(eks, name).await? {
             Some(c) if c.status() == Some(&ClusterStatus::Active) => Ok(Poll::Ready(c)),
-            Some(c) if c.status() == Some(&ClusterStatus::Failed) => Err(AwsError::new(&step, "ClusterFailed", "EKS reports the cluster FAILED")),
-            Some(c) => Ok(Poll::Pending(c.status().map(|s| s.as_str().to_string()).unwrap_or_default())),
-            None => Err(AwsError::new(&step, "ResourceNotFoundException", "the cluster disappeared while being created")),
+            Some(c) if c.status() == Some(&ClusterStatus::Failed) => Err(AwsError::new(
+                &step,
+                "ClusterFailed",
+                "EKS reports the cluster FAILED",
+            )),
+            Some(c) => Ok(Poll::Pending(
+                c.status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            )),
+            None => Err(AwsError::new(
+                &step,
+                "ResourceNotFoundException",
+                "the cluster disappeared while being created",
+            )),
         }
     })
     .await
@@ -94,36 +132,67 @@ pub async fn delete_cluster(eks: &Client, name: &str, budget: &Budget) -> AwsRes
     let step = format!("deleting EKS cluster {name}");
     let busy = |e: &AwsError| e.code == "ResourceInUseException";
     let r = wait::retry_while(&step, budget, busy, || async {
-        eks.delete_cluster().name(name).send().await.map(|_| ()).map_err(err(&step))
+        eks.delete_cluster()
+            .name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err(&step))
     })
     .await;
     match r {
         Err(e) if e.is_not_found() => return Ok(()),
         other => other?,
     }
-    wait::until(&format!("waiting for EKS cluster {name} to be deleted"), budget, || async {
-        Ok(match describe_cluster(eks, name).await? {
-            None => Poll::Ready(()),
-            Some(c) => Poll::Pending(c.status().map(|s| s.as_str().to_string()).unwrap_or_default()),
-        })
-    })
+    wait::until(
+        &format!("waiting for EKS cluster {name} to be deleted"),
+        budget,
+        || async {
+            Ok(match describe_cluster(eks, name).await? {
+                None => Poll::Ready(()),
+                Some(c) => Poll::Pending(
+                    c.status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                ),
+            })
+        },
+    )
     .await
 }
 
 async fn wait_update(eks: &Client, name: &str, update_id: &str, budget: &Budget) -> AwsResult<()> {
     let step = format!("waiting for update {update_id} of cluster {name}");
     wait::until(&step, budget, || async {
-        let out = eks.describe_update().name(name).update_id(update_id).send().await.map_err(err(&step))?;
+        let out = eks
+            .describe_update()
+            .name(name)
+            .update_id(update_id)
+            .send()
+            .await
+            .map_err(err(&step))?;
         let update = out.update();
         match update.and_then(|u| u.status()) {
             Some(UpdateStatus::Successful) => Ok(Poll::Ready(())),
             Some(s @ (UpdateStatus::Failed | UpdateStatus::Cancelled)) => {
                 let why = update
-                    .map(|u| u.errors().iter().filter_map(|e| e.error_message()).collect::<Vec<_>>().join("; "))
+                    .map(|u| {
+                        u.errors()
+                            .iter()
+                            .filter_map(|e| e.error_message())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
                     .unwrap_or_default();
-                Err(AwsError::new(&step, "UpdateFailed", format!("update {}: {why}", s.as_str())))
+                Err(AwsError::new(
+                    &step,
+                    "UpdateFailed",
+                    format!("update {}: {why}", s.as_str()),
+                ))
             }
-            other => Ok(Poll::Pending(other.map(|s| s.as_str().to_string()).unwrap_or_default())),
+            other => Ok(Poll::Pending(
+                other.map(|s| s.as_str().to_string()).unwrap_or_default(),
+            )),
         }
     })
     .await
@@ -133,40 +202,101 @@ fn busy(e: &AwsError) -> bool {
     e.code == "ResourceInUseException"
 }
 
-pub async fn update_version(eks: &Client, name: &str, version: &str, budget: &Budget) -> AwsResult<()> {
+pub async fn update_version(
+    eks: &Client,
+    name: &str,
+    version: &str,
+    budget: &Budget,
+) -> AwsResult<()> {
     let step = format!("upgrading cluster {name} to Kubernetes {version}");
     let out = wait::retry_while(&step, budget, busy, || async {
-        eks.update_cluster_version().name(name).version(version).send().await.map_err(err(&step))
+        eks.update_cluster_version()
+            .name(name)
+            .version(version)
+            .send()
+            .await
+            .map_err(err(&step))
     })
     .await?;
-    let id = out.update().and_then(|u| u.id()).unwrap_or_default().to_string();
+    let id = out
+        .update()
+        .and_then(|u| u.id())
+        .unwrap_or_default()
+        .to_string();
     wait_update(eks, name, &id, budget).await
 }
 
-pub async fn update_endpoint_access(eks: &Client, name: &str, public: bool, private: bool, budget: &Budget) -> AwsResult<()> {
+pub async fn update_endpoint_access(
+    eks: &Client,
+    name: &str,
+    public: bool,
+    private: bool,
+    budget: &Budget,
+) -> AwsResult<()> {
     let step = format!("updating endpoint access of cluster {name}");
-    let vpc = VpcConfigRequest::builder().endpoint_public_access(public).endpoint_private_access(private).build();
+    let vpc = VpcConfigRequest::builder()
+        .endpoint_public_access(public)
+        .endpoint_private_access(private)
+        .build();
     let out = wait::retry_while(&step, budget, busy, || async {
-        eks.update_cluster_config().name(name).resources_vpc_config(vpc.clone()).send().await.map_err(err(&step))
+        eks.update_cluster_config()
+            .name(name)
+            .resources_vpc_config(vpc.clone())
+            .send()
+            .await
+            .map_err(err(&step))
     })
     .await?;
-    let id = out.update().and_then(|u| u.id()).unwrap_or_default().to_string();
+    let id = out
+        .update()
+        .and_then(|u| u.id())
+        .unwrap_or_default()
+        .to_string();
     wait_update(eks, name, &id, budget).await
 }
 
-pub async fn set_tags(eks: &Client, arn: &str, old: &HashMap<String, String>, new: &HashMap<String, String>) -> AwsResult<()> {
-    let removed: Vec<String> = old.keys().filter(|k| !new.contains_key(*k)).cloned().collect();
+pub async fn set_tags(
+    eks: &Client,
+    arn: &str,
+    old: &HashMap<String, String>,
+    new: &HashMap<String, String>,
+) -> AwsResult<()> {
+    let removed: Vec<String> = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
     if !removed.is_empty() {
-        eks.untag_resource().resource_arn(arn).set_tag_keys(Some(removed)).send().await.map_err(err("removing cluster tags"))?;
+        eks.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(err("removing cluster tags"))?;
     }
-    let changed: HashMap<String, String> = new.iter().filter(|(k, v)| old.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let changed: HashMap<String, String> = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     if !changed.is_empty() {
-        eks.tag_resource().resource_arn(arn).set_tags(Some(changed)).send().await.map_err(err("tagging cluster"))?;
+        eks.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(changed))
+            .send()
+            .await
+            .map_err(err("tagging cluster"))?;
     }
     Ok(())
 }
 
-pub async fn create_access_entry(eks: &Client, cluster: &str, principal: &str, tags: HashMap<String, String>, budget: &Budget) -> AwsResult<String> {
+pub async fn create_access_entry(
+    eks: &Client,
+    cluster: &str,
+    principal: &str,
+    tags: HashMap<String, String>,
+    budget: &Budget,
+) -> AwsResult<String> {
     let step = format!("creating HYBRID_LINUX access entry for {principal}");
     let out = wait::retry_while(&step, budget, is_iam_propagation, || async {
         eks.create_access_entry()
@@ -179,11 +309,19 @@ pub async fn create_access_entry(eks: &Client, cluster: &str, principal: &str, t
             .map_err(err(&step))
     })
     .await?;
-    Ok(out.access_entry().and_then(|a| a.access_entry_arn()).unwrap_or_default().to_string())
+    Ok(out
+        .access_entry()
+        .and_then(|a| a.access_entry_arn())
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// (arn, type) of the access entry, or None when gone.
-pub async fn access_entry(eks: &Client, cluster: &str, principal: &str) -> AwsResult<Option<(String, String)>> {
+pub async fn access_entry(
+    eks: &Client,
+    cluster: &str,
+    principal: &str,
+) -> AwsResult<Option<(String, String)>> {
     match eks
         .describe_access_entry()
         .cluster_name(cluster)
@@ -193,7 +331,10 @@ pub async fn access_entry(eks: &Client, cluster: &str, principal: &str) -> AwsRe
         .map_err(err("reading access entry"))
     {
         Ok(out) => Ok(out.access_entry().map(|a| {
-            (a.access_entry_arn().unwrap_or_default().to_string(), a.r#type().unwrap_or_default().to_string())
+            (
+                a.access_entry_arn().unwrap_or_default().to_string(),
+                a.r#type().unwrap_or_default().to_string(),
+            )
         })),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),

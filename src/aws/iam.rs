@@ -13,7 +13,13 @@ fn tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
         .collect()
 }
 
-pub async fn create_role(iam: &Client, name: &str, description: &str, trust: &serde_json::Value, t: &BTreeMap<String, String>) -> AwsResult<String> {
+pub async fn create_role(
+    iam: &Client,
+    name: &str,
+    description: &str,
+    trust: &serde_json::Value,
+    t: &BTreeMap<String, String>,
+) -> AwsResult<String> {
     let step = format!("creating IAM role {name}");
     let out = iam
         .create_role()
@@ -27,7 +33,11 @@ pub async fn create_role(iam: &Client, name: &str, description: &str, trust: &se
     Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
 }
 
-pub async fn update_trust_policy(iam: &Client, name: &str, trust: &serde_json::Value) -> AwsResult<()> {
+pub async fn update_trust_policy(
+    iam: &Client,
+    name: &str,
+    trust: &serde_json::Value,
+) -> AwsResult<()> {
     iam.update_assume_role_policy()
         .role_name(name)
         .policy_document(trust.to_string())
@@ -37,7 +47,12 @@ pub async fn update_trust_policy(iam: &Client, name: &str, trust: &serde_json::V
     Ok(())
 }
 
-pub async fn put_inline_policy(iam: &Client, role: &str, policy: &str, document: &serde_json::Value) -> AwsResult<()> {
+pub async fn put_inline_policy(
+    iam: &Client,
+    role: &str,
+    policy: &str,
+    document: &serde_json::Value,
+) -> AwsResult<()> {
     iam.put_role_policy()
         .role_name(role)
         .policy_name(policy)
@@ -60,7 +75,13 @@ pub async fn attach_policy(iam: &Client, role: &str, policy_arn: &str) -> AwsRes
 
 /// The role's ARN, or None when it does not exist.
 pub async fn role_arn(iam: &Client, name: &str) -> AwsResult<Option<String>> {
-    match iam.get_role().role_name(name).send().await.map_err(err(&format!("reading IAM role {name}"))) {
+    match iam
+        .get_role()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(err(&format!("reading IAM role {name}")))
+    {
         Ok(out) => Ok(out.role().map(|r| r.arn().to_string())),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
@@ -74,7 +95,11 @@ pub async fn attached_policies(iam: &Client, role: &str) -> AwsResult<Vec<String
         .send()
         .await
         .map_err(err(&format!("listing policies of {role}")))?;
-    Ok(out.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect())
+    Ok(out
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_string))
+        .collect())
 }
 
 pub async fn inline_policies(iam: &Client, role: &str) -> AwsResult<Vec<String>> {
@@ -99,13 +124,38 @@ pub async fn delete_role(iam: &Client, name: &str) -> AwsResult<()> {
     };
     for arn in attached {
         not_found_ok(
-            iam.detach_role_policy().role_name(name).policy_arn(&arn).send().await.map(|_| ()).map_err(err(&format!("detaching {arn} from {name}"))),
+            iam.detach_role_policy()
+                .role_name(name)
+                .policy_arn(&arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err(&format!("detaching {arn} from {name}"))),
         )?;
     }
-    for policy in inline_policies(iam, name).await.or_else(|e| if e.is_not_found() { Ok(vec![]) } else { Err(e) })? {
+    for policy in inline_policies(iam, name).await.or_else(|e| {
+        if e.is_not_found() {
+            Ok(vec![])
+        } else {
+            Err(e)
+        }
+    })? {
         not_found_ok(
-            iam.delete_role_policy().role_name(name).policy_name(&policy).send().await.map(|_| ()).map_err(err(&format!("deleting policy {policy} of {name}"))),
+            iam.delete_role_policy()
+                .role_name(name)
+                .policy_name(&policy)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err(&format!("deleting policy {policy} of {name}"))),
         )?;
     }
-    not_found_ok(iam.delete_role().role_name(name).send().await.map(|_| ()).map_err(err(&format!("deleting IAM role {name}"))))
+    not_found_ok(
+        iam.delete_role()
+            .role_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err(&format!("deleting IAM role {name}"))),
+    )
 }

@@ -32,7 +32,9 @@ impl AwsClients {
         let retries = cfg.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(retries + 1));
+            .retry_config(
+                aws_config::retry::RetryConfig::standard().with_max_attempts(retries + 1),
+            );
         if let Some(region) = &cfg.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
         }
@@ -42,14 +44,19 @@ impl AwsClients {
         if !cfg.shared_config_files.is_empty() {
             let mut files = aws_runtime::env_config::file::EnvConfigFiles::builder();
             for f in &cfg.shared_config_files {
-                files = files.with_file(aws_runtime::env_config::file::EnvConfigFileKind::Config, f);
+                files =
+                    files.with_file(aws_runtime::env_config::file::EnvConfigFileKind::Config, f);
             }
             loader = loader.profile_files(files.build());
         }
         let mut sdk = loader.load().await;
         if let Some(role) = &cfg.assume_role {
             let mut provider = aws_config::sts::AssumeRoleProvider::builder(&role.role_arn)
-                .session_name(role.session_name.clone().unwrap_or_else(|| "terraform-provider-eks".into()))
+                .session_name(
+                    role.session_name
+                        .clone()
+                        .unwrap_or_else(|| "terraform-provider-eks".into()),
+                )
                 .configure(&sdk);
             if let Some(id) = &role.external_id {
                 provider = provider.external_id(id);
@@ -57,7 +64,9 @@ impl AwsClients {
             let provider = provider.build().await;
             sdk = sdk
                 .into_builder()
-                .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+                .credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+                )
                 .build();
         }
         let endpoint = |svc: &str| cfg.endpoints.get(svc).cloned();
@@ -103,7 +112,11 @@ impl std::fmt::Display for AwsError {
 impl std::error::Error for AwsError {}
 
 impl AwsError {
-    pub fn new(step: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> AwsError {
+    pub fn new(
+        step: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> AwsError {
         AwsError {
             step: step.into(),
             code: code.into(),
@@ -124,9 +137,15 @@ impl AwsError {
 }
 
 /// Converts any SDK error into an [`AwsError`] for `step`.
-pub fn err<E, R>(step: &str) -> impl FnOnce(aws_smithy_runtime_api::client::result::SdkError<E, R>) -> AwsError + '_
+pub fn err<E, R>(
+    step: &str,
+) -> impl FnOnce(aws_smithy_runtime_api::client::result::SdkError<E, R>) -> AwsError + '_
 where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
     R: std::fmt::Debug,
 {
     move |e| {
@@ -134,7 +153,10 @@ where
         let code = e.code().unwrap_or_default().to_string();
         let message = match e.message() {
             Some(m) => m.to_string(),
-            None => format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&e)),
+            None => format!(
+                "{}",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            ),
         };
         AwsError::new(step, code, message)
     }

@@ -8,11 +8,18 @@ use aws_sdk_rolesanywhere::Client;
 use super::{err, AwsError, AwsResult};
 
 fn tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
-    t.iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect()
+    t.iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
 }
 
 /// (id, arn)
-pub async fn create_trust_anchor(ra: &Client, name: &str, ca_bundle: &str, t: &BTreeMap<String, String>) -> AwsResult<(String, String)> {
+pub async fn create_trust_anchor(
+    ra: &Client,
+    name: &str,
+    ca_bundle: &str,
+    t: &BTreeMap<String, String>,
+) -> AwsResult<(String, String)> {
     let step = "creating IAM Roles Anywhere trust anchor";
     let source = Source::builder()
         .source_type(TrustAnchorType::CertificateBundle)
@@ -27,7 +34,9 @@ pub async fn create_trust_anchor(ra: &Client, name: &str, ca_bundle: &str, t: &B
         .send()
         .await
         .map_err(err(step))?;
-    let anchor = out.trust_anchor().ok_or_else(|| AwsError::new(step, "InvalidResponse", "no trust anchor returned"))?;
+    let anchor = out
+        .trust_anchor()
+        .ok_or_else(|| AwsError::new(step, "InvalidResponse", "no trust anchor returned"))?;
     Ok((
         anchor.trust_anchor_id().unwrap_or_default().to_string(),
         anchor.trust_anchor_arn().unwrap_or_default().to_string(),
@@ -36,27 +45,53 @@ pub async fn create_trust_anchor(ra: &Client, name: &str, ca_bundle: &str, t: &B
 
 /// (arn, enabled), or None when gone.
 pub async fn trust_anchor(ra: &Client, id: &str) -> AwsResult<Option<(String, bool)>> {
-    match ra.get_trust_anchor().trust_anchor_id(id).send().await.map_err(err("reading trust anchor")) {
-        Ok(out) => Ok(out.trust_anchor().map(|a| (a.trust_anchor_arn().unwrap_or_default().to_string(), a.enabled().unwrap_or(false)))),
+    match ra
+        .get_trust_anchor()
+        .trust_anchor_id(id)
+        .send()
+        .await
+        .map_err(err("reading trust anchor"))
+    {
+        Ok(out) => Ok(out.trust_anchor().map(|a| {
+            (
+                a.trust_anchor_arn().unwrap_or_default().to_string(),
+                a.enabled().unwrap_or(false),
+            )
+        })),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
 }
 
 pub async fn enable_trust_anchor(ra: &Client, id: &str) -> AwsResult<()> {
-    ra.enable_trust_anchor().trust_anchor_id(id).send().await.map_err(err("enabling trust anchor"))?;
+    ra.enable_trust_anchor()
+        .trust_anchor_id(id)
+        .send()
+        .await
+        .map_err(err("enabling trust anchor"))?;
     Ok(())
 }
 
 pub async fn delete_trust_anchor(ra: &Client, id: &str) -> AwsResult<()> {
-    match ra.delete_trust_anchor().trust_anchor_id(id).send().await.map_err(err("deleting trust anchor")) {
+    match ra
+        .delete_trust_anchor()
+        .trust_anchor_id(id)
+        .send()
+        .await
+        .map_err(err("deleting trust anchor"))
+    {
         Err(e) if !e.is_not_found() => Err(e),
         _ => Ok(()),
     }
 }
 
 /// (id, arn). acceptRoleSessionName is required: nodeadm passes the node name as session name.
-pub async fn create_profile(ra: &Client, name: &str, role_arn: &str, t: &BTreeMap<String, String>) -> AwsResult<(String, String)> {
+pub async fn create_profile(
+    ra: &Client,
+    name: &str,
+    role_arn: &str,
+    t: &BTreeMap<String, String>,
+) -> AwsResult<(String, String)> {
     let step = "creating IAM Roles Anywhere profile";
     let out = ra
         .create_profile()
@@ -68,44 +103,53 @@ pub async fn create_profile(ra: &Client, name: &str, role_arn: &str, t: &BTreeMa
         .send()
         .await
         .map_err(err(step))?;
-    let p = out.profile().ok_or_else(|| AwsError::new(step, "InvalidResponse", "no profile returned"))?;
-    Ok((p.profile_id().unwrap_or_default().to_string(), p.profile_arn().unwrap_or_default().to_string()))
+    let p = out
+        .profile()
+        .ok_or_else(|| AwsError::new(step, "InvalidResponse", "no profile returned"))?;
+    Ok((
+        p.profile_id().unwrap_or_default().to_string(),
+        p.profile_arn().unwrap_or_default().to_string(),
+    ))
 }
 
 /// (arn, enabled), or None when gone.
 pub async fn profile(ra: &Client, id: &str) -> AwsResult<Option<(String, bool)>> {
-    match ra.get_profile().profile_id(id).send().await.map_err(err("reading profile")) {
-        Ok(out) => Ok(out.profile().map(|p| (p.profile_arn().unwrap_or_default().to_string(), p.enabled().unwrap_or(false)))),
+    match ra
+        .get_profile()
+        .profile_id(id)
+        .send()
+        .await
+        .map_err(err("reading profile"))
+    {
+        Ok(out) => Ok(out.profile().map(|p| {
+            (
+                p.profile_arn().unwrap_or_default().to_string(),
+                p.enabled().unwrap_or(false),
+            )
+        })),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
 }
 
 pub async fn enable_profile(ra: &Client, id: &str) -> AwsResult<()> {
-    ra.enable_profile().profile_id(id).send().await.map_err(err("enabling profile"))?;
+    ra.enable_profile()
+        .profile_id(id)
+        .send()
+        .await
+        .map_err(err("enabling profile"))?;
     Ok(())
 }
 
 pub async fn delete_profile(ra: &Client, id: &str) -> AwsResult<()> {
-    match ra.delete_profile().profile_id(id).send().await.map_err(err("deleting profile")) {
+    match ra
+        .delete_profile()
+        .profile_id(id)
+        .send()
+        .await
+        .map_err(err("deleting profile"))
+    {
         Err(e) if !e.is_not_found() => Err(e),
         _ => Ok(()),
     }
-}
-
-/// IDs of trust anchors or profiles named `name` (for import and leak-proof destroy).
-pub async fn find_by_name(ra: &Client, name: &str) -> AwsResult<(Option<String>, Option<String>)> {
-    let anchors = ra.list_trust_anchors().send().await.map_err(err("listing trust anchors"))?;
-    let profiles = ra.list_profiles().send().await.map_err(err("listing profiles"))?;
-    let anchor = anchors
-        .trust_anchors()
-        .iter()
-        .find(|a| a.name() == Some(name))
-        .and_then(|a| a.trust_anchor_id().map(str::to_string));
-    let profile = profiles
-        .profiles()
-        .iter()
-        .find(|p| p.name() == Some(name))
-        .and_then(|p| p.profile_id().map(str::to_string));
-    Ok((anchor, profile))
 }

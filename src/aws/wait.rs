@@ -34,7 +34,11 @@ impl Budget {
 
     pub fn check(&self, step: &str) -> AwsResult<()> {
         if self.cancel.is_cancelled() {
-            return Err(AwsError::new(step, "Cancelled", "the operation was interrupted (Ctrl-C or provider shutdown)"));
+            return Err(AwsError::new(
+                step,
+                "Cancelled",
+                "the operation was interrupted (Ctrl-C or provider shutdown)",
+            ));
         }
         if Instant::now() >= self.deadline {
             return Err(timeout_error(step));
@@ -140,7 +144,11 @@ mod tests {
     async fn until_returns_when_ready() {
         let n = AtomicU32::new(0);
         let v = until("wait", &budget(5000), || async {
-            Ok(if n.fetch_add(1, Ordering::SeqCst) < 3 { Poll::Pending("CREATING".into()) } else { Poll::Ready(7) })
+            Ok(if n.fetch_add(1, Ordering::SeqCst) < 3 {
+                Poll::Pending("CREATING".into())
+            } else {
+                Poll::Ready(7)
+            })
         })
         .await
         .unwrap();
@@ -150,9 +158,11 @@ mod tests {
 
     #[tokio::test]
     async fn until_times_out_with_a_clear_message() {
-        let e = until("creating cluster", &budget(50), || async { Ok(Poll::<()>::Pending("CREATING".into())) })
-            .await
-            .unwrap_err();
+        let e = until("creating cluster", &budget(50), || async {
+            Ok(Poll::<()>::Pending("CREATING".into()))
+        })
+        .await
+        .unwrap_err();
         assert_eq!(e.code, "Timeout");
         assert!(e.to_string().contains("creating cluster") && e.to_string().contains("timeouts"));
     }
@@ -161,25 +171,35 @@ mod tests {
     async fn cancellation_stops_waiting() {
         let b = budget(60_000);
         b.cancel.cancel();
-        let e = until("x", &b, || async { Ok(Poll::<()>::Pending("p".into())) }).await.unwrap_err();
+        let e = until("x", &b, || async { Ok(Poll::<()>::Pending("p".into())) })
+            .await
+            .unwrap_err();
         assert_eq!(e.code, "Cancelled");
     }
 
     #[tokio::test]
     async fn retry_while_retries_only_retryable_errors() {
         let n = AtomicU32::new(0);
-        let r = retry_while("create role", &budget(5000), |e| e.code == "Propagation", || async {
-            if n.fetch_add(1, Ordering::SeqCst) < 2 {
-                Err(AwsError::new("s", "Propagation", "not yet"))
-            } else {
-                Ok(1)
-            }
-        })
+        let r = retry_while(
+            "create role",
+            &budget(5000),
+            |e| e.code == "Propagation",
+            || async {
+                if n.fetch_add(1, Ordering::SeqCst) < 2 {
+                    Err(AwsError::new("s", "Propagation", "not yet"))
+                } else {
+                    Ok(1)
+                }
+            },
+        )
         .await;
         assert_eq!(r.unwrap(), 1);
-        let e = retry_while("s", &budget(5000), |e| e.code == "Propagation", || async {
-            Err::<(), _>(AwsError::new("s", "AccessDenied", "no"))
-        })
+        let e = retry_while(
+            "s",
+            &budget(5000),
+            |e| e.code == "Propagation",
+            || async { Err::<(), _>(AwsError::new("s", "AccessDenied", "no")) },
+        )
         .await
         .unwrap_err();
         assert_eq!(e.code, "AccessDenied");

@@ -90,7 +90,12 @@ impl Diagnostics {
         self.push(Severity::Error, summary.into(), detail.into(), None);
     }
 
-    pub fn error_at(&mut self, path: AttrPath, summary: impl Into<String>, detail: impl Into<String>) {
+    pub fn error_at(
+        &mut self,
+        path: AttrPath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.push(Severity::Error, summary.into(), detail.into(), Some(path));
     }
 
@@ -98,11 +103,22 @@ impl Diagnostics {
         self.push(Severity::Warning, summary.into(), detail.into(), None);
     }
 
-    pub fn warning_at(&mut self, path: AttrPath, summary: impl Into<String>, detail: impl Into<String>) {
+    pub fn warning_at(
+        &mut self,
+        path: AttrPath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.push(Severity::Warning, summary.into(), detail.into(), Some(path));
     }
 
-    fn push(&mut self, severity: Severity, summary: String, detail: String, path: Option<AttrPath>) {
+    fn push(
+        &mut self,
+        severity: Severity,
+        summary: String,
+        detail: String,
+        path: Option<AttrPath>,
+    ) {
         self.0.push(Diagnostic {
             severity,
             summary,
@@ -159,7 +175,9 @@ mod tests {
         assert_eq!(proto.steps.len(), 2);
         assert_eq!(
             proto.steps[1].selector,
-            Some(pb::attribute_path::step::Selector::ElementKeyString("team".into()))
+            Some(pb::attribute_path::step::Selector::ElementKeyString(
+                "team".into()
+            ))
         );
     }
 

@@ -11,7 +11,8 @@ pub const MAGIC_COOKIE_VALUE: &str =
 pub const CORE_PROTOCOL_VERSION: u32 = 1;
 pub const APP_PROTOCOL_VERSION: u32 = 6;
 
-pub const NOT_A_PLUGIN_MESSAGE: &str = "This binary is a plugin. These are not meant to be executed directly.\n\
+pub const NOT_A_PLUGIN_MESSAGE: &str =
+    "This binary is a plugin. These are not meant to be executed directly.\n\
 Please execute the program that consumes these plugins, which will\n\
 load any plugins automatically";
 
@@ -115,7 +116,10 @@ mod tests {
 
     #[test]
     fn missing_or_wrong_cookie_is_refused() {
-        assert_eq!(read_launch_env(env(&[])), Err(LaunchError::NotLaunchedByTerraform));
+        assert_eq!(
+            read_launch_env(env(&[])),
+            Err(LaunchError::NotLaunchedByTerraform)
+        );
         assert_eq!(
             read_launch_env(env(&[(MAGIC_COOKIE_KEY, "nope")])),
             Err(LaunchError::NotLaunchedByTerraform)
@@ -156,7 +160,10 @@ mod tests {
     #[test]
     fn handshake_line_has_unpadded_base64_cert() {
         let addr: SocketAddr = "127.0.0.1:1234".parse().unwrap();
-        assert_eq!(handshake_line(addr, Some(&[1, 2, 3, 4])), "1|6|tcp|127.0.0.1:1234|grpc|AQIDBA");
+        assert_eq!(
+            handshake_line(addr, Some(&[1, 2, 3, 4])),
+            "1|6|tcp|127.0.0.1:1234|grpc|AQIDBA"
+        );
         assert_eq!(handshake_line(addr, None), "1|6|tcp|127.0.0.1:1234|grpc|");
     }
 
@@ -164,7 +171,9 @@ mod tests {
     async fn binds_within_the_range_on_loopback() {
         let first = bind_loopback(Some((0, 0))).await.unwrap();
         let port = first.local_addr().unwrap().port();
-        let second = bind_loopback(Some((port, port.saturating_add(20)))).await.unwrap();
+        let second = bind_loopback(Some((port, port.saturating_add(20))))
+            .await
+            .unwrap();
         let addr = second.local_addr().unwrap();
         assert!(addr.ip().is_loopback());
         assert!(addr.port() > port && addr.port() <= port + 20);

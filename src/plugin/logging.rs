@@ -53,7 +53,10 @@ pub fn format_event(event: &Event<'_>) -> String {
     let mut fields = JsonFields::default();
     event.record(&mut fields);
     let mut obj = serde_json::Map::new();
-    obj.insert("@level".into(), level_name(*event.metadata().level()).into());
+    obj.insert(
+        "@level".into(),
+        level_name(*event.metadata().level()).into(),
+    );
     obj.insert("@message".into(), fields.message.unwrap_or_default().into());
     obj.insert("@module".into(), MODULE.into());
     obj.insert("@timestamp".into(), timestamp().into());
@@ -166,7 +169,12 @@ mod tests {
     #[test]
     fn level_follows_tf_log_provider_then_tf_log() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         assert_eq!(level_from_env(env(&[])), Level::WARN);
         assert_eq!(level_from_env(env(&[("TF_LOG", "debug")])), Level::DEBUG);

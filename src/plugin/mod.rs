@@ -52,9 +52,13 @@ pub async fn run<P: proto::tfplugin6::provider_server::Provider>(
         }
     };
     if identity.is_none() {
-        tracing::warn!("PLUGIN_CLIENT_CERT is not set: serving plaintext gRPC (local debugging only)");
+        tracing::warn!(
+            "PLUGIN_CLIENT_CERT is not set: serving plaintext gRPC (local debugging only)"
+        );
     }
-    let addr = listener.local_addr().expect("bound listener has an address");
+    let addr = listener
+        .local_addr()
+        .expect("bound listener has an address");
     let lifecycle = serve::Lifecycle::default();
     let incoming = serve::accept_connections(
         listener,

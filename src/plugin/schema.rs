@@ -288,7 +288,10 @@ mod tests {
 
     #[test]
     fn types_render_as_cty_json() {
-        assert_eq!(Type::set_of_strings().to_json().to_string(), r#"["set","string"]"#);
+        assert_eq!(
+            Type::set_of_strings().to_json().to_string(),
+            r#"["set","string"]"#
+        );
         assert_eq!(Type::Bool.to_json().to_string(), r#""bool""#);
     }
 
@@ -306,7 +309,10 @@ mod tests {
         let old = Value::Map(BTreeMap::from([
             ("name".to_string(), Value::string("x")),
             ("gone".to_string(), Value::Bool(true)),
-            ("inner".to_string(), Value::List(vec![Value::Map(BTreeMap::new())])),
+            (
+                "inner".to_string(),
+                Value::List(vec![Value::Map(BTreeMap::new())]),
+            ),
         ]));
         let v = sample().conform(&old);
         assert_eq!(v.get("name"), &Value::string("x"));

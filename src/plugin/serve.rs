@@ -33,7 +33,11 @@ impl Connected for Conn {
 }
 
 impl AsyncRead for Conn {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
@@ -42,7 +46,11 @@ impl AsyncRead for Conn {
 }
 
 impl AsyncWrite for Conn {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
@@ -118,8 +126,12 @@ pub async fn serve<P: Provider>(
     let shutdown = lifecycle.shutdown.clone();
     tonic::transport::Server::builder()
         .add_service(ProviderServer::new(provider).max_decoding_message_size(256 << 20))
-        .add_service(gp::grpc_controller_server::GrpcControllerServer::new(Controller(lifecycle.clone())))
-        .add_service(gp::grpc_stdio_server::GrpcStdioServer::new(Stdio(lifecycle.clone())))
+        .add_service(gp::grpc_controller_server::GrpcControllerServer::new(
+            Controller(lifecycle.clone()),
+        ))
+        .add_service(gp::grpc_stdio_server::GrpcStdioServer::new(Stdio(
+            lifecycle.clone(),
+        )))
         .add_service(gp::grpc_broker_server::GrpcBrokerServer::new(Broker))
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await
@@ -150,7 +162,10 @@ struct Stdio(Lifecycle);
 impl gp::grpc_stdio_server::GrpcStdio for Stdio {
     type StreamStdioStream = ReceiverStream<Result<gp::StdioData, Status>>;
 
-    async fn stream_stdio(&self, _: Request<gp::Empty>) -> Result<Response<Self::StreamStdioStream>, Status> {
+    async fn stream_stdio(
+        &self,
+        _: Request<gp::Empty>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         let shutdown = self.0.shutdown.clone();
         tokio::spawn(async move {

@@ -54,8 +54,11 @@ pub fn server_identity(client_cert_pem: &str) -> Result<ServerIdentity, TlsSetup
 
 fn parse_single_pem_cert(pem: &str) -> Result<CertificateDer<'static>, TlsSetupError> {
     use rustls::pki_types::pem::PemObject;
-    CertificateDer::from_pem_slice(pem.as_bytes())
-        .map_err(|e| TlsSetupError(format!("PLUGIN_CLIENT_CERT is not a PEM certificate: {e:?}")))
+    CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|e| {
+        TlsSetupError(format!(
+            "PLUGIN_CLIENT_CERT is not a PEM certificate: {e:?}"
+        ))
+    })
 }
 
 /// Mirrors go-plugin's generated certificate: SAN localhost, usable by both ends.
@@ -125,7 +128,12 @@ impl ClientCertVerifier for PinnedClientCert {
         if dss.scheme == SignatureScheme::ECDSA_NISTP521_SHA512 {
             return verify_p521(message, cert, dss);
         }
-        verify_tls12_signature(message, cert, dss, &self.crypto.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.crypto.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -137,13 +145,21 @@ impl ClientCertVerifier for PinnedClientCert {
         if dss.scheme == SignatureScheme::ECDSA_NISTP521_SHA512 {
             return verify_p521(message, cert, dss);
         }
-        verify_tls13_signature(message, cert, dss, &self.crypto.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.crypto.signature_verification_algorithms,
+        )
     }
 
     /// Go advertises a client certificate only if the server accepts its key type, and
     /// go-plugin's certificates are ECDSA P-521, which ring cannot verify.
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        let mut schemes = self.crypto.signature_verification_algorithms.supported_schemes();
+        let mut schemes = self
+            .crypto
+            .signature_verification_algorithms
+            .supported_schemes();
         schemes.push(SignatureScheme::ECDSA_NISTP521_SHA512);
         schemes
     }
@@ -154,11 +170,17 @@ impl ClientCertVerifier for PinnedClientCert {
 }
 
 /// Checks an ECDSA P-521/SHA-512 handshake signature against the certificate's public key.
-fn verify_p521(message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+fn verify_p521(
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
     use p521::ecdsa::signature::Verifier;
     let bad = || rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature);
     let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).map_err(|_| bad())?;
-    let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(&parsed.public_key().subject_public_key.data).map_err(|_| bad())?;
+    let key =
+        p521::ecdsa::VerifyingKey::from_sec1_bytes(&parsed.public_key().subject_public_key.data)
+            .map_err(|_| bad())?;
     let signature = p521::ecdsa::Signature::from_der(dss.signature()).map_err(|_| bad())?;
     key.verify(message, &signature).map_err(|_| bad())?;
     Ok(HandshakeSignatureValid::assertion())

@@ -236,7 +236,9 @@ impl Value {
                         rmpv::Value::String(s) => s
                             .into_str()
                             .ok_or_else(|| DecodeError("map key is not UTF-8".into()))?,
-                        other => return Err(DecodeError(format!("map key {other} is not a string"))),
+                        other => {
+                            return Err(DecodeError(format!("map key {other} is not a string")))
+                        }
                     };
                     map.insert(key, Value::from_rmpv(v)?);
                 }
@@ -302,7 +304,10 @@ mod tests {
     #[test]
     fn nested_structures_with_nulls_and_unknowns_round_trip() {
         let v = Value::Map(BTreeMap::from([
-            ("a".to_string(), Value::List(vec![Value::Null, Value::Unknown])),
+            (
+                "a".to_string(),
+                Value::List(vec![Value::Null, Value::Unknown]),
+            ),
             (
                 "b".to_string(),
                 Value::Map(BTreeMap::from([("c".to_string(), Value::Null)])),
@@ -317,7 +322,10 @@ mod tests {
     fn unknown_is_extension_zero() {
         assert_eq!(Value::Unknown.to_msgpack(), vec![0xc7, 0x00, 0x00]);
         // fixext1 type 0, as Go's msgpack writes it
-        assert_eq!(Value::from_msgpack(&[0xd4, 0x00, 0x00]).unwrap(), Value::Unknown);
+        assert_eq!(
+            Value::from_msgpack(&[0xd4, 0x00, 0x00]).unwrap(),
+            Value::Unknown
+        );
     }
 
     #[test]

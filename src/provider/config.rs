@@ -64,14 +64,24 @@ pub struct AssumeRole {
 pub fn validate(config: &Value) -> Diagnostics {
     let mut d = Diagnostics::default();
     if let Some(r) = config.get("region").as_str() {
-        let ok = !r.is_empty() && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let ok = !r.is_empty()
+            && r.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !ok {
-            d.error_at(AttrPath::root("region"), "Invalid region", format!("{r:?} is not an AWS region such as \"us-west-2\"."));
+            d.error_at(
+                AttrPath::root("region"),
+                "Invalid region",
+                format!("{r:?} is not an AWS region such as \"us-west-2\"."),
+            );
         }
     }
     if let Some(n) = config.get("max_retries").as_i64() {
         if !(0..=100).contains(&n) {
-            d.error_at(AttrPath::root("max_retries"), "Invalid max_retries", "max_retries must be between 0 and 100.");
+            d.error_at(
+                AttrPath::root("max_retries"),
+                "Invalid max_retries",
+                "max_retries must be between 0 and 100.",
+            );
         }
     }
     let endpoints = config.get("endpoints").first();
@@ -108,7 +118,9 @@ impl ProviderConfig {
                 .iter()
                 .filter_map(|svc| s(endpoints.get(svc)).map(|url| (svc.to_string(), url)))
                 .collect(),
-            default_tags: crate::resource::hybrid_cluster::model::tags_of(config.get("default_tags").first().get("tags")),
+            default_tags: crate::resource::hybrid_cluster::model::tags_of(
+                config.get("default_tags").first().get("tags"),
+            ),
         }
     }
 

@@ -26,7 +26,15 @@ pub struct Update {
 }
 
 const NODE_TYPES: [&str; 4] = ["EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "HYBRID_LINUX"];
-const VALID_TYPES: [&str; 7] = ["STANDARD", "FARGATE_LINUX", "EC2_LINUX", "EC2_WINDOWS", "EC2", "HYBRID_LINUX", "HYPERPOD_LINUX"];
+const VALID_TYPES: [&str; 7] = [
+    "STANDARD",
+    "FARGATE_LINUX",
+    "EC2_LINUX",
+    "EC2_WINDOWS",
+    "EC2",
+    "HYBRID_LINUX",
+    "HYPERPOD_LINUX",
+];
 
 fn invalid(msg: &str) -> Resp {
     aws_error(400, "InvalidParameterException", msg)
@@ -41,7 +49,15 @@ fn in_use(msg: &str) -> Resp {
 }
 
 /// Routes one EKS request. `operation` was already named for the call log.
-pub async fn handle(shared: &Shared, moto: &Moto, region: &str, method: &str, path: &str, query: &str, body: &[u8]) -> Resp {
+pub async fn handle(
+    shared: &Shared,
+    moto: &Moto,
+    region: &str,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: &[u8],
+) -> Resp {
     advance(shared, moto).await;
     let input: Json = serde_json::from_slice(body).unwrap_or(json!({}));
     let segs: Vec<String> = path.trim_matches('/').split('/').map(url_decode).collect();
@@ -50,44 +66,71 @@ pub async fn handle(shared: &Shared, moto: &Moto, region: &str, method: &str, pa
         ("POST", ["clusters"]) => create_cluster(shared, moto, region, &input).await,
         ("GET", ["clusters"]) => {
             let st = shared.lock().await;
-            ok_json(200, json!({"clusters": st.clusters.keys().collect::<Vec<_>>()}))
+            ok_json(
+                200,
+                json!({"clusters": st.clusters.keys().collect::<Vec<_>>()}),
+            )
         }
-        ("GET", ["clusters", name]) => with_cluster(shared, name, |c| ok_json(200, json!({"cluster": c.body}))).await,
+        ("GET", ["clusters", name]) => {
+            with_cluster(shared, name, |c| ok_json(200, json!({"cluster": c.body}))).await
+        }
         ("DELETE", ["clusters", name]) => delete_cluster(shared, name).await,
         ("POST", ["clusters", name, "updates"]) => update_version(shared, name, &input).await,
         ("POST", ["clusters", name, "update-config"]) => update_config(shared, name, &input).await,
         ("GET", ["clusters", name, "updates", id]) => {
-            with_cluster(shared, name, |c| match c.updates.iter().find(|u| u.body["id"] == *id) {
-                Some(u) => ok_json(200, json!({"update": u.body})),
-                None => not_found(&format!("No update found for ID: {id}")),
+            with_cluster(shared, name, |c| {
+                match c.updates.iter().find(|u| u.body["id"] == *id) {
+                    Some(u) => ok_json(200, json!({"update": u.body})),
+                    None => not_found(&format!("No update found for ID: {id}")),
+                }
             })
             .await
         }
-        ("POST", ["clusters", name, "access-entries"]) => create_access_entry(shared, moto, region, name, &input).await,
+        ("POST", ["clusters", name, "access-entries"]) => {
+            create_access_entry(shared, moto, region, name, &input).await
+        }
         ("GET", ["clusters", name, "access-entries"]) => {
-            with_cluster(shared, name, |c| ok_json(200, json!({"accessEntries": c.access_entries.keys().collect::<Vec<_>>()}))).await
+            with_cluster(shared, name, |c| {
+                ok_json(
+                    200,
+                    json!({"accessEntries": c.access_entries.keys().collect::<Vec<_>>()}),
+                )
+            })
+            .await
         }
         ("GET", ["clusters", name, "access-entries", principal]) => {
             with_cluster(shared, name, |c| match c.access_entries.get(*principal) {
                 Some(e) => ok_json(200, json!({"accessEntry": e})),
-                None => not_found(&format!("The specified access entry resource is not found: {principal}")),
+                None => not_found(&format!(
+                    "The specified access entry resource is not found: {principal}"
+                )),
             })
             .await
         }
-        ("POST", ["clusters", name, "access-entries", principal]) => update_access_entry(shared, name, principal, &input).await,
+        ("POST", ["clusters", name, "access-entries", principal]) => {
+            update_access_entry(shared, name, principal, &input).await
+        }
         ("DELETE", ["clusters", name, "access-entries", principal]) => {
             let mut st = shared.lock().await;
             match st.clusters.get_mut(*name) {
                 None => not_found(&format!("No cluster found for name: {name}.")),
                 Some(c) => match c.access_entries.remove(*principal) {
                     Some(_) => ok_json(200, json!({})),
-                    None => not_found(&format!("The specified access entry resource is not found: {principal}")),
+                    None => not_found(&format!(
+                        "The specified access entry resource is not found: {principal}"
+                    )),
                 },
             }
         }
-        ("GET", ["tags", arn]) | ("POST", ["tags", arn]) | ("DELETE", ["tags", arn]) => tags(shared, method, arn, query, &input).await,
+        ("GET", ["tags", arn]) | ("POST", ["tags", arn]) | ("DELETE", ["tags", arn]) => {
+            tags(shared, method, arn, query, &input).await
+        }
         ("GET", ["addons", "supported-versions"]) => ok_json(200, json!({"addons": []})),
-        _ => aws_error(404, "UnknownOperationException", &format!("{method} {path} is not an EKS operation the testbed models")),
+        _ => aws_error(
+            404,
+            "UnknownOperationException",
+            &format!("{method} {path} is not an EKS operation the testbed models"),
+        ),
     }
 }
 
@@ -115,14 +158,19 @@ pub async fn advance(shared: &Shared, moto: &Moto) {
                     u.body["status"] = json!("Successful");
                 }
             }
-            if c.body["status"] == "UPDATING" && c.updates.iter().all(|u| u.body["status"] != "InProgress") {
+            if c.body["status"] == "UPDATING"
+                && c.updates.iter().all(|u| u.body["status"] != "InProgress")
+            {
                 c.body["status"] = json!("ACTIVE");
             }
         }
         let names: Vec<String> = st
             .clusters
             .iter()
-            .filter(|(_, c)| c.deleting_since.is_some_and(|t| t.elapsed() >= timing.eks_delete))
+            .filter(|(_, c)| {
+                c.deleting_since
+                    .is_some_and(|t| t.elapsed() >= timing.eks_delete)
+            })
             .map(|(n, _)| n.clone())
             .collect();
         for n in names {
@@ -137,19 +185,27 @@ pub async fn advance(shared: &Shared, moto: &Moto) {
 }
 
 fn cidrs_of(v: &Json, key: &str) -> Result<Vec<Vec<String>>, String> {
-    let Some(list) = v.get(key).and_then(Json::as_array) else { return Ok(vec![]) };
+    let Some(list) = v.get(key).and_then(Json::as_array) else {
+        return Ok(vec![]);
+    };
     list.iter()
         .map(|n| {
             n.get("cidrs")
                 .and_then(Json::as_array)
-                .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|c| c.as_str().map(str::to_string))
+                        .collect()
+                })
                 .ok_or_else(|| format!("{key} entries need cidrs"))
         })
         .collect()
 }
 
 fn rfc1918(n: &Ipv4Net) -> bool {
-    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].iter().any(|r| r.parse::<Ipv4Net>().expect("range").contains(n))
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+        .iter()
+        .any(|r| r.parse::<Ipv4Net>().expect("range").contains(n))
 }
 
 fn overlap(a: &Ipv4Net, b: &Ipv4Net) -> bool {
@@ -157,7 +213,11 @@ fn overlap(a: &Ipv4Net, b: &Ipv4Net) -> bool {
 }
 
 /// EKS's checks on remoteNetworkConfig, with its wording.
-fn check_remote_networks(remote: &Json, vpc_cidrs: &[Ipv4Net], service: &Ipv4Net) -> Result<(), String> {
+fn check_remote_networks(
+    remote: &Json,
+    vpc_cidrs: &[Ipv4Net],
+    service: &Ipv4Net,
+) -> Result<(), String> {
     let nodes = cidrs_of(remote, "remoteNodeNetworks")?;
     let pods = cidrs_of(remote, "remotePodNetworks")?;
     if nodes.len() > 1 || pods.len() > 1 {
@@ -166,21 +226,31 @@ fn check_remote_networks(remote: &Json, vpc_cidrs: &[Ipv4Net], service: &Ipv4Net
     let mut seen: Vec<(Ipv4Net, &str)> = Vec::new();
     for (kind, lists) in [("node", &nodes), ("pod", &pods)] {
         for c in lists.iter().flatten() {
-            let net: Ipv4Net = c.parse().map_err(|_| format!("Invalid remote {kind} network: {c} is not a valid IPv4 CIDR"))?;
+            let net: Ipv4Net = c.parse().map_err(|_| {
+                format!("Invalid remote {kind} network: {c} is not a valid IPv4 CIDR")
+            })?;
             if net.trunc() != net {
-                return Err(format!("Invalid remote {kind} network: {c} is not a valid network address"));
+                return Err(format!(
+                    "Invalid remote {kind} network: {c} is not a valid network address"
+                ));
             }
             if !(8..=32).contains(&net.prefix_len()) {
-                return Err(format!("Invalid remote {kind} network: CIDR {c} must be between /8 and /32"));
+                return Err(format!(
+                    "Invalid remote {kind} network: CIDR {c} must be between /8 and /32"
+                ));
             }
             if !rfc1918(&net) {
                 return Err(format!("Invalid remote {kind} network: CIDR {c} must be within RFC-1918 private address space"));
             }
             if let Some(v) = vpc_cidrs.iter().find(|v| overlap(v, &net)) {
-                return Err(format!("Invalid remote {kind} network: CIDR {c} overlaps with VPC CIDR {v}"));
+                return Err(format!(
+                    "Invalid remote {kind} network: CIDR {c} overlaps with VPC CIDR {v}"
+                ));
             }
             if overlap(service, &net) {
-                return Err(format!("Invalid remote {kind} network: CIDR {c} overlaps with service CIDR {service}"));
+                return Err(format!(
+                    "Invalid remote {kind} network: CIDR {c} overlaps with service CIDR {service}"
+                ));
             }
             if let Some((o, okind)) = seen.iter().find(|(o, _)| overlap(o, &net)) {
                 return Err(format!("Invalid remote {kind} network: CIDR {c} overlaps with remote {okind} network CIDR {o}"));
@@ -192,16 +262,29 @@ fn check_remote_networks(remote: &Json, vpc_cidrs: &[Ipv4Net], service: &Ipv4Net
 }
 
 async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json) -> Resp {
-    let Some(name) = input["name"].as_str() else { return invalid("name is required") };
-    let Some(role_arn) = input["roleArn"].as_str() else { return invalid("roleArn is required") };
+    let Some(name) = input["name"].as_str() else {
+        return invalid("name is required");
+    };
+    let Some(role_arn) = input["roleArn"].as_str() else {
+        return invalid("roleArn is required");
+    };
     if shared.lock().await.clusters.contains_key(name) {
         return in_use(&format!("Cluster already exists with name: {name}"));
     }
     let vpc_cfg = &input["resourcesVpcConfig"];
-    let subnet_ids: Vec<String> = vpc_cfg["subnetIds"].as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)).collect();
+    let subnet_ids: Vec<String> = vpc_cfg["subnetIds"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect();
     let subnets = match moto.subnets(region, &subnet_ids).await {
         Err(e) => return aws_error(500, "ServerException", &e),
-        Ok(Err(missing)) => return invalid(&format!("The subnet ID '{missing}' does not exist (Service: AmazonEC2)")),
+        Ok(Err(missing)) => {
+            return invalid(&format!(
+                "The subnet ID '{missing}' does not exist (Service: AmazonEC2)"
+            ))
+        }
         Ok(Ok(s)) => s,
     };
     let mut azs: Vec<&String> = subnets.iter().map(|(_, az)| az).collect();
@@ -225,11 +308,20 @@ async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json
     };
     let service_cidr = match input["kubernetesNetworkConfig"]["serviceIpv4Cidr"].as_str() {
         Some(s) => s.to_string(),
-        None if vpc_cidrs.iter().any(|v| overlap(v, &"10.0.0.0/8".parse().expect("range"))) => "172.20.0.0/16".into(),
+        None if vpc_cidrs
+            .iter()
+            .any(|v| overlap(v, &"10.0.0.0/8".parse().expect("range"))) =>
+        {
+            "172.20.0.0/16".into()
+        }
         None => "10.100.0.0/16".into(),
     };
-    let Ok(service_net) = service_cidr.parse::<Ipv4Net>() else { return invalid(&format!("Invalid service CIDR {service_cidr}")) };
-    let auth_mode = input["accessConfig"]["authenticationMode"].as_str().unwrap_or("CONFIG_MAP");
+    let Ok(service_net) = service_cidr.parse::<Ipv4Net>() else {
+        return invalid(&format!("Invalid service CIDR {service_cidr}"));
+    };
+    let auth_mode = input["accessConfig"]["authenticationMode"]
+        .as_str()
+        .unwrap_or("CONFIG_MAP");
     let remote = &input["remoteNetworkConfig"];
     if remote.is_object() {
         if auth_mode == "CONFIG_MAP" {
@@ -279,16 +371,28 @@ async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json
     }
     st.clusters.insert(
         name.to_string(),
-        Cluster { body: body.clone(), region: region.into(), created: Instant::now(), deleting_since: None, updates: vec![], access_entries: BTreeMap::new(), security_group_id: sg },
+        Cluster {
+            body: body.clone(),
+            region: region.into(),
+            created: Instant::now(),
+            deleting_since: None,
+            updates: vec![],
+            access_entries: BTreeMap::new(),
+            security_group_id: sg,
+        },
     );
     ok_json(200, json!({"cluster": body}))
 }
 
 async fn delete_cluster(shared: &Shared, name: &str) -> Resp {
     let mut st = shared.lock().await;
-    let Some(c) = st.clusters.get_mut(name) else { return not_found(&format!("No cluster found for name: {name}.")) };
+    let Some(c) = st.clusters.get_mut(name) else {
+        return not_found(&format!("No cluster found for name: {name}."));
+    };
     if c.body["status"] == "CREATING" || c.body["status"] == "UPDATING" {
-        return in_use(&format!("Cannot delete because cluster {name} currently has an update in progress"));
+        return in_use(&format!(
+            "Cannot delete because cluster {name} currently has an update in progress"
+        ));
     }
     if c.deleting_since.is_none() {
         c.deleting_since = Some(Instant::now());
@@ -306,13 +410,23 @@ fn start_update(c: &mut Cluster, kind: &str, params: Vec<Json>) -> Resp {
         "createdAt": now_epoch(),
         "errors": []
     });
-    c.updates.push(Update { body: update.clone(), started: Instant::now() });
+    c.updates.push(Update {
+        body: update.clone(),
+        started: Instant::now(),
+    });
     c.body["status"] = json!("UPDATING");
     ok_json(200, json!({"update": update}))
 }
 
-fn ready_for_update<'a>(st: &'a mut crate::state::State, name: &str) -> Result<&'a mut Cluster, Resp> {
-    let c = st.clusters.get_mut(name).ok_or_else(|| not_found(&format!("No cluster found for name: {name}.")))?;
+#[allow(clippy::result_large_err)]
+fn ready_for_update<'a>(
+    st: &'a mut crate::state::State,
+    name: &str,
+) -> Result<&'a mut Cluster, Resp> {
+    let c = st
+        .clusters
+        .get_mut(name)
+        .ok_or_else(|| not_found(&format!("No cluster found for name: {name}.")))?;
     if c.body["status"] != "ACTIVE" || c.updates.iter().any(|u| u.body["status"] == "InProgress") {
         return Err(in_use("Cluster has an update in progress"));
     }
@@ -325,16 +439,28 @@ async fn update_version(shared: &Shared, name: &str, input: &Json) -> Resp {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let Some(target) = input["version"].as_str() else { return invalid("version is required") };
+    let Some(target) = input["version"].as_str() else {
+        return invalid("version is required");
+    };
     let minor = |v: &str| v.split('.').nth(1).and_then(|m| m.parse::<i64>().ok());
     let current = c.body["version"].as_str().unwrap_or_default().to_string();
     match (minor(&current), minor(target)) {
         (Some(a), Some(b)) if b == a + 1 => {}
-        (Some(a), Some(b)) if b == a => return invalid(&format!("Cluster is already at version {current}")),
-        _ => return invalid(&format!("Unsupported Kubernetes minor version update from {current} to {target}")),
+        (Some(a), Some(b)) if b == a => {
+            return invalid(&format!("Cluster is already at version {current}"))
+        }
+        _ => {
+            return invalid(&format!(
+                "Unsupported Kubernetes minor version update from {current} to {target}"
+            ))
+        }
     }
     c.body["version"] = json!(target);
-    start_update(c, "VersionUpdate", vec![json!({"type": "Version", "value": target})])
+    start_update(
+        c,
+        "VersionUpdate",
+        vec![json!({"type": "Version", "value": target})],
+    )
 }
 
 async fn update_config(shared: &Shared, name: &str, input: &Json) -> Resp {
@@ -345,7 +471,10 @@ async fn update_config(shared: &Shared, name: &str, input: &Json) -> Resp {
     };
     let mut params = vec![];
     if let Some(v) = input.get("resourcesVpcConfig").filter(|v| v.is_object()) {
-        for (k, p) in [("endpointPublicAccess", "EndpointPublicAccess"), ("endpointPrivateAccess", "EndpointPrivateAccess")] {
+        for (k, p) in [
+            ("endpointPublicAccess", "EndpointPublicAccess"),
+            ("endpointPrivateAccess", "EndpointPrivateAccess"),
+        ] {
             if let Some(b) = v[k].as_bool() {
                 if c.body["resourcesVpcConfig"][k] != json!(b) {
                     c.body["resourcesVpcConfig"][k] = json!(b);
@@ -361,43 +490,77 @@ async fn update_config(shared: &Shared, name: &str, input: &Json) -> Resp {
     if params.is_empty() {
         return invalid("No changes detected");
     }
-    let kind = if input.get("remoteNetworkConfig").is_some() { "RemoteNetworkConfigUpdate" } else { "EndpointAccessUpdate" };
+    let kind = if input.get("remoteNetworkConfig").is_some() {
+        "RemoteNetworkConfigUpdate"
+    } else {
+        "EndpointAccessUpdate"
+    };
     start_update(c, kind, params)
 }
 
-async fn create_access_entry(shared: &Shared, moto: &Moto, region: &str, name: &str, input: &Json) -> Resp {
-    let Some(principal) = input["principalArn"].as_str() else { return invalid("principalArn is required") };
+async fn create_access_entry(
+    shared: &Shared,
+    moto: &Moto,
+    region: &str,
+    name: &str,
+    input: &Json,
+) -> Resp {
+    let Some(principal) = input["principalArn"].as_str() else {
+        return invalid("principalArn is required");
+    };
     let kind = input["type"].as_str().unwrap_or("STANDARD");
     if !VALID_TYPES.contains(&kind) {
         return invalid(&format!("The type {kind} is not valid"));
     }
-    let groups = input["kubernetesGroups"].as_array().cloned().unwrap_or_default();
+    let groups = input["kubernetesGroups"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let username = input["username"].as_str();
     if NODE_TYPES.contains(&kind) {
         if !groups.is_empty() || username.is_some() {
             return invalid(&format!("kubernetesGroups and username cannot be specified for access entries of type {kind}"));
         }
         if !principal.contains(":role/") {
-            return invalid("The specified principalArn is invalid: node access entries require an IAM role");
+            return invalid(
+                "The specified principalArn is invalid: node access entries require an IAM role",
+            );
         }
         match moto.role_exists(region, principal).await {
             Ok(true) => {}
-            Ok(false) => return invalid("The specified principalArn is invalid: invalid principal"),
+            Ok(false) => {
+                return invalid("The specified principalArn is invalid: invalid principal")
+            }
             Err(e) => return aws_error(500, "ServerException", &e),
         }
     }
     let mut st = shared.lock().await;
-    let Some(c) = st.clusters.get_mut(name) else { return not_found(&format!("No cluster found for name: {name}.")) };
+    let Some(c) = st.clusters.get_mut(name) else {
+        return not_found(&format!("No cluster found for name: {name}."));
+    };
     if c.body["status"] != "ACTIVE" {
         return in_use(&format!("Cluster {name} is not ACTIVE"));
     }
     if c.access_entries.contains_key(principal) {
-        return in_use(&format!("The specified access entry resource is already in use on this cluster: {principal}"));
+        return in_use(&format!(
+            "The specified access entry resource is already in use on this cluster: {principal}"
+        ));
     }
     let (groups, username) = match kind {
-        "HYBRID_LINUX" => (vec![json!("system:nodes")], "system:node:{{SessionName}}".to_string()),
-        "EC2_LINUX" | "EC2_WINDOWS" => (vec![json!("system:nodes")], "system:node:{{EC2PrivateDNSName}}".to_string()),
-        _ => (groups, username.map(str::to_string).unwrap_or_else(|| principal.to_string())),
+        "HYBRID_LINUX" => (
+            vec![json!("system:nodes")],
+            "system:node:{{SessionName}}".to_string(),
+        ),
+        "EC2_LINUX" | "EC2_WINDOWS" => (
+            vec![json!("system:nodes")],
+            "system:node:{{EC2PrivateDNSName}}".to_string(),
+        ),
+        _ => (
+            groups,
+            username
+                .map(str::to_string)
+                .unwrap_or_else(|| principal.to_string()),
+        ),
     };
     let entry = json!({
         "clusterName": name,
@@ -410,15 +573,24 @@ async fn create_access_entry(shared: &Shared, moto: &Moto, region: &str, name: &
         "username": username,
         "type": kind,
     });
-    c.access_entries.insert(principal.to_string(), entry.clone());
+    c.access_entries
+        .insert(principal.to_string(), entry.clone());
     ok_json(200, json!({"accessEntry": entry}))
 }
 
 async fn update_access_entry(shared: &Shared, name: &str, principal: &str, input: &Json) -> Resp {
     let mut st = shared.lock().await;
-    let Some(c) = st.clusters.get_mut(name) else { return not_found(&format!("No cluster found for name: {name}.")) };
-    let Some(e) = c.access_entries.get_mut(principal) else { return not_found(&format!("The specified access entry resource is not found: {principal}")) };
-    if NODE_TYPES.contains(&e["type"].as_str().unwrap_or_default()) && (input.get("kubernetesGroups").is_some() || input.get("username").is_some()) {
+    let Some(c) = st.clusters.get_mut(name) else {
+        return not_found(&format!("No cluster found for name: {name}."));
+    };
+    let Some(e) = c.access_entries.get_mut(principal) else {
+        return not_found(&format!(
+            "The specified access entry resource is not found: {principal}"
+        ));
+    };
+    if NODE_TYPES.contains(&e["type"].as_str().unwrap_or_default())
+        && (input.get("kubernetesGroups").is_some() || input.get("username").is_some())
+    {
         return invalid("kubernetesGroups and username cannot be updated for node access entries");
     }
     for k in ["kubernetesGroups", "username"] {
@@ -467,14 +639,23 @@ mod tests {
         let ok = json!({"remoteNodeNetworks": [{"cidrs": ["10.80.146.0/24"]}], "remotePodNetworks": [{"cidrs": ["10.86.30.0/23"]}]});
         assert_eq!(check_remote_networks(&ok, &vpc, &svc), Ok(()));
         let overlap_vpc = json!({"remoteNodeNetworks": [{"cidrs": ["192.168.1.0/24"]}]});
-        assert!(check_remote_networks(&overlap_vpc, &vpc, &svc).unwrap_err().contains("overlaps with VPC CIDR 192.168.0.0/16"));
+        assert!(check_remote_networks(&overlap_vpc, &vpc, &svc)
+            .unwrap_err()
+            .contains("overlaps with VPC CIDR 192.168.0.0/16"));
         let public = json!({"remoteNodeNetworks": [{"cidrs": ["8.8.8.0/24"]}]});
-        assert!(check_remote_networks(&public, &vpc, &svc).unwrap_err().contains("RFC-1918"));
+        assert!(check_remote_networks(&public, &vpc, &svc)
+            .unwrap_err()
+            .contains("RFC-1918"));
         let node_pod = json!({"remoteNodeNetworks": [{"cidrs": ["10.80.0.0/16"]}], "remotePodNetworks": [{"cidrs": ["10.80.1.0/24"]}]});
-        assert!(check_remote_networks(&node_pod, &vpc, &svc).unwrap_err().contains("overlaps with remote node network"));
+        assert!(check_remote_networks(&node_pod, &vpc, &svc)
+            .unwrap_err()
+            .contains("overlaps with remote node network"));
         let svc_overlap = json!({"remoteNodeNetworks": [{"cidrs": ["10.100.5.0/24"]}]});
-        assert!(check_remote_networks(&svc_overlap, &vpc, &svc).unwrap_err().contains("service CIDR"));
-        let two = json!({"remoteNodeNetworks": [{"cidrs": ["10.1.0.0/24"]}, {"cidrs": ["10.2.0.0/24"]}]});
+        assert!(check_remote_networks(&svc_overlap, &vpc, &svc)
+            .unwrap_err()
+            .contains("service CIDR"));
+        let two =
+            json!({"remoteNodeNetworks": [{"cidrs": ["10.1.0.0/24"]}, {"cidrs": ["10.2.0.0/24"]}]});
         assert!(check_remote_networks(&two, &vpc, &svc).is_err());
     }
 }

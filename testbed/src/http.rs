@@ -16,8 +16,12 @@ pub fn json(status: u16, body: serde_json::Value) -> Resp {
 
 /// A REST-JSON error as AWS sends it: the code in `x-amzn-ErrorType` and in the body.
 pub fn aws_error(status: u16, code: &str, message: &str) -> Resp {
-    let mut r = json(status, serde_json::json!({"__type": code, "message": message}));
-    r.headers_mut().insert("x-amzn-ErrorType", code.parse().expect("header value"));
+    let mut r = json(
+        status,
+        serde_json::json!({"__type": code, "message": message}),
+    );
+    r.headers_mut()
+        .insert("x-amzn-ErrorType", code.parse().expect("header value"));
     r
 }
 
@@ -65,7 +69,11 @@ pub fn url_decode(s: &str) -> String {
 
 /// Service and region from the SigV4 credential scope: `Credential=AKID/DATE/REGION/SERVICE/aws4_request`.
 pub fn sigv4_scope(authorization: &str) -> Option<(String, String)> {
-    let scope = authorization.split("Credential=").nth(1)?.split(',').next()?;
+    let scope = authorization
+        .split("Credential=")
+        .nth(1)?
+        .split(',')
+        .next()?;
     let parts: Vec<&str> = scope.split('/').collect();
     if parts.len() < 5 {
         return None;
@@ -78,12 +86,18 @@ mod tests {
     #[test]
     fn scope_is_parsed() {
         let auth = "AWS4-HMAC-SHA256 Credential=test/20261126/us-west-2/eks/aws4_request, SignedHeaders=host, Signature=x";
-        assert_eq!(super::sigv4_scope(auth), Some(("eks".into(), "us-west-2".into())));
+        assert_eq!(
+            super::sigv4_scope(auth),
+            Some(("eks".into(), "us-west-2".into()))
+        );
         assert_eq!(super::sigv4_scope("junk"), None);
     }
 
     #[test]
     fn url_decoding() {
-        assert_eq!(super::url_decode("arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fx"), "arn:aws:iam::1:role/x");
+        assert_eq!(
+            super::url_decode("arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fx"),
+            "arn:aws:iam::1:role/x"
+        );
     }
 }

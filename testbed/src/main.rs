@@ -36,12 +36,18 @@ fn arg(name: &str, env: &str) -> Option<String> {
 }
 
 fn ms_arg(name: &str, env: &str, default: u64) -> Duration {
-    Duration::from_millis(arg(name, env).and_then(|v| v.parse().ok()).unwrap_or(default))
+    Duration::from_millis(
+        arg(name, env)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default),
+    )
 }
 
 #[tokio::main]
 async fn main() {
-    let port: u16 = arg("--port", "TESTBED_PORT").and_then(|p| p.parse().ok()).unwrap_or(0);
+    let port: u16 = arg("--port", "TESTBED_PORT")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     let timing = Timing {
         eks_create: ms_arg("--eks-create-ms", "TESTBED_EKS_CREATE_MS", 1000),
         eks_delete: ms_arg("--eks-delete-ms", "TESTBED_EKS_DELETE_MS", 500),
@@ -65,12 +71,16 @@ async fn main() {
         }
     };
     let addr = listener.local_addr().expect("bound");
-    let app = Arc::new(App { shared: Arc::new(tokio::sync::Mutex::new(State::new(timing))), moto: moto::Moto::new(&moto_url) });
+    let app = Arc::new(App {
+        shared: Arc::new(tokio::sync::Mutex::new(State::new(timing))),
+        moto: moto::Moto::new(&moto_url),
+    });
     println!("TESTBED_URL=http://{addr}");
     println!("MOTO_URL={moto_url}");
     let shutdown = tokio::signal::ctrl_c();
     tokio::pin!(shutdown);
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("signal handler");
     loop {
         let accepted = tokio::select! {
             _ = &mut shutdown => break,
@@ -85,7 +95,9 @@ async fn main() {
                 let app = app.clone();
                 async move { app.handle(req).await }
             });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
         });
     }
 }
@@ -107,7 +119,10 @@ async fn start_moto() -> Result<(String, tokio::process::Child), String> {
         .map_err(|e| format!("{bin}: {e}"))?;
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..300 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return Ok((url, child));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -165,14 +180,23 @@ fn query_operation(query: &str, body: &[u8]) -> String {
 impl App {
     async fn handle(&self, req: Request<hyper::body::Incoming>) -> Result<Resp, std::io::Error> {
         let (parts, body) = req.into_parts();
-        let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
         let path = parts.uri.path().to_string();
         let query = parts.uri.query().unwrap_or_default().to_string();
         if let Some(rest) = path.strip_prefix("/_testbed/") {
             return Ok(self.control(parts.method.as_str(), rest, &body).await);
         }
-        let auth = parts.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let (service, region) = sigv4_scope(auth).unwrap_or_else(|| ("unknown".into(), "us-east-1".into()));
+        let auth = parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let (service, region) =
+            sigv4_scope(auth).unwrap_or_else(|| ("unknown".into(), "us-east-1".into()));
         let method = parts.method.as_str().to_string();
         let operation = match service.as_str() {
             "eks" | "rolesanywhere" => rest_operation(&service, &method, &path),
@@ -199,12 +223,24 @@ impl App {
                 }
             }
             None => match service.as_str() {
-                "eks" => eks::handle(&self.shared, &self.moto, &region, &method, &path, &query, &body).await,
+                "eks" => {
+                    eks::handle(
+                        &self.shared,
+                        &self.moto,
+                        &region,
+                        &method,
+                        &path,
+                        &query,
+                        &body,
+                    )
+                    .await
+                }
                 "rolesanywhere" => ra::handle(&self.shared, &region, &method, &path, &body).await,
                 _ => self.forward(Request::from_parts(parts, body)).await,
             },
         };
-        self.log(&service, &operation, start, resp.status().as_u16()).await;
+        self.log(&service, &operation, start, resp.status().as_u16())
+            .await;
         Ok(resp)
     }
 
@@ -220,16 +256,49 @@ impl App {
 
     /// A transit gateway and a virtual private gateway, standing in for the on-premises side.
     async fn seed(&self, region: &str) -> Result<serde_json::Value, String> {
-        let (_, tgw) = self.moto.query("ec2", region, &[("Action", "CreateTransitGateway".into()), ("Description", "testbed on-premises link".into())]).await?;
-        let (_, vgw) = self.moto.query("ec2", region, &[("Action", "CreateVpnGateway".into()), ("Type", "ipsec.1".into())]).await?;
-        let first = |xml: &str, tag: &str| moto::xml_values(xml, tag).into_iter().next().ok_or(format!("moto did not return {tag}"));
-        Ok(json!({"transit_gateway_id": first(&tgw, "transitGatewayId")?, "vpn_gateway_id": first(&vgw, "vpnGatewayId")?}))
+        let (_, tgw) = self
+            .moto
+            .query(
+                "ec2",
+                region,
+                &[
+                    ("Action", "CreateTransitGateway".into()),
+                    ("Description", "testbed on-premises link".into()),
+                ],
+            )
+            .await?;
+        let (_, vgw) = self
+            .moto
+            .query(
+                "ec2",
+                region,
+                &[
+                    ("Action", "CreateVpnGateway".into()),
+                    ("Type", "ipsec.1".into()),
+                ],
+            )
+            .await?;
+        let first = |xml: &str, tag: &str| {
+            moto::xml_values(xml, tag)
+                .into_iter()
+                .next()
+                .ok_or(format!("moto did not return {tag}"))
+        };
+        Ok(
+            json!({"transit_gateway_id": first(&tgw, "transitGatewayId")?, "vpn_gateway_id": first(&vgw, "vpnGatewayId")?}),
+        )
     }
 
     async fn log(&self, service: &str, operation: &str, start_ms: u64, status: u16) {
         let mut st = self.shared.lock().await;
         let end_ms = st.ms();
-        st.calls.push(Call { service: service.into(), operation: operation.into(), start_ms, end_ms, status });
+        st.calls.push(Call {
+            service: service.into(),
+            operation: operation.into(),
+            start_ms,
+            end_ms,
+            status,
+        });
     }
 
     async fn control(&self, method: &str, path: &str, body: &[u8]) -> Resp {
@@ -259,13 +328,18 @@ impl App {
                 http::json(200, json!({"ok": true}))
             }
             ("POST", "latency") => {
-                self.shared.lock().await.latency = Duration::from_millis(input["ms"].as_u64().unwrap_or(0));
+                self.shared.lock().await.latency =
+                    Duration::from_millis(input["ms"].as_u64().unwrap_or(0));
                 http::json(200, json!({"ok": true}))
             }
             ("POST", "timing") => {
                 let mut st = self.shared.lock().await;
                 let t = &mut st.timing;
-                for (k, slot) in [("eks_create_ms", &mut t.eks_create), ("eks_delete_ms", &mut t.eks_delete), ("eks_update_ms", &mut t.eks_update)] {
+                for (k, slot) in [
+                    ("eks_create_ms", &mut t.eks_create),
+                    ("eks_delete_ms", &mut t.eks_delete),
+                    ("eks_update_ms", &mut t.eks_update),
+                ] {
                     if let Some(ms) = input[k].as_u64() {
                         *slot = Duration::from_millis(ms);
                     }
@@ -297,7 +371,10 @@ impl App {
                     }),
                 )
             }
-            _ => http::json(404, json!({"error": format!("no control endpoint {method} /_testbed/{path}")})),
+            _ => http::json(
+                404,
+                json!({"error": format!("no control endpoint {method} /_testbed/{path}")}),
+            ),
         }
     }
 }
@@ -309,9 +386,21 @@ mod tests {
     #[test]
     fn operations_are_named_like_aws() {
         assert_eq!(rest_operation("eks", "POST", "/clusters"), "CreateCluster");
-        assert_eq!(rest_operation("eks", "GET", "/clusters/demo/access-entries/arn%3Ax"), "DescribeAccessEntry");
-        assert_eq!(rest_operation("rolesanywhere", "POST", "/trustanchor/abc/enable"), "EnableTrustAnchor");
-        assert_eq!(query_operation("", b"Action=CreateVpc&Version=2016-11-15"), "CreateVpc");
-        assert_eq!(query_operation("Action=GetCallerIdentity", b""), "GetCallerIdentity");
+        assert_eq!(
+            rest_operation("eks", "GET", "/clusters/demo/access-entries/arn%3Ax"),
+            "DescribeAccessEntry"
+        );
+        assert_eq!(
+            rest_operation("rolesanywhere", "POST", "/trustanchor/abc/enable"),
+            "EnableTrustAnchor"
+        );
+        assert_eq!(
+            query_operation("", b"Action=CreateVpc&Version=2016-11-15"),
+            "CreateVpc"
+        );
+        assert_eq!(
+            query_operation("Action=GetCallerIdentity", b""),
+            "GetCallerIdentity"
+        );
     }
 }

@@ -27,13 +27,25 @@ pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
 
 impl Moto {
     pub fn new(url: &str) -> Moto {
-        Moto { url: url.trim_end_matches('/').to_string(), client: Client::builder(TokioExecutor::new()).build_http() }
+        Moto {
+            url: url.trim_end_matches('/').to_string(),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
     }
 
-    pub async fn forward(&self, req: hyper::Request<Bytes>) -> Result<hyper::Response<Bytes>, String> {
+    pub async fn forward(
+        &self,
+        req: hyper::Request<Bytes>,
+    ) -> Result<hyper::Response<Bytes>, String> {
         let (mut parts, body) = req.into_parts();
-        let pq = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        parts.uri = format!("{}{pq}", self.url).parse().map_err(|e| format!("{e}"))?;
+        let pq = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        parts.uri = format!("{}{pq}", self.url)
+            .parse()
+            .map_err(|e| format!("{e}"))?;
         parts.headers.remove("host");
         let resp = self
             .client
@@ -46,8 +58,17 @@ impl Moto {
     }
 
     /// A query-protocol call (EC2 or IAM) in `region`; returns (status, body).
-    pub async fn query(&self, service: &str, region: &str, params: &[(&str, String)]) -> Result<(u16, String), String> {
-        let version = if service == "ec2" { "2016-11-15" } else { "2010-05-08" };
+    pub async fn query(
+        &self,
+        service: &str,
+        region: &str,
+        params: &[(&str, String)],
+    ) -> Result<(u16, String), String> {
+        let version = if service == "ec2" {
+            "2016-11-15"
+        } else {
+            "2010-05-08"
+        };
         let form = {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
             form.append_pair("Version", version);
@@ -62,23 +83,47 @@ impl Moto {
             .header("authorization", auth)
             .body(Full::new(Bytes::from(form)))
             .map_err(|e| e.to_string())?;
-        let resp = self.client.request(req).await.map_err(|e| format!("moto unreachable: {e}"))?;
+        let resp = self
+            .client
+            .request(req)
+            .await
+            .map_err(|e| format!("moto unreachable: {e}"))?;
         let status = resp.status().as_u16();
-        let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
         Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
 
     pub async fn reset(&self) -> Result<(), String> {
-        let req = hyper::Request::post(format!("{}/moto-api/reset", self.url)).body(Full::new(Bytes::new())).map_err(|e| e.to_string())?;
+        let req = hyper::Request::post(format!("{}/moto-api/reset", self.url))
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| e.to_string())?;
         self.client.request(req).await.map_err(|e| e.to_string())?;
         Ok(())
     }
 
     /// (vpc_id, availability_zone) of each subnet, or the first subnet ID that does not exist.
-    pub async fn subnets(&self, region: &str, ids: &[String]) -> Result<Result<Vec<(String, String)>, String>, String> {
+    pub async fn subnets(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Result<Vec<(String, String)>, String>, String> {
         let mut out = Vec::new();
         for id in ids {
-            let (status, body) = self.query("ec2", region, &[("Action", "DescribeSubnets".into()), ("SubnetId.1", id.clone())]).await?;
+            let (status, body) = self
+                .query(
+                    "ec2",
+                    region,
+                    &[
+                        ("Action", "DescribeSubnets".into()),
+                        ("SubnetId.1", id.clone()),
+                    ],
+                )
+                .await?;
             let vpc = xml_values(&body, "vpcId");
             let az = xml_values(&body, "availabilityZone");
             if status != 200 || vpc.is_empty() {
@@ -90,19 +135,42 @@ impl Moto {
     }
 
     pub async fn vpc_cidrs(&self, region: &str, vpc_id: &str) -> Result<Vec<String>, String> {
-        let (_, body) = self.query("ec2", region, &[("Action", "DescribeVpcs".into()), ("VpcId.1", vpc_id.into())]).await?;
+        let (_, body) = self
+            .query(
+                "ec2",
+                region,
+                &[
+                    ("Action", "DescribeVpcs".into()),
+                    ("VpcId.1", vpc_id.into()),
+                ],
+            )
+            .await?;
         let mut cidrs = xml_values(&body, "cidrBlock");
         cidrs.dedup();
         Ok(cidrs)
     }
 
     pub async fn role_exists(&self, region: &str, role_arn: &str) -> Result<bool, String> {
-        let Some(name) = role_arn.rsplit('/').next() else { return Ok(false) };
-        let (status, _) = self.query("iam", region, &[("Action", "GetRole".into()), ("RoleName", name.into())]).await?;
+        let Some(name) = role_arn.rsplit('/').next() else {
+            return Ok(false);
+        };
+        let (status, _) = self
+            .query(
+                "iam",
+                region,
+                &[("Action", "GetRole".into()), ("RoleName", name.into())],
+            )
+            .await?;
         Ok(status == 200)
     }
 
-    pub async fn create_security_group(&self, region: &str, vpc_id: &str, name: &str, description: &str) -> Result<String, String> {
+    pub async fn create_security_group(
+        &self,
+        region: &str,
+        vpc_id: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<String, String> {
         let (status, body) = self
             .query(
                 "ec2",
@@ -115,11 +183,22 @@ impl Moto {
                 ],
             )
             .await?;
-        xml_values(&body, "groupId").into_iter().next().ok_or(format!("CreateSecurityGroup failed ({status}): {body}"))
+        xml_values(&body, "groupId")
+            .into_iter()
+            .next()
+            .ok_or(format!("CreateSecurityGroup failed ({status}): {body}"))
     }
 
     pub async fn delete_security_group(&self, region: &str, group_id: &str) -> Result<(), String> {
-        self.query("ec2", region, &[("Action", "DeleteSecurityGroup".into()), ("GroupId", group_id.into())]).await?;
+        self.query(
+            "ec2",
+            region,
+            &[
+                ("Action", "DeleteSecurityGroup".into()),
+                ("GroupId", group_id.into()),
+            ],
+        )
+        .await?;
         Ok(())
     }
 }

@@ -15,7 +15,10 @@ fn not_found() -> Resp {
 }
 
 fn valid_name(n: &str) -> bool {
-    !n.is_empty() && n.len() <= 255 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-' || c == '_')
+    !n.is_empty()
+        && n.len() <= 255
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-' || c == '_')
 }
 
 /// The bundle must be PEM X.509 CA certificates, at most 8000 characters.
@@ -25,8 +28,11 @@ fn check_bundle(pem: &str) -> Result<(), String> {
     }
     let mut n = 0;
     for block in Pem::iter_from_buffer(pem.as_bytes()) {
-        let block = block.map_err(|_| "Invalid certificate bundle: PEM could not be decoded".to_string())?;
-        let cert = block.parse_x509().map_err(|_| "Invalid certificate bundle: not an X.509 certificate".to_string())?;
+        let block = block
+            .map_err(|_| "Invalid certificate bundle: PEM could not be decoded".to_string())?;
+        let cert = block
+            .parse_x509()
+            .map_err(|_| "Invalid certificate bundle: not an X.509 certificate".to_string())?;
         if !cert.is_ca() {
             return Err("Invalid certificate bundle: certificate is not a CA certificate".into());
         }
@@ -40,7 +46,11 @@ fn check_bundle(pem: &str) -> Result<(), String> {
 
 fn valid_role_arn(arn: &str) -> bool {
     let p: Vec<&str> = arn.splitn(6, ':').collect();
-    p.len() == 6 && p[0] == "arn" && p[1].starts_with("aws") && p[2] == "iam" && p[5].starts_with("role")
+    p.len() == 6
+        && p[0] == "arn"
+        && p[1].starts_with("aws")
+        && p[2] == "iam"
+        && p[5].starts_with("role")
 }
 
 pub async fn handle(shared: &Shared, region: &str, method: &str, path: &str, body: &[u8]) -> Resp {
@@ -57,12 +67,20 @@ pub async fn handle(shared: &Shared, region: &str, method: &str, path: &str, bod
             let source = &input["source"];
             match source["sourceType"].as_str() {
                 Some("CERTIFICATE_BUNDLE") => {
-                    if let Err(e) = check_bundle(source["sourceData"]["x509CertificateData"].as_str().unwrap_or_default()) {
+                    if let Err(e) = check_bundle(
+                        source["sourceData"]["x509CertificateData"]
+                            .as_str()
+                            .unwrap_or_default(),
+                    ) {
                         return validation(&e);
                     }
                 }
                 Some("AWS_ACM_PCA") => {}
-                _ => return validation("source.sourceType must be AWS_ACM_PCA or CERTIFICATE_BUNDLE"),
+                _ => {
+                    return validation(
+                        "source.sourceType must be AWS_ACM_PCA or CERTIFICATE_BUNDLE",
+                    )
+                }
             }
             let id = uuid::Uuid::new_v4().to_string();
             let anchor = json!({
@@ -77,23 +95,39 @@ pub async fn handle(shared: &Shared, region: &str, method: &str, path: &str, bod
             st.trust_anchors.insert(id, anchor.clone());
             ok_json(201, json!({"trustAnchor": anchor}))
         }
-        ("GET", ["trustanchors"]) => ok_json(200, json!({"trustAnchors": st.trust_anchors.values().collect::<Vec<_>>()})),
-        ("GET", ["trustanchor", id]) => st.trust_anchors.get(*id).map_or_else(not_found, |a| ok_json(200, json!({"trustAnchor": a}))),
-        ("DELETE", ["trustanchor", id]) => st.trust_anchors.remove(*id).map_or_else(not_found, |a| ok_json(200, json!({"trustAnchor": a}))),
-        ("POST", ["trustanchor", id, action @ ("enable" | "disable")]) => match st.trust_anchors.get_mut(*id) {
-            None => not_found(),
-            Some(a) => {
-                a["enabled"] = json!(*action == "enable");
-                a["updatedAt"] = json!(now_iso());
-                ok_json(200, json!({"trustAnchor": a}))
+        ("GET", ["trustanchors"]) => ok_json(
+            200,
+            json!({"trustAnchors": st.trust_anchors.values().collect::<Vec<_>>()}),
+        ),
+        ("GET", ["trustanchor", id]) => st
+            .trust_anchors
+            .get(*id)
+            .map_or_else(not_found, |a| ok_json(200, json!({"trustAnchor": a}))),
+        ("DELETE", ["trustanchor", id]) => st
+            .trust_anchors
+            .remove(*id)
+            .map_or_else(not_found, |a| ok_json(200, json!({"trustAnchor": a}))),
+        ("POST", ["trustanchor", id, action @ ("enable" | "disable")]) => {
+            match st.trust_anchors.get_mut(*id) {
+                None => not_found(),
+                Some(a) => {
+                    a["enabled"] = json!(*action == "enable");
+                    a["updatedAt"] = json!(now_iso());
+                    ok_json(200, json!({"trustAnchor": a}))
+                }
             }
-        },
+        }
         ("POST", ["profiles"]) => {
             let name = input["name"].as_str().unwrap_or_default();
             if !valid_name(name) {
                 return validation("name must be 1-255 characters of letters, digits, spaces, hyphens and underscores");
             }
-            let roles: Vec<&str> = input["roleArns"].as_array().into_iter().flatten().filter_map(Json::as_str).collect();
+            let roles: Vec<&str> = input["roleArns"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_str)
+                .collect();
             if roles.is_empty() || roles.len() > 250 || !roles.iter().all(|r| valid_role_arn(r)) {
                 return validation("roleArns must hold 1 to 250 IAM role ARNs");
             }
@@ -118,17 +152,32 @@ pub async fn handle(shared: &Shared, region: &str, method: &str, path: &str, bod
             st.profiles.insert(id, profile.clone());
             ok_json(201, json!({"profile": profile}))
         }
-        ("GET", ["profiles"]) => ok_json(200, json!({"profiles": st.profiles.values().collect::<Vec<_>>()})),
-        ("GET", ["profile", id]) => st.profiles.get(*id).map_or_else(not_found, |p| ok_json(200, json!({"profile": p}))),
-        ("DELETE", ["profile", id]) => st.profiles.remove(*id).map_or_else(not_found, |p| ok_json(200, json!({"profile": p}))),
-        ("POST", ["profile", id, action @ ("enable" | "disable")]) => match st.profiles.get_mut(*id) {
-            None => not_found(),
-            Some(p) => {
-                p["enabled"] = json!(*action == "enable");
-                p["updatedAt"] = json!(now_iso());
-                ok_json(200, json!({"profile": p}))
+        ("GET", ["profiles"]) => ok_json(
+            200,
+            json!({"profiles": st.profiles.values().collect::<Vec<_>>()}),
+        ),
+        ("GET", ["profile", id]) => st
+            .profiles
+            .get(*id)
+            .map_or_else(not_found, |p| ok_json(200, json!({"profile": p}))),
+        ("DELETE", ["profile", id]) => st
+            .profiles
+            .remove(*id)
+            .map_or_else(not_found, |p| ok_json(200, json!({"profile": p}))),
+        ("POST", ["profile", id, action @ ("enable" | "disable")]) => {
+            match st.profiles.get_mut(*id) {
+                None => not_found(),
+                Some(p) => {
+                    p["enabled"] = json!(*action == "enable");
+                    p["updatedAt"] = json!(now_iso());
+                    ok_json(200, json!({"profile": p}))
+                }
             }
-        },
-        _ => aws_error(404, "UnknownOperationException", &format!("{method} {path} is not a Roles Anywhere operation the testbed models")),
+        }
+        _ => aws_error(
+            404,
+            "UnknownOperationException",
+            &format!("{method} {path} is not a Roles Anywhere operation the testbed models"),
+        ),
     }
 }

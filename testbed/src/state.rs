@@ -115,24 +115,49 @@ mod tests {
     use super::*;
 
     fn timing() -> Timing {
-        Timing { eks_create: Duration::ZERO, eks_delete: Duration::ZERO, eks_update: Duration::ZERO }
+        Timing {
+            eks_create: Duration::ZERO,
+            eks_delete: Duration::ZERO,
+            eks_update: Duration::ZERO,
+        }
     }
 
     #[test]
     fn nth_rule_fires_once() {
         let mut s = State::new(timing());
-        s.faults.push(Fault { operation: "ec2:CreateVpc".into(), nth: Some(2), fraction: None, code: "X".into(), status: 500, drop: false, seen: 0 });
+        s.faults.push(Fault {
+            operation: "ec2:CreateVpc".into(),
+            nth: Some(2),
+            fraction: None,
+            code: "X".into(),
+            status: 500,
+            drop: false,
+            seen: 0,
+        });
         assert!(s.fault_for("ec2", "CreateVpc").is_none());
         assert!(s.fault_for("ec2", "DeleteVpc").is_none());
-        assert_eq!(s.fault_for("ec2", "CreateVpc").map(|f| f.code), Some("X".into()));
+        assert_eq!(
+            s.fault_for("ec2", "CreateVpc").map(|f| f.code),
+            Some("X".into())
+        );
         assert!(s.fault_for("ec2", "CreateVpc").is_none());
     }
 
     #[test]
     fn fraction_rule_fires_about_that_often() {
         let mut s = State::new(timing());
-        s.faults.push(Fault { operation: "*".into(), nth: None, fraction: Some(0.3), code: "ThrottlingException".into(), status: 400, drop: false, seen: 0 });
-        let fired = (0..2000).filter(|_| s.fault_for("eks", "DescribeCluster").is_some()).count();
+        s.faults.push(Fault {
+            operation: "*".into(),
+            nth: None,
+            fraction: Some(0.3),
+            code: "ThrottlingException".into(),
+            status: 400,
+            drop: false,
+            seen: 0,
+        });
+        let fired = (0..2000)
+            .filter(|_| s.fault_for("eks", "DescribeCluster").is_some())
+            .count();
         assert!((450..750).contains(&fired), "{fired}");
     }
 }

@@ -18,7 +18,11 @@ pub fn repo() -> PathBuf {
 
 fn tool(name: &str) -> PathBuf {
     let p = repo().join(".tools/bin").join(name);
-    assert!(p.exists(), "{} is missing: run `make tools` first", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run `make tools` first",
+        p.display()
+    );
     p
 }
 
@@ -31,9 +35,22 @@ impl Testbed {
     pub fn start() -> Testbed {
         let exe = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-eks"));
         let testbed = exe.with_file_name("aws-testbed");
-        assert!(testbed.exists(), "{} is missing: build the workspace first", testbed.display());
+        assert!(
+            testbed.exists(),
+            "{} is missing: build the workspace first",
+            testbed.display()
+        );
         let mut child = Command::new(testbed)
-            .args(["--port", "0", "--eks-create-ms", "300", "--eks-delete-ms", "200", "--eks-update-ms", "200"])
+            .args([
+                "--port",
+                "0",
+                "--eks-create-ms",
+                "300",
+                "--eks-delete-ms",
+                "200",
+                "--eks-update-ms",
+                "200",
+            ])
             .env("MOTO_SERVER", repo().join(".tools/venv/bin/moto_server"))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -53,9 +70,19 @@ impl Testbed {
     }
 
     /// A minimal HTTP/1.1 exchange with the testbed (control API or an AWS call).
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, String)], body: &str) -> (u16, String) {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &str,
+    ) -> (u16, String) {
         let mut s = TcpStream::connect(self.addr()).expect("connect testbed");
-        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n", self.addr(), body.len());
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr(),
+            body.len()
+        );
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -64,13 +91,25 @@ impl Testbed {
         s.write_all(req.as_bytes()).expect("send");
         let mut resp = String::new();
         s.read_to_string(&mut resp).expect("read");
-        let status = resp.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-        let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        let status = resp
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = resp
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
         (status, body)
     }
 
     pub fn control(&self, method: &str, path: &str, body: &str) -> serde_json::Value {
-        let (status, body) = self.request(method, &format!("/_testbed/{path}"), &[("content-type", "application/json".into())], body);
+        let (status, body) = self.request(
+            method,
+            &format!("/_testbed/{path}"),
+            &[("content-type", "application/json".into())],
+            body,
+        );
         assert!(status < 300, "control {path}: {status} {body}");
         serde_json::from_str(&body).unwrap_or_default()
     }
@@ -81,12 +120,23 @@ impl Testbed {
 
     /// A query-protocol call (EC2 or IAM) through the testbed; returns the XML body.
     pub fn query(&self, service: &str, params: &str) -> String {
-        let version = if service == "ec2" { "2016-11-15" } else { "2010-05-08" };
-        let region = if service == "iam" { "us-east-1" } else { REGION };
+        let version = if service == "ec2" {
+            "2016-11-15"
+        } else {
+            "2010-05-08"
+        };
+        let region = if service == "iam" {
+            "us-east-1"
+        } else {
+            REGION
+        };
         let (status, body) = self.request(
             "POST",
             "/",
-            &[Self::auth(service, region), ("content-type", "application/x-www-form-urlencoded".into())],
+            &[
+                Self::auth(service, region),
+                ("content-type", "application/x-www-form-urlencoded".into()),
+            ],
             &format!("{params}&Version={version}"),
         );
         assert_eq!(status, 200, "{service} {params}: {body}");
@@ -95,16 +145,30 @@ impl Testbed {
 
     /// A REST call to an emulated service (eks, rolesanywhere).
     pub fn rest(&self, service: &str, method: &str, path: &str, body: &str) -> (u16, String) {
-        self.request(method, path, &[Self::auth(service, REGION), ("content-type", "application/json".into())], body)
+        self.request(
+            method,
+            path,
+            &[
+                Self::auth(service, REGION),
+                ("content-type", "application/json".into()),
+            ],
+            body,
+        )
     }
 
     pub fn seed(&self) -> (String, String) {
         let v = self.control("POST", "seed", &format!("{{\"region\":\"{REGION}\"}}"));
-        (v["transit_gateway_id"].as_str().unwrap().into(), v["vpn_gateway_id"].as_str().unwrap().into())
+        (
+            v["transit_gateway_id"].as_str().unwrap().into(),
+            v["vpn_gateway_id"].as_str().unwrap().into(),
+        )
     }
 
     pub fn calls(&self) -> Vec<serde_json::Value> {
-        self.control("GET", "calls", "")["calls"].as_array().cloned().unwrap_or_default()
+        self.control("GET", "calls", "")["calls"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Every object of every kind the provider can create, by ID, for leak checks.
@@ -120,23 +184,42 @@ impl Testbed {
             ("DescribeNetworkInterfaces", "networkInterfaceId"),
         ];
         for (action, tag) in ec2 {
-            ids.extend(xml_values(&self.query("ec2", &format!("Action={action}")), tag).into_iter().map(|v| format!("{action}:{v}")));
+            ids.extend(
+                xml_values(&self.query("ec2", &format!("Action={action}")), tag)
+                    .into_iter()
+                    .map(|v| format!("{action}:{v}")),
+            );
         }
         let nats = self.query("ec2", "Action=DescribeNatGateways");
-        for (id, state) in xml_values(&nats, "natGatewayId").into_iter().zip(xml_values(&nats, "state")) {
+        for (id, state) in xml_values(&nats, "natGatewayId")
+            .into_iter()
+            .zip(xml_values(&nats, "state"))
+        {
             if state != "deleted" {
                 ids.push(format!("nat:{id}"));
             }
         }
         let atts = self.query("ec2", "Action=DescribeTransitGatewayVpcAttachments");
-        for (id, state) in xml_values(&atts, "transitGatewayAttachmentId").into_iter().zip(xml_values(&atts, "state")) {
+        for (id, state) in xml_values(&atts, "transitGatewayAttachmentId")
+            .into_iter()
+            .zip(xml_values(&atts, "state"))
+        {
             if state != "deleted" {
                 ids.push(format!("tgw-attachment:{id}"));
             }
         }
         let vgws = self.query("ec2", "Action=DescribeVpnGateways");
-        ids.extend(xml_values(&vgws, "state").into_iter().filter(|s| s == "attached").map(|s| format!("vgw-attachment:{s}")));
-        ids.extend(xml_values(&self.query("iam", "Action=ListRoles"), "RoleName").into_iter().map(|r| format!("role:{r}")));
+        ids.extend(
+            xml_values(&vgws, "state")
+                .into_iter()
+                .filter(|s| s == "attached")
+                .map(|s| format!("vgw-attachment:{s}")),
+        );
+        ids.extend(
+            xml_values(&self.query("iam", "Action=ListRoles"), "RoleName")
+                .into_iter()
+                .map(|r| format!("role:{r}")),
+        );
         let objects = self.control("GET", "objects", "");
         for kind in ["clusters", "trust_anchors", "profiles"] {
             for v in objects[kind].as_array().into_iter().flatten() {
@@ -158,7 +241,10 @@ impl Drop for Testbed {
 
 pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
     let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
-    xml.split(&open).skip(1).filter_map(|s| s.split(&close).next().map(str::to_string)).collect()
+    xml.split(&open)
+        .skip(1)
+        .filter_map(|s| s.split(&close).next().map(str::to_string))
+        .collect()
 }
 
 pub struct Workspace {
@@ -183,16 +269,26 @@ impl Workspace {
     /// A working directory whose provider comes from a filesystem mirror holding this build.
     pub fn new(terraform: &str, testbed: &Testbed, config: &str) -> Workspace {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mirror = dir.path().join("mirror/registry.terraform.io/local/eks/0.1.0/linux_amd64");
+        let mirror = dir
+            .path()
+            .join("mirror/registry.terraform.io/local/eks/0.1.0/linux_amd64");
         std::fs::create_dir_all(&mirror).unwrap();
-        std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-eks"), mirror.join("terraform-provider-eks_v0.1.0")).unwrap();
+        std::fs::copy(
+            env!("CARGO_BIN_EXE_terraform-provider-eks"),
+            mirror.join("terraform-provider-eks_v0.1.0"),
+        )
+        .unwrap();
         let rc = format!(
             "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n    include = [\"registry.terraform.io/local/*\"]\n  }}\n  direct {{ exclude = [\"registry.terraform.io/local/*\"] }}\n}}\n",
             dir.path().join("mirror").display()
         );
         std::fs::write(dir.path().join("tf.rc"), rc).unwrap();
         std::fs::create_dir_all(dir.path().join("work")).unwrap();
-        let ws = Workspace { dir, terraform: tool(terraform), endpoint: testbed.url.clone() };
+        let ws = Workspace {
+            dir,
+            terraform: tool(terraform),
+            endpoint: testbed.url.clone(),
+        };
         ws.write(config);
         let init = ws.run(&["init", "-input=false", "-no-color"]);
         assert_eq!(init.code, 0, "init failed: {}", init.all());
@@ -285,7 +381,9 @@ pub fn percent_decode(s: &str) -> String {
 pub fn ca_pem() -> String {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.distinguished_name.push(rcgen::DnType::CommonName, "Hybrid Nodes CA");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Hybrid Nodes CA");
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     params.self_signed(&key).unwrap().pem()
 }

@@ -24,7 +24,11 @@ pub fn check_ca_bundle(pem: &str) -> Result<(), String> {
             ));
         }
         if block.label != "CERTIFICATE" {
-            return Err(format!("PEM block {} is a {:?}, not a CERTIFICATE.", i + 1, block.label));
+            return Err(format!(
+                "PEM block {} is a {:?}, not a CERTIFICATE.",
+                i + 1,
+                block.label
+            ));
         }
         let cert = block
             .parse_x509()
@@ -52,7 +56,9 @@ pub(crate) mod tests {
     pub fn ca_pem() -> String {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.distinguished_name.push(rcgen::DnType::CommonName, "Hybrid CA");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Hybrid CA");
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         params.self_signed(&key).unwrap().pem()
     }
@@ -66,18 +72,29 @@ pub(crate) mod tests {
     #[test]
     fn accepts_ca_certificates() {
         assert_eq!(check_ca_bundle(&ca_pem()), Ok(()));
-        assert_eq!(check_ca_bundle(&format!("{}{}", ca_pem(), ca_pem())), Ok(()));
+        assert_eq!(
+            check_ca_bundle(&format!("{}{}", ca_pem(), ca_pem())),
+            Ok(())
+        );
     }
 
     #[test]
     fn refuses_leaf_garbage_keys_and_oversize() {
-        assert!(check_ca_bundle(&leaf_pem()).unwrap_err().contains("not a CA"));
-        assert!(check_ca_bundle("hello").unwrap_err().contains("No PEM certificate"));
+        assert!(check_ca_bundle(&leaf_pem())
+            .unwrap_err()
+            .contains("not a CA"));
+        assert!(check_ca_bundle("hello")
+            .unwrap_err()
+            .contains("No PEM certificate"));
         let key = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
         let e = check_ca_bundle(key).unwrap_err();
         assert!(e.contains("private key") && !e.contains("AAAA"));
         let garbage = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-        assert!(check_ca_bundle(garbage).unwrap_err().contains("not valid X.509"));
-        assert!(check_ca_bundle(&"x".repeat(8001)).unwrap_err().contains("at most 8000"));
+        assert!(check_ca_bundle(garbage)
+            .unwrap_err()
+            .contains("not valid X.509"));
+        assert!(check_ca_bundle(&"x".repeat(8001))
+            .unwrap_err()
+            .contains("at most 8000"));
     }
 }

@@ -85,8 +85,14 @@ mod tests {
 
     #[test]
     fn service_cidr_default_follows_eks() {
-        assert_eq!(default_service_cidr(Some(&"10.0.0.0/16".parse().unwrap())), "172.20.0.0/16");
-        assert_eq!(default_service_cidr(Some(&"192.168.0.0/16".parse().unwrap())), "10.100.0.0/16");
+        assert_eq!(
+            default_service_cidr(Some(&"10.0.0.0/16".parse().unwrap())),
+            "172.20.0.0/16"
+        );
+        assert_eq!(
+            default_service_cidr(Some(&"192.168.0.0/16".parse().unwrap())),
+            "10.100.0.0/16"
+        );
     }
 
     #[test]

@@ -24,7 +24,12 @@ pub struct Identity {
 }
 
 pub async fn identity(aws: &AwsClients) -> AwsResult<Identity> {
-    let out = aws.sts.get_caller_identity().send().await.map_err(crate::aws::err("reading the caller identity"))?;
+    let out = aws
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(crate::aws::err("reading the caller identity"))?;
     let arn = out.arn().unwrap_or("arn:aws:");
     Ok(Identity {
         account: out.account().unwrap_or_default().to_string(),
@@ -53,13 +58,20 @@ impl Ctx<'_> {
     }
 
     fn cluster_arn(&self) -> String {
-        format!("arn:{}:eks:{}:{}:cluster/{}", self.id.partition, self.aws.region, self.id.account, self.spec.name)
+        format!(
+            "arn:{}:eks:{}:{}:cluster/{}",
+            self.id.partition, self.aws.region, self.id.account, self.spec.name
+        )
     }
 }
 
 /// Runs the whole pipeline. On error the inventory in `ctx` still names all that exists.
 pub async fn ensure_all(ctx: &Ctx<'_>) -> Result<(), Vec<AwsError>> {
-    let (network, cluster_role, nodes_role) = tokio::join!(ensure_network(ctx), ensure_cluster_role(ctx), ensure_nodes_identity(ctx));
+    let (network, cluster_role, nodes_role) = tokio::join!(
+        ensure_network(ctx),
+        ensure_cluster_role(ctx),
+        ensure_nodes_identity(ctx)
+    );
     let mut errors: Vec<AwsError> = Vec::new();
     let cluster_inputs = match (network, cluster_role) {
         (Ok(()), Ok(role)) => Some(role),
@@ -71,7 +83,9 @@ pub async fn ensure_all(ctx: &Ctx<'_>) -> Result<(), Vec<AwsError>> {
     };
     let nodes_role = nodes_role.map_err(|e| errors.push(e)).ok();
     let (gateway, cluster) = tokio::join!(ensure_gateway(ctx), async {
-        let Some(role) = cluster_inputs else { return Ok(()) };
+        let Some(role) = cluster_inputs else {
+            return Ok(());
+        };
         ensure_cluster(ctx, &role).await?;
         match nodes_role {
             Some(principal) => ensure_access_entry(ctx, &principal).await,
@@ -89,7 +103,11 @@ pub async fn ensure_all(ctx: &Ctx<'_>) -> Result<(), Vec<AwsError>> {
 
 async fn ensure_network(ctx: &Ctx<'_>) -> AwsResult<()> {
     match &ctx.spec.vpc {
-        VpcSpec::Create { cidr, availability_zones, nat } => ensure_owned_vpc(ctx, cidr, availability_zones, nat).await?,
+        VpcSpec::Create {
+            cidr,
+            availability_zones,
+            nat,
+        } => ensure_owned_vpc(ctx, cidr, availability_zones, nat).await?,
         VpcSpec::Existing { id, subnet_ids, .. } => {
             ctx.record(|inv| {
                 inv.vpc_id = Some(id.clone());
@@ -113,7 +131,12 @@ fn needs(ctx: &Ctx<'_>, recorded: Option<&String>, kind: &str) -> AwsResult<bool
     }
 }
 
-async fn ensure_owned_vpc(ctx: &Ctx<'_>, vpc_cidr: &str, azs: &[String], nat: &NatMode) -> AwsResult<()> {
+async fn ensure_owned_vpc(
+    ctx: &Ctx<'_>,
+    vpc_cidr: &str,
+    azs: &[String],
+    nat: &NatMode,
+) -> AwsResult<()> {
     let aws = &ctx.aws.ec2;
     let name = &ctx.spec.name;
     let tags = &ctx.tags;
@@ -127,39 +150,73 @@ async fn ensure_owned_vpc(ctx: &Ctx<'_>, vpc_cidr: &str, azs: &[String], nat: &N
     }
     let vpc_id = ctx.inv().vpc_id.expect("recorded above");
     if ctx.inv().availability_zones.is_empty() {
-        let zones = if azs.is_empty() { ec2::default_availability_zones(aws, 2).await? } else { azs.to_vec() };
+        let zones = if azs.is_empty() {
+            ec2::default_availability_zones(aws, 2).await?
+        } else {
+            azs.to_vec()
+        };
         ctx.record(|i| i.availability_zones = zones);
     }
     let zones = ctx.inv().availability_zones;
-    if needs(ctx, ctx.inv().internet_gateway_id.as_ref(), "internet_gateway")? {
+    if needs(
+        ctx,
+        ctx.inv().internet_gateway_id.as_ref(),
+        "internet_gateway",
+    )? {
         let id = ec2::create_internet_gateway(aws, &vpc_id, &names::igw(name), tags).await?;
         ctx.record(|i| i.internet_gateway_id = Some(id));
     }
     let igw = ctx.inv().internet_gateway_id.expect("recorded above");
     if ctx.inv().public_route_table_id.is_none() {
-        let rtb = ec2::create_route_table(aws, &vpc_id, &names::public_route_table(name), tags).await?;
+        let rtb =
+            ec2::create_route_table(aws, &vpc_id, &names::public_route_table(name), tags).await?;
         ctx.record(|i| i.public_route_table_id = Some(rtb.clone()));
         ec2::create_route(aws, &rtb, "0.0.0.0/0", RouteTarget::InternetGateway(&igw)).await?;
     }
     let public_rtb = ctx.inv().public_route_table_id.expect("recorded above");
-    let net: Ipv4Net = vpc_cidr.parse().map_err(|_| AwsError::new("laying out subnets", "InvalidCidr", vpc_cidr))?;
+    let net: Ipv4Net = vpc_cidr
+        .parse()
+        .map_err(|_| AwsError::new("laying out subnets", "InvalidCidr", vpc_cidr))?;
     let layout = cidr::subnets(&net, zones.len() * 2);
     for (i, az) in zones.iter().enumerate() {
         if ctx.inv().public_subnet_ids.len() <= i {
-            let id = ec2::create_subnet(aws, &vpc_id, &layout[i].to_string(), az, true, &names::subnet(name, "public", az), tags).await?;
+            let id = ec2::create_subnet(
+                aws,
+                &vpc_id,
+                &layout[i].to_string(),
+                az,
+                true,
+                &names::subnet(name, "public", az),
+                tags,
+            )
+            .await?;
             ctx.record(|inv| inv.public_subnet_ids.push(id.clone()));
             ec2::associate_route_table(aws, &public_rtb, &id).await?;
         }
         if ctx.inv().private_subnet_ids.len() <= i {
             let cidr = layout[zones.len() + i].to_string();
-            let id = ec2::create_subnet(aws, &vpc_id, &cidr, az, false, &names::subnet(name, "private", az), tags).await?;
+            let id = ec2::create_subnet(
+                aws,
+                &vpc_id,
+                &cidr,
+                az,
+                false,
+                &names::subnet(name, "private", az),
+                tags,
+            )
+            .await?;
             ctx.record(|inv| inv.private_subnet_ids.push(id));
         }
     }
     ensure_nat_and_private_routes(ctx, &vpc_id, &zones, nat).await
 }
 
-async fn ensure_nat_and_private_routes(ctx: &Ctx<'_>, vpc_id: &str, zones: &[String], nat: &NatMode) -> AwsResult<()> {
+async fn ensure_nat_and_private_routes(
+    ctx: &Ctx<'_>,
+    vpc_id: &str,
+    zones: &[String],
+    nat: &NatMode,
+) -> AwsResult<()> {
     let aws = &ctx.aws.ec2;
     let name = &ctx.spec.name;
     let nat_count = match nat {
@@ -167,24 +224,43 @@ async fn ensure_nat_and_private_routes(ctx: &Ctx<'_>, vpc_id: &str, zones: &[Str
         NatMode::HighlyAvailable => zones.len(),
         NatMode::Disable => 0,
     };
-    for j in 0..nat_count {
+    for (j, zone) in zones.iter().enumerate().take(nat_count) {
         if ctx.inv().eip_allocation_ids.len() <= j {
-            let id = ec2::allocate_eip(aws, &names::nat(name, &zones[j]), &ctx.tags).await?;
+            let id = ec2::allocate_eip(aws, &names::nat(name, zone), &ctx.tags).await?;
             ctx.record(|i| i.eip_allocation_ids.push(id));
         }
         if ctx.inv().nat_gateway_ids.len() <= j {
             let inv = ctx.inv();
-            let id = ec2::create_nat_gateway(aws, &inv.public_subnet_ids[j], &inv.eip_allocation_ids[j], &names::nat(name, &zones[j]), &ctx.tags).await?;
+            let id = ec2::create_nat_gateway(
+                aws,
+                &inv.public_subnet_ids[j],
+                &inv.eip_allocation_ids[j],
+                &names::nat(name, zone),
+                &ctx.tags,
+            )
+            .await?;
             ctx.record(|i| i.nat_gateway_ids.push(id));
         }
     }
     let nats = ctx.inv().nat_gateway_ids;
     for id in &nats {
-        ec2::wait_nat_gateway(aws, id, aws_sdk_ec2::types::NatGatewayState::Available, &ctx.budget).await?;
+        ec2::wait_nat_gateway(
+            aws,
+            id,
+            aws_sdk_ec2::types::NatGatewayState::Available,
+            &ctx.budget,
+        )
+        .await?;
     }
     for (i, az) in zones.iter().enumerate() {
         if ctx.inv().private_route_table_ids.len() <= i {
-            let rtb = ec2::create_route_table(aws, vpc_id, &names::private_route_table(name, az), &ctx.tags).await?;
+            let rtb = ec2::create_route_table(
+                aws,
+                vpc_id,
+                &names::private_route_table(name, az),
+                &ctx.tags,
+            )
+            .await?;
             ctx.record(|inv| inv.private_route_table_ids.push(rtb.clone()));
             ec2::associate_route_table(aws, &rtb, &ctx.inv().private_subnet_ids[i]).await?;
             if let Some(nat) = nats.get(i).or(nats.first()) {
@@ -203,7 +279,13 @@ async fn ensure_control_plane_sg(ctx: &Ctx<'_>) -> AwsResult<()> {
         Some(sg) if !ctx.observed.is_missing(&format!("security_group/{sg}")) => sg,
         _ => {
             let vpc_id = ctx.inv().vpc_id.expect("network recorded the VPC first");
-            let sg = ec2::create_security_group(aws, &vpc_id, &names::control_plane_sg(&ctx.spec.name), &ctx.tags).await?;
+            let sg = ec2::create_security_group(
+                aws,
+                &vpc_id,
+                &names::control_plane_sg(&ctx.spec.name),
+                &ctx.tags,
+            )
+            .await?;
             ctx.record(|i| i.control_plane_security_group_id = Some(sg.clone()));
             ec2::authorize_https_ingress(aws, &sg, &cidrs).await?;
             return Ok(());
@@ -211,22 +293,39 @@ async fn ensure_control_plane_sg(ctx: &Ctx<'_>) -> AwsResult<()> {
     };
     let missing: Vec<String> = cidrs
         .into_iter()
-        .filter(|c| ctx.observed.is_missing(&super::observe::sg_rule_key(&sg, c)))
+        .filter(|c| {
+            ctx.observed
+                .is_missing(&super::observe::sg_rule_key(&sg, c))
+        })
         .collect();
     ec2::authorize_https_ingress(aws, &sg, &missing).await
 }
 
 /// The gateway attachment, then one route per private route table per remote CIDR.
 async fn ensure_gateway(ctx: &Ctx<'_>) -> AwsResult<()> {
-    let Some(gw) = ctx.spec.remote.gateway_id.clone() else { return Ok(()) };
-    let VpcSpec::Create { .. } = ctx.spec.vpc else { return Ok(()) };
+    let Some(gw) = ctx.spec.remote.gateway_id.clone() else {
+        return Ok(());
+    };
+    let VpcSpec::Create { .. } = ctx.spec.vpc else {
+        return Ok(());
+    };
     let inv = ctx.inv();
-    let (Some(vpc_id), true) = (inv.vpc_id.clone(), inv.private_route_table_ids.len() == inv.private_subnet_ids.len() && !inv.private_subnet_ids.is_empty()) else {
+    let (Some(vpc_id), true) = (
+        inv.vpc_id.clone(),
+        inv.private_route_table_ids.len() == inv.private_subnet_ids.len()
+            && !inv.private_subnet_ids.is_empty(),
+    ) else {
         return Ok(()); // the network branch failed; its error is reported
     };
     let aws = &ctx.aws.ec2;
     let is_tgw = gw.starts_with("tgw-");
-    let attachment_key = |id: &str| if is_tgw { format!("transit_gateway_attachment/{id}") } else { format!("vpn_gateway_attachment/{gw}") };
+    let attachment_key = |id: &str| {
+        if is_tgw {
+            format!("transit_gateway_attachment/{id}")
+        } else {
+            format!("vpn_gateway_attachment/{gw}")
+        }
+    };
     let needs_attachment = match &inv.gateway_attachment_id {
         None => true,
         Some(id) => ctx.observed.is_missing(&attachment_key(id)),
@@ -234,7 +333,15 @@ async fn ensure_gateway(ctx: &Ctx<'_>) -> AwsResult<()> {
     if needs_attachment {
         ctx.record(|i| i.gateway_id = Some(gw.clone()));
         if is_tgw {
-            let id = ec2::create_tgw_attachment(aws, &gw, &vpc_id, &inv.private_subnet_ids, &names::tgw_attachment(&ctx.spec.name), &ctx.tags).await?;
+            let id = ec2::create_tgw_attachment(
+                aws,
+                &gw,
+                &vpc_id,
+                &inv.private_subnet_ids,
+                &names::tgw_attachment(&ctx.spec.name),
+                &ctx.tags,
+            )
+            .await?;
             ctx.record(|i| i.gateway_attachment_id = Some(id.clone()));
             ec2::wait_tgw_attachment_ready(aws, &id, &ctx.budget).await?;
         } else {
@@ -245,12 +352,23 @@ async fn ensure_gateway(ctx: &Ctx<'_>) -> AwsResult<()> {
     }
     for rtb in &inv.private_route_table_ids {
         for cidr in ctx.spec.remote.all_cidrs() {
-            let route = Route { route_table_id: rtb.clone(), cidr: cidr.clone() };
+            let route = Route {
+                route_table_id: rtb.clone(),
+                cidr: cidr.clone(),
+            };
             let recorded = ctx.inv().routes.contains(&route);
-            if recorded && !ctx.observed.is_missing(&super::observe::route_key(rtb, &cidr)) {
+            if recorded
+                && !ctx
+                    .observed
+                    .is_missing(&super::observe::route_key(rtb, &cidr))
+            {
                 continue;
             }
-            let target = if is_tgw { RouteTarget::TransitGateway(&gw) } else { RouteTarget::VpnGateway(&gw) };
+            let target = if is_tgw {
+                RouteTarget::TransitGateway(&gw)
+            } else {
+                RouteTarget::VpnGateway(&gw)
+            };
             ec2::create_route(aws, rtb, &cidr, target).await?;
             if !recorded {
                 ctx.record(|i| i.routes.push(route));
@@ -287,7 +405,10 @@ async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
             return Ok(arn);
         }
     };
-    if ctx.observed.is_missing(&format!("iam_role_policy_attachment/{name}/{}", policies::CLUSTER_MANAGED_POLICY)) {
+    if ctx.observed.is_missing(&format!(
+        "iam_role_policy_attachment/{name}/{}",
+        policies::CLUSTER_MANAGED_POLICY
+    )) {
         iam::attach_policy(&ctx.aws.iam, &name, &policy).await?;
     }
     Ok(arn)
@@ -317,7 +438,8 @@ async fn ensure_nodes_identity(ctx: &Ctx<'_>) -> AwsResult<String> {
             }
             _ => {
                 let bundle = remote.ca_bundle_cert.as_deref().unwrap_or_default();
-                let (id, arn) = rolesanywhere::create_trust_anchor(ra, &anchor_name, bundle, &ctx.tags).await?;
+                let (id, arn) =
+                    rolesanywhere::create_trust_anchor(ra, &anchor_name, bundle, &ctx.tags).await?;
                 ctx.record(|i| i.trust_anchor_id = Some(id));
                 arn
             }
@@ -334,7 +456,13 @@ async fn ensure_nodes_identity(ctx: &Ctx<'_>) -> AwsResult<String> {
             (Some(id), Some((_, false))) => rolesanywhere::enable_profile(ra, &id).await?,
             (Some(_), Some(_)) => {}
             _ => {
-                let (id, _) = rolesanywhere::create_profile(ra, &names::profile(&ctx.spec.name), &role_arn, &ctx.tags).await?;
+                let (id, _) = rolesanywhere::create_profile(
+                    ra,
+                    &names::profile(&ctx.spec.name),
+                    &role_arn,
+                    &ctx.tags,
+                )
+                .await?;
                 ctx.record(|i| i.profile_id = Some(id));
             }
         }
@@ -346,9 +474,18 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
     let client = &ctx.aws.iam;
     let name = names::nodes_role(&ctx.spec.name);
     let p = &ctx.spec.remote.provider;
-    let trust = policies::nodes_trust_policy(p, &ctx.id.partition, &ctx.aws.region, &ctx.id.account, anchor_arn);
+    let trust = policies::nodes_trust_policy(
+        p,
+        &ctx.id.partition,
+        &ctx.aws.region,
+        &ctx.id.account,
+        anchor_arn,
+    );
     let inline = policies::nodes_inline_policy(p, &ctx.cluster_arn(), &ctx.id.partition);
-    let managed: Vec<String> = policies::NODES_MANAGED_POLICIES.iter().map(|m| policies::managed_policy_arn(&ctx.id.partition, m)).collect();
+    let managed: Vec<String> = policies::NODES_MANAGED_POLICIES
+        .iter()
+        .map(|m| policies::managed_policy_arn(&ctx.id.partition, m))
+        .collect();
     match iam::role_arn(client, &name).await? {
         None => {
             let arn = iam::create_role(client, &name, "EKS Hybrid Nodes role (terraform-provider-eks)", &trust, &ctx.tags).await?;
@@ -383,12 +520,22 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
 
 async fn ensure_cluster(ctx: &Ctx<'_>, role_arn: &str) -> AwsResult<()> {
     let spec = ctx.spec;
-    if eks::describe_cluster(&ctx.aws.eks, &spec.name).await?.is_none() {
+    if eks::describe_cluster(&ctx.aws.eks, &spec.name)
+        .await?
+        .is_none()
+    {
         let inv = ctx.inv();
-        let mut security_groups: Vec<String> = inv.control_plane_security_group_id.iter().cloned().collect();
+        let mut security_groups: Vec<String> = inv
+            .control_plane_security_group_id
+            .iter()
+            .cloned()
+            .collect();
         let mut subnets = inv.private_subnet_ids.clone();
         subnets.extend(inv.public_subnet_ids.iter().cloned());
-        if let VpcSpec::Existing { security_group_ids, .. } = &spec.vpc {
+        if let VpcSpec::Existing {
+            security_group_ids, ..
+        } = &spec.vpc
+        {
             security_groups.extend(security_group_ids.iter().cloned());
         }
         let request = eks::ClusterRequest {
@@ -403,7 +550,11 @@ async fn ensure_cluster(ctx: &Ctx<'_>, role_arn: &str) -> AwsResult<()> {
             service_ipv4_cidr: spec.service_ipv4_cidr.as_deref(),
             node_cidrs: spec.remote.node_cidrs.clone(),
             pod_cidrs: spec.remote.pod_cidrs.clone(),
-            tags: ctx.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<HashMap<_, _>>(),
+            tags: ctx
+                .tags
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<HashMap<_, _>>(),
         };
         eks::create_cluster(&ctx.aws.eks, &request, &ctx.budget).await?;
         ctx.record(|i| i.cluster_name = Some(spec.name.clone()));
@@ -415,9 +566,17 @@ async fn ensure_cluster(ctx: &Ctx<'_>, role_arn: &str) -> AwsResult<()> {
 }
 
 async fn ensure_access_entry(ctx: &Ctx<'_>, principal: &str) -> AwsResult<()> {
-    if eks::access_entry(&ctx.aws.eks, &ctx.spec.name, principal).await?.is_none() {
-        let tags = ctx.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        eks::create_access_entry(&ctx.aws.eks, &ctx.spec.name, principal, tags, &ctx.budget).await?;
+    if eks::access_entry(&ctx.aws.eks, &ctx.spec.name, principal)
+        .await?
+        .is_none()
+    {
+        let tags = ctx
+            .tags
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        eks::create_access_entry(&ctx.aws.eks, &ctx.spec.name, principal, tags, &ctx.budget)
+            .await?;
     }
     ctx.record(|i| i.access_entry_principal = Some(principal.to_string()));
     Ok(())

@@ -6,11 +6,19 @@ use super::inventory::Inventory;
 use crate::aws::wait::Budget;
 use crate::aws::{ec2, eks, iam, rolesanywhere, AwsClients, AwsError, AwsResult};
 
-pub async fn delete_all(aws: &AwsClients, inv: &Inventory, budget: &Budget) -> Result<(), Vec<AwsError>> {
+pub async fn delete_all(
+    aws: &AwsClients,
+    inv: &Inventory,
+    budget: &Budget,
+) -> Result<(), Vec<AwsError>> {
     let mut errors = Vec::new();
     if let Some(name) = &inv.cluster_name {
         if let Some(principal) = &inv.access_entry_principal {
-            errors.extend(eks::delete_access_entry(&aws.eks, name, principal).await.err());
+            errors.extend(
+                eks::delete_access_entry(&aws.eks, name, principal)
+                    .await
+                    .err(),
+            );
         }
         if let Err(e) = eks::delete_cluster(&aws.eks, name, budget).await {
             // Everything else depends on the cluster being gone.
@@ -18,7 +26,8 @@ pub async fn delete_all(aws: &AwsClients, inv: &Inventory, budget: &Budget) -> R
             return Err(errors);
         }
     }
-    let (identity, network) = tokio::join!(delete_identity(aws, inv), delete_network(aws, inv, budget));
+    let (identity, network) =
+        tokio::join!(delete_identity(aws, inv), delete_network(aws, inv, budget));
     errors.extend(identity);
     errors.extend(network.err());
     if errors.is_empty() {
@@ -31,10 +40,18 @@ pub async fn delete_all(aws: &AwsClients, inv: &Inventory, budget: &Budget) -> R
 async fn delete_identity(aws: &AwsClients, inv: &Inventory) -> Vec<AwsError> {
     let mut errors = Vec::new();
     if let Some(id) = &inv.profile_id {
-        errors.extend(rolesanywhere::delete_profile(&aws.rolesanywhere, id).await.err());
+        errors.extend(
+            rolesanywhere::delete_profile(&aws.rolesanywhere, id)
+                .await
+                .err(),
+        );
     }
     if let Some(id) = &inv.trust_anchor_id {
-        errors.extend(rolesanywhere::delete_trust_anchor(&aws.rolesanywhere, id).await.err());
+        errors.extend(
+            rolesanywhere::delete_trust_anchor(&aws.rolesanywhere, id)
+                .await
+                .err(),
+        );
     }
     for role in inv.nodes_role_name.iter().chain(&inv.cluster_role_name) {
         errors.extend(iam::delete_role(&aws.iam, role).await.err());
@@ -47,7 +64,9 @@ async fn delete_network(aws: &AwsClients, inv: &Inventory, budget: &Budget) -> A
     for r in &inv.routes {
         ec2::delete_route(c, &r.route_table_id, &r.cidr).await?;
     }
-    if let (Some(gw), Some(att), Some(vpc)) = (&inv.gateway_id, &inv.gateway_attachment_id, &inv.vpc_id) {
+    if let (Some(gw), Some(att), Some(vpc)) =
+        (&inv.gateway_id, &inv.gateway_attachment_id, &inv.vpc_id)
+    {
         if gw.starts_with("tgw-") {
             ec2::delete_tgw_attachment(c, att, budget).await?;
         } else {
@@ -72,7 +91,11 @@ async fn delete_network(aws: &AwsClients, inv: &Inventory, budget: &Budget) -> A
     if let (Some(igw), Some(vpc)) = (&inv.internet_gateway_id, &inv.vpc_id) {
         ec2::delete_internet_gateway(c, igw, vpc, budget).await?;
     }
-    for rtb in inv.private_route_table_ids.iter().chain(&inv.public_route_table_id) {
+    for rtb in inv
+        .private_route_table_ids
+        .iter()
+        .chain(&inv.public_route_table_id)
+    {
         ec2::delete_route_table(c, rtb, budget).await?;
     }
     if let Some(vpc) = &inv.vpc_id {

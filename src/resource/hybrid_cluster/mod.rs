@@ -35,7 +35,14 @@ pub struct Outcome {
 
 fn report(errors: Vec<AwsError>, d: &mut Diagnostics) {
     for e in errors {
-        d.error(format!("AWS error while {}", e.step), format!("{}: {}", if e.code.is_empty() { "Error" } else { &e.code }, e.message));
+        d.error(
+            format!("AWS error while {}", e.step),
+            format!(
+                "{}: {}",
+                if e.code.is_empty() { "Error" } else { &e.code },
+                e.message
+            ),
+        );
     }
 }
 
@@ -46,10 +53,20 @@ fn owned_tags(spec: &ClusterSpec) -> BTreeMap<String, String> {
 }
 
 /// Create (prior null) or update in place, then observe everything once more for the state.
-pub async fn apply(aws: &AwsClients, prior: &Value, planned: &Value, private: &[u8], cancel: CancellationToken) -> Outcome {
+pub async fn apply(
+    aws: &AwsClients,
+    prior: &Value,
+    planned: &Value,
+    private: &[u8],
+    cancel: CancellationToken,
+) -> Outcome {
     let spec = ClusterSpec::from_value(planned);
     let creating = prior.is_null();
-    let timeout = if creating { spec.timeouts.create } else { spec.timeouts.update };
+    let timeout = if creating {
+        spec.timeouts.create
+    } else {
+        spec.timeouts.update
+    };
     let budget = Budget::new(timeout, cancel);
     let inv = Inventory::from_private(private);
     let mut d = Diagnostics::default();
@@ -61,7 +78,11 @@ pub async fn apply(aws: &AwsClients, prior: &Value, planned: &Value, private: &[
             Ok(o) => o,
             Err(e) => {
                 report(vec![e], &mut d);
-                return Outcome { state: prior.clone(), private: inv.to_private(), diagnostics: d };
+                return Outcome {
+                    state: prior.clone(),
+                    private: inv.to_private(),
+                    diagnostics: d,
+                };
             }
         }
     };
@@ -70,10 +91,22 @@ pub async fn apply(aws: &AwsClients, prior: &Value, planned: &Value, private: &[
         Err(e) => {
             report(vec![e], &mut d);
             let state = if creating { Value::Null } else { prior.clone() };
-            return Outcome { state, private: inv.to_private(), diagnostics: d };
+            return Outcome {
+                state,
+                private: inv.to_private(),
+                diagnostics: d,
+            };
         }
     };
-    let ctx = create::Ctx { aws, spec: &spec, id, budget: budget.clone(), tags: owned_tags(&spec), observed, inv: Mutex::new(inv) };
+    let ctx = create::Ctx {
+        aws,
+        spec: &spec,
+        id,
+        budget: budget.clone(),
+        tags: owned_tags(&spec),
+        observed,
+        inv: Mutex::new(inv),
+    };
     if let Err(errors) = create::ensure_all(&ctx).await {
         report(errors, &mut d);
     }
@@ -86,20 +119,44 @@ pub async fn apply(aws: &AwsClients, prior: &Value, planned: &Value, private: &[
     finish(aws, planned, inv, &spec, d).await
 }
 
-async fn update_in_place(aws: &AwsClients, prior: &Value, spec: &ClusterSpec, budget: &Budget) -> Result<(), AwsError> {
+async fn update_in_place(
+    aws: &AwsClients,
+    prior: &Value,
+    spec: &ClusterSpec,
+    budget: &Budget,
+) -> Result<(), AwsError> {
     let old = ClusterSpec::from_value(prior);
     if let (Some(old_v), Some(new_v)) = (&old.kubernetes_version, &spec.kubernetes_version) {
         if old_v != new_v {
             eks::update_version(&aws.eks, &spec.name, new_v, budget).await?;
         }
     }
-    if (old.endpoint_public_access, old.endpoint_private_access) != (spec.endpoint_public_access, spec.endpoint_private_access) {
-        eks::update_endpoint_access(&aws.eks, &spec.name, spec.endpoint_public_access, spec.endpoint_private_access, budget).await?;
+    if (old.endpoint_public_access, old.endpoint_private_access)
+        != (spec.endpoint_public_access, spec.endpoint_private_access)
+    {
+        eks::update_endpoint_access(
+            &aws.eks,
+            &spec.name,
+            spec.endpoint_public_access,
+            spec.endpoint_private_access,
+            budget,
+        )
+        .await?;
     }
     if old.tags != spec.tags {
         if let Some(arn) = prior.get("arn").as_str() {
-            let to_map = |t: &BTreeMap<String, String>| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<HashMap<_, _>>();
-            eks::set_tags(&aws.eks, arn, &to_map(&owned_tags(&old)), &to_map(&owned_tags(spec))).await?;
+            let to_map = |t: &BTreeMap<String, String>| {
+                t.iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<HashMap<_, _>>()
+            };
+            eks::set_tags(
+                &aws.eks,
+                arn,
+                &to_map(&owned_tags(&old)),
+                &to_map(&owned_tags(spec)),
+            )
+            .await?;
         }
     }
     Ok(())
@@ -107,7 +164,13 @@ async fn update_in_place(aws: &AwsClients, prior: &Value, spec: &ClusterSpec, bu
 
 /// Observes the result so the new state records what really exists; on a failed create the
 /// state still carries the inventory for destroy.
-async fn finish(aws: &AwsClients, base: &Value, inv: Inventory, spec: &ClusterSpec, mut d: Diagnostics) -> Outcome {
+async fn finish(
+    aws: &AwsClients,
+    base: &Value,
+    inv: Inventory,
+    spec: &ClusterSpec,
+    mut d: Diagnostics,
+) -> Outcome {
     let observed = match observe::observe(aws, &inv, spec).await {
         Ok(o) => o,
         Err(e) => {
@@ -115,8 +178,16 @@ async fn finish(aws: &AwsClients, base: &Value, inv: Inventory, spec: &ClusterSp
             Default::default()
         }
     };
-    let state = if inv.is_empty() && d.has_errors() { Value::Null } else { state::build(base, &inv, &observed, spec) };
-    Outcome { state, private: inv.to_private(), diagnostics: d }
+    let state = if inv.is_empty() && d.has_errors() {
+        Value::Null
+    } else {
+        state::build(base, &inv, &observed, spec)
+    };
+    Outcome {
+        state,
+        private: inv.to_private(),
+        diagnostics: d,
+    }
 }
 
 pub async fn read(aws: &AwsClients, prior: &Value, private: &[u8]) -> Outcome {
@@ -126,26 +197,51 @@ pub async fn read(aws: &AwsClients, prior: &Value, private: &[u8]) -> Outcome {
     match observe::observe(aws, &inv, &spec).await {
         Ok(o) => {
             let nothing_left = o.cluster.is_none() && o.statuses.values().all(|s| s != observe::OK);
-            let state = if nothing_left { Value::Null } else { state::build(prior, &inv, &o, &spec) };
-            Outcome { state, private: inv.to_private(), diagnostics: d }
+            let state = if nothing_left {
+                Value::Null
+            } else {
+                state::build(prior, &inv, &o, &spec)
+            };
+            Outcome {
+                state,
+                private: inv.to_private(),
+                diagnostics: d,
+            }
         }
         Err(e) => {
             report(vec![e], &mut d);
-            Outcome { state: prior.clone(), private: private.to_vec(), diagnostics: d }
+            Outcome {
+                state: prior.clone(),
+                private: private.to_vec(),
+                diagnostics: d,
+            }
         }
     }
 }
 
-pub async fn delete(aws: &AwsClients, prior: &Value, private: &[u8], cancel: CancellationToken) -> Outcome {
+pub async fn delete(
+    aws: &AwsClients,
+    prior: &Value,
+    private: &[u8],
+    cancel: CancellationToken,
+) -> Outcome {
     let spec = ClusterSpec::from_value(prior);
     let inv = Inventory::from_private(private);
     let budget = Budget::new(spec.timeouts.delete, cancel);
     let mut d = Diagnostics::default();
     match delete::delete_all(aws, &inv, &budget).await {
-        Ok(()) => Outcome { state: Value::Null, private: Vec::new(), diagnostics: d },
+        Ok(()) => Outcome {
+            state: Value::Null,
+            private: Vec::new(),
+            diagnostics: d,
+        },
         Err(errors) => {
             report(errors, &mut d);
-            Outcome { state: prior.clone(), private: inv.to_private(), diagnostics: d }
+            Outcome {
+                state: prior.clone(),
+                private: inv.to_private(),
+                diagnostics: d,
+            }
         }
     }
 }
@@ -154,12 +250,18 @@ pub async fn delete(aws: &AwsClients, prior: &Value, private: &[u8], cancel: Can
 /// CIDR blocks. One DescribeVpcs call; skipped while the VPC ID is unknown.
 pub async fn validate_against_existing_vpc(aws: &AwsClients, config: &Value) -> Diagnostics {
     let mut d = Diagnostics::default();
-    let Some(vpc_id) = config.get("vpc").first().get("id").as_str() else { return d };
+    let Some(vpc_id) = config.get("vpc").first().get("id").as_str() else {
+        return d;
+    };
     let path = crate::plugin::AttrPath::root("vpc").index(0).attr("id");
     let cidrs = match crate::aws::ec2::vpc_cidrs(&aws.ec2, vpc_id).await {
         Ok(Some(c)) => c,
         Ok(None) => {
-            d.error_at(path, "VPC not found", format!("VPC {vpc_id} does not exist in this account and region."));
+            d.error_at(
+                path,
+                "VPC not found",
+                format!("VPC {vpc_id} does not exist in this account and region."),
+            );
             return d;
         }
         Err(e) => {
@@ -171,11 +273,21 @@ pub async fn validate_against_existing_vpc(aws: &AwsClients, config: &Value) -> 
     for block in ["remote_node_networks", "remote_pod_networks"] {
         for (bi, network) in rnc.get(block).as_list().iter().enumerate() {
             for (ci, c) in network.get("cidrs").as_list().iter().enumerate() {
-                let Some(net) = c.as_str().and_then(|s| cidr::parse_network(s).ok()) else { continue };
-                for vpc_cidr in cidrs.iter().filter_map(|v| v.parse::<ipnet::Ipv4Net>().ok()) {
+                let Some(net) = c.as_str().and_then(|s| cidr::parse_network(s).ok()) else {
+                    continue;
+                };
+                for vpc_cidr in cidrs
+                    .iter()
+                    .filter_map(|v| v.parse::<ipnet::Ipv4Net>().ok())
+                {
                     if cidr::overlaps(&net, &vpc_cidr) {
                         d.error_at(
-                            crate::plugin::AttrPath::root("remote_network_config").index(0).attr(block).index(bi).attr("cidrs").index(ci),
+                            crate::plugin::AttrPath::root("remote_network_config")
+                                .index(0)
+                                .attr(block)
+                                .index(bi)
+                                .attr("cidrs")
+                                .index(ci),
                             "Remote network overlaps the VPC",
                             format!("CIDR {net} overlaps with CIDR {vpc_cidr} of VPC {vpc_id}"),
                         );

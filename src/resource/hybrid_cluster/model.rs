@@ -45,15 +45,11 @@ pub struct RemoteNetworks {
 impl RemoteNetworks {
     /// Node CIDRs then pod CIDRs: what gets routes and control-plane ingress (eksctl's pool).
     pub fn all_cidrs(&self) -> Vec<String> {
-        self.node_cidrs.iter().chain(&self.pod_cidrs).cloned().collect()
-    }
-
-    pub fn creates_role(&self) -> bool {
-        self.role_arn.is_none()
-    }
-
-    pub fn creates_roles_anywhere(&self) -> bool {
-        self.creates_role() && self.provider == CredentialsProvider::Ira
+        self.node_cidrs
+            .iter()
+            .chain(&self.pod_cidrs)
+            .cloned()
+            .collect()
     }
 }
 
@@ -138,7 +134,8 @@ impl ClusterSpec {
                 security_group_ids: vpc.get("security_group_ids").strings(),
             },
             None => VpcSpec::Create {
-                cidr: opt_string(vpc.get("cidr")).unwrap_or_else(|| super::schema::DEFAULT_VPC_CIDR.into()),
+                cidr: opt_string(vpc.get("cidr"))
+                    .unwrap_or_else(|| super::schema::DEFAULT_VPC_CIDR.into()),
                 availability_zones: vpc.get("availability_zones").strings(),
                 nat: vpc
                     .get("nat_gateway")

@@ -7,7 +7,14 @@ use super::schema::{self, REPLACE_ON_CHANGE};
 use crate::plugin::{AttrPath, Value};
 
 /// Attributes only AWS knows until the cluster exists.
-const CLUSTER_COMPUTED: &[&str] = &["arn", "endpoint", "certificate_authority_data", "status", "platform_version", "cluster_security_group_id"];
+const CLUSTER_COMPUTED: &[&str] = &[
+    "arn",
+    "endpoint",
+    "certificate_authority_data",
+    "status",
+    "platform_version",
+    "cluster_security_group_id",
+];
 
 pub struct Planned {
     pub state: Value,
@@ -36,7 +43,10 @@ pub fn plan(prior: &Value, proposed: &Value, default_tags: &BTreeMap<String, Str
         // A replacement creates everything anew: show it as such.
         plan_create_computed(&mut p);
     }
-    Planned { state: p, requires_replace }
+    Planned {
+        state: p,
+        requires_replace,
+    }
 }
 
 fn set_if_null(v: &mut Value, key: &str, default: Value) {
@@ -48,7 +58,11 @@ fn set_if_null(v: &mut Value, key: &str, default: Value) {
 fn fill_defaults(p: &mut Value, default_tags: &BTreeMap<String, String>) {
     set_if_null(p, "endpoint_public_access", Value::Bool(true));
     set_if_null(p, "endpoint_private_access", Value::Bool(false));
-    set_if_null(p, "authentication_mode", Value::string(schema::DEFAULT_AUTHENTICATION_MODE));
+    set_if_null(
+        p,
+        "authentication_mode",
+        Value::string(schema::DEFAULT_AUTHENTICATION_MODE),
+    );
     p.set("id", p.get("name").clone());
     p.set("tags_all", tags_all(p.get("tags"), default_tags));
 
@@ -57,7 +71,11 @@ fn fill_defaults(p: &mut Value, default_tags: &BTreeMap<String, String>) {
         if let Some(vpc) = vpcs.first_mut() {
             if vpc.get("id").is_null() {
                 set_if_null(vpc, "cidr", Value::string(schema::DEFAULT_VPC_CIDR));
-                set_if_null(vpc, "nat_gateway", Value::string(schema::DEFAULT_NAT_GATEWAY));
+                set_if_null(
+                    vpc,
+                    "nat_gateway",
+                    Value::string(schema::DEFAULT_NAT_GATEWAY),
+                );
                 set_if_null(vpc, "availability_zones", Value::Unknown);
                 vpc_cidr = Some(vpc.get("cidr").clone());
             }
@@ -69,7 +87,11 @@ fn fill_defaults(p: &mut Value, default_tags: &BTreeMap<String, String>) {
         vpc_cidr = Some(Value::string(schema::DEFAULT_VPC_CIDR));
     }
     if p.get("service_ipv4_cidr").is_null() {
-        let default = match vpc_cidr.as_ref().and_then(Value::as_str).and_then(|c| c.parse().ok()) {
+        let default = match vpc_cidr
+            .as_ref()
+            .and_then(Value::as_str)
+            .and_then(|c| c.parse().ok())
+        {
             Some(net) => Value::string(cidr::default_service_cidr(Some(&net))),
             None => Value::Unknown,
         };
@@ -90,7 +112,10 @@ fn tags_all(tags: &Value, default_tags: &BTreeMap<String, String>) -> Value {
     if !tags.is_wholly_known() {
         return Value::Unknown;
     }
-    let mut all: BTreeMap<String, Value> = default_tags.iter().map(|(k, v)| (k.clone(), Value::string(v))).collect();
+    let mut all: BTreeMap<String, Value> = default_tags
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::string(v)))
+        .collect();
     if let Some(m) = tags.as_map() {
         all.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
@@ -100,14 +125,22 @@ fn tags_all(tags: &Value, default_tags: &BTreeMap<String, String>) -> Value {
 fn uses_ira_without_role(p: &Value) -> bool {
     let iam = p.get("remote_network_config").first().get("iam").first();
     let provider = iam.get("provider");
-    iam.get("role_arn").is_null() && (provider.is_unknown() || provider.as_str().is_some_and(|s| s.eq_ignore_ascii_case("ira")))
+    iam.get("role_arn").is_null()
+        && (provider.is_unknown()
+            || provider
+                .as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case("ira")))
 }
 
 fn plan_create_computed(p: &mut Value) {
     for a in CLUSTER_COMPUTED {
         p.set(a, Value::Unknown);
     }
-    for a in ["access_entry_arn", "owned_objects", "control_plane_security_group_id"] {
+    for a in [
+        "access_entry_arn",
+        "owned_objects",
+        "control_plane_security_group_id",
+    ] {
         p.set(a, Value::Unknown);
     }
     set_if_null(p, "kubernetes_version", Value::Unknown);
@@ -128,12 +161,30 @@ fn plan_create_computed(p: &mut Value) {
     }
     let rnc = p.get("remote_network_config").first().clone();
     let role_arn = rnc.get("iam").first().get("role_arn").clone();
-    p.set("remote_nodes_role_arn", if role_arn.is_null() { Value::Unknown } else { role_arn });
-    let ira = if uses_ira_without_role(p) { Value::Unknown } else { Value::Null };
+    p.set(
+        "remote_nodes_role_arn",
+        if role_arn.is_null() {
+            Value::Unknown
+        } else {
+            role_arn
+        },
+    );
+    let ira = if uses_ira_without_role(p) {
+        Value::Unknown
+    } else {
+        Value::Null
+    };
     p.set("remote_nodes_trust_anchor_arn", ira.clone());
     p.set("remote_nodes_anywhere_profile_arn", ira);
     let gateway = rnc.get("vpc_gateway_id");
-    p.set("vpc_gateway_attachment_id", if gateway.is_null() { Value::Null } else { Value::Unknown });
+    p.set(
+        "vpc_gateway_attachment_id",
+        if gateway.is_null() {
+            Value::Null
+        } else {
+            Value::Unknown
+        },
+    );
 }
 
 fn plan_update_computed(prior: &Value, p: &mut Value) {
@@ -141,22 +192,30 @@ fn plan_update_computed(prior: &Value, p: &mut Value) {
         p.set("platform_version", Value::Unknown);
     }
     let owned = p.get("owned_objects").clone();
-    let drifted = owned.as_map().is_some_and(|m| m.values().any(|v| v.as_str() != Some("ok")));
+    let drifted = owned
+        .as_map()
+        .is_some_and(|m| m.values().any(|v| v.as_str() != Some("ok")));
     if let Some(m) = owned.as_map() {
         // Everything recorded is expected to exist and be healthy after apply.
         let expected = m.keys().map(|k| (k.clone(), Value::string("ok"))).collect();
         p.set("owned_objects", Value::Map(expected));
-        let cluster_gone = m.iter().any(|(k, v)| k.starts_with("cluster/") && v.as_str() != Some("ok"));
+        let cluster_gone = m
+            .iter()
+            .any(|(k, v)| k.starts_with("cluster/") && v.as_str() != Some("ok"));
         if cluster_gone {
             for a in CLUSTER_COMPUTED {
                 p.set(a, Value::Unknown);
             }
         }
-        let entry_gone = m.iter().any(|(k, v)| k.starts_with("access_entry/") && v.as_str() != Some("ok"));
+        let entry_gone = m
+            .iter()
+            .any(|(k, v)| k.starts_with("access_entry/") && v.as_str() != Some("ok"));
         if entry_gone {
             p.set("access_entry_arn", Value::Unknown);
         }
-        let profile_gone = m.iter().any(|(k, v)| k.starts_with("profile/") && v.as_str() == Some("missing"));
+        let profile_gone = m
+            .iter()
+            .any(|(k, v)| k.starts_with("profile/") && v.as_str() == Some("missing"));
         if profile_gone {
             p.set("remote_nodes_anywhere_profile_arn", Value::Unknown);
         }
@@ -172,7 +231,12 @@ mod tests {
     fn config() -> Value {
         let mut v = schema().block.null_object();
         v.set("name", Value::string("demo"));
-        let mut rnc = schema().block.find_block("remote_network_config").unwrap().block.null_object();
+        let mut rnc = schema()
+            .block
+            .find_block("remote_network_config")
+            .unwrap()
+            .block
+            .null_object();
         let mut nodes = Value::Map(Default::default());
         nodes.set("cidrs", Value::string_list(["10.80.146.0/24"]));
         rnc.set("remote_node_networks", Value::List(vec![nodes]));
@@ -186,7 +250,10 @@ mod tests {
         let tags = BTreeMap::from([("env".to_string(), "test".to_string())]);
         let p = plan(&Value::Null, &config(), &tags).state;
         assert_eq!(p.get("endpoint_public_access"), &Value::Bool(true));
-        assert_eq!(p.get("authentication_mode"), &Value::string("API_AND_CONFIG_MAP"));
+        assert_eq!(
+            p.get("authentication_mode"),
+            &Value::string("API_AND_CONFIG_MAP")
+        );
         assert_eq!(p.get("service_ipv4_cidr"), &Value::string("10.100.0.0/16"));
         assert_eq!(p.get("tags_all").get("env"), &Value::string("test"));
         assert!(p.get("arn").is_unknown());
@@ -203,17 +270,26 @@ mod tests {
         rnc.set("vpc_gateway_id", Value::string("vgw-0123456789abcdef0"));
         proposed.set("remote_network_config", Value::List(vec![rnc]));
         let planned = plan(&prior, &proposed, &BTreeMap::new());
-        assert_eq!(planned.requires_replace, vec![AttrPath::root("remote_network_config")]);
+        assert_eq!(
+            planned.requires_replace,
+            vec![AttrPath::root("remote_network_config")]
+        );
     }
 
     #[test]
     fn drift_plans_every_owned_object_back_to_ok() {
         let mut prior = plan(&Value::Null, &config(), &BTreeMap::new()).state;
-        prior.set("owned_objects", Value::string_map([("access_entry/demo", "missing"), ("vpc/vpc-1", "ok")]));
+        prior.set(
+            "owned_objects",
+            Value::string_map([("access_entry/demo", "missing"), ("vpc/vpc-1", "ok")]),
+        );
         prior.set("access_entry_arn", Value::string("arn:old"));
         let planned = plan(&prior, &prior.clone(), &BTreeMap::new());
         assert!(planned.requires_replace.is_empty());
-        assert_eq!(planned.state.get("owned_objects").get("access_entry/demo"), &Value::string("ok"));
+        assert_eq!(
+            planned.state.get("owned_objects").get("access_entry/demo"),
+            &Value::string("ok")
+        );
         assert!(planned.state.get("access_entry_arn").is_unknown());
     }
 }

@@ -7,7 +7,10 @@ use super::model::CredentialsProvider;
 
 pub const NODES_INLINE_POLICY: &str = "EKSHybridNodes";
 pub const CLUSTER_MANAGED_POLICY: &str = "AmazonEKSClusterPolicy";
-pub const NODES_MANAGED_POLICIES: [&str; 2] = ["AmazonSSMManagedInstanceCore", "AmazonEC2ContainerRegistryPullOnly"];
+pub const NODES_MANAGED_POLICIES: [&str; 2] = [
+    "AmazonSSMManagedInstanceCore",
+    "AmazonEC2ContainerRegistryPullOnly",
+];
 
 pub fn managed_policy_arn(partition: &str, name: &str) -> String {
     format!("arn:{partition}:iam::aws:policy/{name}")
@@ -60,7 +63,11 @@ pub fn nodes_trust_policy(
 
 /// eks:DescribeCluster and eks:ListAccessEntries (nodeadm's init checks fail without the
 /// latter) on this cluster only; for SSM also deregistration of the nodes' managed instances.
-pub fn nodes_inline_policy(provider: &CredentialsProvider, cluster_arn: &str, partition: &str) -> Json {
+pub fn nodes_inline_policy(
+    provider: &CredentialsProvider,
+    cluster_arn: &str,
+    partition: &str,
+) -> Json {
     let mut statements = vec![json!({
         "Sid": "EKSHybridNodesClusterAccess",
         "Effect": "Allow",
@@ -90,7 +97,13 @@ mod tests {
 
     #[test]
     fn ira_trust_is_conditioned_on_the_trust_anchor() {
-        let p = nodes_trust_policy(&CredentialsProvider::Ira, "aws", "us-west-2", "123456789012", Some("arn:ta"));
+        let p = nodes_trust_policy(
+            &CredentialsProvider::Ira,
+            "aws",
+            "us-west-2",
+            "123456789012",
+            Some("arn:ta"),
+        );
         let s = &p["Statement"][0];
         assert_eq!(s["Principal"]["Service"], "rolesanywhere.amazonaws.com");
         assert_eq!(s["Condition"]["ArnEquals"]["aws:SourceArn"], "arn:ta");
@@ -99,18 +112,34 @@ mod tests {
 
     #[test]
     fn ssm_trust_is_conditioned_on_account_and_region() {
-        let p = nodes_trust_policy(&CredentialsProvider::Ssm, "aws", "us-west-2", "123456789012", None);
+        let p = nodes_trust_policy(
+            &CredentialsProvider::Ssm,
+            "aws",
+            "us-west-2",
+            "123456789012",
+            None,
+        );
         let c = &p["Statement"][0]["Condition"];
         assert_eq!(c["StringEquals"]["aws:SourceAccount"], "123456789012");
-        assert_eq!(c["ArnEquals"]["aws:SourceArn"], "arn:aws:ssm:us-west-2:123456789012:*");
+        assert_eq!(
+            c["ArnEquals"]["aws:SourceArn"],
+            "arn:aws:ssm:us-west-2:123456789012:*"
+        );
     }
 
     #[test]
     fn inline_policy_grants_list_access_entries_on_the_cluster_only() {
-        let p = nodes_inline_policy(&CredentialsProvider::Ira, "arn:aws:eks:r:1:cluster/c", "aws");
+        let p = nodes_inline_policy(
+            &CredentialsProvider::Ira,
+            "arn:aws:eks:r:1:cluster/c",
+            "aws",
+        );
         assert_eq!(p["Statement"].as_array().unwrap().len(), 1);
         assert_eq!(p["Statement"][0]["Resource"], "arn:aws:eks:r:1:cluster/c");
-        assert!(p["Statement"][0]["Action"].as_array().unwrap().contains(&json!("eks:ListAccessEntries")));
+        assert!(p["Statement"][0]["Action"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("eks:ListAccessEntries")));
         let ssm = nodes_inline_policy(&CredentialsProvider::Ssm, "arn:c", "aws");
         assert_eq!(ssm["Statement"].as_array().unwrap().len(), 3);
     }

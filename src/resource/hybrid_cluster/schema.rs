@@ -124,7 +124,12 @@ fn remote_network_config_block() -> NestedBlock {
         NestedBlock::list(
             name,
             Block::new(what).attribute(
-                Attribute::new("cidrs", Type::list_of_strings(), "IPv4 CIDRs (RFC 1918, /8 to /32).").required(),
+                Attribute::new(
+                    "cidrs",
+                    Type::list_of_strings(),
+                    "IPv4 CIDRs (RFC 1918, /8 to /32).",
+                )
+                .required(),
             ),
         )
     };

@@ -13,7 +13,8 @@ pub fn validate_config(config: &Value) -> Diagnostics {
     validate_name(config.get("name"), &mut d);
     validate_cluster_settings(config, &mut d);
     let vpc_cidr = validate_vpc(config, &mut d);
-    let service_cidr = validate_service_cidr(config.get("service_ipv4_cidr"), vpc_cidr.as_ref(), &mut d);
+    let service_cidr =
+        validate_service_cidr(config.get("service_ipv4_cidr"), vpc_cidr.as_ref(), &mut d);
     let uses_existing_vpc = !config.get("vpc").first().get("id").is_null();
     validate_remote_network_config(config, vpc_cidr, service_cidr, uses_existing_vpc, &mut d);
     validate_timeouts(config.get("timeouts").first(), &mut d);
@@ -25,7 +26,10 @@ fn validate_name(name: &Value, d: &mut Diagnostics) {
     let valid_chars = name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    let starts_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let starts_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
     if name.is_empty() || name.len() > 100 || !valid_chars || !starts_ok {
         d.error_at(
             AttrPath::root("name"),
@@ -56,7 +60,10 @@ fn validate_cluster_settings(config: &Value, d: &mut Diagnostics) {
     }
     if let Some(version) = config.get("kubernetes_version").as_str() {
         let parts: Vec<&str> = version.split('.').collect();
-        let ok = parts.len() == 2 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        let ok = parts.len() == 2
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
         if !ok {
             d.error_at(
                 AttrPath::root("kubernetes_version"),
@@ -96,12 +103,16 @@ fn check_role_arn(arn: &str, path: AttrPath, d: &mut Diagnostics) {
         && parts[3].is_empty()
         && parts[4].len() == 12
         && parts[4].chars().all(|c| c.is_ascii_digit())
-        && parts[5].strip_prefix("role/").is_some_and(|r| !r.is_empty());
+        && parts[5]
+            .strip_prefix("role/")
+            .is_some_and(|r| !r.is_empty());
     if !ok {
         d.error_at(
             path,
             "Invalid IAM role ARN",
-            format!("{arn:?} is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)."),
+            format!(
+                "{arn:?} is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)."
+            ),
         );
     }
 }
@@ -113,7 +124,11 @@ fn validate_vpc(config: &Value, d: &mut Diagnostics) -> Option<Ipv4Net> {
     let existing = ["id", "subnet_ids", "security_group_ids"];
     let created = ["cidr", "availability_zones", "nat_gateway"];
     let set = |names: &[&'static str]| -> Vec<&'static str> {
-        names.iter().copied().filter(|n| !vpc.get(n).is_null()).collect()
+        names
+            .iter()
+            .copied()
+            .filter(|n| !vpc.get(n).is_null())
+            .collect()
     };
     let (existing_set, created_set) = (set(&existing), set(&created));
     if !existing_set.is_empty() && !created_set.is_empty() {
@@ -131,17 +146,30 @@ fn validate_vpc(config: &Value, d: &mut Diagnostics) -> Option<Ipv4Net> {
         validate_existing_vpc(vpc, &path, d);
         return None;
     }
-    if let Some(azs) = vpc.get("availability_zones").as_list().iter().map(Value::as_str).collect::<Option<Vec<_>>>() {
+    if let Some(azs) = vpc
+        .get("availability_zones")
+        .as_list()
+        .iter()
+        .map(Value::as_str)
+        .collect::<Option<Vec<_>>>()
+    {
         if !vpc.get("availability_zones").is_null() && !(2..=3).contains(&azs.len()) {
             d.error_at(
                 path.attr("availability_zones"),
                 "Wrong number of availability zones",
-                format!("EKS needs subnets in at least 2 availability zones; give 2 or 3, not {}.", azs.len()),
+                format!(
+                    "EKS needs subnets in at least 2 availability zones; give 2 or 3, not {}.",
+                    azs.len()
+                ),
             );
         }
         for (i, az) in azs.iter().enumerate() {
             if azs[..i].contains(az) {
-                d.error_at(path.attr("availability_zones").index(i), "Duplicate availability zone", format!("{az:?} is listed twice."));
+                d.error_at(
+                    path.attr("availability_zones").index(i),
+                    "Duplicate availability zone",
+                    format!("{az:?} is listed twice."),
+                );
             }
         }
     }
@@ -180,20 +208,36 @@ fn validate_existing_vpc(vpc: &Value, path: &AttrPath, d: &mut Diagnostics) {
             "Invalid VPC ID",
             format!("{id:?} is not a VPC ID (vpc- followed by 8 or 17 hexadecimal digits)."),
         ),
-        Value::Null => d.error_at(path.attr("id"), "Missing VPC ID", "subnet_ids and security_group_ids describe a pre-existing VPC: set vpc.id too."),
+        Value::Null => d.error_at(
+            path.attr("id"),
+            "Missing VPC ID",
+            "subnet_ids and security_group_ids describe a pre-existing VPC: set vpc.id too.",
+        ),
         _ => {}
     }
     let subnets = vpc.get("subnet_ids");
     if subnets.is_null() {
-        d.error_at(path.attr("subnet_ids"), "Missing subnets", "A pre-existing VPC needs subnet_ids in at least two availability zones.");
+        d.error_at(
+            path.attr("subnet_ids"),
+            "Missing subnets",
+            "A pre-existing VPC needs subnet_ids in at least two availability zones.",
+        );
     } else if subnets.is_wholly_known() && subnets.as_list().len() < 2 {
-        d.error_at(path.attr("subnet_ids"), "Too few subnets", "EKS needs subnets in at least two availability zones: give at least 2 subnet IDs.");
+        d.error_at(
+            path.attr("subnet_ids"),
+            "Too few subnets",
+            "EKS needs subnets in at least two availability zones: give at least 2 subnet IDs.",
+        );
     }
     for (attr, prefix) in [("subnet_ids", "subnet"), ("security_group_ids", "sg")] {
         for (i, id) in vpc.get(attr).as_list().iter().enumerate() {
             if let Some(id) = id.as_str() {
                 if !is_aws_id(id, prefix) {
-                    d.error_at(path.attr(attr).index(i), "Invalid ID", format!("{id:?} is not a {prefix}- ID."));
+                    d.error_at(
+                        path.attr(attr).index(i),
+                        "Invalid ID",
+                        format!("{id:?} is not a {prefix}- ID."),
+                    );
                 }
             }
         }
@@ -203,25 +247,42 @@ fn validate_existing_vpc(vpc: &Value, path: &AttrPath, d: &mut Diagnostics) {
 fn is_aws_id(id: &str, prefix: &str) -> bool {
     id.strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix('-'))
-        .is_some_and(|hex| (hex.len() == 8 || hex.len() == 17) && hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()))
+        .is_some_and(|hex| {
+            (hex.len() == 8 || hex.len() == 17)
+                && hex
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        })
 }
 
 fn check_cidr(s: &str, path: AttrPath, what: &str, d: &mut Diagnostics) -> Option<Ipv4Net> {
     match cidr::parse_network(s) {
         Ok(net) => Some(net),
         Err(CidrError::Syntax) => {
-            d.error_at(path, format!("Invalid {what}"), format!("{s:?} is not an IPv4 CIDR such as 10.80.146.0/24."));
+            d.error_at(
+                path,
+                format!("Invalid {what}"),
+                format!("{s:?} is not an IPv4 CIDR such as 10.80.146.0/24."),
+            );
             None
         }
         Err(CidrError::HostBits(net)) => {
-            d.error_at(path, format!("Invalid {what}"), format!("{s} has host bits set; did you mean {net}?"));
+            d.error_at(
+                path,
+                format!("Invalid {what}"),
+                format!("{s} has host bits set; did you mean {net}?"),
+            );
             None
         }
     }
 }
 
 /// Returns the effective service CIDR (given, or EKS's default for the VPC) when known.
-fn validate_service_cidr(v: &Value, vpc_cidr: Option<&Ipv4Net>, d: &mut Diagnostics) -> Option<Ipv4Net> {
+fn validate_service_cidr(
+    v: &Value,
+    vpc_cidr: Option<&Ipv4Net>,
+    d: &mut Diagnostics,
+) -> Option<Ipv4Net> {
     let path = AttrPath::root("service_ipv4_cidr");
     match v {
         Value::Unknown => None,
@@ -234,7 +295,11 @@ fn validate_service_cidr(v: &Value, vpc_cidr: Option<&Ipv4Net>, d: &mut Diagnost
                 return None;
             }
             if let Some(vpc) = vpc_cidr.filter(|vpc| cidr::overlaps(vpc, &net)) {
-                d.error_at(path, "Service CIDR overlaps the VPC", format!("{s} overlaps the VPC CIDR {vpc}."));
+                d.error_at(
+                    path,
+                    "Service CIDR overlaps the VPC",
+                    format!("{s} overlaps the VPC CIDR {vpc}."),
+                );
             }
             Some(net)
         }
@@ -255,36 +320,68 @@ fn validate_remote_network_config(
     d: &mut Diagnostics,
 ) {
     let blocks = config.get("remote_network_config");
-    let Some(rnc) = blocks.as_list().first() else { return };
+    let Some(rnc) = blocks.as_list().first() else {
+        return;
+    };
     let path = AttrPath::root("remote_network_config").index(0);
 
     let nodes = rnc.get("remote_node_networks");
     let pods = rnc.get("remote_pod_networks");
     if nodes.is_wholly_known() && nodes.as_list().is_empty() {
-        d.error_at(path.attr("remote_node_networks"), "Missing remote node network", "remoteNetworkConfig.remoteNodeNetworks must be set and non-empty");
+        d.error_at(
+            path.attr("remote_node_networks"),
+            "Missing remote node network",
+            "remoteNetworkConfig.remoteNodeNetworks must be set and non-empty",
+        );
     }
     if nodes.as_list().len() > 1 {
-        d.error_at(path.attr("remote_node_networks").index(1), "Too many remote node networks", "only one remoteNodeNetwork is allowed in remoteNetworkConfig.remoteNodeNetworks");
+        d.error_at(
+            path.attr("remote_node_networks").index(1),
+            "Too many remote node networks",
+            "only one remoteNodeNetwork is allowed in remoteNetworkConfig.remoteNodeNetworks",
+        );
     }
     if pods.as_list().len() > 1 {
-        d.error_at(path.attr("remote_pod_networks").index(1), "Too many remote pod networks", "only one remotePodNetwork is allowed in remoteNetworkConfig.remotePodNetworks");
+        d.error_at(
+            path.attr("remote_pod_networks").index(1),
+            "Too many remote pod networks",
+            "only one remotePodNetwork is allowed in remoteNetworkConfig.remotePodNetworks",
+        );
     }
 
     let mut seen: Vec<NamedCidr> = Vec::new();
     for (block, kind) in [(nodes, "remote node"), (pods, "remote pod")] {
-        let block_name = if kind == "remote node" { "remote_node_networks" } else { "remote_pod_networks" };
+        let block_name = if kind == "remote node" {
+            "remote_node_networks"
+        } else {
+            "remote_pod_networks"
+        };
         for (bi, network) in block.as_list().iter().enumerate() {
             let cidrs_path = path.attr(block_name).index(bi).attr("cidrs");
             let cidrs = network.get("cidrs");
             if cidrs.is_wholly_known() && cidrs.as_list().is_empty() {
-                d.error_at(cidrs_path.clone(), format!("Empty {kind} network"), "Give at least one CIDR.");
+                d.error_at(
+                    cidrs_path.clone(),
+                    format!("Empty {kind} network"),
+                    "Give at least one CIDR.",
+                );
             }
             for (ci, c) in cidrs.as_list().iter().enumerate() {
                 let Some(s) = c.as_str() else { continue };
                 let p = cidrs_path.index(ci);
                 if let Some(net) = check_remote_cidr(s, p.clone(), kind, d) {
-                    check_no_overlap(&NamedCidr { net, path: p, kind }, &seen, vpc_cidr, service_cidr, d);
-                    seen.push(NamedCidr { net, path: cidrs_path.index(ci), kind });
+                    check_no_overlap(
+                        &NamedCidr { net, path: p, kind },
+                        &seen,
+                        vpc_cidr,
+                        service_cidr,
+                        d,
+                    );
+                    seen.push(NamedCidr {
+                        net,
+                        path: cidrs_path.index(ci),
+                        kind,
+                    });
                 }
             }
         }
@@ -293,7 +390,11 @@ fn validate_remote_network_config(
     if let Some(gw) = rnc.get("vpc_gateway_id").as_str() {
         let p = path.attr("vpc_gateway_id");
         if uses_existing_vpc {
-            d.error_at(p, "Gateway with a pre-existing VPC", "remoteNetworkConfig.vpcGatewayID is not supported when using pre-existing VPC");
+            d.error_at(
+                p,
+                "Gateway with a pre-existing VPC",
+                "remoteNetworkConfig.vpcGatewayID is not supported when using pre-existing VPC",
+            );
         } else if !(is_aws_id(gw, "tgw") || is_aws_id(gw, "vgw")) {
             d.error_at(
                 p,
@@ -308,7 +409,11 @@ fn validate_remote_network_config(
 fn check_remote_cidr(s: &str, path: AttrPath, kind: &str, d: &mut Diagnostics) -> Option<Ipv4Net> {
     let net = check_cidr(s, path.clone(), &format!("{kind} CIDR"), d)?;
     if net.prefix_len() < 8 {
-        d.error_at(path, format!("{kind} CIDR too large"), format!("{s} is larger than /8, the largest {kind} network EKS accepts."));
+        d.error_at(
+            path,
+            format!("{kind} CIDR too large"),
+            format!("{s} is larger than /8, the largest {kind} network EKS accepts."),
+        );
         return None;
     }
     if !cidr::is_rfc1918(&net) {
@@ -322,26 +427,41 @@ fn check_remote_cidr(s: &str, path: AttrPath, kind: &str, d: &mut Diagnostics) -
     Some(net)
 }
 
-fn check_no_overlap(c: &NamedCidr, seen: &[NamedCidr], vpc: Option<Ipv4Net>, service: Option<Ipv4Net>, d: &mut Diagnostics) {
+fn check_no_overlap(
+    c: &NamedCidr,
+    seen: &[NamedCidr],
+    vpc: Option<Ipv4Net>,
+    service: Option<Ipv4Net>,
+    d: &mut Diagnostics,
+) {
     if let Some(other) = seen.iter().find(|o| cidr::overlaps(&o.net, &c.net)) {
         d.error_at(
             c.path.clone(),
             "Overlapping remote networks",
-            format!("{} CIDR {} overlaps {} CIDR {} at {}.", c.kind, c.net, other.kind, other.net, other.path),
+            format!(
+                "{} CIDR {} overlaps {} CIDR {} at {}.",
+                c.kind, c.net, other.kind, other.net, other.path
+            ),
         );
     }
     if let Some(vpc) = vpc.filter(|v| cidr::overlaps(v, &c.net)) {
         d.error_at(
             c.path.clone(),
             "Remote network overlaps the VPC",
-            format!("Invalid {} network: CIDR {} overlaps with VPC CIDR {vpc}", c.kind, c.net),
+            format!(
+                "Invalid {} network: CIDR {} overlaps with VPC CIDR {vpc}",
+                c.kind, c.net
+            ),
         );
     }
     if let Some(svc) = service.filter(|s| cidr::overlaps(s, &c.net)) {
         d.error_at(
             c.path.clone(),
             "Remote network overlaps the service CIDR",
-            format!("{} CIDR {} overlaps the Kubernetes service CIDR {svc}.", c.kind, c.net),
+            format!(
+                "{} CIDR {} overlaps the Kubernetes service CIDR {svc}.",
+                c.kind, c.net
+            ),
         );
     }
 }

