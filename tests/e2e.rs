@@ -367,3 +367,268 @@ fn bad_inputs_fail_at_validate_and_plan_with_no_aws_call() {
         tb.calls()
     );
 }
+
+#[test]
+fn import_round_trip_by_command_and_by_import_block() {
+    let tb = Testbed::start();
+    let (tgw, _) = tb.seed();
+    let before = tb.inventory();
+    let config = ssm_config(&tgw, "");
+    let origin = Workspace::new(TF_NEW, &tb, &config);
+    origin.apply();
+    let created = origin.state();
+
+    let by_command = Workspace::new(TF_NEW, &tb, &config);
+    by_command.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "eks_hybrid_cluster.this",
+        "hybrid-demo",
+    ]);
+    let plan = by_command.plan_code();
+    assert_eq!(
+        plan.code, 0,
+        "plan after import must show no changes:\n{}",
+        plan.stdout
+    );
+    let imported = by_command.state();
+    for attr in [
+        "vpc_id",
+        "private_subnet_ids",
+        "public_subnet_ids",
+        "remote_nodes_role_arn",
+        "access_entry_arn",
+        "vpc_gateway_attachment_id",
+        "control_plane_security_group_id",
+        "owned_objects",
+    ] {
+        assert_eq!(imported[attr], created[attr], "{attr} differs after import");
+    }
+
+    let by_block = Workspace::new(
+        TF_NEW,
+        &tb,
+        &format!(
+            "{config}\nimport {{\n  to = eks_hybrid_cluster.this\n  id = \"hybrid-demo\"\n}}\n"
+        ),
+    );
+    let plan = by_block.plan_code();
+    assert!(
+        plan.stdout
+            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    by_block.apply();
+
+    let missing = Workspace::new(TF_NEW, &tb, &config.replace("hybrid-demo", "nope"));
+    let r = missing.run(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "eks_hybrid_cluster.this",
+        "nope",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.all().contains("No EKS cluster named \"nope\""),
+        "{}",
+        r.all()
+    );
+
+    // Destroy from the imported state: the inventory found by import must be complete.
+    by_command.destroy();
+    assert_eq!(
+        tb.inventory(),
+        before,
+        "destroy after import must leave nothing behind"
+    );
+}
+
+#[test]
+fn vgw_with_own_role_and_in_place_upgrades() {
+    let tb = Testbed::start();
+    let (_, vgw) = tb.seed();
+    let trust = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+    tb.query(
+        "iam",
+        &format!("Action=CreateRole&RoleName=my-hybrid-nodes&AssumeRolePolicyDocument={trust}"),
+    );
+    let own_role = "arn:aws:iam::123456789012:role/my-hybrid-nodes";
+    let before = tb.inventory();
+    let config = |version: &str, private: bool| {
+        format!(
+            r#"
+resource "eks_hybrid_cluster" "this" {{
+  name                    = "hybrid-vgw"
+  kubernetes_version      = "{version}"
+  endpoint_public_access  = {public}
+  endpoint_private_access = {private}
+  authentication_mode     = "API"
+  vpc {{
+    cidr        = "172.31.0.0/16"
+    nat_gateway = "Disable"
+  }}
+  remote_network_config {{
+    vpc_gateway_id = "{vgw}"
+    remote_node_networks {{ cidrs = ["10.80.146.0/24"] }}
+    iam {{ role_arn = "{own_role}" }}
+  }}
+}}
+"#,
+            public = !private
+        )
+    };
+    let ws = Workspace::new(TF_OLD, &tb, &config("1.33", false));
+    ws.apply();
+    let s = ws.state();
+    assert_eq!(s["remote_nodes_role_arn"], own_role);
+    assert_eq!(
+        s["vpc_gateway_attachment_id"], s["vpc_id"],
+        "a VGW attachment is identified by the VPC"
+    );
+    let roles = tb.query("iam", "Action=ListRoles");
+    assert!(
+        !roles.contains("hybrid-vgw-eks-hybrid-nodes-role"),
+        "no nodes role is created when role_arn is given"
+    );
+    let (code, body) = tb.rest(
+        "eks",
+        "GET",
+        &format!(
+            "/clusters/hybrid-vgw/access-entries/{}",
+            own_role.replace('/', "%2F")
+        ),
+        "",
+    );
+    assert_eq!(
+        code, 200,
+        "the access entry exists for the user's own role: {body}"
+    );
+    let vgws = tb.query(
+        "ec2",
+        &format!("Action=DescribeVpnGateways&VpnGatewayId.1={vgw}"),
+    );
+    assert!(vgws.contains("<state>attached</state>"), "{vgws}");
+    assert!(
+        tb.query("ec2", "Action=DescribeNatGateways")
+            .matches("<natGatewayId>")
+            .count()
+            == 0,
+        "nat_gateway = Disable"
+    );
+    assert_eq!(ws.plan_code().code, 0);
+
+    ws.write(&config("1.34", false));
+    let plan = ws.plan_code();
+    assert_eq!(plan.code, 2);
+    assert!(
+        plan.stdout.contains("update in-place") && plan.stdout.contains(r#""1.33" -> "1.34""#),
+        "{}",
+        plan.stdout
+    );
+    ws.apply();
+    assert_eq!(ws.state()["kubernetes_version"], "1.34");
+    ws.write(&config("1.34", true));
+    ws.apply();
+    let s = ws.state();
+    assert_eq!(
+        (
+            s["endpoint_private_access"].clone(),
+            s["endpoint_public_access"].clone()
+        ),
+        (serde_json::json!(true), serde_json::json!(false))
+    );
+    assert_eq!(ws.plan_code().code, 0);
+
+    ws.write(&config("1.34", true).replace("10.80.146.0/24", "10.80.147.0/24"));
+    let plan = ws.plan_code();
+    assert!(
+        plan.stdout.contains("must be replaced") && plan.stdout.contains("forces replacement"),
+        "remote networks are ForceNew: {}",
+        plan.stdout
+    );
+
+    ws.destroy();
+    assert_eq!(
+        tb.inventory(),
+        before,
+        "destroy must leave nothing behind (the user's role stays)"
+    );
+}
+
+#[test]
+fn pre_existing_vpc_is_used_and_never_amended() {
+    let tb = Testbed::start();
+    let vpc_xml = tb.query("ec2", "Action=CreateVpc&CidrBlock=10.0.0.0/16");
+    let vpc = common::xml_values(&vpc_xml, "vpcId")[0].clone();
+    let mut subnets = Vec::new();
+    for (cidr, az) in [("10.0.1.0/24", "us-west-2a"), ("10.0.2.0/24", "us-west-2b")] {
+        let x = tb.query(
+            "ec2",
+            &format!("Action=CreateSubnet&VpcId={vpc}&CidrBlock={cidr}&AvailabilityZone={az}"),
+        );
+        subnets.push(common::xml_values(&x, "subnetId")[0].clone());
+    }
+    let before = tb.inventory();
+    let config = |node: &str| {
+        format!(
+            r#"
+resource "eks_hybrid_cluster" "this" {{
+  name = "hybrid-byo-vpc"
+  vpc {{
+    id         = "{vpc}"
+    subnet_ids = ["{}", "{}"]
+  }}
+  remote_network_config {{
+    remote_node_networks {{ cidrs = ["{node}"] }}
+  }}
+}}
+"#,
+            subnets[0], subnets[1]
+        )
+    };
+    let ws = Workspace::new(TF_NEW, &tb, &config("10.0.128.0/24"));
+    tb.control("DELETE", "calls", "");
+    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert_eq!(plan.code, 1);
+    let text = plan.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains(&format!("overlaps with CIDR 10.0.0.0/16 of VPC {vpc}")),
+        "{}",
+        plan.all()
+    );
+    let ops: Vec<String> = tb
+        .calls()
+        .iter()
+        .map(|c| c["operation"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        ops,
+        ["DescribeVpcs"],
+        "the plan-time check reads the VPC and creates nothing"
+    );
+    ws.write(&config("192.168.10.0/24"));
+    ws.write(&format!("{}\nresource \"eks_hybrid_cluster\" \"gw\" {{\n  name = \"x\"\n  vpc {{\n    id = \"{vpc}\"\n    subnet_ids = [\"{}\", \"{}\"]\n  }}\n  remote_network_config {{\n    vpc_gateway_id = \"tgw-0123456789abcdef0\"\n    remote_node_networks {{ cidrs = [\"192.168.11.0/24\"] }}\n  }}\n}}\n", config("192.168.10.0/24"), subnets[0], subnets[1]));
+    let r = ws.run(&["validate", "-no-color"]);
+    let text = r.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("vpcGatewayID is not supported when using pre-existing VPC"),
+        "{}",
+        r.all()
+    );
+    ws.write(&config("192.168.10.0/24"));
+    ws.apply();
+    let s = ws.state();
+    assert_eq!(s["vpc_id"], vpc.as_str());
+    assert_eq!(s["private_subnet_ids"], serde_json::json!(subnets));
+    assert_eq!(s["service_ipv4_cidr"], "172.20.0.0/16");
+    assert_eq!(ws.plan_code().code, 0);
+    ws.destroy();
+    assert_eq!(
+        tb.inventory(),
+        before,
+        "the user's VPC and subnets stay; everything else is gone"
+    );
+}

@@ -888,3 +888,200 @@ pub async fn vpc_contents(ec2: &Client, vpc_id: &str) -> AwsResult<VpcContents> 
             .collect(),
     })
 }
+
+fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect()
+}
+
+/// The tags of a VPC, or None when it does not exist.
+pub async fn vpc_tags(ec2: &Client, vpc_id: &str) -> AwsResult<Option<BTreeMap<String, String>>> {
+    let r = ec2
+        .describe_vpcs()
+        .vpc_ids(vpc_id)
+        .send()
+        .await
+        .map_err(err("reading VPC tags"));
+    let out = match r {
+        Err(e) if e.is_not_found() => return Ok(None),
+        other => other?,
+    };
+    Ok(out.vpcs().first().map(|v| tag_map(v.tags())))
+}
+
+pub struct SubnetInfo {
+    pub id: String,
+    pub availability_zone: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+pub async fn subnets_in(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<SubnetInfo>> {
+    let out = ec2
+        .describe_subnets()
+        .filters(filter("vpc-id", vpc_id))
+        .send()
+        .await
+        .map_err(err("listing subnets"))?;
+    Ok(out
+        .subnets()
+        .iter()
+        .filter_map(|s| {
+            Some(SubnetInfo {
+                id: s.subnet_id()?.to_string(),
+                availability_zone: s.availability_zone().unwrap_or_default().to_string(),
+                tags: tag_map(s.tags()),
+            })
+        })
+        .collect())
+}
+
+pub struct RouteTableInfo {
+    pub id: String,
+    pub tags: BTreeMap<String, String>,
+    pub subnet_ids: Vec<String>,
+    /// (destination CIDR, target ID)
+    pub routes: Vec<(String, String)>,
+}
+
+pub async fn route_tables_in(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<RouteTableInfo>> {
+    let out = ec2
+        .describe_route_tables()
+        .filters(filter("vpc-id", vpc_id))
+        .send()
+        .await
+        .map_err(err("listing route tables"))?;
+    Ok(out
+        .route_tables()
+        .iter()
+        .filter_map(|t| {
+            Some(RouteTableInfo {
+                id: t.route_table_id()?.to_string(),
+                tags: tag_map(t.tags()),
+                subnet_ids: t
+                    .associations()
+                    .iter()
+                    .filter_map(|a| a.subnet_id().map(str::to_string))
+                    .collect(),
+                routes: t
+                    .routes()
+                    .iter()
+                    .filter_map(|r| {
+                        let target = r
+                            .transit_gateway_id()
+                            .or(r.gateway_id())
+                            .or(r.nat_gateway_id())?;
+                        Some((r.destination_cidr_block()?.to_string(), target.to_string()))
+                    })
+                    .collect(),
+            })
+        })
+        .collect())
+}
+
+pub async fn internet_gateway_of(ec2: &Client, vpc_id: &str) -> AwsResult<Option<String>> {
+    let out = ec2
+        .describe_internet_gateways()
+        .filters(filter("attachment.vpc-id", vpc_id))
+        .send()
+        .await
+        .map_err(err("finding the internet gateway"))?;
+    Ok(out
+        .internet_gateways()
+        .first()
+        .and_then(|g| g.internet_gateway_id().map(str::to_string)))
+}
+
+/// (NAT gateway ID, allocation ID) of the VPC's NAT gateways that are not deleted.
+pub async fn nat_gateways_in(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<(String, String)>> {
+    let out = ec2
+        .describe_nat_gateways()
+        .filter(filter("vpc-id", vpc_id))
+        .send()
+        .await
+        .map_err(err("listing NAT gateways"))?;
+    Ok(out
+        .nat_gateways()
+        .iter()
+        .filter(|n| {
+            !matches!(
+                n.state(),
+                Some(NatGatewayState::Deleted | NatGatewayState::Deleting)
+            )
+        })
+        .filter_map(|n| {
+            let alloc = n
+                .nat_gateway_addresses()
+                .first()
+                .and_then(|a| a.allocation_id())
+                .unwrap_or_default();
+            Some((n.nat_gateway_id()?.to_string(), alloc.to_string()))
+        })
+        .collect())
+}
+
+/// (attachment ID, transit gateway ID) of the VPC's live transit gateway attachments.
+pub async fn tgw_attachments_of(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<(String, String)>> {
+    let out = ec2
+        .describe_transit_gateway_vpc_attachments()
+        .filters(filter("vpc-id", vpc_id))
+        .send()
+        .await
+        .map_err(err("listing transit gateway attachments"))?;
+    Ok(out
+        .transit_gateway_vpc_attachments()
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a.state(),
+                Some(
+                    TransitGatewayAttachmentState::Deleted
+                        | TransitGatewayAttachmentState::Deleting
+                )
+            )
+        })
+        .filter_map(|a| {
+            Some((
+                a.transit_gateway_attachment_id()?.to_string(),
+                a.transit_gateway_id()?.to_string(),
+            ))
+        })
+        .collect())
+}
+
+/// The ID of the virtual private gateway attached to the VPC, if any.
+pub async fn vpn_gateway_of(ec2: &Client, vpc_id: &str) -> AwsResult<Option<String>> {
+    let out = ec2
+        .describe_vpn_gateways()
+        .filters(filter("attachment.vpc-id", vpc_id))
+        .send()
+        .await
+        .map_err(err("finding the virtual private gateway"))?;
+    Ok(out
+        .vpn_gateways()
+        .iter()
+        .find(|g| {
+            g.vpc_attachments().iter().any(|a| {
+                a.vpc_id() == Some(vpc_id) && a.state().is_some_and(|s| s.as_str() == "attached")
+            })
+        })
+        .and_then(|g| g.vpn_gateway_id().map(str::to_string)))
+}
+
+pub async fn security_group_named(
+    ec2: &Client,
+    vpc_id: &str,
+    name: &str,
+) -> AwsResult<Option<String>> {
+    let out = ec2
+        .describe_security_groups()
+        .filters(filter("vpc-id", vpc_id))
+        .filters(filter("group-name", name))
+        .send()
+        .await
+        .map_err(err("finding the control plane security group"))?;
+    Ok(out
+        .security_groups()
+        .first()
+        .and_then(|g| g.group_id().map(str::to_string)))
+}

@@ -354,3 +354,22 @@ pub async fn delete_access_entry(eks: &Client, cluster: &str, principal: &str) -
         _ => Ok(()),
     }
 }
+
+/// Principals of the cluster's HYBRID_LINUX access entries.
+pub async fn hybrid_principals(eks: &Client, cluster: &str) -> AwsResult<Vec<String>> {
+    let out = eks
+        .list_access_entries()
+        .cluster_name(cluster)
+        .send()
+        .await
+        .map_err(err("listing access entries"))?;
+    let mut principals = Vec::new();
+    for p in out.access_entries() {
+        if let Some((_, kind)) = access_entry(eks, cluster, p).await? {
+            if kind == "HYBRID_LINUX" {
+                principals.push(p.clone());
+            }
+        }
+    }
+    Ok(principals)
+}

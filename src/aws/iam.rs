@@ -159,3 +159,52 @@ pub async fn delete_role(iam: &Client, name: &str) -> AwsResult<()> {
             .map_err(err(&format!("deleting IAM role {name}"))),
     )
 }
+
+/// The role's tags and its trust policy document (URL-decoded JSON), or None when gone.
+pub async fn role_details(
+    iam: &Client,
+    name: &str,
+) -> AwsResult<Option<(BTreeMap<String, String>, String)>> {
+    let out = match iam
+        .get_role()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(err(&format!("reading IAM role {name}")))
+    {
+        Ok(out) => out,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(out.role().map(|r| {
+        let tags = r
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        let trust = r
+            .assume_role_policy_document()
+            .map(percent_decode)
+            .unwrap_or_default();
+        (tags, trust)
+    }))
+}
+
+/// IAM returns policy documents URL-encoded.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -153,3 +153,48 @@ pub async fn delete_profile(ra: &Client, id: &str) -> AwsResult<()> {
         _ => Ok(()),
     }
 }
+
+/// (trust anchor ID, profile ID) of the objects named `anchor_name` / `profile_name`.
+pub async fn find_by_names(
+    ra: &Client,
+    anchor_name: &str,
+    profile_name: &str,
+) -> AwsResult<(Option<String>, Option<String>)> {
+    let anchors = ra
+        .list_trust_anchors()
+        .send()
+        .await
+        .map_err(err("listing trust anchors"))?;
+    let profiles = ra
+        .list_profiles()
+        .send()
+        .await
+        .map_err(err("listing profiles"))?;
+    let anchor = anchors
+        .trust_anchors()
+        .iter()
+        .find(|a| a.name() == Some(anchor_name))
+        .and_then(|a| a.trust_anchor_id().map(str::to_string));
+    let profile = profiles
+        .profiles()
+        .iter()
+        .find(|p| p.name() == Some(profile_name))
+        .and_then(|p| p.profile_id().map(str::to_string));
+    Ok((anchor, profile))
+}
+
+/// The PEM bundle a CERTIFICATE_BUNDLE trust anchor was created from.
+pub async fn trust_anchor_bundle(ra: &Client, id: &str) -> AwsResult<Option<String>> {
+    let out = ra
+        .get_trust_anchor()
+        .trust_anchor_id(id)
+        .send()
+        .await
+        .map_err(err("reading trust anchor"))?;
+    Ok(out
+        .trust_anchor()
+        .and_then(|a| a.source())
+        .and_then(|s| s.source_data())
+        .and_then(|d| d.as_x509_certificate_data().ok())
+        .cloned())
+}

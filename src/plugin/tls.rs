@@ -185,3 +185,160 @@ fn verify_p521(
     key.verify(message, &signature).map_err(|_| bad())?;
     Ok(HandshakeSignatureValid::assertion())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
+    use rustls::pki_types::ServerName;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Trusts exactly the server certificate the plugin printed, as go-plugin's client does.
+    #[derive(Debug)]
+    struct PinnedServer(Vec<u8>, Arc<CryptoProvider>);
+
+    impl ServerCertVerifier for PinnedServer {
+        fn verify_server_cert(
+            &self,
+            end_entity: &CertificateDer<'_>,
+            _: &[CertificateDer<'_>],
+            _: &ServerName<'_>,
+            _: &[u8],
+            _: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            if end_entity.as_ref() == self.0.as_slice() {
+                Ok(ServerCertVerified::assertion())
+            } else {
+                Err(rustls::Error::General(
+                    "unexpected server certificate".into(),
+                ))
+            }
+        }
+        fn verify_tls12_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            verify_tls12_signature(m, c, d, &self.1.signature_verification_algorithms)
+        }
+        fn verify_tls13_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            verify_tls13_signature(m, c, d, &self.1.signature_verification_algorithms)
+        }
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.1.signature_verification_algorithms.supported_schemes()
+        }
+    }
+
+    fn client_identity() -> (String, CertificateDer<'static>, PrivateKeyDer<'static>) {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        (
+            cert.pem(),
+            cert.der().clone(),
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+    }
+
+    /// Runs one TLS handshake plus a byte of application data against a server that requires
+    /// `expected_client_pem`; returns whether the exchange succeeded and the negotiated ALPN.
+    async fn exchange(
+        expected_client_pem: &str,
+        client: Option<(CertificateDer<'static>, PrivateKeyDer<'static>)>,
+    ) -> (bool, Option<Vec<u8>>) {
+        let identity = server_identity(expected_client_pem).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(identity.config.clone());
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut tls = acceptor.accept(tcp).await.ok()?;
+            let mut b = [0u8; 1];
+            tls.read_exact(&mut b).await.ok()?;
+            tls.write_all(&b).await.ok()?;
+            Some(())
+        });
+        let builder = rustls::ClientConfig::builder_with_provider(crypto())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(PinnedServer(
+                identity.cert_der.clone(),
+                crypto(),
+            )));
+        let mut config = match client {
+            Some((cert, key)) => builder.with_client_auth_cert(vec![cert], key).unwrap(),
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let result = async {
+            let mut tls = connector
+                .connect(ServerName::try_from("localhost").unwrap(), tcp)
+                .await
+                .ok()?;
+            let alpn = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
+            tls.write_all(b"x").await.ok()?;
+            let mut b = [0u8; 1];
+            tls.read_exact(&mut b).await.ok()?;
+            Some(alpn)
+        }
+        .await;
+        let served = server.await.unwrap();
+        match result {
+            Some(alpn) if served.is_some() => (true, alpn),
+            _ => (false, None),
+        }
+    }
+
+    #[tokio::test]
+    async fn terraforms_certificate_is_accepted_with_h2() {
+        let (pem, cert, key) = client_identity();
+        let (ok, alpn) = exchange(&pem, Some((cert, key))).await;
+        assert!(ok);
+        assert_eq!(alpn.as_deref(), Some(&b"h2"[..]));
+    }
+
+    #[tokio::test]
+    async fn client_without_certificate_is_refused() {
+        let (pem, _, _) = client_identity();
+        assert!(!exchange(&pem, None).await.0);
+    }
+
+    #[tokio::test]
+    async fn client_with_another_certificate_is_refused() {
+        let (pem, _, _) = client_identity();
+        let (_, other_cert, other_key) = client_identity();
+        assert!(!exchange(&pem, Some((other_cert, other_key))).await.0);
+    }
+
+    #[test]
+    fn server_certificate_names_localhost_and_p521_is_offered() {
+        let (pem, _, _) = client_identity();
+        let identity = server_identity(&pem).unwrap();
+        let (_, cert) = x509_parser::parse_x509_certificate(&identity.cert_der).unwrap();
+        let san = cert.subject_alternative_name().unwrap().unwrap();
+        assert!(format!("{:?}", san.value).contains("localhost"));
+        let verifier = PinnedClientCert {
+            expected: CertificateDer::from(vec![]),
+            crypto: crypto(),
+        };
+        assert!(verifier
+            .supported_verify_schemes()
+            .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+    }
+
+    #[test]
+    fn garbage_client_certificate_is_a_setup_error() {
+        assert!(server_identity("not a pem").is_err());
+    }
+}

@@ -309,14 +309,29 @@ impl pb::provider_server::Provider for EksProvider {
     ) -> Rpc<pb::import_resource_state::Response> {
         let req = r.get_ref();
         check_type(&req.type_name)?;
-        let mut d = Diagnostics::default();
-        d.error(
-            "Import not supported yet",
-            "eks_hybrid_cluster cannot be imported by this version of the provider.",
-        );
+        let aws = match self.aws().await {
+            Ok(aws) => aws,
+            Err(d) => {
+                return Ok(Response::new(pb::import_resource_state::Response {
+                    imported_resources: vec![],
+                    diagnostics: d.to_proto(),
+                }))
+            }
+        };
+        let default_tags = self.configured.read().await.default_tags.clone();
+        let out = cluster::import::import(&aws, &req.id, &default_tags).await;
+        let imported = if out.state.is_null() {
+            vec![]
+        } else {
+            vec![pb::import_resource_state::ImportedResource {
+                type_name: TYPE_NAME.into(),
+                state: encode(&out.state),
+                private: out.private,
+            }]
+        };
         Ok(Response::new(pb::import_resource_state::Response {
-            imported_resources: vec![],
-            diagnostics: d.to_proto(),
+            imported_resources: imported,
+            diagnostics: out.diagnostics.to_proto(),
         }))
     }
 

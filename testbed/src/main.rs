@@ -75,8 +75,13 @@ async fn main() {
         shared: Arc::new(tokio::sync::Mutex::new(State::new(timing))),
         moto: moto::Moto::new(&moto_url),
     });
-    println!("TESTBED_URL=http://{addr}");
-    println!("MOTO_URL={moto_url}");
+    // One write, errors ignored: a reader may close the pipe after the first line.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "TESTBED_URL=http://{addr}\nMOTO_URL={moto_url}\n");
+        let _ = out.flush();
+    }
     let shutdown = tokio::signal::ctrl_c();
     tokio::pin!(shutdown);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

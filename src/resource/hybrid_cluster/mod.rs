@@ -4,6 +4,7 @@ pub mod certs;
 pub mod cidr;
 pub mod create;
 pub mod delete;
+pub mod import;
 pub mod inventory;
 pub mod model;
 pub mod names;
