@@ -632,3 +632,48 @@ resource "eks_hybrid_cluster" "this" {{
         "the user's VPC and subnets stay; everything else is gone"
     );
 }
+
+#[test]
+fn ctrl_c_during_apply_stops_cleanly_and_destroy_removes_what_exists() {
+    let tb = Testbed::start();
+    let (tgw, _) = tb.seed();
+    let before = tb.inventory();
+    tb.control("POST", "timing", r#"{"eks_create_ms": 600000}"#);
+    let ws = Workspace::new(TF_OLD, &tb, &ssm_config(&tgw, ""));
+    let cluster_creating = || {
+        tb.control("GET", "objects", "")["clusters"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    };
+    let (run, stopped_after) = ws.run_interrupted(
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        cluster_creating,
+    );
+    println!(
+        "apply stopped {:.2} s after Ctrl-C",
+        stopped_after.as_secs_f64()
+    );
+    assert_ne!(run.code, 0, "an interrupted apply fails: {}", run.all());
+    assert!(
+        stopped_after < std::time::Duration::from_secs(20),
+        "stopping took {stopped_after:?}"
+    );
+    assert!(
+        run.all().contains("interrupted"),
+        "the error says why: {}",
+        run.all()
+    );
+    let listed = ws.ok(&["state", "list"]);
+    assert!(
+        listed.stdout.contains("eks_hybrid_cluster.this"),
+        "what exists is saved in state: {}",
+        listed.all()
+    );
+    tb.control("POST", "timing", r#"{"eks_create_ms": 300}"#);
+    ws.destroy();
+    assert_eq!(
+        tb.inventory(),
+        before,
+        "destroy after an interrupted apply must leave nothing behind"
+    );
+}

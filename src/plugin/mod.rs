@@ -71,6 +71,7 @@ pub async fn run<P: proto::tfplugin6::provider_server::Provider>(
         let _ = writeln!(stdout, "{line}");
         let _ = stdout.flush();
     }
+    ignore_interrupts();
     let provider = make_provider(lifecycle.clone());
     match serve::serve(provider, incoming, lifecycle).await {
         Ok(()) => 0,
@@ -79,4 +80,18 @@ pub async fn run<P: proto::tfplugin6::provider_server::Provider>(
             1
         }
     }
+}
+
+/// Ctrl-C in a terminal reaches every process of the foreground group, the provider too. As
+/// go-plugin servers do, ignore it: Terraform handles it and asks us to stop through
+/// StopProvider, so in-flight work ends cleanly and its state is saved.
+fn ignore_interrupts() {
+    tokio::spawn(async {
+        loop {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            tracing::debug!("interrupt received; waiting for Terraform to stop the operation");
+        }
+    });
 }

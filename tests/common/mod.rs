@@ -308,9 +308,9 @@ impl Workspace {
         self.run_env(args, &[])
     }
 
-    pub fn run_env(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
-        let out = Command::new(&self.terraform)
-            .args(args)
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.terraform);
+        c.args(args)
             .current_dir(self.work())
             .env("TF_CLI_CONFIG_FILE", self.dir.path().join("tf.rc"))
             .env("CHECKPOINT_DISABLE", "1")
@@ -322,8 +322,54 @@ impl Workspace {
             .env("AWS_REGION", REGION)
             .env("TF_EKS_POLL_MIN_MS", "50")
             .env_remove("TF_LOG")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs terraform in its own process group and, once `ready()` holds, sends SIGINT to the
+    /// whole group, as Ctrl-C in a terminal does.
+    pub fn run_interrupted(
+        &self,
+        args: &[&str],
+        ready: impl Fn() -> bool,
+    ) -> (Run, std::time::Duration) {
+        use std::os::unix::process::CommandExt;
+        let child = self
+            .command(args)
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn terraform");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !ready() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the interruption point was never reached"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let interrupted = std::time::Instant::now();
+        let status = Command::new("sh")
+            .args(["-c", &format!("kill -INT -{}", child.id())])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let out = child.wait_with_output().expect("wait terraform");
+        (
+            Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            },
+            interrupted.elapsed(),
+        )
+    }
+
+    pub fn run_env(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
+        let out = self
+            .command(args)
             .envs(extra.iter().copied())
-            .stdin(Stdio::null())
             .output()
             .expect("run terraform");
         Run {
