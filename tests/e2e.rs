@@ -267,6 +267,72 @@ resource "eks_hybrid_cluster" "this" {{
     ws.apply();
     assert_eq!(ws.plan_code().code, 0);
 
+    // Tags reach every object the resource created: EC2, IAM, Roles Anywhere, EKS.
+    ws.write(&config.replace(
+        "name = \"hybrid-ira\"",
+        "name = \"hybrid-ira\"\n  tags = { cost-center = \"42\" }",
+    ));
+    ws.apply();
+    let vpc = tb.query(
+        "ec2",
+        &format!(
+            "Action=DescribeVpcs&VpcId.1={}",
+            s["vpc_id"].as_str().unwrap()
+        ),
+    );
+    assert!(vpc.contains("<key>cost-center</key>"), "{vpc}");
+    let subnets = tb.query(
+        "ec2",
+        &format!(
+            "Action=DescribeSubnets&Filter.1.Name=vpc-id&Filter.1.Value.1={}",
+            s["vpc_id"].as_str().unwrap()
+        ),
+    );
+    assert_eq!(
+        subnets.matches("<key>cost-center</key>").count(),
+        4,
+        "{subnets}"
+    );
+    let role_tags = tb.query(
+        "iam",
+        "Action=ListRoleTags&RoleName=hybrid-ira-eks-hybrid-nodes-role",
+    );
+    assert!(role_tags.contains("cost-center"), "{role_tags}");
+    let encoded = profile.replace(':', "%3A").replace('/', "%2F");
+    let (_, ra_tags) = tb.rest(
+        "rolesanywhere",
+        "GET",
+        &format!("/ListTagsForResource?resourceArn={encoded}"),
+        "",
+    );
+    assert!(ra_tags.contains("cost-center"), "{ra_tags}");
+    assert_eq!(ws.plan_code().code, 0);
+
+    // The whole cluster is deleted outside Terraform: the plan says so, apply recreates it
+    // inside the existing network and identity, and nothing is replaced.
+    let (code, _) = tb.rest("eks", "DELETE", "/clusters/hybrid-ira", "");
+    assert_eq!(code, 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while tb.control("GET", "objects", "")["clusters"]
+        .as_array()
+        .is_some_and(|c| !c.is_empty())
+    {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let drift = ws.plan_code();
+    assert_eq!(drift.code, 2, "{}", drift.all());
+    assert!(
+        drift.stdout.contains(r#""cluster/hybrid-ira""#)
+            && drift.stdout.contains("update in-place"),
+        "{}",
+        drift.stdout
+    );
+    ws.apply();
+    assert_eq!(ws.state()["status"], "ACTIVE");
+    assert_eq!(ws.state()["vpc_id"], s["vpc_id"], "the network was kept");
+    assert_eq!(ws.plan_code().code, 0);
+
     ws.destroy();
     assert_eq!(tb.inventory(), before, "destroy must leave nothing behind");
 }

@@ -1085,3 +1085,41 @@ pub async fn security_group_named(
         .first()
         .and_then(|g| g.group_id().map(str::to_string)))
 }
+
+/// Sets `tags` on every object and removes the keys in `removed` (Name is left alone).
+pub async fn retag(
+    ec2: &Client,
+    ids: &[String],
+    tags: &BTreeMap<String, String>,
+    removed: &[String],
+) -> AwsResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    if !removed.is_empty() {
+        let keys = removed
+            .iter()
+            .map(|k| Tag::builder().key(k).build())
+            .collect();
+        ec2.delete_tags()
+            .set_resources(Some(ids.to_vec()))
+            .set_tags(Some(keys))
+            .send()
+            .await
+            .map_err(err("removing tags"))?;
+    }
+    let set: Vec<Tag> = tags
+        .iter()
+        .filter(|(k, _)| k.as_str() != "Name")
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    if !set.is_empty() {
+        ec2.create_tags()
+            .set_resources(Some(ids.to_vec()))
+            .set_tags(Some(set))
+            .send()
+            .await
+            .map_err(err("tagging"))?;
+    }
+    Ok(())
+}

@@ -208,3 +208,26 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+pub async fn retag_role(
+    iam: &Client,
+    name: &str,
+    t: &BTreeMap<String, String>,
+    removed: &[String],
+) -> AwsResult<()> {
+    if !removed.is_empty() {
+        iam.untag_role()
+            .role_name(name)
+            .set_tag_keys(Some(removed.to_vec()))
+            .send()
+            .await
+            .map_err(err(&format!("removing tags of {name}")))?;
+    }
+    iam.tag_role()
+        .role_name(name)
+        .set_tags(Some(tags(t)))
+        .send()
+        .await
+        .map_err(err(&format!("tagging {name}")))?;
+    Ok(())
+}

@@ -198,3 +198,26 @@ pub async fn trust_anchor_bundle(ra: &Client, id: &str) -> AwsResult<Option<Stri
         .and_then(|d| d.as_x509_certificate_data().ok())
         .cloned())
 }
+
+pub async fn retag(
+    ra: &Client,
+    arn: &str,
+    t: &BTreeMap<String, String>,
+    removed: &[String],
+) -> AwsResult<()> {
+    if !removed.is_empty() {
+        ra.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(removed.to_vec()))
+            .send()
+            .await
+            .map_err(err("removing Roles Anywhere tags"))?;
+    }
+    ra.tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags(t)))
+        .send()
+        .await
+        .map_err(err("tagging Roles Anywhere object"))?;
+    Ok(())
+}

@@ -169,6 +169,9 @@ fn rest_operation(service: &str, method: &str, path: &str) -> String {
         ("rolesanywhere", "DELETE", ["profile", _]) => "DeleteProfile",
         ("rolesanywhere", "POST", ["profile", _, "enable"]) => "EnableProfile",
         ("rolesanywhere", "POST", ["profile", _, "disable"]) => "DisableProfile",
+        ("rolesanywhere", "POST", ["TagResource"]) => "TagResource",
+        ("rolesanywhere", "POST", ["UntagResource"]) => "UntagResource",
+        ("rolesanywhere", "GET", ["ListTagsForResource"]) => "ListTagsForResource",
         _ => "Unknown",
     };
     op.to_string()
@@ -240,7 +243,9 @@ impl App {
                     )
                     .await
                 }
-                "rolesanywhere" => ra::handle(&self.shared, &region, &method, &path, &body).await,
+                "rolesanywhere" => {
+                    ra::handle(&self.shared, &region, &method, &path, &query, &body).await
+                }
                 _ => self.forward(Request::from_parts(parts, body)).await,
             },
         };

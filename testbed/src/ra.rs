@@ -53,7 +53,14 @@ fn valid_role_arn(arn: &str) -> bool {
         && p[5].starts_with("role")
 }
 
-pub async fn handle(shared: &Shared, region: &str, method: &str, path: &str, body: &[u8]) -> Resp {
+pub async fn handle(
+    shared: &Shared,
+    region: &str,
+    method: &str,
+    path: &str,
+    path_query: &str,
+    body: &[u8],
+) -> Resp {
     let input: Json = serde_json::from_slice(body).unwrap_or(json!({}));
     let segs: Vec<String> = path.trim_matches('/').split('/').map(url_decode).collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
@@ -91,6 +98,7 @@ pub async fn handle(shared: &Shared, region: &str, method: &str, path: &str, bod
                 "enabled": input["enabled"].as_bool().unwrap_or(false),
                 "createdAt": now_iso(),
                 "updatedAt": now_iso(),
+                "tags": input["tags"].as_array().cloned().unwrap_or_default(),
             });
             st.trust_anchors.insert(id, anchor.clone());
             ok_json(201, json!({"trustAnchor": anchor}))
@@ -107,6 +115,30 @@ pub async fn handle(shared: &Shared, region: &str, method: &str, path: &str, bod
             .trust_anchors
             .remove(*id)
             .map_or_else(not_found, |a| ok_json(200, json!({"trustAnchor": a}))),
+        ("PATCH", ["trustanchor", id]) => {
+            if let Some(name) = input["name"].as_str() {
+                if !valid_name(name) {
+                    return validation("name must be 1-255 characters of letters, digits, spaces, hyphens and underscores");
+                }
+            }
+            if let Some(pem) = input["source"]["sourceData"]["x509CertificateData"].as_str() {
+                if let Err(e) = check_bundle(pem) {
+                    return validation(&e);
+                }
+            }
+            match st.trust_anchors.get_mut(*id) {
+                None => not_found(),
+                Some(a) => {
+                    for k in ["name", "source"] {
+                        if let Some(v) = input.get(k) {
+                            a[k] = v.clone();
+                        }
+                    }
+                    a["updatedAt"] = json!(now_iso());
+                    ok_json(200, json!({"trustAnchor": a}))
+                }
+            }
+        }
         ("POST", ["trustanchor", id, action @ ("enable" | "disable")]) => {
             match st.trust_anchors.get_mut(*id) {
                 None => not_found(),
@@ -148,6 +180,7 @@ pub async fn handle(shared: &Shared, region: &str, method: &str, path: &str, bod
                 "enabled": input["enabled"].as_bool().unwrap_or(false),
                 "createdAt": now_iso(),
                 "updatedAt": now_iso(),
+                "tags": input["tags"].as_array().cloned().unwrap_or_default(),
             });
             st.profiles.insert(id, profile.clone());
             ok_json(201, json!({"profile": profile}))
@@ -164,6 +197,31 @@ pub async fn handle(shared: &Shared, region: &str, method: &str, path: &str, bod
             .profiles
             .remove(*id)
             .map_or_else(not_found, |p| ok_json(200, json!({"profile": p}))),
+        ("PATCH", ["profile", id]) => {
+            if let Some(d) = input["durationSeconds"].as_i64() {
+                if !(900..=43200).contains(&d) {
+                    return validation("durationSeconds must be between 900 and 43200");
+                }
+            }
+            match st.profiles.get_mut(*id) {
+                None => not_found(),
+                Some(p) => {
+                    for k in [
+                        "name",
+                        "durationSeconds",
+                        "acceptRoleSessionName",
+                        "managedPolicyArns",
+                        "sessionPolicy",
+                    ] {
+                        if let Some(v) = input.get(k) {
+                            p[k] = v.clone();
+                        }
+                    }
+                    p["updatedAt"] = json!(now_iso());
+                    ok_json(200, json!({"profile": p}))
+                }
+            }
+        }
         ("POST", ["profile", id, action @ ("enable" | "disable")]) => {
             match st.profiles.get_mut(*id) {
                 None => not_found(),
@@ -174,10 +232,72 @@ pub async fn handle(shared: &Shared, region: &str, method: &str, path: &str, bod
                 }
             }
         }
+        ("POST", ["TagResource"])
+        | ("POST", ["UntagResource"])
+        | ("GET", ["ListTagsForResource"]) => {
+            let arn = input["resourceArn"]
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| query_arn(path_query))
+                .unwrap_or_default();
+            let state = &mut *st;
+            let Some(obj) = state
+                .trust_anchors
+                .values_mut()
+                .chain(state.profiles.values_mut())
+                .find(|o| o["trustAnchorArn"] == arn.as_str() || o["profileArn"] == arn.as_str())
+            else {
+                return not_found();
+            };
+            let tags = obj["tags"].as_array().cloned().unwrap_or_default();
+            let mut map: std::collections::BTreeMap<String, Json> = tags
+                .iter()
+                .filter_map(|t| Some((t["key"].as_str()?.to_string(), t["value"].clone())))
+                .collect();
+            match segs[0] {
+                "TagResource" => {
+                    for t in input["tags"].as_array().into_iter().flatten() {
+                        if let Some(k) = t["key"].as_str() {
+                            map.insert(k.to_string(), t["value"].clone());
+                        }
+                    }
+                }
+                "UntagResource" => {
+                    for k in input["tagKeys"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Json::as_str)
+                    {
+                        map.remove(k);
+                    }
+                }
+                _ => {}
+            }
+            let tags: Vec<Json> = map
+                .into_iter()
+                .map(|(k, v)| json!({"key": k, "value": v}))
+                .collect();
+            obj["tags"] = json!(tags);
+            ok_json(
+                200,
+                if segs[0] == "ListTagsForResource" {
+                    json!({"tags": tags})
+                } else {
+                    json!({})
+                },
+            )
+        }
         _ => aws_error(
             404,
             "UnknownOperationException",
             &format!("{method} {path} is not a Roles Anywhere operation the testbed models"),
         ),
     }
+}
+
+fn query_arn(query: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "resourceArn")
+        .map(|(_, v)| v.into_owned())
 }

@@ -702,7 +702,63 @@ async fn roles_anywhere_trust_anchors_and_profiles() {
         Some(false)
     );
     ra.enable_profile().profile_id(&pid).send().await.unwrap();
+    let longer = ra
+        .update_profile()
+        .profile_id(&pid)
+        .duration_seconds(7200)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(longer.profile().unwrap().duration_seconds(), Some(7200));
+    let e = ra
+        .update_profile()
+        .profile_id(&pid)
+        .duration_seconds(50000)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ValidationException"));
     assert_eq!(ra.list_profiles().send().await.unwrap().profiles().len(), 1);
+
+    let parn = p.profile_arn().unwrap().to_string();
+    ra.tag_resource()
+        .resource_arn(&parn)
+        .tags(
+            aws_sdk_rolesanywhere::types::Tag::builder()
+                .key("team")
+                .value("edge")
+                .build()
+                .unwrap(),
+        )
+        .tags(
+            aws_sdk_rolesanywhere::types::Tag::builder()
+                .key("env")
+                .value("t")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    ra.untag_resource()
+        .resource_arn(&parn)
+        .tag_keys("env")
+        .send()
+        .await
+        .unwrap();
+    let tags = ra
+        .list_tags_for_resource()
+        .resource_arn(&parn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tags.tags()
+            .iter()
+            .map(|t| (t.key(), t.value()))
+            .collect::<Vec<_>>(),
+        [("team", "edge")]
+    );
 
     ra.delete_profile().profile_id(&pid).send().await.unwrap();
     ra.delete_trust_anchor()

@@ -111,12 +111,12 @@ pub async fn apply(
     if let Err(errors) = create::ensure_all(&ctx).await {
         report(errors, &mut d);
     }
+    let inv = ctx.inv.into_inner().expect("inventory lock");
     if !creating && !d.has_errors() {
-        if let Err(e) = update_in_place(aws, prior, &spec, &budget).await {
+        if let Err(e) = update_in_place(aws, prior, &spec, &budget, &inv).await {
             report(vec![e], &mut d);
         }
     }
-    let inv = ctx.inv.into_inner().expect("inventory lock");
     finish(aws, planned, inv, &spec, d).await
 }
 
@@ -125,6 +125,7 @@ async fn update_in_place(
     prior: &Value,
     spec: &ClusterSpec,
     budget: &Budget,
+    inv: &Inventory,
 ) -> Result<(), AwsError> {
     let old = ClusterSpec::from_value(prior);
     if let (Some(old_v), Some(new_v)) = (&old.kubernetes_version, &spec.kubernetes_version) {
@@ -145,20 +146,72 @@ async fn update_in_place(
         .await?;
     }
     if old.tags != spec.tags {
-        if let Some(arn) = prior.get("arn").as_str() {
-            let to_map = |t: &BTreeMap<String, String>| {
-                t.iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect::<HashMap<_, _>>()
-            };
-            eks::set_tags(
-                &aws.eks,
-                arn,
-                &to_map(&owned_tags(&old)),
-                &to_map(&owned_tags(spec)),
-            )
-            .await?;
-        }
+        retag_everything(aws, prior, inv, &owned_tags(&old), &owned_tags(spec)).await?;
+    }
+    Ok(())
+}
+
+/// Tags live on every object the resource created, not only on the cluster.
+async fn retag_everything(
+    aws: &AwsClients,
+    prior: &Value,
+    inv: &Inventory,
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let removed: Vec<String> = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
+    if let Some(arn) = prior.get("arn").as_str() {
+        let to_map = |t: &BTreeMap<String, String>| {
+            t.iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<HashMap<_, _>>()
+        };
+        eks::set_tags(&aws.eks, arn, &to_map(old), &to_map(new)).await?;
+    }
+    let mut ec2_ids: Vec<String> = Vec::new();
+    if inv.vpc_owned {
+        ec2_ids.extend(inv.vpc_id.iter().cloned());
+        ec2_ids.extend(
+            inv.public_subnet_ids
+                .iter()
+                .chain(&inv.private_subnet_ids)
+                .cloned(),
+        );
+        ec2_ids.extend(
+            inv.internet_gateway_id
+                .iter()
+                .chain(&inv.public_route_table_id)
+                .cloned(),
+        );
+        ec2_ids.extend(
+            inv.private_route_table_ids
+                .iter()
+                .chain(&inv.nat_gateway_ids)
+                .chain(&inv.eip_allocation_ids)
+                .cloned(),
+        );
+    }
+    ec2_ids.extend(inv.control_plane_security_group_id.iter().cloned());
+    ec2_ids.extend(
+        inv.gateway_attachment_id
+            .iter()
+            .filter(|id| id.starts_with("tgw-attach-"))
+            .cloned(),
+    );
+    crate::aws::ec2::retag(&aws.ec2, &ec2_ids, new, &removed).await?;
+    for role in inv.cluster_role_name.iter().chain(&inv.nodes_role_name) {
+        crate::aws::iam::retag_role(&aws.iam, role, new, &removed).await?;
+    }
+    let ra_arns = [
+        prior.get("remote_nodes_trust_anchor_arn"),
+        prior.get("remote_nodes_anywhere_profile_arn"),
+    ];
+    for arn in ra_arns.iter().filter_map(|v| v.as_str()) {
+        crate::aws::rolesanywhere::retag(&aws.rolesanywhere, arn, new, &removed).await?;
     }
     Ok(())
 }
