@@ -743,3 +743,48 @@ fn ctrl_c_during_apply_stops_cleanly_and_destroy_removes_what_exists() {
         "destroy after an interrupted apply must leave nothing behind"
     );
 }
+
+#[test]
+fn logs_follow_tf_log_and_never_carry_secrets() {
+    let tb = Testbed::start();
+    let (tgw, _) = tb.seed();
+    let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY";
+    let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
+    let quiet = ws.run_env(
+        &["plan", "-input=false", "-no-color"],
+        &[("AWS_SECRET_ACCESS_KEY", secret)],
+    );
+    assert_eq!(quiet.code, 0, "{}", quiet.all());
+    assert!(
+        !quiet.stderr.contains("provider configured"),
+        "no provider debug output without TF_LOG"
+    );
+    let debug = ws.run_env(
+        &["plan", "-input=false", "-no-color"],
+        &[("AWS_SECRET_ACCESS_KEY", secret), ("TF_LOG", "DEBUG")],
+    );
+    let line = debug
+        .stderr
+        .lines()
+        .find(|l| l.contains("provider configured"))
+        .unwrap_or_else(|| panic!("no provider log line:\n{}", debug.stderr));
+    assert!(
+        line.contains("[DEBUG]") && line.contains("provider.terraform-provider-eks"),
+        "hclog level and module reach Terraform: {line}"
+    );
+    let trace = ws.run_env(
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        &[("AWS_SECRET_ACCESS_KEY", secret), ("TF_LOG", "TRACE")],
+    );
+    assert_eq!(trace.code, 0);
+    for text in [&quiet.all(), &debug.all(), &trace.all()] {
+        assert!(
+            !text.contains(secret) && !text.contains("bPxRfiCYSECRET"),
+            "the secret key leaked into the output"
+        );
+    }
+    ws.run_env(
+        &["destroy", "-auto-approve", "-input=false", "-no-color"],
+        &[("AWS_SECRET_ACCESS_KEY", secret)],
+    );
+}
