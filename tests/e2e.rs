@@ -2,24 +2,7 @@
 
 mod common;
 
-use common::{Testbed, Workspace, TF_NEW, TF_OLD};
-
-fn ssm_config(tgw: &str, extra: &str) -> String {
-    format!(
-        r#"
-resource "eks_hybrid_cluster" "this" {{
-  name = "hybrid-demo"
-  tags = {{ team = "platform" }}
-  {extra}
-  remote_network_config {{
-    vpc_gateway_id = "{tgw}"
-    remote_node_networks {{ cidrs = ["10.80.146.0/24"] }}
-    remote_pod_networks  {{ cidrs = ["10.86.30.0/23"] }}
-  }}
-}}
-"#
-    )
-}
+use common::{ssm_config, Testbed, Workspace, TF_NEW, TF_OLD};
 
 #[test]
 fn schema_and_validate_on_both_terraform_versions() {

@@ -81,9 +81,14 @@ pub async fn create_vpc(
         .and_then(|v| v.vpc_id())
         .ok_or_else(|| missing(step, "VPC ID"))?
         .to_string();
+    Ok(id)
+}
+
+/// DNS support and hostnames, which EKS needs for private endpoint access.
+pub async fn enable_vpc_dns(ec2: &Client, id: &str) -> AwsResult<()> {
     for hostnames in [false, true] {
         let on = Some(AttributeBooleanValue::builder().value(true).build());
-        let req = ec2.modify_vpc_attribute().vpc_id(&id);
+        let req = ec2.modify_vpc_attribute().vpc_id(id);
         let req = if hostnames {
             req.set_enable_dns_hostnames(on)
         } else {
@@ -91,12 +96,11 @@ pub async fn create_vpc(
         };
         req.send().await.map_err(err("enabling VPC DNS"))?;
     }
-    Ok(id)
+    Ok(())
 }
 
 pub async fn create_internet_gateway(
     ec2: &Client,
-    vpc_id: &str,
     name: &str,
     tags: &BTreeMap<String, String>,
 ) -> AwsResult<String> {
@@ -112,13 +116,17 @@ pub async fn create_internet_gateway(
         .and_then(|g| g.internet_gateway_id())
         .ok_or_else(|| missing(step, "internet gateway ID"))?
         .to_string();
+    Ok(id)
+}
+
+pub async fn attach_internet_gateway(ec2: &Client, id: &str, vpc_id: &str) -> AwsResult<()> {
     ec2.attach_internet_gateway()
-        .internet_gateway_id(&id)
+        .internet_gateway_id(id)
         .vpc_id(vpc_id)
         .send()
         .await
         .map_err(err("attaching internet gateway"))?;
-    Ok(id)
+    Ok(())
 }
 
 pub async fn create_route_table(
@@ -213,15 +221,17 @@ pub async fn create_subnet(
         .and_then(|s| s.subnet_id())
         .ok_or_else(|| missing(step, "subnet ID"))?
         .to_string();
-    if public {
-        ec2.modify_subnet_attribute()
-            .subnet_id(&id)
-            .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build())
-            .send()
-            .await
-            .map_err(err("enabling public IPs on subnet"))?;
-    }
     Ok(id)
+}
+
+pub async fn enable_public_ips(ec2: &Client, subnet_id: &str) -> AwsResult<()> {
+    ec2.modify_subnet_attribute()
+        .subnet_id(subnet_id)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build())
+        .send()
+        .await
+        .map_err(err("enabling public IPs on subnet"))?;
+    Ok(())
 }
 
 pub async fn associate_route_table(
@@ -1122,4 +1132,50 @@ pub async fn retag(
             .map_err(err("tagging"))?;
     }
     Ok(())
+}
+
+/// What carries the tag `key = value`, of the kinds that can exist outside a VPC's filters
+/// (a gateway not yet attached, an address not yet used).
+#[derive(Default)]
+pub struct Tagged {
+    pub vpcs: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub internet_gateways: Vec<String>,
+    pub eip_allocations: Vec<String>,
+}
+
+pub async fn tagged(ec2: &Client, key: &str, value: &str) -> AwsResult<Tagged> {
+    let by_tag = || filter(&format!("tag:{key}"), value);
+    let (vpcs, sgs, igws, eips) = tokio::join!(
+        ec2.describe_vpcs().filters(by_tag()).send(),
+        ec2.describe_security_groups().filters(by_tag()).send(),
+        ec2.describe_internet_gateways().filters(by_tag()).send(),
+        ec2.describe_addresses().filters(by_tag()).send(),
+    );
+    Ok(Tagged {
+        vpcs: vpcs
+            .map_err(err("finding VPCs by tag"))?
+            .vpcs()
+            .iter()
+            .filter_map(|v| v.vpc_id().map(str::to_string))
+            .collect(),
+        security_groups: sgs
+            .map_err(err("finding security groups by tag"))?
+            .security_groups()
+            .iter()
+            .filter_map(|g| g.group_id().map(str::to_string))
+            .collect(),
+        internet_gateways: igws
+            .map_err(err("finding internet gateways by tag"))?
+            .internet_gateways()
+            .iter()
+            .filter_map(|g| g.internet_gateway_id().map(str::to_string))
+            .collect(),
+        eip_allocations: eips
+            .map_err(err("finding Elastic IPs by tag"))?
+            .addresses()
+            .iter()
+            .filter_map(|a| a.allocation_id().map(str::to_string))
+            .collect(),
+    })
 }

@@ -433,3 +433,21 @@ pub fn ca_pem() -> String {
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     params.self_signed(&key).unwrap().pem()
 }
+
+/// The seed example: SSM credentials, a transit gateway, one node and one pod network.
+pub fn ssm_config(tgw: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "eks_hybrid_cluster" "this" {{
+  name = "hybrid-demo"
+  tags = {{ team = "platform" }}
+  {extra}
+  remote_network_config {{
+    vpc_gateway_id = "{tgw}"
+    remote_node_networks {{ cidrs = ["10.80.146.0/24"] }}
+    remote_pod_networks  {{ cidrs = ["10.86.30.0/23"] }}
+  }}
+}}
+"#
+    )
+}

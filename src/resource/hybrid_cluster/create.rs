@@ -144,9 +144,10 @@ async fn ensure_owned_vpc(
     if needs(ctx, inv.vpc_id.as_ref(), "vpc")? {
         let id = ec2::create_vpc(aws, vpc_cidr, &names::vpc(name), tags).await?;
         ctx.record(|i| {
-            i.vpc_id = Some(id);
+            i.vpc_id = Some(id.clone());
             i.vpc_owned = true;
         });
+        ec2::enable_vpc_dns(aws, &id).await?;
     }
     let vpc_id = ctx.inv().vpc_id.expect("recorded above");
     if ctx.inv().availability_zones.is_empty() {
@@ -163,8 +164,9 @@ async fn ensure_owned_vpc(
         ctx.inv().internet_gateway_id.as_ref(),
         "internet_gateway",
     )? {
-        let id = ec2::create_internet_gateway(aws, &vpc_id, &names::igw(name), tags).await?;
-        ctx.record(|i| i.internet_gateway_id = Some(id));
+        let id = ec2::create_internet_gateway(aws, &names::igw(name), tags).await?;
+        ctx.record(|i| i.internet_gateway_id = Some(id.clone()));
+        ec2::attach_internet_gateway(aws, &id, &vpc_id).await?;
     }
     let igw = ctx.inv().internet_gateway_id.expect("recorded above");
     if ctx.inv().public_route_table_id.is_none() {
@@ -191,6 +193,7 @@ async fn ensure_owned_vpc(
             )
             .await?;
             ctx.record(|inv| inv.public_subnet_ids.push(id.clone()));
+            ec2::enable_public_ips(aws, &id).await?;
             ec2::associate_route_table(aws, &public_rtb, &id).await?;
         }
         if ctx.inv().private_subnet_ids.len() <= i {

@@ -386,3 +386,53 @@ fn state_from(
     v.set("id", Value::string(name));
     v
 }
+
+/// Everything this provider created for cluster `name`, found without private state: the
+/// cluster, the VPC and security group carrying the ownership tag, the roles by name (when
+/// tagged as ours), the Roles Anywhere objects by name. Destroy merges this with its records.
+pub async fn discover_inventory(aws: &AwsClients, name: &str) -> AwsResult<Inventory> {
+    let tagged = ec2::tagged(&aws.ec2, OWNERSHIP_TAG, name).await?;
+    let mut inv = match tagged.vpcs.first() {
+        Some(vpc) => discover_owned_network(aws, name, vpc).await?.inv,
+        None => Inventory::default(),
+    };
+    if inv.control_plane_security_group_id.is_none() {
+        inv.control_plane_security_group_id = tagged.security_groups.first().cloned();
+    }
+    if inv.internet_gateway_id.is_none() {
+        inv.internet_gateway_id = tagged.internet_gateways.first().cloned();
+    }
+    for eip in tagged.eip_allocations {
+        if !inv.eip_allocation_ids.contains(&eip) {
+            inv.eip_allocation_ids.push(eip);
+        }
+    }
+    if let Some(cluster) = eks::describe_cluster(&aws.eks, name).await? {
+        inv.cluster_name = Some(name.to_string());
+        if inv.vpc_id.is_none() {
+            inv.vpc_id = cluster
+                .resources_vpc_config()
+                .and_then(|v| v.vpc_id())
+                .map(str::to_string);
+        }
+    }
+    for (role, slot) in [
+        (names::cluster_role(name), &mut inv.cluster_role_name),
+        (names::nodes_role(name), &mut inv.nodes_role_name),
+    ] {
+        if let Some((tags, _)) = iam::role_details(&aws.iam, &role).await? {
+            if owned(&tags, name) {
+                *slot = Some(role);
+            }
+        }
+    }
+    let (anchor, profile) = rolesanywhere::find_by_names(
+        &aws.rolesanywhere,
+        &names::trust_anchor(name),
+        &names::profile(name),
+    )
+    .await?;
+    inv.trust_anchor_id = anchor;
+    inv.profile_id = profile;
+    Ok(inv)
+}

@@ -53,6 +53,52 @@ impl Inventory {
     }
 }
 
+/// Fills what `recorded` lacks from `found` (discovery); recorded values win.
+pub fn merge(recorded: Inventory, found: Inventory) -> Inventory {
+    fn one(a: Option<String>, b: Option<String>) -> Option<String> {
+        a.or(b)
+    }
+    fn many<T: PartialEq>(mut a: Vec<T>, b: Vec<T>) -> Vec<T> {
+        for x in b {
+            if !a.contains(&x) {
+                a.push(x);
+            }
+        }
+        a
+    }
+    Inventory {
+        vpc_id: one(recorded.vpc_id, found.vpc_id),
+        vpc_owned: recorded.vpc_owned || found.vpc_owned,
+        availability_zones: many(recorded.availability_zones, found.availability_zones),
+        internet_gateway_id: one(recorded.internet_gateway_id, found.internet_gateway_id),
+        public_route_table_id: one(recorded.public_route_table_id, found.public_route_table_id),
+        public_subnet_ids: many(recorded.public_subnet_ids, found.public_subnet_ids),
+        private_subnet_ids: many(recorded.private_subnet_ids, found.private_subnet_ids),
+        private_route_table_ids: many(
+            recorded.private_route_table_ids,
+            found.private_route_table_ids,
+        ),
+        eip_allocation_ids: many(recorded.eip_allocation_ids, found.eip_allocation_ids),
+        nat_gateway_ids: many(recorded.nat_gateway_ids, found.nat_gateway_ids),
+        control_plane_security_group_id: one(
+            recorded.control_plane_security_group_id,
+            found.control_plane_security_group_id,
+        ),
+        gateway_id: one(recorded.gateway_id, found.gateway_id),
+        gateway_attachment_id: one(recorded.gateway_attachment_id, found.gateway_attachment_id),
+        routes: many(recorded.routes, found.routes),
+        cluster_role_name: one(recorded.cluster_role_name, found.cluster_role_name),
+        nodes_role_name: one(recorded.nodes_role_name, found.nodes_role_name),
+        trust_anchor_id: one(recorded.trust_anchor_id, found.trust_anchor_id),
+        profile_id: one(recorded.profile_id, found.profile_id),
+        cluster_name: one(recorded.cluster_name, found.cluster_name),
+        access_entry_principal: one(
+            recorded.access_entry_principal,
+            found.access_entry_principal,
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +117,24 @@ mod tests {
         assert_eq!(Inventory::from_private(&inv.to_private()), inv);
         assert!(Inventory::from_private(b"").is_empty());
         assert!(Inventory::from_private(b"not json").is_empty());
+    }
+
+    #[test]
+    fn merge_keeps_records_and_adds_discoveries() {
+        let recorded = Inventory {
+            vpc_id: Some("vpc-1".into()),
+            private_subnet_ids: vec!["s1".into()],
+            ..Default::default()
+        };
+        let found = Inventory {
+            vpc_id: Some("vpc-2".into()),
+            private_subnet_ids: vec!["s1".into(), "s2".into()],
+            nodes_role_name: Some("r".into()),
+            ..Default::default()
+        };
+        let m = merge(recorded, found);
+        assert_eq!(m.vpc_id.as_deref(), Some("vpc-1"));
+        assert_eq!(m.private_subnet_ids, vec!["s1", "s2"]);
+        assert_eq!(m.nodes_role_name.as_deref(), Some("r"));
     }
 }

@@ -280,9 +280,23 @@ pub async fn delete(
     cancel: CancellationToken,
 ) -> Outcome {
     let spec = ClusterSpec::from_value(prior);
-    let inv = Inventory::from_private(private);
-    let budget = Budget::new(spec.timeouts.delete, cancel);
     let mut d = Diagnostics::default();
+    let recorded = Inventory::from_private(private);
+    // Private state is not always handed to a destroy (a tainted object being replaced gets
+    // the new plan's), so what carries our ownership tag or names is found and merged in.
+    let inv = match import::discover_inventory(aws, &spec.name).await {
+        Ok(found) => inventory::merge(recorded, found),
+        Err(e) => {
+            report(vec![e], &mut d);
+            return Outcome {
+                state: prior.clone(),
+                private: private.to_vec(),
+                diagnostics: d,
+            };
+        }
+    };
+    tracing::debug!(inventory = ?inv, "deleting");
+    let budget = Budget::new(spec.timeouts.delete, cancel);
     match delete::delete_all(aws, &inv, &budget).await {
         Ok(()) => Outcome {
             state: Value::Null,
