@@ -256,7 +256,8 @@ impl pb::provider_server::Provider for EksProvider {
         }
         let mut d = cluster::validate::validate_config(&config);
         let configured = self.configured.read().await;
-        if let Some(aws) = &configured.aws {
+        // Only a configuration without errors is worth an AWS call.
+        if let (Some(aws), false) = (&configured.aws, d.has_errors()) {
             d.extend(cluster::validate_against_existing_vpc(aws, &config).await);
         }
         let planned = cluster::plan::plan(&prior, &proposed, &configured.default_tags);
