@@ -12,19 +12,30 @@ const S2: &str = "subnet-0123456789abcdef1";
 
 fn leaf_pem() -> String {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    rcgen::CertificateParams::new(vec!["node".to_string()]).unwrap().self_signed(&key).unwrap().pem()
+    rcgen::CertificateParams::new(vec!["node".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap()
+        .pem()
 }
 
 /// `body` of the resource; `rnc` a remote_network_config body (a default one when empty).
 fn resource(body: &str, rnc: &str) -> String {
-    let rnc = if rnc.is_empty() { r#"remote_node_networks { cidrs = ["10.1.0.0/24"] }"# } else { rnc };
+    let rnc = if rnc.is_empty() {
+        r#"remote_node_networks { cidrs = ["10.1.0.0/24"] }"#
+    } else {
+        rnc
+    };
     format!("resource \"eks_hybrid_cluster\" \"bad\" {{\n  {body}\n  remote_network_config {{\n    {rnc}\n  }}\n}}\n")
 }
 
 fn corpus() -> Vec<(String, &'static str)> {
     let named = |extra: &str| format!("name = \"bad\"\n  {extra}");
-    let existing_vpc = format!("vpc {{\n    id = \"{VPC}\"\n    subnet_ids = [\"{S1}\", \"{S2}\"]\n  }}");
-    let ira = |cert: &str| format!("remote_node_networks {{ cidrs = [\"10.1.0.0/24\"] }}\n    iam {{\n      provider = \"ira\"\n      ca_bundle_cert = <<-PEM\n{cert}PEM\n    }}");
+    let existing_vpc =
+        format!("vpc {{\n    id = \"{VPC}\"\n    subnet_ids = [\"{S1}\", \"{S2}\"]\n  }}");
+    let ira = |cert: &str| {
+        format!("remote_node_networks {{ cidrs = [\"10.1.0.0/24\"] }}\n    iam {{\n      provider = \"ira\"\n      ca_bundle_cert = <<-PEM\n{cert}PEM\n    }}")
+    };
     vec![
         (resource("name = \"-bad\"", ""), "not a valid EKS cluster name"),
         (resource("name = \"a b\"", ""), "not a valid EKS cluster name"),
@@ -83,14 +94,32 @@ fn every_bad_configuration_fails_at_validate_and_plan_without_aws_calls() {
     for (config, expected) in &cases {
         ws.write(config);
         let config: String = config.chars().take(400).collect();
-        for cmd in [&["validate", "-no-color"][..], &["plan", "-input=false", "-no-color"][..]] {
+        for cmd in [
+            &["validate", "-no-color"][..],
+            &["plan", "-input=false", "-no-color"][..],
+        ] {
             let r = ws.run(cmd);
             assert_eq!(r.code, 1, "{cmd:?} should fail for:\n{config}\n{}", r.all());
             let text = r.all().split_whitespace().collect::<Vec<_>>().join(" ");
-            assert!(text.contains(expected), "{cmd:?}: expected {expected:?} for:\n{config}\ngot:\n{}", r.all());
-            assert!(text.contains("on main.tf line"), "the error points at the configuration:\n{}", r.all());
+            assert!(
+                text.contains(expected),
+                "{cmd:?}: expected {expected:?} for:\n{config}\ngot:\n{}",
+                r.all()
+            );
+            assert!(
+                text.contains("on main.tf line"),
+                "the error points at the configuration:\n{}",
+                r.all()
+            );
         }
     }
-    assert!(tb.calls().is_empty(), "bad input must make no AWS call, saw {:?}", tb.calls());
-    println!("{} bad configurations rejected at validate and plan, 0 AWS calls", cases.len());
+    assert!(
+        tb.calls().is_empty(),
+        "bad input must make no AWS call, saw {:?}",
+        tb.calls()
+    );
+    println!(
+        "{} bad configurations rejected at validate and plan, 0 AWS calls",
+        cases.len()
+    );
 }

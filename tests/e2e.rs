@@ -250,6 +250,29 @@ resource "eks_hybrid_cluster" "this" {{
     ws.apply();
     assert_eq!(ws.plan_code().code, 0);
 
+    // Drift: the profile is deleted; it comes back with a new ARN.
+    tb.rest(
+        "rolesanywhere",
+        "DELETE",
+        &format!("/profile/{}", profile.rsplit('/').next().unwrap()),
+        "",
+    );
+    let drift = ws.plan_code();
+    assert_eq!(drift.code, 2);
+    assert!(
+        drift.stdout.contains("remote_nodes_anywhere_profile_arn")
+            && drift.stdout.contains("(known after apply)"),
+        "{}",
+        drift.stdout
+    );
+    ws.apply();
+    assert_eq!(ws.plan_code().code, 0);
+    let profile = ws.state()["remote_nodes_anywhere_profile_arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let profile = profile.as_str();
+
     // Tags reach every object the resource created: EC2, IAM, Roles Anywhere, EKS.
     ws.write(&config.replace(
         "name = \"hybrid-ira\"",
@@ -770,4 +793,106 @@ fn logs_follow_tf_log_and_never_carry_secrets() {
         &["destroy", "-auto-approve", "-input=false", "-no-color"],
         &[("AWS_SECRET_ACCESS_KEY", secret)],
     );
+}
+
+#[test]
+fn drift_on_every_kind_of_owned_object_is_shown_and_repaired() {
+    let tb = Testbed::start();
+    let (tgw, _) = tb.seed();
+    let before = tb.inventory();
+    let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
+    ws.apply();
+    let s = ws.state();
+    let sg = s["control_plane_security_group_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let attachment = s["vpc_gateway_attachment_id"].as_str().unwrap().to_string();
+    let role = "hybrid-demo-eks-hybrid-nodes-role";
+
+    tb.query("ec2", &format!("Action=RevokeSecurityGroupIngress&GroupId={sg}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=443&IpPermissions.1.ToPort=443&IpPermissions.1.IpRanges.1.CidrIp=10.86.30.0/23"));
+    tb.query("iam", &format!("Action=DetachRolePolicy&RoleName={role}&PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"));
+    tb.query(
+        "iam",
+        &format!("Action=DeleteRolePolicy&RoleName={role}&PolicyName=EKSHybridNodes"),
+    );
+    let arn = s["arn"]
+        .as_str()
+        .unwrap()
+        .replace(':', "%3A")
+        .replace('/', "%2F");
+    let (code, _) = tb.rest(
+        "eks",
+        "POST",
+        &format!("/tags/{arn}"),
+        r#"{"tags":{"rogue":"1"}}"#,
+    );
+    assert_eq!(code, 200);
+
+    let drift = ws.plan_code();
+    assert_eq!(drift.code, 2, "{}", drift.all());
+    let out = &drift.stdout;
+    for expected in [
+        format!("security_group_rule/{sg}/tcp443/10.86.30.0/23"),
+        format!("iam_role_policy_attachment/{role}/AmazonSSMManagedInstanceCore"),
+        format!("iam_role_policy/{role}/EKSHybridNodes"),
+        "\"rogue\" = \"1\" -> null".to_string(),
+    ] {
+        assert!(out.contains(&expected), "the plan names {expected}:\n{out}");
+    }
+    assert!(
+        out.contains(r#""detached" -> "ok""#)
+            && out.contains("update in-place")
+            && !out.contains("must be replaced"),
+        "{out}"
+    );
+    ws.apply();
+    let after = ws.plan_code();
+    assert_eq!(
+        after.code, 0,
+        "apply repaired everything:\n{}",
+        after.stdout
+    );
+    let sg_now = tb.query(
+        "ec2",
+        &format!("Action=DescribeSecurityGroups&GroupId.1={sg}"),
+    );
+    assert!(sg_now.contains("10.86.30.0/23"), "{sg_now}");
+    assert!(tb
+        .query(
+            "iam",
+            &format!("Action=ListAttachedRolePolicies&RoleName={role}")
+        )
+        .contains("AmazonSSMManagedInstanceCore"));
+    let (_, tags) = tb.rest("eks", "GET", &format!("/tags/{arn}"), "");
+    assert!(!tags.contains("rogue"), "{tags}");
+
+    // The gateway attachment is deleted: it comes back with a new ID, which the plan says.
+    tb.query(
+        "ec2",
+        &format!(
+            "Action=DeleteTransitGatewayVpcAttachment&TransitGatewayAttachmentId={attachment}"
+        ),
+    );
+    let drift = ws.plan_code();
+    assert_eq!(drift.code, 2, "{}", drift.all());
+    assert!(
+        drift.stdout.contains(&format!(
+            "~ vpc_gateway_attachment_id       = \"{attachment}\" -> (known after apply)"
+        )),
+        "{}",
+        drift.stdout
+    );
+    ws.apply();
+    assert_eq!(ws.plan_code().code, 0);
+    let new_attachment = ws.state()["vpc_gateway_attachment_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(new_attachment, attachment);
+    let atts = tb.query("ec2", &format!("Action=DescribeTransitGatewayVpcAttachments&TransitGatewayAttachmentIds.1={new_attachment}"));
+    assert!(atts.contains("<state>available</state>"), "{atts}");
+
+    ws.destroy();
+    assert_eq!(tb.inventory(), before, "destroy must leave nothing behind");
 }

@@ -279,8 +279,12 @@ async fn ensure_control_plane_sg(ctx: &Ctx<'_>) -> AwsResult<()> {
     let cidrs = ctx.spec.remote.all_cidrs();
     let recorded = ctx.inv().control_plane_security_group_id;
     let sg = match recorded {
-        Some(sg) if !ctx.observed.is_missing(&format!("security_group/{sg}")) => sg,
-        _ => {
+        Some(sg) if ctx.observed.is_missing(&format!("security_group/{sg}")) => {
+            needs(ctx, Some(&sg), "security_group")?;
+            sg
+        }
+        Some(sg) => sg,
+        None => {
             let vpc_id = ctx.inv().vpc_id.expect("network recorded the VPC first");
             let sg = ec2::create_security_group(
                 aws,
@@ -505,7 +509,9 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
             format!("a role named {name} already exists and is not recorded as ours; delete it or set remote_network_config.iam.role_arn"),
         )),
         Some(arn) => {
-            if anchor_arn.is_some() && ctx.observed.is_missing(&format!("trust_anchor_condition/{name}")) {
+            // A trust anchor recreated by this repair has a new ARN for the trust condition.
+            let anchor_recreated = ctx.observed.statuses.iter().any(|(k, v)| k.starts_with("trust_anchor/") && v == "missing");
+            if anchor_arn.is_some() && anchor_recreated {
                 iam::update_trust_policy(client, &name, &trust).await?;
             }
             if ctx.observed.is_missing(&format!("iam_role_policy/{name}/{}", policies::NODES_INLINE_POLICY)) {

@@ -187,40 +187,53 @@ fn plan_create_computed(p: &mut Value) {
     );
 }
 
+/// Objects that come back with a new ID when repaired, and the attribute holding that ID.
+const RECREATED_WITH_NEW_ID: &[(&str, Option<&str>)] = &[
+    (
+        "transit_gateway_attachment/",
+        Some("vpc_gateway_attachment_id"),
+    ),
+    ("profile/", Some("remote_nodes_anywhere_profile_arn")),
+    ("trust_anchor/", Some("remote_nodes_trust_anchor_arn")),
+];
+
 fn plan_update_computed(prior: &Value, p: &mut Value) {
     if prior.get("kubernetes_version") != p.get("kubernetes_version") {
         p.set("platform_version", Value::Unknown);
     }
     let owned = p.get("owned_objects").clone();
-    let drifted = owned
-        .as_map()
-        .is_some_and(|m| m.values().any(|v| v.as_str() != Some("ok")));
-    if let Some(m) = owned.as_map() {
-        // Everything recorded is expected to exist and be healthy after apply.
-        let expected = m.keys().map(|k| (k.clone(), Value::string("ok"))).collect();
-        p.set("owned_objects", Value::Map(expected));
-        let cluster_gone = m
-            .iter()
-            .any(|(k, v)| k.starts_with("cluster/") && v.as_str() != Some("ok"));
-        if cluster_gone {
-            for a in CLUSTER_COMPUTED {
+    let Some(m) = owned.as_map() else { return };
+    let drifted = |prefix: &str, only_missing: bool| {
+        m.iter().any(|(k, v)| {
+            k.starts_with(prefix)
+                && if only_missing {
+                    v.as_str() == Some("missing")
+                } else {
+                    v.as_str() != Some("ok")
+                }
+        })
+    };
+    // Everything recorded is expected to exist and be healthy after apply; the map is shown
+    // key by key, so the plan names exactly what drifted.
+    let expected = m.keys().map(|k| (k.clone(), Value::string("ok"))).collect();
+    p.set("owned_objects", Value::Map(expected));
+    if drifted("cluster/", false) {
+        for a in CLUSTER_COMPUTED {
+            p.set(a, Value::Unknown);
+        }
+    }
+    if drifted("access_entry/", false) {
+        p.set("access_entry_arn", Value::Unknown);
+    }
+    for (prefix, attribute) in RECREATED_WITH_NEW_ID {
+        if drifted(prefix, true) {
+            // Its key in owned_objects will change too.
+            p.set("owned_objects", Value::Unknown);
+            if let Some(a) = attribute {
                 p.set(a, Value::Unknown);
             }
         }
-        let entry_gone = m
-            .iter()
-            .any(|(k, v)| k.starts_with("access_entry/") && v.as_str() != Some("ok"));
-        if entry_gone {
-            p.set("access_entry_arn", Value::Unknown);
-        }
-        let profile_gone = m
-            .iter()
-            .any(|(k, v)| k.starts_with("profile/") && v.as_str() == Some("missing"));
-        if profile_gone {
-            p.set("remote_nodes_anywhere_profile_arn", Value::Unknown);
-        }
     }
-    let _ = drifted;
 }
 
 #[cfg(test)]

@@ -34,6 +34,17 @@ pub fn build(base: &Value, inv: &Inventory, obs: &Observed, spec: &ClusterSpec) 
                 Value::Bool(v.endpoint_private_access()),
             );
         }
+        if let Some(tags) = c.tags() {
+            // Tags changed outside Terraform show as drift on tags_all.
+            let observed = tags
+                .iter()
+                .filter(|(k, _)| k.as_str() != super::names::OWNERSHIP_TAG)
+                .map(|(k, v)| (k.clone(), v.clone()));
+            s.set(
+                "tags_all",
+                Value::string_map(observed.collect::<std::collections::BTreeMap<_, _>>()),
+            );
+        }
         if let Some(cidr) = c
             .kubernetes_network_config()
             .and_then(|k| k.service_ipv4_cidr())
