@@ -614,7 +614,30 @@ resource "eks_hybrid_cluster" "this" {{
     );
     assert_eq!(ws.plan_code().code, 0);
 
-    ws.write(&config("1.34", true).replace("10.80.146.0/24", "10.80.147.0/24"));
+    // A version change made outside Terraform shows as an in-place update back to the config.
+    let (code, body) = tb.rest(
+        "eks",
+        "POST",
+        "/clusters/hybrid-vgw/updates",
+        r#"{"version":"1.35"}"#,
+    );
+    assert_eq!(code, 200, "{body}");
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let drift = ws.plan_code();
+    assert_eq!(drift.code, 2);
+    assert!(
+        drift.stdout.contains(r#""1.35" -> "1.34""#) && drift.stdout.contains("update in-place"),
+        "{}",
+        drift.stdout
+    );
+    ws.write(&config("1.35", true));
+    assert_eq!(
+        ws.plan_code().code,
+        0,
+        "adopting the new version in the config settles it"
+    );
+
+    ws.write(&config("1.35", true).replace("10.80.146.0/24", "10.80.147.0/24"));
     let plan = ws.plan_code();
     assert!(
         plan.stdout.contains("must be replaced") && plan.stdout.contains("forces replacement"),

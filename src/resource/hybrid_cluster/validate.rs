@@ -146,13 +146,14 @@ fn validate_vpc(config: &Value, d: &mut Diagnostics) -> Option<Ipv4Net> {
         validate_existing_vpc(vpc, &path, d);
         return None;
     }
-    if let Some(azs) = vpc
-        .get("availability_zones")
-        .as_list()
-        .iter()
-        .map(Value::as_str)
-        .collect::<Option<Vec<_>>>()
-    {
+    if let (true, Some(azs)) = (
+        vpc.get("availability_zones").is_wholly_known(),
+        vpc.get("availability_zones")
+            .as_list()
+            .iter()
+            .map(Value::as_str)
+            .collect::<Option<Vec<_>>>(),
+    ) {
         if !vpc.get("availability_zones").is_null() && !(2..=3).contains(&azs.len()) {
             d.error_at(
                 path.attr("availability_zones"),
@@ -525,5 +526,177 @@ fn validate_timeouts(t: &Value, d: &mut Diagnostics) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    //! Seeded random configurations from pools of valid, invalid, null and unknown values: the
+    //! validators never panic, are deterministic, and reject every out-of-RFC-1918 node CIDR.
+    use super::*;
+    use crate::resource::hybrid_cluster::schema::schema;
+    use rand::seq::IndexedRandom;
+    use rand::{Rng, SeedableRng};
+
+    const STRINGS: &[&str] = &[
+        "",
+        "10.80.146.0/24",
+        "10.80.146.1/24",
+        "192.168.0.0/16",
+        "8.8.8.0/24",
+        "10.0.0.0/7",
+        "0.0.0.0/0",
+        "x/y",
+        "10.1.0.0/33",
+        "tgw-0123456789abcdef0",
+        "vgw-0123456789abcdef0",
+        "igw-1",
+        "SSM",
+        "ira",
+        "kerberos",
+        "API",
+        "CONFIG_MAP",
+        "arn:aws:iam::123456789012:role/x",
+        "arn:aws:iam::1:user/x",
+        "1.33",
+        "latest",
+        "40m",
+        "0s",
+        "🦀",
+        "vpc-0123456789abcdef0",
+        "subnet-0123456789abcdef0",
+        "Single",
+        "Double",
+        "-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n",
+    ];
+
+    fn pick(rng: &mut rand::rngs::StdRng) -> Value {
+        match rng.random_range(0..10) {
+            0 => Value::Null,
+            1 => Value::Unknown,
+            2 => Value::Bool(rng.random()),
+            _ => Value::string(*STRINGS.choose(rng).unwrap()),
+        }
+    }
+
+    fn fill(
+        block: &crate::plugin::schema::Block,
+        rng: &mut rand::rngs::StdRng,
+        depth: u32,
+    ) -> Value {
+        let mut v = block.null_object();
+        for a in &block.attributes {
+            let val = match &a.ty {
+                crate::plugin::schema::Type::List(_) | crate::plugin::schema::Type::Set(_) => {
+                    if rng.random_bool(0.2) {
+                        pick(rng)
+                    } else {
+                        Value::List((0..rng.random_range(0..4)).map(|_| pick(rng)).collect())
+                    }
+                }
+                crate::plugin::schema::Type::Map(_) => Value::Null,
+                _ => pick(rng),
+            };
+            v.set(&a.name, val);
+        }
+        for b in &block.blocks {
+            let n = if depth == 0 {
+                0
+            } else {
+                rng.random_range(0..3)
+            };
+            v.set(
+                &b.name,
+                Value::List((0..n).map(|_| fill(&b.block, rng, depth - 1)).collect()),
+            );
+        }
+        v
+    }
+
+    #[test]
+    fn random_configurations_never_panic_and_are_deterministic() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let block = schema().block;
+        let mut with_errors = 0;
+        for _ in 0..3000 {
+            let config = fill(&block, &mut rng, 3);
+            let d = validate_config(&config);
+            assert_eq!(d, validate_config(&config));
+            with_errors += usize::from(d.has_errors());
+        }
+        assert!(with_errors > 100, "{with_errors}");
+    }
+
+    #[test]
+    fn every_public_node_cidr_is_rejected() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let mut checked = 0;
+        while checked < 2000 {
+            let ip = std::net::Ipv4Addr::from(rng.random::<u32>());
+            let prefix = rng.random_range(8..=32u8);
+            let net = ipnet::Ipv4Net::new(ip, prefix).unwrap().trunc();
+            if cidr::is_rfc1918(&net) {
+                continue;
+            }
+            let mut rnc = schema()
+                .block
+                .find_block("remote_network_config")
+                .unwrap()
+                .block
+                .null_object();
+            let mut nodes = Value::Map(Default::default());
+            nodes.set("cidrs", Value::string_list([net.to_string()]));
+            rnc.set("remote_node_networks", Value::List(vec![nodes]));
+            let mut config = schema().block.null_object();
+            config.set("name", Value::string("fuzz"));
+            config.set("remote_network_config", Value::List(vec![rnc]));
+            assert!(validate_config(&config).has_errors(), "{net} was accepted");
+            checked += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod deferral {
+    use super::*;
+    use crate::resource::hybrid_cluster::schema::schema;
+
+    /// Values from other resources are unknown at validate time: checks wait for them.
+    #[test]
+    fn unknown_values_are_deferred_not_rejected() {
+        let mut rnc = schema()
+            .block
+            .find_block("remote_network_config")
+            .unwrap()
+            .block
+            .null_object();
+        let mut nodes = Value::Map(Default::default());
+        nodes.set("cidrs", Value::List(vec![Value::Unknown]));
+        rnc.set("remote_node_networks", Value::List(vec![nodes]));
+        rnc.set("vpc_gateway_id", Value::Unknown);
+        let mut iam = Value::Map(Default::default());
+        iam.set("provider", Value::Unknown);
+        iam.set("ca_bundle_cert", Value::Unknown);
+        iam.set("role_arn", Value::Unknown);
+        rnc.set("iam", Value::List(vec![iam]));
+        let mut config = schema().block.null_object();
+        config.set("name", Value::Unknown);
+        config.set("service_ipv4_cidr", Value::Unknown);
+        config.set("cluster_role_arn", Value::Unknown);
+        let mut vpc = schema()
+            .block
+            .find_block("vpc")
+            .unwrap()
+            .block
+            .null_object();
+        vpc.set("cidr", Value::Unknown);
+        vpc.set("availability_zones", Value::Unknown);
+        config.set("vpc", Value::List(vec![vpc]));
+        config.set("remote_network_config", Value::List(vec![rnc]));
+        assert_eq!(validate_config(&config), Diagnostics::default());
+        // The same checks run once the values are known.
+        let mut known = config.clone();
+        known.set("name", Value::string("bad name"));
+        assert!(validate_config(&known).has_errors());
     }
 }
