@@ -146,15 +146,10 @@ fn validate_vpc(config: &Value, d: &mut Diagnostics) -> Option<Ipv4Net> {
         validate_existing_vpc(vpc, &path, d);
         return None;
     }
-    if let (true, Some(azs)) = (
-        vpc.get("availability_zones").is_wholly_known(),
-        vpc.get("availability_zones")
-            .as_list()
-            .iter()
-            .map(Value::as_str)
-            .collect::<Option<Vec<_>>>(),
-    ) {
-        if !vpc.get("availability_zones").is_null() && !(2..=3).contains(&azs.len()) {
+    let zones = vpc.get("availability_zones");
+    if zones.is_wholly_known() && !zones.is_null() {
+        let azs: Vec<&str> = zones.as_list().iter().filter_map(Value::as_str).collect();
+        if !(2..=3).contains(&azs.len()) {
             d.error_at(
                 path.attr("availability_zones"),
                 "Wrong number of availability zones",
