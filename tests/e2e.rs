@@ -919,3 +919,49 @@ fn drift_on_every_kind_of_owned_object_is_shown_and_repaired() {
     ws.destroy();
     assert_eq!(tb.inventory(), before, "destroy must leave nothing behind");
 }
+
+#[test]
+fn provider_configuration_unknown_at_plan_and_invalid_provider_settings() {
+    let tb = Testbed::start();
+    let (tgw, _) = tb.seed();
+    let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
+    // The region comes from a resource that does not exist yet: unknown at plan time.
+    let unknown = "resource \"terraform_data\" \"region\" {\n  input = \"us-west-2\"\n}\nprovider \"eks\" {\n  region = terraform_data.region.output\n}\n";
+    ws.write_with_provider(unknown, &ssm_config(&tgw, ""));
+    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert_eq!(
+        plan.code,
+        0,
+        "an unknown provider configuration must not fail the plan:\n{}",
+        plan.all()
+    );
+    assert!(plan.stdout.contains("2 to add"), "{}", plan.stdout);
+    assert!(
+        tb.calls().is_empty(),
+        "nothing to call AWS with yet: {:?}",
+        tb.calls()
+    );
+    for (provider, expected) in [
+        (
+            "provider \"eks\" {\n  region = \"US West\"\n}\n",
+            "is not an AWS region",
+        ),
+        (
+            "provider \"eks\" {\n  endpoints { eks = \"localhost:4566\" }\n}\n",
+            "must start with https://",
+        ),
+        (
+            "provider \"eks\" {\n  max_retries = 1000\n}\n",
+            "max_retries must be between 0 and 100",
+        ),
+    ] {
+        ws.write_with_provider(provider, &ssm_config(&tgw, ""));
+        let r = ws.run(&["validate", "-no-color"]);
+        let text = r.all().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            r.code == 1 && text.contains(expected),
+            "{expected}: {}",
+            r.all()
+        );
+    }
+}

@@ -296,8 +296,16 @@ impl Workspace {
     }
 
     pub fn write(&self, config: &str) {
-        let header = "terraform {\n  required_providers {\n    eks = { source = \"local/eks\", version = \"0.1.0\" }\n  }\n}\nprovider \"eks\" {\n  region = \"us-west-2\"\n}\n";
-        std::fs::write(self.work().join("main.tf"), format!("{header}{config}")).unwrap();
+        self.write_with_provider("provider \"eks\" {\n  region = \"us-west-2\"\n}\n", config);
+    }
+
+    pub fn write_with_provider(&self, provider: &str, config: &str) {
+        let header = "terraform {\n  required_providers {\n    eks = { source = \"local/eks\", version = \"0.1.0\" }\n  }\n}\n";
+        std::fs::write(
+            self.work().join("main.tf"),
+            format!("{header}{provider}{config}"),
+        )
+        .unwrap();
     }
 
     pub fn work(&self) -> PathBuf {
