@@ -6,7 +6,7 @@ TF_NEW := $(TOOLS)/bin/terraform-1.15.5
 TF_OLD := $(TOOLS)/bin/terraform-1.0.3
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: build test demo fmt lint tools testbed-up testbed-down
+.PHONY: build test demo docs fmt lint tools testbed-up testbed-down
 
 build:
 	cargo build --workspace
@@ -42,6 +42,10 @@ testbed-up: tools build
 
 testbed-down:
 	bash scripts/testbed.sh down
+
+# Registry-layout docs from the provider's schema (a test fails when they are stale).
+docs:
+	UPDATE_DOCS=1 cargo test --bin terraform-provider-eks docs::
 
 fmt:
 	cargo fmt --all

@@ -1,0 +1,141 @@
+//! Registry-layout documentation rendered from the provider's own schema. The test
+//! `docs_are_current` fails when `docs/` is stale; `make docs` rewrites it (UPDATE_DOCS=1).
+
+use crate::plugin::schema::{Attribute, Block, Nesting};
+
+fn kind(a: &Attribute) -> String {
+    a.ty.describe()
+}
+
+fn attribute_line(a: &Attribute) -> String {
+    let mut flags = Vec::new();
+    if a.sensitive {
+        flags.push("Sensitive");
+    }
+    if a.deprecated {
+        flags.push("Deprecated");
+    }
+    let flags = if flags.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", flags.join(", "))
+    };
+    format!("- `{}` ({}{}) {}\n", a.name, kind(a), flags, a.description)
+}
+
+/// The Required / Optional / Read-Only lists of a block, then one section per nested block.
+pub fn render_block(block: &Block, anchor_prefix: &str) -> String {
+    let mut out = String::new();
+    let mut nested = String::new();
+    let sections: [(&str, Box<dyn Fn(&Attribute) -> bool>); 3] = [
+        ("Required", Box::new(|a: &Attribute| a.required)),
+        ("Optional", Box::new(|a: &Attribute| a.optional)),
+        (
+            "Read-Only",
+            Box::new(|a: &Attribute| a.computed && !a.optional && !a.required),
+        ),
+    ];
+    for (title, keep) in sections {
+        let mut lines: Vec<String> = block
+            .attributes
+            .iter()
+            .filter(|a| keep(a))
+            .map(attribute_line)
+            .collect();
+        if title != "Read-Only" {
+            let required_blocks = title == "Required";
+            for b in block
+                .blocks
+                .iter()
+                .filter(|b| (b.min_items > 0) == required_blocks)
+            {
+                let anchor = format!("{anchor_prefix}{}", b.name);
+                let many = match (b.nesting, b.max_items) {
+                    (_, 1) => "Block, at most one",
+                    (Nesting::Set, _) => "Block Set",
+                    _ => "Block List",
+                };
+                lines.push(format!(
+                    "- `{}` ({many}) {} (see [below for nested schema](#nestedblock--{anchor}))\n",
+                    b.name,
+                    first_sentence(&b.block.description)
+                ));
+                nested.push_str(&format!(
+                    "\n<a id=\"nestedblock--{anchor}\"></a>\n### Nested Schema for `{}`\n\n{}\n\n{}",
+                    anchor.replace("--", "."),
+                    b.block.description,
+                    render_block(&b.block, &format!("{anchor}--"))
+                ));
+            }
+        }
+        lines.sort();
+        if !lines.is_empty() {
+            out.push_str(&format!("### {title}\n\n{}\n", lines.concat()));
+        }
+    }
+    out.push_str(&nested);
+    out
+}
+
+fn first_sentence(s: &str) -> &str {
+    match s.find(". ") {
+        Some(i) => &s[..=i],
+        None => s,
+    }
+}
+
+pub fn render(template: &str, block: &Block) -> String {
+    template.replace("{{ .SchemaMarkdown }}", render_block(block, "").trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn check_or_write(template: &str, target: &str, block: &Block) {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let template = std::fs::read_to_string(root.join(template)).expect("template");
+        let rendered = render(&template, block);
+        let path = root.join(target);
+        if std::env::var("UPDATE_DOCS").is_ok() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &rendered).unwrap();
+        }
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(current == rendered, "{target} is stale: run `make docs`");
+    }
+
+    #[test]
+    fn docs_are_current() {
+        check_or_write(
+            "templates/index.md.tmpl",
+            "docs/index.md",
+            &crate::provider::config::schema().block,
+        );
+        check_or_write(
+            "templates/resources/hybrid_cluster.md.tmpl",
+            "docs/resources/hybrid_cluster.md",
+            &crate::resource::hybrid_cluster::schema::schema().block,
+        );
+    }
+
+    #[test]
+    fn every_attribute_and_block_is_documented() {
+        let doc = render(
+            "{{ .SchemaMarkdown }}",
+            &crate::resource::hybrid_cluster::schema::schema().block,
+        );
+        for name in [
+            "`name`",
+            "`remote_network_config`",
+            "`remote_nodes_role_arn`",
+            "`ca_bundle_cert`",
+            "`vpc_gateway_id`",
+            "`owned_objects`",
+        ] {
+            assert!(doc.contains(name), "{name} missing");
+        }
+        assert!(doc.contains("### Nested Schema for `remote_network_config.iam`"));
+    }
+}
