@@ -27,13 +27,10 @@ fn attribute_line(a: &Attribute) -> String {
 pub fn render_block(block: &Block, anchor_prefix: &str) -> String {
     let mut out = String::new();
     let mut nested = String::new();
-    let sections: [(&str, Box<dyn Fn(&Attribute) -> bool>); 3] = [
-        ("Required", Box::new(|a: &Attribute| a.required)),
-        ("Optional", Box::new(|a: &Attribute| a.optional)),
-        (
-            "Read-Only",
-            Box::new(|a: &Attribute| a.computed && !a.optional && !a.required),
-        ),
+    let sections: [(&str, fn(&Attribute) -> bool); 3] = [
+        ("Required", |a| a.required),
+        ("Optional", |a| a.optional),
+        ("Read-Only", |a| a.computed && !a.optional && !a.required),
     ];
     for (title, keep) in sections {
         let mut lines: Vec<String> = block
