@@ -23,11 +23,14 @@ fn attribute_line(a: &Attribute) -> String {
     format!("- `{}` ({}{}) {}\n", a.name, kind(a), flags, a.description)
 }
 
+/// A list heading and which attributes go under it.
+type Section = (&'static str, fn(&Attribute) -> bool);
+
 /// The Required / Optional / Read-Only lists of a block, then one section per nested block.
 pub fn render_block(block: &Block, anchor_prefix: &str) -> String {
     let mut out = String::new();
     let mut nested = String::new();
-    let sections: [(&str, fn(&Attribute) -> bool); 3] = [
+    let sections: [Section; 3] = [
         ("Required", |a| a.required),
         ("Optional", |a| a.optional),
         ("Read-Only", |a| a.computed && !a.optional && !a.required),
