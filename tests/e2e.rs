@@ -965,3 +965,51 @@ fn provider_configuration_unknown_at_plan_and_invalid_provider_settings() {
         );
     }
 }
+
+#[test]
+fn examples_are_fmt_clean_and_valid() {
+    let tb = Testbed::start();
+    let examples = common::repo().join("examples");
+    let ws = Workspace::new(TF_NEW, &tb, "");
+    let fmt = ws.run(&[
+        "fmt",
+        "-check",
+        "-recursive",
+        "-diff",
+        examples.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        fmt.code,
+        0,
+        "examples are not terraform fmt clean:\n{}",
+        fmt.all()
+    );
+    let mut checked = 0;
+    for dir in [
+        "ssm-transit-gateway",
+        "provider",
+        "ira-ca-bundle",
+        "bring-your-own-role",
+        "pre-existing-vpc",
+        "module-for-each",
+    ] {
+        let copy = ws.dir.path().join("examples");
+        let _ = std::fs::remove_dir_all(&copy);
+        for sub in [dir, "modules/hybrid-cluster"] {
+            let to = copy.join(sub);
+            std::fs::create_dir_all(&to).unwrap();
+            for f in std::fs::read_dir(examples.join(sub)).unwrap() {
+                let f = f.unwrap();
+                std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+            }
+        }
+        let chdir = format!("-chdir={}", copy.join(dir).display());
+        let init = ws.run(&[&chdir, "init", "-input=false", "-no-color"]);
+        assert_eq!(init.code, 0, "{dir}: {}", init.all());
+        let v = ws.run(&[&chdir, "validate", "-no-color"]);
+        assert_eq!(v.code, 0, "{dir} is not valid:\n{}", v.all());
+        checked += 1;
+    }
+    assert_eq!(checked, 6);
+    assert!(tb.calls().is_empty());
+}
