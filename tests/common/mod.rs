@@ -266,6 +266,32 @@ impl Run {
 }
 
 impl Workspace {
+    /// A working directory whose providers come from `mirror` (for `include`) and nothing else.
+    pub fn with_mirror(
+        terraform: &str,
+        testbed: &Testbed,
+        mirror: &std::path::Path,
+        include: &str,
+        main_tf: &str,
+    ) -> Workspace {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rc = format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n    include = [\"{include}\"]\n  }}\n  direct {{ exclude = [\"{include}\"] }}\n}}\n",
+            mirror.display()
+        );
+        std::fs::write(dir.path().join("tf.rc"), rc).unwrap();
+        std::fs::create_dir_all(dir.path().join("work")).unwrap();
+        std::fs::write(dir.path().join("work/main.tf"), main_tf).unwrap();
+        let ws = Workspace {
+            dir,
+            terraform: tool(terraform),
+            endpoint: testbed.url.clone(),
+        };
+        let init = ws.run(&["init", "-input=false", "-no-color"]);
+        assert_eq!(init.code, 0, "init failed: {}", init.all());
+        ws
+    }
+
     /// A working directory whose provider comes from a filesystem mirror holding this build.
     pub fn new(terraform: &str, testbed: &Testbed, config: &str) -> Workspace {
         let dir = tempfile::tempdir().expect("tempdir");

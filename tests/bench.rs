@@ -1,0 +1,227 @@
+//! Measurements with printed figures (`make bench`; also part of `make test`):
+//! the plugin protocol beside HashiCorp's Go null provider, and a 30-cluster apply under
+//! throttling. Bounds are generous: they catch regressions of an order of magnitude.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{Testbed, Workspace, TF_NEW};
+
+fn null_provider() -> PathBuf {
+    let p = common::repo().join(".tools/null-mirror/registry.terraform.io/hashicorp/null/2.1.2/linux_amd64/terraform-provider-null_v2.1.2_x4");
+    assert!(p.exists(), "{} missing: run `make tools`", p.display());
+    p
+}
+
+fn client_cert_pem() -> String {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap()
+        .pem()
+}
+
+/// Median time from process start to the go-plugin handshake line, over 20 launches.
+fn startup_median(binary: &Path, protocol: &str) -> Duration {
+    let pem = client_cert_pem();
+    let mut times: Vec<Duration> = (0..20)
+        .map(|_| {
+            let start = Instant::now();
+            let mut child = Command::new(binary)
+                .env_clear()
+                .env(
+                    "TF_PLUGIN_MAGIC_COOKIE",
+                    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+                )
+                .env("PLUGIN_PROTOCOL_VERSIONS", protocol)
+                .env("PLUGIN_MIN_PORT", "10000")
+                .env("PLUGIN_MAX_PORT", "25000")
+                .env("PLUGIN_CLIENT_CERT", &pem)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            let t = start.elapsed();
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(line.starts_with("1|") && line.contains("|grpc|"), "{line}");
+            t
+        })
+        .collect();
+    times.sort();
+    times[10]
+}
+
+/// Samples the peak resident set (VmHWM) of every process whose command line contains `needle`.
+fn watch_peak_rss(
+    needle: &'static str,
+) -> (Arc<AtomicBool>, Arc<AtomicU64>, std::thread::JoinHandle<()>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let peak = Arc::new(AtomicU64::new(0));
+    let (s, p) = (stop.clone(), peak.clone());
+    let handle = std::thread::spawn(move || {
+        while !s.load(Ordering::Relaxed) {
+            for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+                let cmd = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+                if !String::from_utf8_lossy(&cmd).contains(needle) {
+                    continue;
+                }
+                let status =
+                    std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+                if let Some(kb) = status
+                    .lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<u64>().ok())
+                {
+                    p.fetch_max(kb, Ordering::Relaxed);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    (stop, peak, handle)
+}
+
+fn timed_plan(ws: &Workspace) -> Duration {
+    let start = Instant::now();
+    let r = ws.run(&[
+        "plan",
+        "-refresh=false",
+        "-parallelism=1",
+        "-input=false",
+        "-no-color",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("200 to add"), "{}", r.stdout);
+    start.elapsed()
+}
+
+#[test]
+fn protocol_plan_of_200_instances_beside_the_go_null_provider() {
+    let tb = Testbed::start();
+    let ours = Workspace::new(
+        TF_NEW,
+        &tb,
+        r#"
+resource "eks_hybrid_cluster" "c" {
+  count = 200
+  name  = "c-${count.index}"
+  remote_network_config {
+    remote_node_networks { cidrs = ["10.80.146.0/24"] }
+  }
+}
+"#,
+    );
+    let null_mirror = common::repo().join(".tools/null-mirror");
+    let _ = null_provider();
+    let null = Workspace::with_mirror(
+        TF_NEW,
+        &tb,
+        &null_mirror,
+        "registry.terraform.io/hashicorp/null",
+        "terraform {\n  required_providers {\n    null = { source = \"hashicorp/null\", version = \"2.1.2\" }\n  }\n}\nresource \"null_resource\" \"n\" {\n  count = 200\n  triggers = { i = count.index }\n}\n",
+    );
+    let (stop, peak, watcher) = watch_peak_rss("terraform-provider-eks_v0.1.0");
+    let ours_plan = timed_plan(&ours);
+    stop.store(true, Ordering::Relaxed);
+    watcher.join().unwrap();
+    let null_plan = timed_plan(&null);
+    let our_bin = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-eks"));
+    let our_start = startup_median(&our_bin, "6");
+    let null_start = startup_median(&null_provider(), "5");
+    let size = |p: &Path| std::fs::metadata(p).unwrap().len() as f64 / 1e6;
+    println!("| | terraform-provider-eks (this build) | Go null provider 2.1.2 |");
+    println!("|---|---|---|");
+    println!(
+        "| plan of 200 instances, -refresh=false -parallelism=1 | {:.2} s | {:.2} s |",
+        ours_plan.as_secs_f64(),
+        null_plan.as_secs_f64()
+    );
+    println!(
+        "| start to handshake line, median of 20 | {:.1} ms | {:.1} ms |",
+        our_start.as_secs_f64() * 1e3,
+        null_start.as_secs_f64() * 1e3
+    );
+    println!(
+        "| binary size | {:.1} MB | {:.1} MB |",
+        size(&our_bin),
+        size(&null_provider())
+    );
+    println!(
+        "| provider peak RSS during the plan | {:.1} MB | - |",
+        peak.load(Ordering::Relaxed) as f64 / 1024.0
+    );
+    assert!(
+        peak.load(Ordering::Relaxed) > 0,
+        "the provider process was observed"
+    );
+    assert!(
+        ours_plan < null_plan * 3 + Duration::from_secs(5),
+        "protocol overhead regressed: {ours_plan:?} vs {null_plan:?}"
+    );
+    assert!(
+        tb.calls().is_empty(),
+        "a plan with refresh off makes no AWS call"
+    );
+}
+
+#[test]
+fn thirty_clusters_under_throttling_apply_and_destroy_without_leaks() {
+    let tb = Testbed::start();
+    let before = tb.inventory();
+    let ws = Workspace::new(
+        TF_NEW,
+        &tb,
+        r#"
+resource "eks_hybrid_cluster" "c" {
+  for_each = toset([for i in range(30) : "scale-${i}"])
+  name     = each.key
+  vpc { nat_gateway = "Disable" }
+  remote_network_config {
+    remote_node_networks { cidrs = ["10.80.146.0/24"] }
+  }
+}
+"#,
+    );
+    tb.control(
+        "POST",
+        "faults",
+        r#"{"operation":"*","fraction":0.1,"code":"ThrottlingException","status":400}"#,
+    );
+    let start = Instant::now();
+    ws.apply();
+    let applied = start.elapsed();
+    assert_eq!(
+        tb.control("GET", "objects", "")["clusters"]
+            .as_array()
+            .unwrap()
+            .len(),
+        30
+    );
+    let start = Instant::now();
+    ws.destroy();
+    let destroyed = start.elapsed();
+    let calls = tb.calls();
+    let throttled = calls.iter().filter(|c| c["status"] == 400).count();
+    tb.control("DELETE", "faults", "");
+    println!(
+        "30 clusters, 10% of calls throttled: apply {:.1} s, destroy {:.1} s, {} AWS calls, {throttled} throttled and retried",
+        applied.as_secs_f64(),
+        destroyed.as_secs_f64(),
+        calls.len()
+    );
+    assert!(throttled > 50, "{throttled}");
+    assert_eq!(tb.inventory(), before, "no leaked object");
+}
