@@ -198,6 +198,10 @@ async fn wait_update(eks: &Client, name: &str, update_id: &str, budget: &Budget)
     .await
 }
 
+fn update_id(update: Option<&aws_sdk_eks::types::Update>) -> &str {
+    update.and_then(|u| u.id()).unwrap_or_default()
+}
+
 fn busy(e: &AwsError) -> bool {
     e.code == "ResourceInUseException"
 }
@@ -218,12 +222,7 @@ pub async fn update_version(
             .map_err(err(&step))
     })
     .await?;
-    let id = out
-        .update()
-        .and_then(|u| u.id())
-        .unwrap_or_default()
-        .to_string();
-    wait_update(eks, name, &id, budget).await
+    wait_update(eks, name, update_id(out.update()), budget).await
 }
 
 pub async fn update_endpoint_access(
@@ -247,12 +246,7 @@ pub async fn update_endpoint_access(
             .map_err(err(&step))
     })
     .await?;
-    let id = out
-        .update()
-        .and_then(|u| u.id())
-        .unwrap_or_default()
-        .to_string();
-    wait_update(eks, name, &id, budget).await
+    wait_update(eks, name, update_id(out.update()), budget).await
 }
 
 pub async fn set_tags(
