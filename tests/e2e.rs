@@ -59,6 +59,12 @@ fn ssm_with_transit_gateway_full_lifecycle_with_drift_repair() {
         "{role}"
     );
     assert!(s["remote_nodes_trust_anchor_arn"].is_null());
+    let node_config = s["node_config"].as_str().unwrap();
+    assert!(
+        node_config.contains("activationId: <SSM_ACTIVATION_ID>")
+            && node_config.contains("name: hybrid-demo"),
+        "{node_config}"
+    );
     assert!(s["vpc_gateway_attachment_id"]
         .as_str()
         .unwrap()
@@ -209,6 +215,16 @@ resource "eks_hybrid_cluster" "this" {{
     assert_eq!(
         s["service_ipv4_cidr"], "172.20.0.0/16",
         "EKS's default for a 10/8 VPC"
+    );
+    let node_config = s["node_config"].as_str().unwrap();
+    assert!(
+        node_config.contains(&format!("trustAnchorArn: {anchor}"))
+            && node_config.contains(&format!("profileArn: {profile}")),
+        "{node_config}"
+    );
+    assert!(
+        node_config.contains("name: hybrid-ira") && node_config.contains("region: us-west-2"),
+        "{node_config}"
     );
     let (_, p) = tb.rest(
         "rolesanywhere",

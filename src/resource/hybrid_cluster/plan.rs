@@ -140,6 +140,7 @@ fn plan_create_computed(p: &mut Value) {
         "access_entry_arn",
         "owned_objects",
         "control_plane_security_group_id",
+        "node_config",
     ] {
         p.set(a, Value::Unknown);
     }
@@ -227,8 +228,9 @@ fn plan_update_computed(prior: &Value, p: &mut Value) {
     }
     for (prefix, attribute) in RECREATED_WITH_NEW_ID {
         if drifted(prefix, true) {
-            // Its key in owned_objects will change too.
+            // Its key in owned_objects will change too, and node_config may carry its ARN.
             p.set("owned_objects", Value::Unknown);
+            p.set("node_config", Value::Unknown);
             if let Some(a) = attribute {
                 p.set(a, Value::Unknown);
             }

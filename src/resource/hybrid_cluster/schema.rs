@@ -87,6 +87,10 @@ pub fn schema() -> Schema {
         .attribute(computed("remote_nodes_anywhere_profile_arn", "IAM Roles Anywhere profile (IRA without `role_arn` only)."))
         .attribute(computed("access_entry_arn", "The `HYBRID_LINUX` access entry of the hybrid nodes role."))
         .attribute(computed("vpc_gateway_attachment_id", "Transit gateway VPC attachment ID, or the VPC ID for an attached virtual private gateway."))
+        .attribute(computed(
+            "node_config",
+            "A nodeadm `NodeConfig` (YAML) for the hybrid nodes: `nodeadm init -c file://nodeConfig.yaml`. SSM: fill in the hybrid activation's code and ID. IRA: fill in each node's name, which must match the CN of its certificate.",
+        ))
         .attribute(
             Attribute::new(
                 "owned_objects",

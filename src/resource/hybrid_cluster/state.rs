@@ -94,6 +94,23 @@ pub fn build(base: &Value, inv: &Inventory, obs: &Observed, spec: &ClusterSpec) 
     );
     keep_or_set(&mut s, "access_entry_arn", obs.access_entry_arn.clone());
     s.set("owned_objects", Value::string_map(obs.statuses.clone()));
+    let region = s
+        .get("arn")
+        .as_str()
+        .and_then(|arn| arn.split(':').nth(3))
+        .map(str::to_string);
+    if let Some(region) = region {
+        let arn = |k: &str| s.get(k).as_str().map(str::to_string);
+        let ira = (
+            arn("remote_nodes_trust_anchor_arn"),
+            arn("remote_nodes_anywhere_profile_arn"),
+            arn("remote_nodes_role_arn"),
+        );
+        s.set(
+            "node_config",
+            Value::string(node_config(spec, &region, ira)),
+        );
+    }
     if let Some(Value::List(vpcs)) = s.get_mut("vpc") {
         if let Some(vpc) = vpcs.first_mut() {
             if vpc.get("availability_zones").is_unknown() {
@@ -124,5 +141,82 @@ fn unknowns_to_null(v: &mut Value) {
         Value::List(items) => items.iter_mut().for_each(unknowns_to_null),
         Value::Map(entries) => entries.values_mut().for_each(unknowns_to_null),
         _ => {}
+    }
+}
+
+/// The nodeadm configuration hybrid nodes join with. Placeholders in <ANGLE_BRACKETS> are per
+/// node or per activation and never known to Terraform.
+pub fn node_config(
+    spec: &ClusterSpec,
+    region: &str,
+    (anchor, profile, role): (Option<String>, Option<String>, Option<String>),
+) -> String {
+    let credentials = match spec.remote.provider {
+        super::model::CredentialsProvider::Ssm => {
+            "    ssm:\n      activationCode: <SSM_ACTIVATION_CODE>\n      activationId: <SSM_ACTIVATION_ID>\n".to_string()
+        }
+        super::model::CredentialsProvider::Ira => {
+            let or = |v: Option<String>, placeholder: &str| v.unwrap_or_else(|| placeholder.to_string());
+            format!(
+                "    iamRolesAnywhere:\n      nodeName: <NODE_NAME>\n      trustAnchorArn: {}\n      profileArn: {}\n      roleArn: {}\n      certificatePath: /etc/iam/pki/server.pem\n      privateKeyPath: /etc/iam/pki/server.key\n",
+                or(anchor, "<TRUST_ANCHOR_ARN>"),
+                or(profile, "<PROFILE_ARN>"),
+                or(role, "<ROLE_ARN>"),
+            )
+        }
+    };
+    format!(
+        "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: {}\n    region: {region}\n  hybrid:\n{credentials}",
+        spec.name
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::hybrid_cluster::model::ClusterSpec;
+    use crate::resource::hybrid_cluster::schema::schema;
+
+    fn spec(provider: &str) -> ClusterSpec {
+        let mut v = schema().block.null_object();
+        v.set("name", Value::string("demo"));
+        let mut iam = Value::Map(Default::default());
+        iam.set("provider", Value::string(provider));
+        let mut rnc = Value::Map(Default::default());
+        rnc.set("iam", Value::List(vec![iam]));
+        v.set("remote_network_config", Value::List(vec![rnc]));
+        ClusterSpec::from_value(&v)
+    }
+
+    #[test]
+    fn ssm_node_config_leaves_the_activation_to_fill_in() {
+        let yaml = node_config(&spec("SSM"), "us-west-2", (None, None, None));
+        assert!(yaml.starts_with("apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n"));
+        assert!(yaml.contains("    name: demo\n    region: us-west-2\n"));
+        assert!(
+            yaml.contains("activationCode: <SSM_ACTIVATION_CODE>")
+                && yaml.contains("activationId: <SSM_ACTIVATION_ID>")
+        );
+    }
+
+    #[test]
+    fn ira_node_config_carries_the_arns() {
+        let yaml = node_config(
+            &spec("ira"),
+            "eu-west-1",
+            (
+                Some("arn:ta".into()),
+                Some("arn:p".into()),
+                Some("arn:r".into()),
+            ),
+        );
+        assert!(yaml.contains("iamRolesAnywhere:\n      nodeName: <NODE_NAME>\n      trustAnchorArn: arn:ta\n      profileArn: arn:p\n      roleArn: arn:r\n"));
+        assert!(yaml.contains("certificatePath: /etc/iam/pki/server.pem"));
+        let byo = node_config(
+            &spec("ira"),
+            "eu-west-1",
+            (None, None, Some("arn:r".into())),
+        );
+        assert!(byo.contains("trustAnchorArn: <TRUST_ANCHOR_ARN>"));
     }
 }
