@@ -394,7 +394,6 @@ async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
     }
     let name = names::cluster_role(&ctx.spec.name);
     let policy = policies::managed_policy_arn(&ctx.id.partition, policies::CLUSTER_MANAGED_POLICY);
-    let role_key = format!("iam_role/{name}");
     let arn = match iam::role_arn(&ctx.aws.iam, &name).await? {
         Some(arn) if ctx.inv().cluster_role_name.is_some() => arn,
         Some(_) => {
@@ -405,7 +404,6 @@ async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
             ))
         }
         None => {
-            let _ = role_key;
             let arn = iam::create_role(&ctx.aws.iam, &name, "EKS control plane role (terraform-provider-eks)", &policies::cluster_trust_policy(), &ctx.tags).await?;
             ctx.record(|i| i.cluster_role_name = Some(name.clone()));
             iam::attach_policy(&ctx.aws.iam, &name, &policy).await?;

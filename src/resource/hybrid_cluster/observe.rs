@@ -47,7 +47,7 @@ pub async fn observe(aws: &AwsClients, inv: &Inventory, spec: &ClusterSpec) -> A
     let (network, identity, cluster) = tokio::join!(
         observe_network(aws, inv, spec),
         observe_identity(aws, inv),
-        observe_cluster(aws, inv, spec)
+        observe_cluster(aws, inv)
     );
     let mut o = cluster?;
     let (net, ident) = (network?, identity?);
@@ -60,11 +60,7 @@ pub async fn observe(aws: &AwsClients, inv: &Inventory, spec: &ClusterSpec) -> A
     Ok(o)
 }
 
-async fn observe_cluster(
-    aws: &AwsClients,
-    inv: &Inventory,
-    spec: &ClusterSpec,
-) -> AwsResult<Observed> {
+async fn observe_cluster(aws: &AwsClients, inv: &Inventory) -> AwsResult<Observed> {
     let mut o = Observed::default();
     let Some(name) = &inv.cluster_name else {
         return Ok(o);
@@ -84,7 +80,6 @@ async fn observe_cluster(
         );
         o.access_entry_arn = entry.map(|(arn, _)| arn);
     }
-    let _ = spec;
     Ok(o)
 }
 
