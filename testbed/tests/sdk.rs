@@ -18,8 +18,19 @@ struct Testbed {
     url: String,
 }
 
+/// SIGTERM lets the testbed stop moto, its child, before exiting; SIGKILL would orphan it.
 impl Drop for Testbed {
     fn drop(&mut self) {
+        let term = format!("kill -TERM {}", self.child.id());
+        let _ = std::process::Command::new("sh")
+            .args(["-c", &term])
+            .status();
+        for _ in 0..100 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
