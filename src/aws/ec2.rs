@@ -9,7 +9,7 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ec2::Client;
 
 use super::wait::{self, Budget, Poll};
-use super::{err, AwsError, AwsResult};
+use super::{err, ignore_not_found, AwsError, AwsResult};
 
 pub fn tag_spec(
     kind: ResourceType,
@@ -587,13 +587,6 @@ pub async fn detach_vpn_gateway(
         other => other?,
     };
     wait_vpn_gateway(ec2, vgw_id, vpc_id, "detached", budget).await
-}
-
-pub fn ignore_not_found(r: AwsResult<()>) -> AwsResult<()> {
-    match r {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other,
-    }
 }
 
 pub fn is_dependency_violation(e: &AwsError) -> bool {

@@ -10,7 +10,7 @@ use aws_sdk_eks::types::{
 use aws_sdk_eks::Client;
 
 use super::wait::{self, Budget, Poll};
-use super::{err, AwsError, AwsResult};
+use super::{err, ignore_not_found, AwsError, AwsResult};
 
 pub struct ClusterRequest<'a> {
     pub name: &'a str,
@@ -336,17 +336,15 @@ pub async fn access_entry(
 }
 
 pub async fn delete_access_entry(eks: &Client, cluster: &str, principal: &str) -> AwsResult<()> {
-    match eks
-        .delete_access_entry()
-        .cluster_name(cluster)
-        .principal_arn(principal)
-        .send()
-        .await
-        .map_err(err("deleting access entry"))
-    {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+    ignore_not_found(
+        eks.delete_access_entry()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err("deleting access entry")),
+    )
 }
 
 /// Principals of the cluster's HYBRID_LINUX access entries.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 
-use super::{err, AwsResult};
+use super::{err, ignore_not_found, AwsResult};
 
 fn tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter()
@@ -114,16 +114,12 @@ pub async fn inline_policies(iam: &Client, role: &str) -> AwsResult<Vec<String>>
 
 /// Detaches and deletes every policy, then the role. A role already gone is not an error.
 pub async fn delete_role(iam: &Client, name: &str) -> AwsResult<()> {
-    let not_found_ok = |r: AwsResult<()>| match r {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other,
-    };
     let attached = match attached_policies(iam, name).await {
         Err(e) if e.is_not_found() => return Ok(()),
         other => other?,
     };
     for arn in attached {
-        not_found_ok(
+        ignore_not_found(
             iam.detach_role_policy()
                 .role_name(name)
                 .policy_arn(&arn)
@@ -140,7 +136,7 @@ pub async fn delete_role(iam: &Client, name: &str) -> AwsResult<()> {
             Err(e)
         }
     })? {
-        not_found_ok(
+        ignore_not_found(
             iam.delete_role_policy()
                 .role_name(name)
                 .policy_name(&policy)
@@ -150,7 +146,7 @@ pub async fn delete_role(iam: &Client, name: &str) -> AwsResult<()> {
                 .map_err(err(&format!("deleting policy {policy} of {name}"))),
         )?;
     }
-    not_found_ok(
+    ignore_not_found(
         iam.delete_role()
             .role_name(name)
             .send()

@@ -163,3 +163,11 @@ where
 }
 
 pub type AwsResult<T> = Result<T, AwsError>;
+
+/// Deleting or detaching what is already gone is not an error.
+pub fn ignore_not_found(r: AwsResult<()>) -> AwsResult<()> {
+    match r {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}

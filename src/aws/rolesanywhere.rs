@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_rolesanywhere::types::{Source, SourceData, Tag, TrustAnchorType};
 use aws_sdk_rolesanywhere::Client;
 
-use super::{err, AwsError, AwsResult};
+use super::{err, ignore_not_found, AwsError, AwsResult};
 
 fn tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
     t.iter()
@@ -73,16 +73,14 @@ pub async fn enable_trust_anchor(ra: &Client, id: &str) -> AwsResult<()> {
 }
 
 pub async fn delete_trust_anchor(ra: &Client, id: &str) -> AwsResult<()> {
-    match ra
-        .delete_trust_anchor()
-        .trust_anchor_id(id)
-        .send()
-        .await
-        .map_err(err("deleting trust anchor"))
-    {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+    ignore_not_found(
+        ra.delete_trust_anchor()
+            .trust_anchor_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err("deleting trust anchor")),
+    )
 }
 
 /// (id, arn). acceptRoleSessionName is required: nodeadm passes the node name as session name.
@@ -142,16 +140,14 @@ pub async fn enable_profile(ra: &Client, id: &str) -> AwsResult<()> {
 }
 
 pub async fn delete_profile(ra: &Client, id: &str) -> AwsResult<()> {
-    match ra
-        .delete_profile()
-        .profile_id(id)
-        .send()
-        .await
-        .map_err(err("deleting profile"))
-    {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
+    ignore_not_found(
+        ra.delete_profile()
+            .profile_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err("deleting profile")),
+    )
 }
 
 /// (trust anchor ID, profile ID) of the objects named `anchor_name` / `profile_name`.

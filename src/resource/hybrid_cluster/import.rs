@@ -36,10 +36,7 @@ pub async fn import(
             }
         }
         Err(e) => {
-            d.error(
-                format!("AWS error while {}", e.step),
-                format!("{}: {}", e.code, e.message),
-            );
+            super::report(vec![e], &mut d);
             Outcome {
                 state: Value::Null,
                 private: Vec::new(),
