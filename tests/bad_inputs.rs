@@ -100,7 +100,7 @@ fn every_bad_configuration_fails_at_validate_and_plan_without_aws_calls() {
         ] {
             let r = ws.run(cmd);
             assert_eq!(r.code, 1, "{cmd:?} should fail for:\n{config}\n{}", r.all());
-            let text = r.all().split_whitespace().collect::<Vec<_>>().join(" ");
+            let text = r.text();
             assert!(
                 text.contains(expected),
                 "{cmd:?}: expected {expected:?} for:\n{config}\ngot:\n{}",

@@ -4,63 +4,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Testbed, Workspace, TF_NEW};
+use common::{startup_median, Testbed, Workspace, TF_NEW};
 
 fn null_provider() -> PathBuf {
     let p = common::repo().join(".tools/null-mirror/registry.terraform.io/hashicorp/null/2.1.2/linux_amd64/terraform-provider-null_v2.1.2_x4");
     assert!(p.exists(), "{} missing: run `make tools`", p.display());
     p
-}
-
-fn client_cert_pem() -> String {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    rcgen::CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap()
-        .pem()
-}
-
-/// Median time from process start to the go-plugin handshake line, over 20 launches.
-fn startup_median(binary: &Path, protocol: &str) -> Duration {
-    let pem = client_cert_pem();
-    let mut times: Vec<Duration> = (0..20)
-        .map(|_| {
-            let start = Instant::now();
-            let mut child = Command::new(binary)
-                .env_clear()
-                .env(
-                    "TF_PLUGIN_MAGIC_COOKIE",
-                    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-                )
-                .env("PLUGIN_PROTOCOL_VERSIONS", protocol)
-                .env("PLUGIN_MIN_PORT", "10000")
-                .env("PLUGIN_MAX_PORT", "25000")
-                .env("PLUGIN_CLIENT_CERT", &pem)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let mut line = String::new();
-            BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
-            let t = start.elapsed();
-            let _ = child.kill();
-            let _ = child.wait();
-            assert!(line.starts_with("1|") && line.contains("|grpc|"), "{line}");
-            t
-        })
-        .collect();
-    times.sort();
-    times[10]
 }
 
 /// Samples the peak resident set (VmHWM) of every process whose command line contains `needle`.

@@ -428,7 +428,7 @@ fn bad_inputs_fail_at_validate_and_plan_with_no_aws_call() {
         ] {
             let r = ws.run(cmd);
             assert_eq!(r.code, 1, "{cmd:?} should fail for {rnc}");
-            let text = r.all().replace('\n', " ").replace("  ", " ");
+            let text = r.text();
             assert!(
                 text.contains(expected),
                 "{cmd:?} for {rnc}: expected {expected:?} in\n{}",
@@ -704,7 +704,7 @@ resource "eks_hybrid_cluster" "this" {{
     tb.control("DELETE", "calls", "");
     let plan = ws.run(&["plan", "-input=false", "-no-color"]);
     assert_eq!(plan.code, 1);
-    let text = plan.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = plan.text();
     assert!(
         text.contains(&format!("overlaps with CIDR 10.0.0.0/16 of VPC {vpc}")),
         "{}",
@@ -723,7 +723,7 @@ resource "eks_hybrid_cluster" "this" {{
     ws.write(&config("192.168.10.0/24"));
     ws.write(&format!("{}\nresource \"eks_hybrid_cluster\" \"gw\" {{\n  name = \"x\"\n  vpc {{\n    id = \"{vpc}\"\n    subnet_ids = [\"{}\", \"{}\"]\n  }}\n  remote_network_config {{\n    vpc_gateway_id = \"tgw-0123456789abcdef0\"\n    remote_node_networks {{ cidrs = [\"192.168.11.0/24\"] }}\n  }}\n}}\n", config("192.168.10.0/24"), subnets[0], subnets[1]));
     let r = ws.run(&["validate", "-no-color"]);
-    let text = r.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = r.text();
     assert!(
         text.contains("vpcGatewayID is not supported when using pre-existing VPC"),
         "{}",
@@ -973,7 +973,7 @@ fn provider_configuration_unknown_at_plan_and_invalid_provider_settings() {
     ] {
         ws.write_with_provider(provider, &ssm_config(&tgw, ""));
         let r = ws.run(&["validate", "-no-color"]);
-        let text = r.all().split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = r.text();
         assert!(
             r.code == 1 && text.contains(expected),
             "{expected}: {}",

@@ -55,7 +55,7 @@ fn inject_each(status: u16, code: &str, expect_failure: bool) {
                 "{service}:{op} failing must fail the apply:\n{}",
                 first.all()
             );
-            let text = first.all().split_whitespace().collect::<Vec<_>>().join(" ");
+            let text = first.text();
             assert!(
                 text.contains("AWS error while") && text.contains(code),
                 "{service}:{op}: the error names the step and AWS's code:\n{}",
@@ -136,7 +136,7 @@ fn create_timeout_is_honoured_with_a_clear_message() {
     let r = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     let took = start.elapsed();
     assert_eq!(r.code, 1);
-    let text = r.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = r.text();
     assert!(
         text.contains("timed out") && text.contains("timeouts"),
         "{}",

@@ -1,42 +1,17 @@
 //! Startup: process start to the go-plugin handshake line, median of 20, with AutoMTLS (a fresh
 //! certificate every time), as Terraform launches the provider. Prints the figure.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-fn client_cert_pem() -> String {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    rcgen::CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap()
-        .pem()
-}
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{client_cert_pem, COOKIE};
 
 fn launch(env: &[(&str, &str)]) -> (Duration, String, i32) {
-    let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-eks"))
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let elapsed = start.elapsed();
-    let _ = child.kill();
-    let code = child.wait().unwrap().code().unwrap_or(-1);
-    (elapsed, line, code)
+    common::launch_plugin(Path::new(env!("CARGO_BIN_EXE_terraform-provider-eks")), env)
 }
-
-const COOKIE: (&str, &str) = (
-    "TF_PLUGIN_MAGIC_COOKIE",
-    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-);
 
 #[test]
 fn handshake_line_median_of_20() {

@@ -274,6 +274,11 @@ impl Run {
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+
+    /// All output with whitespace runs folded to one space: Terraform wraps long messages.
+    pub fn text(&self) -> String {
+        self.all().split_whitespace().collect::<Vec<_>>().join(" ")
+    }
 }
 
 impl Workspace {
@@ -495,4 +500,66 @@ resource "eks_hybrid_cluster" "this" {{
 }}
 "#
     )
+}
+
+/// go-plugin's magic cookie, as Terraform sets it when it launches a provider.
+pub const COOKIE: (&str, &str) = (
+    "TF_PLUGIN_MAGIC_COOKIE",
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+);
+
+/// A self-signed client certificate standing in for Terraform's (PLUGIN_CLIENT_CERT).
+pub fn client_cert_pem() -> String {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap()
+        .pem()
+}
+
+/// Starts a plugin binary with exactly `env`, reads its first stdout line (the handshake line,
+/// or nothing), then stops it: (time to that line, the line, exit code).
+pub fn launch_plugin(
+    binary: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (std::time::Duration, String, i32) {
+    let start = std::time::Instant::now();
+    let mut child = Command::new(binary)
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let elapsed = start.elapsed();
+    let _ = child.kill();
+    let code = child.wait().unwrap().code().unwrap_or(-1);
+    (elapsed, line, code)
+}
+
+/// Median over 20 launches of the time to the handshake line, as Terraform launches plugins
+/// (AutoMTLS with a fresh client certificate, a port range, `protocol` offered).
+pub fn startup_median(binary: &std::path::Path, protocol: &str) -> std::time::Duration {
+    let pem = client_cert_pem();
+    let env = [
+        COOKIE,
+        ("PLUGIN_PROTOCOL_VERSIONS", protocol),
+        ("PLUGIN_MIN_PORT", "10000"),
+        ("PLUGIN_MAX_PORT", "25000"),
+        ("PLUGIN_CLIENT_CERT", &pem),
+    ];
+    let mut times: Vec<std::time::Duration> = (0..20)
+        .map(|_| {
+            let (t, line, _) = launch_plugin(binary, &env);
+            assert!(line.starts_with("1|") && line.contains("|grpc|"), "{line}");
+            t
+        })
+        .collect();
+    times.sort();
+    times[10]
 }
