@@ -702,7 +702,26 @@ pub async fn delete_subnet(ec2: &Client, id: &str, budget: &Budget) -> AwsResult
     .await
 }
 
+/// Detaches the gateway from `vpc_id`, when it was attached, then deletes it.
 pub async fn delete_internet_gateway(
+    ec2: &Client,
+    id: &str,
+    vpc_id: Option<&str>,
+    budget: &Budget,
+) -> AwsResult<()> {
+    if let Some(vpc_id) = vpc_id {
+        detach_internet_gateway(ec2, id, vpc_id, budget).await?;
+    }
+    let r = ec2
+        .delete_internet_gateway()
+        .internet_gateway_id(id)
+        .send()
+        .await
+        .map_err(err("deleting internet gateway"));
+    ignore_not_found(r.map(|_| ()))
+}
+
+async fn detach_internet_gateway(
     ec2: &Client,
     id: &str,
     vpc_id: &str,
@@ -726,14 +745,7 @@ pub async fn delete_internet_gateway(
             }
         },
     )
-    .await?;
-    let r = ec2
-        .delete_internet_gateway()
-        .internet_gateway_id(id)
-        .send()
-        .await
-        .map_err(err("deleting internet gateway"));
-    ignore_not_found(r.map(|_| ()))
+    .await
 }
 
 /// Disassociates every subnet first: DeleteRouteTable refuses a table that still has any.

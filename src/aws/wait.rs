@@ -72,8 +72,10 @@ fn min_delay_from_env() -> Duration {
         .unwrap_or(Duration::from_secs(2))
 }
 
+/// Grows by 1.6 up to five times the floor (10 s on real AWS), so a wait overshoots the
+/// moment its object is ready by at most one short interval.
 fn next_delay(current: Duration, min: Duration) -> Duration {
-    let max = Duration::from_secs(20).max(min);
+    let max = min * 5;
     let grown = current.mul_f64(1.6).clamp(min, max);
     let jitter = 0.8 + rand::random::<f64>() * 0.4;
     grown.mul_f64(jitter)

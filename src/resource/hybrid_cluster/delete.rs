@@ -76,20 +76,22 @@ async fn delete_network(aws: &AwsClients, inv: &Inventory, budget: &Budget) -> A
     if let Some(sg) = &inv.control_plane_security_group_id {
         ec2::delete_security_group(c, sg, budget).await?;
     }
-    if !inv.vpc_owned {
-        return Ok(());
-    }
+    // Create starts the internet gateway and NAT addresses alongside the VPC, so they can
+    // exist without it; a pre-existing VPC's own subnets are never deleted.
+    let owned_vpc = inv.vpc_id.as_deref().filter(|_| inv.vpc_owned);
     for nat in &inv.nat_gateway_ids {
         ec2::delete_nat_gateway(c, nat, budget).await?;
     }
     for eip in &inv.eip_allocation_ids {
         ec2::release_eip(c, eip, budget).await?;
     }
-    for s in inv.public_subnet_ids.iter().chain(&inv.private_subnet_ids) {
-        ec2::delete_subnet(c, s, budget).await?;
+    if owned_vpc.is_some() {
+        for s in inv.public_subnet_ids.iter().chain(&inv.private_subnet_ids) {
+            ec2::delete_subnet(c, s, budget).await?;
+        }
     }
-    if let (Some(igw), Some(vpc)) = (&inv.internet_gateway_id, &inv.vpc_id) {
-        ec2::delete_internet_gateway(c, igw, vpc, budget).await?;
+    if let Some(igw) = &inv.internet_gateway_id {
+        ec2::delete_internet_gateway(c, igw, owned_vpc, budget).await?;
     }
     for rtb in inv
         .private_route_table_ids
@@ -98,7 +100,7 @@ async fn delete_network(aws: &AwsClients, inv: &Inventory, budget: &Budget) -> A
     {
         ec2::delete_route_table(c, rtb, budget).await?;
     }
-    if let Some(vpc) = &inv.vpc_id {
+    if let Some(vpc) = owned_vpc {
         ec2::delete_vpc(c, vpc, budget).await?;
     }
     Ok(())

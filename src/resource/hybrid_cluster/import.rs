@@ -216,15 +216,30 @@ async fn discover_owned_network(aws: &AwsClients, name: &str, vpc_id: &str) -> A
         .iter()
         .map(|s| s.availability_zone.clone())
         .collect();
-    let private_tables: Vec<&ec2::RouteTableInfo> = private
+    let named = |t: &ec2::RouteTableInfo, wanted: &str| t.tags.get("Name").is_some_and(|n| n == wanted);
+    let public_table = tables
         .iter()
-        .filter_map(|s| tables.iter().find(|t| t.subnet_ids.contains(&s.id)))
+        .find(|t| named(t, &names::public_route_table(name)));
+    // By association, or by name when a failed create never associated it.
+    let mut private_tables: Vec<&ec2::RouteTableInfo> = private
+        .iter()
+        .filter_map(|s| {
+            let by_name = names::private_route_table(name, &s.availability_zone);
+            tables
+                .iter()
+                .find(|t| t.subnet_ids.contains(&s.id))
+                .or_else(|| tables.iter().find(|t| named(t, &by_name)))
+        })
         .collect();
-    let public_table = tables.iter().find(|t| {
-        t.tags
-            .get("Name")
-            .is_some_and(|n| *n == names::public_route_table(name))
-    });
+    let stray_owned: Vec<&ec2::RouteTableInfo> = tables
+        .iter()
+        .filter(|t| {
+            t.tags.get(OWNERSHIP_TAG).is_some_and(|owner| owner == name)
+                && !private_tables.iter().any(|p| p.id == t.id)
+                && public_table.is_none_or(|p| p.id != t.id)
+        })
+        .collect();
+    private_tables.extend(stray_owned);
     let (attachment, gateway) = match (tgws.first(), vgw?) {
         (Some((att, tgw)), _) => (Some(att.clone()), Some(tgw.clone())),
         (None, Some(vgw)) => (Some(vpc_id.to_string()), Some(vgw)),

@@ -1,5 +1,6 @@
 //! The `eks_hybrid_cluster` resource: schema, validation, plan, create, read, update, delete.
 
+pub mod access;
 pub mod certs;
 pub mod cidr;
 pub mod create;
@@ -8,6 +9,7 @@ pub mod import;
 pub mod inventory;
 pub mod model;
 pub mod names;
+pub mod network;
 pub mod observe;
 pub mod plan;
 pub mod policies;
@@ -16,7 +18,6 @@ pub mod state;
 pub mod validate;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
 
 use tokio_util::sync::CancellationToken;
 
@@ -99,19 +100,12 @@ pub async fn apply(
             };
         }
     };
-    let ctx = create::Ctx {
-        aws,
-        spec: &spec,
-        id,
-        budget: budget.clone(),
-        tags: owned_tags(&spec),
-        observed,
-        inv: Mutex::new(inv),
-    };
+    let tags = owned_tags(&spec);
+    let ctx = create::Ctx::new(aws, &spec, id, budget.clone(), tags, observed, inv);
     if let Err(errors) = create::ensure_all(&ctx).await {
         report(errors, &mut d);
     }
-    let inv = ctx.inv.into_inner().expect("inventory lock");
+    let inv = ctx.into_inventory();
     if !creating && !d.has_errors() {
         if let Err(e) = update_in_place(aws, prior, &spec, &budget, &inv).await {
             report(vec![e], &mut d);
