@@ -44,9 +44,10 @@ test: tools lint
 	cargo build --workspace --all-targets
 	cargo test --workspace --no-fail-fast
 
-# Protocol benchmark beside the Go null provider, and the 30-cluster scale run.
+# Critical path of create against its bound and a sequential baseline; protocol benchmark
+# beside the Go null provider; the 30-cluster scale run.
 bench: tools
-	cargo test --test bench -- --nocapture --test-threads=1
+	cargo test --test critical_path --test bench -- --nocapture --test-threads=1
 
 demo: tools build
 	bash scripts/demo.sh

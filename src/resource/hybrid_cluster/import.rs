@@ -216,7 +216,8 @@ async fn discover_owned_network(aws: &AwsClients, name: &str, vpc_id: &str) -> A
         .iter()
         .map(|s| s.availability_zone.clone())
         .collect();
-    let named = |t: &ec2::RouteTableInfo, wanted: &str| t.tags.get("Name").is_some_and(|n| n == wanted);
+    let named =
+        |t: &ec2::RouteTableInfo, wanted: &str| t.tags.get("Name").is_some_and(|n| n == wanted);
     let public_table = tables
         .iter()
         .find(|t| named(t, &names::public_route_table(name)));
