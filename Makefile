@@ -6,7 +6,7 @@ TF_NEW := $(TOOLS)/bin/terraform-1.15.5
 TF_OLD := $(TOOLS)/bin/terraform-1.0.3
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: build test bench demo docs fmt lint tools testbed-up testbed-down
+.PHONY: build test bench demo docs fmt lint release tools testbed-up testbed-down
 
 build:
 	cargo build --workspace
@@ -48,6 +48,10 @@ test: tools lint
 # beside the Go null provider; the 30-cluster scale run.
 bench: tools
 	cargo test --test critical_path --test bench -- --nocapture --test-threads=1
+
+# dist/: the zip, SHA256SUMS and manifest in the registry's layout, plus a filesystem mirror.
+release:
+	bash scripts/release.sh
 
 demo: tools build
 	bash scripts/demo.sh

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Release packaging in the Terraform registry's layout, into dist/:
+#   terraform-provider-eks_<version>_linux_amd64.zip   the binary as terraform-provider-eks_v<version>
+#   terraform-provider-eks_<version>_manifest.json     protocol_versions ["6.0"]
+#   terraform-provider-eks_<version>_SHA256SUMS        sha256 of the zip and the manifest
+#   mirror/                                            a filesystem mirror (packed layout) for
+#                                                      provider_installation { filesystem_mirror }
+# NAMESPACE (default "local") sets the mirror's registry.terraform.io/<namespace>/eks address.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+name=terraform-provider-eks
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+namespace=${NAMESPACE:-local}
+target=linux_amd64
+dist=dist
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+
+cargo build --release --locked --bin "$name"
+rm -rf "$dist"
+mkdir -p "$dist"
+cp "target/release/$name" "$stage/${name}_v${version}"
+chmod 0755 "$stage/${name}_v${version}"
+
+zip_name="${name}_${version}_${target}.zip"
+# Python's zipfile keeps the build reproducible (fixed timestamp) and needs no zip package.
+python3 - "$stage/${name}_v${version}" "$dist/$zip_name" <<'PY'
+import sys, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+info = zipfile.ZipInfo(src.rsplit("/", 1)[1], date_time=(1980, 1, 1, 0, 0, 0))
+info.external_attr = 0o100755 << 16
+info.compress_type = zipfile.ZIP_DEFLATED
+with zipfile.ZipFile(dst, "w") as z, open(src, "rb") as f:
+    z.writestr(info, f.read())
+PY
+
+manifest="${name}_${version}_manifest.json"
+printf '{\n  "version": 1,\n  "metadata": {\n    "protocol_versions": ["6.0"]\n  }\n}\n' > "$dist/$manifest"
+(cd "$dist" && sha256sum "$zip_name" "$manifest" > "${name}_${version}_SHA256SUMS")
+
+mirror="$dist/mirror/registry.terraform.io/$namespace/eks"
+mkdir -p "$mirror"
+cp "$dist/$zip_name" "$mirror/"
+
+echo "release $version in $dist/:"
+(cd "$dist" && ls -l "$zip_name" "$manifest" "${name}_${version}_SHA256SUMS" && cat "${name}_${version}_SHA256SUMS")
+echo "filesystem mirror: $dist/mirror (provider registry.terraform.io/$namespace/eks $version)"
