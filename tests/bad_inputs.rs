@@ -82,6 +82,12 @@ fn corpus() -> Vec<(String, &'static str)> {
         (resource(&named(""), "remote_node_networks { cidrs = [\"10.1.0.0/24\"] }\n    iam { role_arn = \"arn:aws:iam::12345:role/x\" }"), "is not an IAM role ARN"),
         (resource(&named("timeouts { create = \"forever\" }"), ""), "\"forever\" is not a duration"),
         (resource(&named("timeouts { delete = \"0s\" }"), ""), "\"0s\" is not a duration"),
+        (resource(&named("ssm_activation { registration_limit = 0 }"), ""), "0 is outside what SSM accepts: 1 to 1000 nodes"),
+        (resource(&named("ssm_activation { registration_limit = 1001 }"), ""), "1001 is outside what SSM accepts"),
+        (resource(&named("ssm_activation { expiration = \"tomorrow\" }"), ""), "\"tomorrow\" is not an RFC 3339 time"),
+        (resource(&named("ssm_activation { expiration = \"2020-01-01T00:00:00Z\" }"), ""), "2020-01-01T00:00:00Z is in the past"),
+        (resource(&named("ssm_activation { expiration = \"2099-01-01T00:00:00Z\" }"), ""), "more than 30 days ahead, the longest SSM allows"),
+        (resource(&named("ssm_activation {}"), &ira(&common::ca_pem())), "ssm_activation needs remote_network_config.iam.provider = \"SSM\""),
     ]
 }
 

@@ -1029,3 +1029,123 @@ fn examples_are_fmt_clean_and_valid() {
     assert_eq!(checked, 6);
     assert!(tb.calls().is_empty());
 }
+
+fn activations(tb: &Testbed) -> Vec<String> {
+    tb.control("GET", "objects", "")["activations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn ssm_activation_is_created_replaced_in_place_repaired_and_removed() {
+    let tb = Testbed::start();
+    let (tgw, _) = tb.seed();
+    let before = tb.inventory();
+    let ws = Workspace::new(
+        TF_NEW,
+        &tb,
+        &ssm_config(&tgw, "ssm_activation { registration_limit = 5 }"),
+    );
+    let applied = ws.apply();
+    let s = ws.state();
+    let activation = &s["ssm_activation"][0];
+    let (id, code) = (
+        activation["activation_id"].as_str().unwrap().to_string(),
+        activation["activation_code"].as_str().unwrap().to_string(),
+    );
+    assert_eq!(activations(&tb), vec![id.clone()]);
+    assert!(code.len() >= 16, "{code}");
+    assert!(
+        !applied.all().contains(&code),
+        "the activation code is sensitive and never printed"
+    );
+    assert_eq!(
+        s["owned_objects"][format!("ssm_activation/{id}")],
+        "ok",
+        "{}",
+        s["owned_objects"]
+    );
+    // SSM recorded what was asked for, for the nodes role.
+    let (status, body) = tb.request(
+        "POST",
+        "/",
+        &[
+            ("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-west-2/ssm/aws4_request, SignedHeaders=host, Signature=0".into()),
+            ("x-amz-target", "AmazonSSM.DescribeActivations".into()),
+        ],
+        "{}",
+    );
+    assert_eq!(status, 200, "{body}");
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let a = &listed["ActivationList"][0];
+    assert_eq!(a["RegistrationLimit"], 5);
+    assert_eq!(a["IamRole"], "hybrid-demo-eks-hybrid-nodes-role");
+    assert_eq!(ws.plan_code().code, 0, "no changes after apply");
+
+    // A new limit replaces the activation, not the cluster.
+    ws.write(&ssm_config(
+        &tgw,
+        "ssm_activation { registration_limit = 10 }",
+    ));
+    let plan = ws.plan_code();
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    let text = plan.text();
+    assert!(
+        text.contains("will be updated in-place") && text.contains("registration_limit = 5 -> 10"),
+        "{text}"
+    );
+    ws.apply();
+    let replaced = ws.state()["ssm_activation"][0]["activation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(replaced, id);
+    assert_eq!(
+        activations(&tb),
+        vec![replaced.clone()],
+        "the old one is deleted"
+    );
+    assert_eq!(ws.plan_code().code, 0);
+
+    // Deleted outside Terraform: the plan says so, apply makes a new one.
+    let (status, body) = tb.request(
+        "POST",
+        "/",
+        &[
+            ("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-west-2/ssm/aws4_request, SignedHeaders=host, Signature=0".into()),
+            ("x-amz-target", "AmazonSSM.DeleteActivation".into()),
+        ],
+        &format!(r#"{{"ActivationId":"{replaced}"}}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let plan = ws.plan_code();
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(
+        plan.text()
+            .contains(&format!("\"ssm_activation/{replaced}\" = \"missing\"")),
+        "{}",
+        plan.all()
+    );
+    ws.apply();
+    assert_eq!(activations(&tb).len(), 1);
+    assert_eq!(ws.plan_code().code, 0);
+
+    // Removing the block deletes the activation and keeps the cluster.
+    ws.write(&ssm_config(&tgw, ""));
+    ws.apply();
+    assert!(activations(&tb).is_empty());
+    assert_eq!(ws.state()["status"], "ACTIVE");
+    assert_eq!(ws.plan_code().code, 0);
+
+    ws.write(&ssm_config(&tgw, "ssm_activation {}"));
+    ws.apply();
+    ws.destroy();
+    assert_eq!(
+        tb.inventory(),
+        before,
+        "no leaked object, activations included"
+    );
+}

@@ -4,6 +4,7 @@ pub mod ec2;
 pub mod eks;
 pub mod iam;
 pub mod rolesanywhere;
+pub mod ssm;
 pub mod wait;
 
 use aws_config::BehaviorVersion;
@@ -17,6 +18,7 @@ pub struct AwsClients {
     pub eks: aws_sdk_eks::Client,
     pub iam: aws_sdk_iam::Client,
     pub rolesanywhere: aws_sdk_rolesanywhere::Client,
+    pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
     pub region: String,
 }
@@ -84,6 +86,7 @@ impl AwsClients {
             eks: client!(aws_sdk_eks, "eks"),
             iam: client!(aws_sdk_iam, "iam"),
             rolesanywhere: client!(aws_sdk_rolesanywhere, "rolesanywhere"),
+            ssm: client!(aws_sdk_ssm, "ssm"),
             sts: client!(aws_sdk_sts, "sts"),
             region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
         }

@@ -6,7 +6,7 @@ use crate::aws::AwsClients;
 use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema, Type};
 use crate::plugin::{AttrPath, Diagnostics, Value};
 
-pub const SERVICES: [&str; 5] = ["ec2", "eks", "iam", "sts", "rolesanywhere"];
+pub const SERVICES: [&str; 6] = ["ec2", "eks", "iam", "sts", "rolesanywhere", "ssm"];
 
 pub fn schema() -> Schema {
     let s = |n: &str, d: &str| Attribute::new(n, Type::String, d).optional();

@@ -6,6 +6,7 @@ mod eks;
 mod http;
 mod moto;
 mod ra;
+mod ssm;
 mod state;
 
 use std::sync::Arc;
@@ -177,6 +178,16 @@ fn rest_operation(service: &str, method: &str, path: &str) -> String {
     op.to_string()
 }
 
+/// awsJson protocols name the operation in `X-Amz-Target: AmazonSSM.CreateActivation`.
+fn json_target_operation(headers: &hyper::HeaderMap) -> String {
+    headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.rsplit('.').next())
+        .unwrap_or("Unknown")
+        .to_string()
+}
+
 fn query_operation(query: &str, body: &[u8]) -> String {
     url::form_urlencoded::parse(body)
         .chain(url::form_urlencoded::parse(query.as_bytes()))
@@ -208,6 +219,7 @@ impl App {
         let method = parts.method.as_str().to_string();
         let operation = match service.as_str() {
             "eks" | "rolesanywhere" => rest_operation(&service, &method, &path),
+            "ssm" => json_target_operation(&parts.headers),
             _ => query_operation(&query, &body),
         };
         let (start, fault, latency) = {
@@ -224,7 +236,7 @@ impl App {
             }
             Some(f) => {
                 let msg = format!("injected by aws-testbed ({}:{operation})", service);
-                if matches!(service.as_str(), "eks" | "rolesanywhere") {
+                if matches!(service.as_str(), "eks" | "rolesanywhere" | "ssm") {
                     aws_error(f.status, &f.code, &msg)
                 } else {
                     query_error(&service, f.status, &f.code, &msg)
@@ -246,6 +258,7 @@ impl App {
                 "rolesanywhere" => {
                     ra::handle(&self.shared, &region, &method, &path, &query, &body).await
                 }
+                "ssm" => ssm::handle(&self.shared, &self.moto, &operation, &body).await,
                 _ => self.forward(Request::from_parts(parts, body)).await,
             },
         };
@@ -378,6 +391,7 @@ impl App {
                         "access_entries": st.clusters.values().map(|c| c.access_entries.len()).sum::<usize>(),
                         "trust_anchors": st.trust_anchors.keys().collect::<Vec<_>>(),
                         "profiles": st.profiles.keys().collect::<Vec<_>>(),
+                        "activations": st.activations.keys().collect::<Vec<_>>(),
                     }),
                 )
             }

@@ -221,7 +221,7 @@ impl Testbed {
                 .map(|r| format!("role:{r}")),
         );
         let objects = self.control("GET", "objects", "");
-        for kind in ["clusters", "trust_anchors", "profiles"] {
+        for kind in ["clusters", "trust_anchors", "profiles", "activations"] {
             for v in objects[kind].as_array().into_iter().flatten() {
                 ids.push(format!("{kind}:{v}"));
             }

@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 
 use super::create::Ctx;
+use super::inventory::ActivationRecord;
 use super::model::{CredentialsProvider, VpcSpec};
 use super::{names, policies};
-use crate::aws::{eks, iam, rolesanywhere, AwsError, AwsResult};
+use crate::aws::{eks, iam, rolesanywhere, ssm, AwsError, AwsResult};
 
 /// Returns the ARN of the cluster role: given, or ours.
 pub async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
@@ -214,4 +215,43 @@ pub async fn ensure_access_entry(ctx: &Ctx<'_>, principal: &str) -> AwsResult<()
     }
     ctx.record(|i| i.access_entry_principal = Some(principal.to_string()));
     Ok(())
+}
+
+/// The SSM activation the configuration asks for: kept while it is unchanged and healthy,
+/// otherwise the old one is deleted and a new one made (activations cannot be modified).
+/// Returns the code of a new activation, which AWS shows only once.
+pub async fn ensure_ssm_activation(ctx: &Ctx<'_>, role_arn: &str) -> AwsResult<Option<String>> {
+    let recorded = ctx.inv().ssm_activation;
+    let wanted = ctx.spec.ssm_activation.as_ref();
+    let healthy = |r: &ActivationRecord| {
+        Some(&r.settings) == wanted && !ctx.observed.is_missing(&format!("ssm_activation/{}", r.id))
+    };
+    match &recorded {
+        Some(r) if healthy(r) => return Ok(None),
+        Some(r) => {
+            ssm::delete_activation(&ctx.aws.ssm, &r.id).await?;
+            ctx.record(|i| i.ssm_activation = None);
+        }
+        None => {}
+    }
+    let Some(wanted) = wanted else {
+        return Ok(None);
+    };
+    let role_name = role_arn.rsplit('/').next().unwrap_or(role_arn);
+    let request = ssm::ActivationRequest {
+        role_name,
+        registration_limit: wanted.registration_limit,
+        expiration: wanted.expiration.as_deref(),
+        description: &names::ssm_activation(&ctx.spec.name),
+        default_instance_name: &ctx.spec.name,
+        tags: &ctx.tags,
+    };
+    let activation = ssm::create_activation(&ctx.aws.ssm, &request, &ctx.budget).await?;
+    ctx.record(|i| {
+        i.ssm_activation = Some(ActivationRecord {
+            id: activation.id.clone(),
+            settings: wanted.clone(),
+        })
+    });
+    Ok(Some(activation.code))
 }

@@ -56,6 +56,8 @@ pub struct Ctx<'a> {
     pub observed: Observed,
     inv: Mutex<Inventory>,
     errors: Mutex<Vec<AwsError>>,
+    /// The code of an SSM activation made by this apply: AWS shows it only once.
+    new_activation_code: Mutex<Option<String>>,
     /// One permit in sequential mode: a step holds it while it talks to AWS.
     gate: Option<Semaphore>,
 }
@@ -80,12 +82,17 @@ impl<'a> Ctx<'a> {
             observed,
             inv: Mutex::new(inv),
             errors: Mutex::new(Vec::new()),
+            new_activation_code: Mutex::new(None),
             gate: sequential.then(|| Semaphore::new(1)),
         }
     }
 
-    pub fn into_inventory(self) -> Inventory {
-        self.inv.into_inner().expect("inventory lock")
+    /// The inventory, and the code of an SSM activation this apply created.
+    pub fn finish(self) -> (Inventory, Option<String>) {
+        (
+            self.inv.into_inner().expect("inventory lock"),
+            self.new_activation_code.into_inner().expect("code lock"),
+        )
     }
 
     pub fn record(&self, f: impl FnOnce(&mut Inventory)) {
@@ -165,6 +172,15 @@ pub async fn ensure_all(ctx: &Ctx<'_>) -> Result<(), Vec<AwsError>> {
         ready?;
         ctx.run(access::ensure_cluster(ctx, exists?, &role?)).await
     });
+    let activation = {
+        let nodes_role = nodes_role.clone();
+        async move {
+            let role = nodes_role.await?;
+            let code = ctx.run(access::ensure_ssm_activation(ctx, &role)).await?;
+            *ctx.new_activation_code.lock().expect("code lock") = code;
+            Some(())
+        }
+    };
     let access_entry = async move {
         let (cluster, principal) = futures::join!(cluster, nodes_role);
         cluster?;
@@ -172,6 +188,7 @@ pub async fn ensure_all(ctx: &Ctx<'_>) -> Result<(), Vec<AwsError>> {
     };
     let mut jobs = network.jobs;
     jobs.push(access_entry.boxed());
+    jobs.push(activation.boxed());
     join_all(jobs).await;
     let errors = std::mem::take(&mut *ctx.errors.lock().expect("errors lock"));
     if errors.is_empty() {

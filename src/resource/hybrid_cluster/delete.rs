@@ -4,7 +4,7 @@
 
 use super::inventory::Inventory;
 use crate::aws::wait::Budget;
-use crate::aws::{ec2, eks, iam, rolesanywhere, AwsClients, AwsError, AwsResult};
+use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsError, AwsResult};
 
 pub async fn delete_all(
     aws: &AwsClients,
@@ -39,6 +39,9 @@ pub async fn delete_all(
 
 async fn delete_identity(aws: &AwsClients, inv: &Inventory) -> Vec<AwsError> {
     let mut errors = Vec::new();
+    if let Some(a) = &inv.ssm_activation {
+        errors.extend(ssm::delete_activation(&aws.ssm, &a.id).await.err());
+    }
     if let Some(id) = &inv.profile_id {
         errors.extend(
             rolesanywhere::delete_profile(&aws.rolesanywhere, id)

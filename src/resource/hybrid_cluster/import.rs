@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 
 use aws_sdk_eks::types::Cluster;
 
-use super::inventory::{Inventory, Route};
+use super::inventory::{ActivationRecord, Inventory, Route};
+use super::model::ActivationSpec;
 use super::names::{self, OWNERSHIP_TAG};
 use super::{schema, Outcome};
-use crate::aws::{ec2, eks, iam, rolesanywhere, AwsClients, AwsError, AwsResult};
+use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsError, AwsResult};
 use crate::plugin::{Diagnostics, Value};
 
 pub async fn import(
@@ -447,5 +448,14 @@ pub async fn discover_inventory(aws: &AwsClients, name: &str) -> AwsResult<Inven
     .await?;
     inv.trust_anchor_id = anchor;
     inv.profile_id = profile;
+    let activation = ssm::find_activation(&aws.ssm, name, &names::ssm_activation(name)).await?;
+    inv.ssm_activation = activation.map(|id| ActivationRecord {
+        id,
+        // Unknown settings: an activation found this way is replaced if the block remains.
+        settings: ActivationSpec {
+            registration_limit: 0,
+            expiration: None,
+        },
+    });
     Ok(inv)
 }

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::model::ActivationSpec;
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Inventory {
@@ -28,6 +30,14 @@ pub struct Inventory {
     pub profile_id: Option<String>,
     pub cluster_name: Option<String>,
     pub access_entry_principal: Option<String>,
+    pub ssm_activation: Option<ActivationRecord>,
+}
+
+/// An SSM activation and the settings it was made with (it cannot be changed, only replaced).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActivationRecord {
+    pub id: String,
+    pub settings: ActivationSpec,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -96,6 +106,7 @@ pub fn merge(recorded: Inventory, found: Inventory) -> Inventory {
             recorded.access_entry_principal,
             found.access_entry_principal,
         ),
+        ssm_activation: recorded.ssm_activation.or(found.ssm_activation),
     }
 }
 

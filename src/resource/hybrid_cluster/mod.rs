@@ -105,13 +105,17 @@ pub async fn apply(
     if let Err(errors) = create::ensure_all(&ctx).await {
         report(errors, &mut d);
     }
-    let inv = ctx.into_inventory();
+    let (inv, new_activation_code) = ctx.finish();
     if !creating && !d.has_errors() {
         if let Err(e) = update_in_place(aws, prior, &spec, &budget, &inv).await {
             report(vec![e], &mut d);
         }
     }
-    finish(aws, planned, inv, &spec, d).await
+    let mut outcome = finish(aws, planned, inv, &spec, d).await;
+    if let Some(code) = new_activation_code {
+        state::set_activation_code(&mut outcome.state, &code);
+    }
+    outcome
 }
 
 async fn update_in_place(

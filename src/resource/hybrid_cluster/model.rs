@@ -72,7 +72,14 @@ pub struct ClusterSpec {
     pub cluster_role_arn: Option<String>,
     pub vpc: VpcSpec,
     pub remote: RemoteNetworks,
+    pub ssm_activation: Option<ActivationSpec>,
     pub timeouts: Timeouts,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ActivationSpec {
+    pub registration_limit: i32,
+    pub expiration: Option<String>,
 }
 
 pub fn parse_provider(s: &str) -> Option<CredentialsProvider> {
@@ -184,6 +191,17 @@ impl ClusterSpec {
             cluster_role_arn: opt_string(v.get("cluster_role_arn")),
             vpc,
             remote,
+            ssm_activation: v
+                .get("ssm_activation")
+                .as_list()
+                .first()
+                .map(|a| ActivationSpec {
+                    registration_limit: a
+                        .get("registration_limit")
+                        .as_i64()
+                        .map_or(1, |n| n as i32),
+                    expiration: opt_string(a.get("expiration")),
+                }),
             timeouts: Timeouts {
                 create: timeout("create", 40),
                 update: timeout("update", 60),

@@ -55,6 +55,11 @@ pub fn profile(cluster: &str) -> String {
     truncate(format!("{cluster}-hybrid-nodes"), 255)
 }
 
+/// The activation's description, which discovery looks for.
+pub fn ssm_activation(cluster: &str) -> String {
+    format!("EKS Hybrid Nodes of {cluster} (terraform-provider-eks)")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -8,7 +8,7 @@ use aws_sdk_eks::types::Cluster;
 use super::inventory::Inventory;
 use super::model::ClusterSpec;
 use super::policies;
-use crate::aws::{ec2, eks, iam, rolesanywhere, AwsClients, AwsResult};
+use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsResult};
 
 pub const OK: &str = "ok";
 pub const MISSING: &str = "missing";
@@ -229,6 +229,14 @@ async fn observe_identity(aws: &AwsClients, inv: &Inventory) -> AwsResult<Observ
         };
         o.put(format!("trust_anchor/{id}"), status == OK, status);
         o.trust_anchor_arn = anchor.map(|(arn, _)| arn);
+    }
+    if let Some(a) = &inv.ssm_activation {
+        let status = match ssm::activation_expired(&aws.ssm, &a.id).await? {
+            None => MISSING,
+            Some(true) => "expired",
+            Some(false) => OK,
+        };
+        o.put(format!("ssm_activation/{}", a.id), status == OK, status);
     }
     if let Some(id) = &inv.profile_id {
         let profile = rolesanywhere::profile(&aws.rolesanywhere, id).await?;

@@ -97,6 +97,15 @@ fn fill_defaults(p: &mut Value, default_tags: &BTreeMap<String, String>) {
         };
         p.set("service_ipv4_cidr", default);
     }
+    if let Some(Value::List(activations)) = p.get_mut("ssm_activation") {
+        for a in activations {
+            set_if_null(
+                a,
+                "registration_limit",
+                Value::Number(crate::plugin::value::Number::Int(1)),
+            );
+        }
+    }
     if let Some(Value::List(rncs)) = p.get_mut("remote_network_config") {
         for rnc in rncs {
             if let Some(Value::List(iams)) = rnc.get_mut("iam") {
@@ -146,6 +155,7 @@ fn plan_create_computed(p: &mut Value) {
     }
     set_if_null(p, "kubernetes_version", Value::Unknown);
     set_if_null(p, "cluster_role_arn", Value::Unknown);
+    set_activation_unknown(p);
 
     let vpc = p.get("vpc").first().clone();
     match vpc.get("id") {
@@ -198,10 +208,64 @@ const RECREATED_WITH_NEW_ID: &[(&str, Option<&str>)] = &[
     ("trust_anchor/", Some("remote_nodes_trust_anchor_arn")),
 ];
 
+fn set_activation_unknown(p: &mut Value) {
+    if let Some(Value::List(activations)) = p.get_mut("ssm_activation") {
+        for a in activations {
+            a.set("activation_id", Value::Unknown);
+            a.set("activation_code", Value::Unknown);
+        }
+    }
+}
+
+const ACTIVATION_KEY: &str = "ssm_activation/";
+
+/// An activation cannot be changed, only replaced: a new one (new ID and code) when the block
+/// changes, appears or drifted; none when the block goes.
+fn plan_activation(prior: &Value, p: &mut Value) {
+    let settings = |v: &Value| {
+        let a = v.get("ssm_activation").first().clone();
+        (
+            a.get("registration_limit").clone(),
+            a.get("expiration").clone(),
+        )
+    };
+    let wanted = !p.get("ssm_activation").as_list().is_empty();
+    let had = !prior.get("ssm_activation").as_list().is_empty();
+    let owned = prior
+        .get("owned_objects")
+        .as_map()
+        .cloned()
+        .unwrap_or_default();
+    let drifted = owned
+        .iter()
+        .any(|(k, v)| k.starts_with(ACTIVATION_KEY) && v.as_str() != Some("ok"));
+    if wanted && (!had || drifted || settings(prior) != settings(p)) {
+        set_activation_unknown(p);
+        p.set("owned_objects", Value::Unknown);
+    } else if wanted {
+        let old = prior.get("ssm_activation").first().clone();
+        if let Some(Value::List(activations)) = p.get_mut("ssm_activation") {
+            for a in activations {
+                a.set("activation_id", old.get("activation_id").clone());
+                a.set("activation_code", old.get("activation_code").clone());
+            }
+        }
+    } else if had {
+        if let Some(Value::Map(m)) = p.get_mut("owned_objects") {
+            m.retain(|k, _| !k.starts_with(ACTIVATION_KEY));
+        }
+    }
+}
+
 fn plan_update_computed(prior: &Value, p: &mut Value) {
     if prior.get("kubernetes_version") != p.get("kubernetes_version") {
         p.set("platform_version", Value::Unknown);
     }
+    plan_owned_objects(p);
+    plan_activation(prior, p);
+}
+
+fn plan_owned_objects(p: &mut Value) {
     let owned = p.get("owned_objects").clone();
     let Some(m) = owned.as_map() else { return };
     let drifted = |prefix: &str, only_missing: bool| {

@@ -101,6 +101,7 @@ pub fn schema() -> Schema {
         )
         .block(vpc_block())
         .block(remote_network_config_block().items(1, 1))
+        .block(ssm_activation_block().items(0, 1))
         .block(timeouts_block().items(0, 1)),
     }
 }
@@ -153,6 +154,17 @@ fn remote_network_config_block() -> NestedBlock {
                 )
                 .items(0, 1),
             ),
+    )
+}
+
+fn ssm_activation_block() -> NestedBlock {
+    NestedBlock::list(
+        "ssm_activation",
+        Block::new("An SSM hybrid activation for the hybrid nodes role (SSM only), for `nodeadm init` to register nodes with. Changing it creates a new activation in place; the cluster is kept.")
+            .attribute(Attribute::new("registration_limit", Type::Number, "How many nodes may register with it, 1 to 1000. Default 1.").optional().computed())
+            .attribute(s("expiration", "RFC 3339 time it expires, at most 30 days ahead. Default: 24 hours after creation (SSM's default).").optional())
+            .attribute(computed("activation_id", "The activation ID (`hybrid.ssm.activationId`)."))
+            .attribute(computed("activation_code", "The activation code (`hybrid.ssm.activationCode`). AWS returns it only when the activation is created.").sensitive()),
     )
 }
 

@@ -111,6 +111,12 @@ pub fn build(base: &Value, inv: &Inventory, obs: &Observed, spec: &ClusterSpec) 
             Value::string(node_config(spec, &region, ira)),
         );
     }
+    if let (Some(Value::List(blocks)), Some(a)) = (s.get_mut("ssm_activation"), &inv.ssm_activation)
+    {
+        for b in blocks {
+            b.set("activation_id", Value::string(&a.id));
+        }
+    }
     if let Some(Value::List(vpcs)) = s.get_mut("vpc") {
         if let Some(vpc) = vpcs.first_mut() {
             if vpc.get("availability_zones").is_unknown() {
@@ -123,6 +129,15 @@ pub fn build(base: &Value, inv: &Inventory, obs: &Observed, spec: &ClusterSpec) 
     }
     unknowns_to_null(&mut s);
     s
+}
+
+/// AWS returns an activation's code only when it creates it, so it comes from the apply.
+pub fn set_activation_code(state: &mut Value, code: &str) {
+    if let Some(Value::List(blocks)) = state.get_mut("ssm_activation") {
+        for b in blocks {
+            b.set("activation_code", Value::string(code));
+        }
+    }
 }
 
 /// An ARN AWS did not report this time (object drifted away) keeps its last known value, so

@@ -17,6 +17,7 @@ pub fn validate_config(config: &Value) -> Diagnostics {
         validate_service_cidr(config.get("service_ipv4_cidr"), vpc_cidr.as_ref(), &mut d);
     let uses_existing_vpc = !config.get("vpc").first().get("id").is_null();
     validate_remote_network_config(config, vpc_cidr, service_cidr, uses_existing_vpc, &mut d);
+    validate_ssm_activation(config, &mut d);
     validate_timeouts(config.get("timeouts").first(), &mut d);
     d
 }
@@ -507,6 +508,61 @@ fn validate_iam(iam: &Value, path: AttrPath, d: &mut Diagnostics) {
             }
         }
         _ => {}
+    }
+}
+
+/// SSM refuses expirations in the past or more than 30 days ahead.
+const MAX_ACTIVATION_DAYS: i64 = 30;
+
+fn validate_ssm_activation(config: &Value, d: &mut Diagnostics) {
+    let Some(activation) = config.get("ssm_activation").as_list().first() else {
+        return;
+    };
+    let path = AttrPath::root("ssm_activation").index(0);
+    let provider = config
+        .get("remote_network_config")
+        .first()
+        .get("iam")
+        .first()
+        .get("provider");
+    if provider.as_str().and_then(parse_provider) == Some(CredentialsProvider::Ira) {
+        d.error_at(
+            AttrPath::root("ssm_activation"),
+            "SSM activation with IAM Roles Anywhere",
+            "ssm_activation needs remote_network_config.iam.provider = \"SSM\": nodes using IAM Roles Anywhere authenticate with certificates, not an activation.",
+        );
+    }
+    if let Some(n) = activation.get("registration_limit").as_i64() {
+        if !(1..=1000).contains(&n) {
+            d.error_at(
+                path.attr("registration_limit"),
+                "Invalid registration limit",
+                format!("{n} is outside what SSM accepts: 1 to 1000 nodes."),
+            );
+        }
+    }
+    if let Some(t) = activation.get("expiration").as_str() {
+        let format = aws_smithy_types::date_time::Format::DateTime;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let problem = match aws_smithy_types::DateTime::from_str(t, format) {
+            Err(_) => Some(format!(
+                "{t:?} is not an RFC 3339 time such as \"2026-12-31T00:00:00Z\"."
+            )),
+            Ok(at) if at.secs() <= now => Some(format!("{t} is in the past.")),
+            Ok(at) if at.secs() > now + MAX_ACTIVATION_DAYS * 86_400 => Some(format!(
+                "{t} is more than {MAX_ACTIVATION_DAYS} days ahead, the longest SSM allows."
+            )),
+            Ok(_) => None,
+        };
+        if let Some(problem) = problem {
+            d.error_at(
+                path.attr("expiration"),
+                "Invalid activation expiration",
+                problem,
+            );
+        }
     }
 }
 

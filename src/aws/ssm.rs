@@ -1,0 +1,131 @@
+//! SSM: the hybrid activation hybrid nodes register with (`nodeadm` with `hybrid.ssm`).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ssm::types::{DescribeActivationsFilter, DescribeActivationsFilterKeys, Tag};
+use aws_sdk_ssm::Client;
+use aws_smithy_types::DateTime;
+
+use super::wait::{self, Budget};
+use super::{err, AwsError, AwsResult};
+
+pub struct Activation {
+    pub id: String,
+    /// Only returned by CreateActivation; AWS never shows it again.
+    pub code: String,
+}
+
+pub struct ActivationRequest<'a> {
+    pub role_name: &'a str,
+    pub registration_limit: i32,
+    /// RFC 3339; None lets SSM pick its default (24 hours).
+    pub expiration: Option<&'a str>,
+    pub description: &'a str,
+    pub default_instance_name: &'a str,
+    pub tags: &'a BTreeMap<String, String>,
+}
+
+/// SSM checks the role's trust policy when the activation is created; a role made seconds ago
+/// may not be visible to it yet.
+fn is_role_propagation(e: &AwsError) -> bool {
+    e.code == "ValidationException" && e.message.to_lowercase().contains("role")
+}
+
+pub async fn create_activation(
+    ssm: &Client,
+    r: &ActivationRequest<'_>,
+    budget: &Budget,
+) -> AwsResult<Activation> {
+    let step = format!("creating SSM activation for role {}", r.role_name);
+    let expiration = match r.expiration {
+        Some(t) => Some(
+            DateTime::from_str(t, aws_smithy_types::date_time::Format::DateTime)
+                .map_err(|e| AwsError::new(&step, "InvalidExpiration", format!("{t}: {e}")))?,
+        ),
+        None => None,
+    };
+    let tags: Vec<Tag> = r
+        .tags
+        .iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect();
+    let out = wait::retry_while(&step, budget, is_role_propagation, || async {
+        ssm.create_activation()
+            .iam_role(r.role_name)
+            .registration_limit(r.registration_limit)
+            .set_expiration_date(expiration)
+            .description(r.description)
+            .default_instance_name(r.default_instance_name)
+            .set_tags(Some(tags.clone()))
+            .send()
+            .await
+            .map_err(err(&step))
+    })
+    .await?;
+    match (out.activation_id(), out.activation_code()) {
+        (Some(id), Some(code)) => Ok(Activation {
+            id: id.to_string(),
+            code: code.to_string(),
+        }),
+        _ => Err(AwsError::new(
+            step,
+            "InvalidResponse",
+            "AWS returned no activation ID or code",
+        )),
+    }
+}
+
+/// Whether the activation still exists and has not expired: Some(expired), or None when gone.
+pub async fn activation_expired(ssm: &Client, id: &str) -> AwsResult<Option<bool>> {
+    let filter = DescribeActivationsFilter::builder()
+        .filter_key(DescribeActivationsFilterKeys::ActivationIds)
+        .filter_values(id)
+        .build();
+    let out = ssm
+        .describe_activations()
+        .filters(filter)
+        .send()
+        .await
+        .map_err(err("reading SSM activation"))?;
+    Ok(out
+        .activation_list()
+        .iter()
+        .find(|a| a.activation_id() == Some(id))
+        .map(|a| a.expired()))
+}
+
+/// The activation with this default instance name and description, as create makes them.
+pub async fn find_activation(
+    ssm: &Client,
+    default_instance_name: &str,
+    description: &str,
+) -> AwsResult<Option<String>> {
+    let filter = DescribeActivationsFilter::builder()
+        .filter_key(DescribeActivationsFilterKeys::DefaultInstanceName)
+        .filter_values(default_instance_name)
+        .build();
+    let out = ssm
+        .describe_activations()
+        .filters(filter)
+        .send()
+        .await
+        .map_err(err("looking for SSM activations"))?;
+    Ok(out
+        .activation_list()
+        .iter()
+        .find(|a| a.description() == Some(description))
+        .and_then(|a| a.activation_id().map(str::to_string)))
+}
+
+pub async fn delete_activation(ssm: &Client, id: &str) -> AwsResult<()> {
+    match ssm
+        .delete_activation()
+        .activation_id(id)
+        .send()
+        .await
+        .map_err(err("deleting SSM activation"))
+    {
+        Err(e) if e.is("InvalidActivationId") || e.is("InvalidActivation") => Ok(()),
+        other => other.map(|_| ()),
+    }
+}

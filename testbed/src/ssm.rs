@@ -1,0 +1,147 @@
+//! SSM hybrid activations (awsJson1_1): create, describe, delete, with SSM's input checks. The
+//! IAM role is looked up in moto: it must exist and trust ssm.amazonaws.com.
+
+use serde_json::{json, Value as Json};
+
+use crate::http::{aws_error, json as ok_json, Resp};
+use crate::moto::{xml_values, Moto};
+use crate::state::Shared;
+
+const MAX_DAYS: f64 = 30.0;
+
+fn validation(msg: &str) -> Resp {
+    aws_error(400, "ValidationException", msg)
+}
+
+fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+pub async fn handle(shared: &Shared, moto: &Moto, operation: &str, body: &[u8]) -> Resp {
+    let input: Json = serde_json::from_slice(body).unwrap_or(json!({}));
+    match operation {
+        "CreateActivation" => create(shared, moto, &input).await,
+        "DescribeActivations" => describe(shared, &input).await,
+        "DeleteActivation" => delete(shared, &input).await,
+        _ => aws_error(400, "UnknownOperationException", operation),
+    }
+}
+
+async fn role_trusts_ssm(moto: &Moto, role: &str) -> bool {
+    let params = [
+        ("Action", "GetRole".to_string()),
+        ("RoleName", role.to_string()),
+    ];
+    match moto.query("iam", "us-east-1", &params).await {
+        Ok((200, xml)) => xml_values(&xml, "AssumeRolePolicyDocument")
+            .iter()
+            .any(|doc| crate::http::url_decode(doc).contains("ssm.amazonaws.com")),
+        _ => false,
+    }
+}
+
+async fn create(shared: &Shared, moto: &Moto, input: &Json) -> Resp {
+    let role = input["IamRole"].as_str().unwrap_or_default();
+    if !role_trusts_ssm(moto, role).await {
+        return validation(&format!(
+            "Nonexistent role or missing ssm service principal in trust policy: {role}"
+        ));
+    }
+    let limit = input["RegistrationLimit"].as_i64().unwrap_or(1);
+    if !(1..=1000).contains(&limit) {
+        return validation("RegistrationLimit must be between 1 and 1000");
+    }
+    let now = now_secs();
+    let expiration = input["ExpirationDate"].as_f64().unwrap_or(now + 86_400.0);
+    if expiration <= now || expiration > now + MAX_DAYS * 86_400.0 {
+        return validation("ExpirationDate must be in the future and at most 30 days ahead");
+    }
+    let id = uuid_like();
+    let code = format!("{}{}", &uuid_like()[..10], &uuid_like()[..10]).replace('-', "");
+    let activation = json!({
+        "ActivationId": id,
+        "Description": input["Description"],
+        "DefaultInstanceName": input["DefaultInstanceName"],
+        "IamRole": role,
+        "RegistrationLimit": limit,
+        "RegistrationsCount": 0,
+        "ExpirationDate": expiration,
+        "CreatedDate": now,
+        "Tags": input["Tags"],
+    });
+    shared
+        .lock()
+        .await
+        .activations
+        .insert(id.clone(), activation);
+    ok_json(200, json!({"ActivationId": id, "ActivationCode": code}))
+}
+
+async fn describe(shared: &Shared, input: &Json) -> Resp {
+    let filters: Vec<(String, Vec<String>)> = input["Filters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let key = f["FilterKey"].as_str().unwrap_or_default().to_string();
+            let values = f["FilterValues"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+            (key, values)
+        })
+        .collect();
+    let field = |key: &str| match key {
+        "ActivationIds" => Some("ActivationId"),
+        "DefaultInstanceName" => Some("DefaultInstanceName"),
+        "IamRole" => Some("IamRole"),
+        _ => None,
+    };
+    let now = now_secs();
+    let st = shared.lock().await;
+    let list: Vec<Json> = st
+        .activations
+        .values()
+        .filter(|a| {
+            filters.iter().all(|(k, values)| {
+                field(k)
+                    .is_some_and(|f| a[f].as_str().is_some_and(|v| values.iter().any(|w| w == v)))
+            })
+        })
+        .map(|a| {
+            let mut a = a.clone();
+            a["Expired"] = json!(a["ExpirationDate"].as_f64().unwrap_or(0.0) <= now);
+            a
+        })
+        .collect();
+    ok_json(200, json!({"ActivationList": list}))
+}
+
+async fn delete(shared: &Shared, input: &Json) -> Resp {
+    let id = input["ActivationId"].as_str().unwrap_or_default();
+    match shared.lock().await.activations.remove(id) {
+        Some(_) => ok_json(200, json!({})),
+        None => aws_error(
+            400,
+            "InvalidActivation",
+            &format!("Activation ID {id} not found"),
+        ),
+    }
+}
+
+fn uuid_like() -> String {
+    let r: u128 = rand::random();
+    let h = format!("{r:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
