@@ -371,4 +371,59 @@ mod tests {
         );
         assert!(planned.state.get("access_entry_arn").is_unknown());
     }
+
+    fn with_activation(v: &Value, limit: i64) -> Value {
+        let mut v = v.clone();
+        let mut a = schema()
+            .block
+            .find_block("ssm_activation")
+            .unwrap()
+            .block
+            .null_object();
+        a.set(
+            "registration_limit",
+            Value::Number(crate::plugin::value::Number::Int(limit)),
+        );
+        v.set("ssm_activation", Value::List(vec![a]));
+        v
+    }
+
+    #[test]
+    fn an_activation_is_kept_when_unchanged_and_replaced_in_place_when_changed() {
+        let mut prior = plan(
+            &Value::Null,
+            &with_activation(&config(), 5),
+            &BTreeMap::new(),
+        )
+        .state;
+        assert!(prior
+            .get("ssm_activation")
+            .first()
+            .get("activation_code")
+            .is_unknown());
+        if let Some(Value::List(blocks)) = prior.get_mut("ssm_activation") {
+            blocks[0].set("activation_id", Value::string("act-1"));
+            blocks[0].set("activation_code", Value::string("secret"));
+        }
+        prior.set(
+            "owned_objects",
+            Value::string_map([("ssm_activation/act-1", "ok")]),
+        );
+        let same = plan(&prior, &prior.clone(), &BTreeMap::new());
+        let kept = same.state.get("ssm_activation").first().clone();
+        assert_eq!(kept.get("activation_code"), &Value::string("secret"));
+        assert_eq!(same.state.get("owned_objects"), prior.get("owned_objects"));
+
+        let changed = plan(&prior, &with_activation(&prior, 10), &BTreeMap::new());
+        assert!(changed.requires_replace.is_empty(), "the cluster stays");
+        let block = changed.state.get("ssm_activation").first().clone();
+        assert!(
+            block.get("activation_id").is_unknown() && block.get("activation_code").is_unknown()
+        );
+
+        let mut removed = prior.clone();
+        removed.set("ssm_activation", Value::List(Vec::new()));
+        let gone = plan(&prior, &removed, &BTreeMap::new());
+        assert!(gone.state.get("owned_objects").as_map().unwrap().is_empty());
+    }
 }
