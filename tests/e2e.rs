@@ -1149,3 +1149,45 @@ fn ssm_activation_is_created_replaced_in_place_repaired_and_removed() {
         "no leaked object, activations included"
     );
 }
+
+#[test]
+fn vpc_cni_addon_older_than_1_19_warns_at_plan_and_apply() {
+    let tb = Testbed::start();
+    let (tgw, _) = tb.seed();
+    let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
+    let applied = ws.apply();
+    assert!(!applied.all().contains("VPC CNI"), "no add-on, no warning");
+    let install = |version: &str| {
+        let (status, body) = tb.rest(
+            "eks",
+            "POST",
+            "/clusters/hybrid-demo/addons",
+            &format!(r#"{{"addonName":"vpc-cni","addonVersion":"{version}"}}"#),
+        );
+        assert_eq!(status, 200, "{body}");
+    };
+    install("v1.18.5-eksbuild.1");
+    let plan = ws.plan_code();
+    let text = plan.text();
+    assert_eq!(plan.code, 0, "a warning is not a change: {text}");
+    assert!(
+        text.contains("Warning: VPC CNI add-on too old for hybrid nodes")
+            && text.contains("runs the vpc-cni add-on v1.18.5-eksbuild.1")
+            && text.contains("v1.19.0-eksbuild.1 or later"),
+        "{text}"
+    );
+    ws.write(&ssm_config(&tgw, "").replace("platform", "platform-2"));
+    let apply = ws.apply();
+    assert!(
+        apply.text().contains("Warning: VPC CNI add-on too old"),
+        "apply warns too: {}",
+        apply.all()
+    );
+    let (status, _) = tb.rest("eks", "DELETE", "/clusters/hybrid-demo/addons/vpc-cni", "");
+    assert_eq!(status, 200);
+    install("v1.19.0-eksbuild.1");
+    let plan = ws.plan_code();
+    assert_eq!(plan.code, 0);
+    assert!(!plan.all().contains("VPC CNI"), "{}", plan.all());
+    ws.destroy();
+}

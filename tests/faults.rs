@@ -48,7 +48,16 @@ fn inject_each(status: u16, code: &str, expect_failure: bool) {
         );
         let first = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
         tb.control("DELETE", "faults", "");
-        if expect_failure {
+        // Reading the vpc-cni add-on is advice: its failure must not fail the apply.
+        let advisory = op == "DescribeAddon";
+        if advisory {
+            assert_eq!(
+                first.code,
+                0,
+                "{service}:{op} failing is only logged:\n{}",
+                first.all()
+            );
+        } else if expect_failure {
             assert_eq!(
                 first.code,
                 1,

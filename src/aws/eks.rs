@@ -365,3 +365,22 @@ pub async fn hybrid_principals(eks: &Client, cluster: &str) -> AwsResult<Vec<Str
     }
     Ok(principals)
 }
+
+/// The version of an EKS add-on, or None when the cluster does not run it as an add-on.
+pub async fn addon_version(eks: &Client, cluster: &str, addon: &str) -> AwsResult<Option<String>> {
+    match eks
+        .describe_addon()
+        .cluster_name(cluster)
+        .addon_name(addon)
+        .send()
+        .await
+        .map_err(err(&format!("reading the {addon} add-on")))
+    {
+        Ok(out) => Ok(out
+            .addon()
+            .and_then(|a| a.addon_version())
+            .map(str::to_string)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -259,6 +259,10 @@ impl pb::provider_server::Provider for EksProvider {
         // Only a configuration without errors is worth an AWS call.
         if let (Some(aws), false) = (&configured.aws, d.has_errors()) {
             d.extend(cluster::validate_against_existing_vpc(aws, &config).await);
+            // Only a cluster that exists can run an add-on.
+            if let Some(name) = prior.get("name").as_str() {
+                d.extend(cluster::vpc_cni::check(aws, name).await);
+            }
         }
         let planned = cluster::plan::plan(&prior, &proposed, &configured.default_tags);
         Ok(Response::new(pb::plan_resource_change::Response {

@@ -17,6 +17,7 @@ pub struct Cluster {
     pub deleting_since: Option<Instant>,
     pub updates: Vec<Update>,
     pub access_entries: BTreeMap<String, Json>,
+    pub addons: BTreeMap<String, Json>,
     pub security_group_id: String,
 }
 
@@ -126,12 +127,62 @@ pub async fn handle(
             tags(shared, method, arn, query, &input).await
         }
         ("GET", ["addons", "supported-versions"]) => ok_json(200, json!({"addons": []})),
+        ("POST", ["clusters", name, "addons"]) => create_addon(shared, name, &input).await,
+        ("GET", ["clusters", name, "addons", addon]) => {
+            with_cluster(shared, name, |c| match c.addons.get(*addon) {
+                Some(a) => ok_json(200, json!({"addon": a})),
+                None => not_found(&format!("No addon: {addon} found in cluster: {name}")),
+            })
+            .await
+        }
+        ("DELETE", ["clusters", name, "addons", addon]) => {
+            let mut st = shared.lock().await;
+            match st.clusters.get_mut(*name).map(|c| c.addons.remove(*addon)) {
+                Some(Some(a)) => ok_json(200, json!({"addon": a})),
+                _ => not_found(&format!("No addon: {addon} found in cluster: {name}")),
+            }
+        }
         _ => aws_error(
             404,
             "UnknownOperationException",
             &format!("{method} {path} is not an EKS operation the testbed models"),
         ),
     }
+}
+
+/// An add-on is ACTIVE at once; only the name and version are modelled.
+async fn create_addon(shared: &Shared, name: &str, input: &Json) -> Resp {
+    let addon = input["addonName"].as_str().unwrap_or_default().to_string();
+    let version = input["addonVersion"]
+        .as_str()
+        .unwrap_or("v1.19.0-eksbuild.1");
+    if !version.starts_with('v') || !version.contains("-eksbuild.") {
+        return aws_error(
+            400,
+            "InvalidParameterException",
+            &format!("Addon version {version} is not supported"),
+        );
+    }
+    let mut st = shared.lock().await;
+    let Some(c) = st.clusters.get_mut(name) else {
+        return not_found(&format!("No cluster found for name: {name}."));
+    };
+    if c.addons.contains_key(&addon) {
+        return aws_error(
+            409,
+            "ResourceInUseException",
+            &format!("Addon already exists: {addon}"),
+        );
+    }
+    let body = json!({
+        "addonName": addon,
+        "clusterName": name,
+        "status": "ACTIVE",
+        "addonVersion": version,
+        "addonArn": format!("arn:aws:eks:{}:{ACCOUNT}:addon/{name}/{addon}/0", c.region),
+    });
+    c.addons.insert(addon, body.clone());
+    ok_json(200, json!({"addon": body}))
 }
 
 async fn with_cluster(shared: &Shared, name: &str, f: impl FnOnce(&Cluster) -> Resp) -> Resp {
@@ -378,6 +429,7 @@ async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json
             deleting_since: None,
             updates: vec![],
             access_entries: BTreeMap::new(),
+            addons: BTreeMap::new(),
             security_group_id: sg,
         },
     );

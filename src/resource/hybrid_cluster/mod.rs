@@ -16,6 +16,7 @@ pub mod policies;
 pub mod schema;
 pub mod state;
 pub mod validate;
+pub mod vpc_cni;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -114,6 +115,11 @@ pub async fn apply(
     let mut outcome = finish(aws, planned, inv, &spec, d).await;
     if let Some(code) = new_activation_code {
         state::set_activation_code(&mut outcome.state, &code);
+    }
+    if outcome.state.get("status").as_str() == Some("ACTIVE") {
+        outcome
+            .diagnostics
+            .extend(vpc_cni::check(aws, &spec.name).await);
     }
     outcome
 }
