@@ -1,12 +1,46 @@
-//! Destroy in reverse dependency order with waiters. Objects already gone are not errors, and
-//! every step runs even when an earlier independent one failed, so as little as possible is
-//! left behind; what is left is reported and kept in the inventory for the next destroy.
+//! Destroy in reverse dependency order with waiters, three branches at once: the cluster (then
+//! its role), the hybrid nodes identity, and the parts of the network the cluster does not use
+//! (routes and the gateway attachment, NAT gateways and their addresses). What the cluster's
+//! network interfaces sit in (subnets, its security group, the VPC) goes once all three are
+//! done. Objects already gone are not errors, and every branch runs even when another failed,
+//! so as little as possible is left behind; what is left is reported and kept in the inventory
+//! for the next destroy.
 
 use super::inventory::Inventory;
 use crate::aws::wait::Budget;
 use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsError, AwsResult};
 
 pub async fn delete_all(
+    aws: &AwsClients,
+    inv: &Inventory,
+    budget: &Budget,
+) -> Result<(), Vec<AwsError>> {
+    let (cluster, identity, gateway, nat) = tokio::join!(
+        delete_cluster_and_role(aws, inv, budget),
+        delete_nodes_identity(aws, inv),
+        delete_gateway_routes_and_attachment(aws, inv, budget),
+        delete_nat_gateways(aws, inv, budget),
+    );
+    let mut errors = identity;
+    let mut network_free = true;
+    for branch in [cluster, gateway, nat] {
+        if let Err(e) = branch {
+            errors.extend(e);
+            network_free = false;
+        }
+    }
+    // Subnets and security groups still hold interfaces while any of those exist.
+    if network_free {
+        errors.extend(delete_vpc_and_the_rest(aws, inv, budget).await.err());
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+async fn delete_cluster_and_role(
     aws: &AwsClients,
     inv: &Inventory,
     budget: &Budget,
@@ -21,15 +55,14 @@ pub async fn delete_all(
             );
         }
         if let Err(e) = eks::delete_cluster(&aws.eks, name, budget).await {
-            // Everything else depends on the cluster being gone.
+            // EKS still uses its role and network until the cluster is gone.
             errors.push(e);
             return Err(errors);
         }
     }
-    let (identity, network) =
-        tokio::join!(delete_identity(aws, inv), delete_network(aws, inv, budget));
-    errors.extend(identity);
-    errors.extend(network.err());
+    if let Some(role) = &inv.cluster_role_name {
+        errors.extend(iam::delete_role(&aws.iam, role).await.err());
+    }
     if errors.is_empty() {
         Ok(())
     } else {
@@ -37,7 +70,7 @@ pub async fn delete_all(
     }
 }
 
-async fn delete_identity(aws: &AwsClients, inv: &Inventory) -> Vec<AwsError> {
+async fn delete_nodes_identity(aws: &AwsClients, inv: &Inventory) -> Vec<AwsError> {
     let mut errors = Vec::new();
     if let Some(a) = &inv.ssm_activation {
         errors.extend(ssm::delete_activation(&aws.ssm, &a.id).await.err());
@@ -56,38 +89,67 @@ async fn delete_identity(aws: &AwsClients, inv: &Inventory) -> Vec<AwsError> {
                 .err(),
         );
     }
-    for role in inv.nodes_role_name.iter().chain(&inv.cluster_role_name) {
+    if let Some(role) = &inv.nodes_role_name {
         errors.extend(iam::delete_role(&aws.iam, role).await.err());
     }
     errors
 }
 
-async fn delete_network(aws: &AwsClients, inv: &Inventory, budget: &Budget) -> AwsResult<()> {
+async fn delete_gateway_routes_and_attachment(
+    aws: &AwsClients,
+    inv: &Inventory,
+    budget: &Budget,
+) -> Result<(), Vec<AwsError>> {
     let c = &aws.ec2;
-    for r in &inv.routes {
-        ec2::delete_route(c, &r.route_table_id, &r.cidr).await?;
-    }
-    if let (Some(gw), Some(att), Some(vpc)) =
-        (&inv.gateway_id, &inv.gateway_attachment_id, &inv.vpc_id)
-    {
-        if gw.starts_with("tgw-") {
-            ec2::delete_tgw_attachment(c, att, budget).await?;
-        } else {
-            ec2::detach_vpn_gateway(c, gw, vpc, budget).await?;
+    let attempt = async {
+        for r in &inv.routes {
+            ec2::delete_route(c, &r.route_table_id, &r.cidr).await?;
         }
-    }
+        if let (Some(gw), Some(att), Some(vpc)) =
+            (&inv.gateway_id, &inv.gateway_attachment_id, &inv.vpc_id)
+        {
+            if gw.starts_with("tgw-") {
+                ec2::delete_tgw_attachment(c, att, budget).await?;
+            } else {
+                ec2::detach_vpn_gateway(c, gw, vpc, budget).await?;
+            }
+        }
+        AwsResult::Ok(())
+    };
+    attempt.await.map_err(|e| vec![e])
+}
+
+/// Create starts NAT addresses alongside the VPC, so they can exist without it.
+async fn delete_nat_gateways(
+    aws: &AwsClients,
+    inv: &Inventory,
+    budget: &Budget,
+) -> Result<(), Vec<AwsError>> {
+    let c = &aws.ec2;
+    let attempt = async {
+        for nat in &inv.nat_gateway_ids {
+            ec2::delete_nat_gateway(c, nat, budget).await?;
+        }
+        for eip in &inv.eip_allocation_ids {
+            ec2::release_eip(c, eip, budget).await?;
+        }
+        AwsResult::Ok(())
+    };
+    attempt.await.map_err(|e| vec![e])
+}
+
+/// A pre-existing VPC's own subnets are never deleted; an internet gateway can exist without
+/// a VPC when create failed early.
+async fn delete_vpc_and_the_rest(
+    aws: &AwsClients,
+    inv: &Inventory,
+    budget: &Budget,
+) -> AwsResult<()> {
+    let c = &aws.ec2;
     if let Some(sg) = &inv.control_plane_security_group_id {
         ec2::delete_security_group(c, sg, budget).await?;
     }
-    // Create starts the internet gateway and NAT addresses alongside the VPC, so they can
-    // exist without it; a pre-existing VPC's own subnets are never deleted.
     let owned_vpc = inv.vpc_id.as_deref().filter(|_| inv.vpc_owned);
-    for nat in &inv.nat_gateway_ids {
-        ec2::delete_nat_gateway(c, nat, budget).await?;
-    }
-    for eip in &inv.eip_allocation_ids {
-        ec2::release_eip(c, eip, budget).await?;
-    }
     if owned_vpc.is_some() {
         for s in inv.public_subnet_ids.iter().chain(&inv.private_subnet_ids) {
             ec2::delete_subnet(c, s, budget).await?;
