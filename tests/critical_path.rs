@@ -1,5 +1,6 @@
 //! Critical-path benchmark (`make bench`): the SSM + transit gateway cluster of the demo, with
-//! every AWS call delayed by a fixed latency and a fixed EKS create time. Apply runs twice:
+//! every AWS call delayed by a fixed latency, and fixed times for EKS to create the cluster
+//! and for NAT gateways and transit gateway attachments to become available. Apply runs twice:
 //! once as the provider does it (every step as soon as what it needs exists), once strictly
 //! sequentially (`TF_EKS_SEQUENTIAL_CREATE=1`, one step at a time in dependency order, as
 //! a CloudFormation stack without parallelism would). Each is compared with the critical-path
@@ -16,6 +17,8 @@ use common::{ssm_config, Testbed, Workspace, TF_NEW};
 const LATENCY_MS: u64 = 50;
 const EKS_CREATE_MS: u64 = 5000;
 const EKS_DELETE_MS: u64 = 2000;
+/// NAT gateways and transit gateway attachments: pending after create, deleting after delete.
+const EC2_SETTLE_MS: u64 = 1500;
 const ZONES: usize = 2;
 const REMOTE_CIDRS: usize = 2;
 
@@ -63,7 +66,10 @@ fn aws_dependencies() -> Vec<Call> {
             "ec2:CreateNatGateway",
             &["eip", "public_subnet_0", "igw_attach"],
         ),
-        call("nat_ready", "ec2:DescribeNatGateways", &["nat"]),
+        Call {
+            settle_ms: EC2_SETTLE_MS as f64,
+            ..call("nat_ready", "ec2:DescribeNatGateways", &["nat"])
+        },
         call("sg", "ec2:CreateSecurityGroup", &["vpc"]),
         call("sg_ingress", "ec2:AuthorizeSecurityGroupIngress", &["sg"]),
         call(
@@ -323,7 +329,9 @@ fn create_follows_the_critical_path_and_beats_a_sequential_baseline() {
     tb.control(
         "POST",
         "timing",
-        &format!(r#"{{"eks_create_ms":{EKS_CREATE_MS},"eks_delete_ms":{EKS_DELETE_MS}}}"#),
+        &format!(
+            r#"{{"eks_create_ms":{EKS_CREATE_MS},"eks_delete_ms":{EKS_DELETE_MS},"ec2_settle_ms":{EC2_SETTLE_MS}}}"#
+        ),
     );
     tb.control("POST", "latency", &format!(r#"{{"ms":{LATENCY_MS}}}"#));
     let graph = aws_dependencies();
@@ -354,7 +362,7 @@ fn create_follows_the_critical_path_and_beats_a_sequential_baseline() {
         );
     }
 
-    println!("EKS create {EKS_CREATE_MS} ms, {LATENCY_MS} ms per AWS call, SSM + transit gateway, {ZONES} zones, single NAT gateway");
+    println!("EKS create {EKS_CREATE_MS} ms and delete {EKS_DELETE_MS} ms, NAT gateway and transit gateway attachment {EC2_SETTLE_MS} ms each way, {LATENCY_MS} ms per AWS call; SSM + transit gateway, {ZONES} zones, single NAT gateway");
     println!("| | concurrent (the provider) | strictly sequential baseline |");
     println!("|---|---|---|");
     let row = |label: &str, f: &dyn Fn(&Measured) -> String| {

@@ -6,6 +6,7 @@ mod eks;
 mod http;
 mod moto;
 mod ra;
+mod settle;
 mod ssm;
 mod state;
 
@@ -53,6 +54,7 @@ async fn main() {
         eks_create: ms_arg("--eks-create-ms", "TESTBED_EKS_CREATE_MS", 1000),
         eks_delete: ms_arg("--eks-delete-ms", "TESTBED_EKS_DELETE_MS", 500),
         eks_update: ms_arg("--eks-update-ms", "TESTBED_EKS_UPDATE_MS", 500),
+        ec2_settle: ms_arg("--ec2-settle-ms", "TESTBED_EC2_SETTLE_MS", 0),
     };
     let (moto_url, _moto_child) = match arg("--moto-url", "TESTBED_MOTO_URL") {
         Some(url) => (url, None),
@@ -262,6 +264,10 @@ impl App {
                     ra::handle(&self.shared, &region, &method, &path, &query, &body).await
                 }
                 "ssm" => ssm::handle(&self.shared, &self.moto, &operation, &body).await,
+                "ec2" => {
+                    self.forward_ec2(&operation, Request::from_parts(parts, body))
+                        .await
+                }
                 _ => self.forward(Request::from_parts(parts, body)).await,
             },
         };
@@ -278,6 +284,29 @@ impl App {
             }
             Err(e) => aws_error(502, "ServiceUnavailable", &e),
         }
+    }
+
+    /// Forwards to moto, then shows NAT gateways and transit gateway attachments settling.
+    async fn forward_ec2(&self, operation: &str, req: Request<Bytes>) -> Resp {
+        let params: Vec<(String, String)> = url::form_urlencoded::parse(req.body())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let r = match self.moto.forward(req).await {
+            Ok(r) => r,
+            Err(e) => return aws_error(502, "ServiceUnavailable", &e),
+        };
+        let (parts, body) = r.into_parts();
+        let mut st = self.shared.lock().await;
+        let settle = st.timing.ec2_settle;
+        if settle.is_zero() || parts.status != 200 {
+            return Response::from_parts(parts, Full::new(body));
+        }
+        let xml = String::from_utf8_lossy(&body).into_owned();
+        st.settling.observe(operation, &params, &xml);
+        let xml = st.settling.rewrite(operation, settle, xml);
+        let mut parts = parts;
+        parts.headers.remove("content-length");
+        Response::from_parts(parts, Full::new(Bytes::from(xml)))
     }
 
     /// A transit gateway and a virtual private gateway, standing in for the on-premises side.
@@ -365,6 +394,7 @@ impl App {
                     ("eks_create_ms", &mut t.eks_create),
                     ("eks_delete_ms", &mut t.eks_delete),
                     ("eks_update_ms", &mut t.eks_update),
+                    ("ec2_settle_ms", &mut t.ec2_settle),
                 ] {
                     if let Some(ms) = input[k].as_u64() {
                         *slot = Duration::from_millis(ms);

@@ -18,6 +18,9 @@ pub struct Timing {
     pub eks_create: Duration,
     pub eks_delete: Duration,
     pub eks_update: Duration,
+    /// How long NAT gateways and transit gateway attachments take to become available or
+    /// deleted (0: at once, as moto does).
+    pub ec2_settle: Duration,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -67,6 +70,7 @@ pub struct State {
     pub latency: Duration,
     pub calls: Vec<Call>,
     pub timing: Timing,
+    pub settling: crate::settle::Settling,
     pub epoch: Instant,
 }
 
@@ -83,6 +87,7 @@ impl State {
             latency: Duration::ZERO,
             calls: Vec::new(),
             timing,
+            settling: Default::default(),
             epoch: Instant::now(),
         }
     }
@@ -121,6 +126,7 @@ mod tests {
             eks_create: Duration::ZERO,
             eks_delete: Duration::ZERO,
             eks_update: Duration::ZERO,
+            ec2_settle: Duration::ZERO,
         }
     }
 
