@@ -75,20 +75,28 @@ pub async fn create_activation(
     }
 }
 
-/// Whether the activation still exists and has not expired: Some(expired), or None when gone.
-pub async fn activation_expired(ssm: &Client, id: &str) -> AwsResult<Option<bool>> {
+async fn activations_where(
+    ssm: &Client,
+    key: DescribeActivationsFilterKeys,
+    value: &str,
+) -> AwsResult<Vec<aws_sdk_ssm::types::Activation>> {
     let filter = DescribeActivationsFilter::builder()
-        .filter_key(DescribeActivationsFilterKeys::ActivationIds)
-        .filter_values(id)
+        .filter_key(key)
+        .filter_values(value)
         .build();
     let out = ssm
         .describe_activations()
         .filters(filter)
         .send()
         .await
-        .map_err(err("reading SSM activation"))?;
-    Ok(out
-        .activation_list()
+        .map_err(err("reading SSM activations"))?;
+    Ok(out.activation_list().to_vec())
+}
+
+/// Whether the activation still exists and has not expired: Some(expired), or None when gone.
+pub async fn activation_expired(ssm: &Client, id: &str) -> AwsResult<Option<bool>> {
+    let found = activations_where(ssm, DescribeActivationsFilterKeys::ActivationIds, id).await?;
+    Ok(found
         .iter()
         .find(|a| a.activation_id() == Some(id))
         .map(|a| a.expired()))
@@ -100,18 +108,9 @@ pub async fn find_activation(
     default_instance_name: &str,
     description: &str,
 ) -> AwsResult<Option<String>> {
-    let filter = DescribeActivationsFilter::builder()
-        .filter_key(DescribeActivationsFilterKeys::DefaultInstanceName)
-        .filter_values(default_instance_name)
-        .build();
-    let out = ssm
-        .describe_activations()
-        .filters(filter)
-        .send()
-        .await
-        .map_err(err("looking for SSM activations"))?;
-    Ok(out
-        .activation_list()
+    let key = DescribeActivationsFilterKeys::DefaultInstanceName;
+    let found = activations_where(ssm, key, default_instance_name).await?;
+    Ok(found
         .iter()
         .find(|a| a.description() == Some(description))
         .and_then(|a| a.activation_id().map(str::to_string)))

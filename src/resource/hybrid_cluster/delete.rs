@@ -22,13 +22,10 @@ pub async fn delete_all(
         delete_nat_gateways(aws, inv, budget),
     );
     let mut errors = identity;
-    let mut network_free = true;
-    for branch in [cluster, gateway, nat] {
-        if let Err(e) = branch {
-            errors.extend(e);
-            network_free = false;
-        }
-    }
+    let network_free = cluster.is_ok() && gateway.is_ok() && nat.is_ok();
+    errors.extend(cluster.err().into_iter().flatten());
+    errors.extend(gateway.err());
+    errors.extend(nat.err());
     // Subnets and security groups still hold interfaces while any of those exist.
     if network_free {
         errors.extend(delete_vpc_and_the_rest(aws, inv, budget).await.err());
@@ -99,43 +96,33 @@ async fn delete_gateway_routes_and_attachment(
     aws: &AwsClients,
     inv: &Inventory,
     budget: &Budget,
-) -> Result<(), Vec<AwsError>> {
+) -> AwsResult<()> {
     let c = &aws.ec2;
-    let attempt = async {
-        for r in &inv.routes {
-            ec2::delete_route(c, &r.route_table_id, &r.cidr).await?;
+    for r in &inv.routes {
+        ec2::delete_route(c, &r.route_table_id, &r.cidr).await?;
+    }
+    if let (Some(gw), Some(att), Some(vpc)) =
+        (&inv.gateway_id, &inv.gateway_attachment_id, &inv.vpc_id)
+    {
+        if gw.starts_with("tgw-") {
+            ec2::delete_tgw_attachment(c, att, budget).await?;
+        } else {
+            ec2::detach_vpn_gateway(c, gw, vpc, budget).await?;
         }
-        if let (Some(gw), Some(att), Some(vpc)) =
-            (&inv.gateway_id, &inv.gateway_attachment_id, &inv.vpc_id)
-        {
-            if gw.starts_with("tgw-") {
-                ec2::delete_tgw_attachment(c, att, budget).await?;
-            } else {
-                ec2::detach_vpn_gateway(c, gw, vpc, budget).await?;
-            }
-        }
-        AwsResult::Ok(())
-    };
-    attempt.await.map_err(|e| vec![e])
+    }
+    Ok(())
 }
 
 /// Create starts NAT addresses alongside the VPC, so they can exist without it.
-async fn delete_nat_gateways(
-    aws: &AwsClients,
-    inv: &Inventory,
-    budget: &Budget,
-) -> Result<(), Vec<AwsError>> {
+async fn delete_nat_gateways(aws: &AwsClients, inv: &Inventory, budget: &Budget) -> AwsResult<()> {
     let c = &aws.ec2;
-    let attempt = async {
-        for nat in &inv.nat_gateway_ids {
-            ec2::delete_nat_gateway(c, nat, budget).await?;
-        }
-        for eip in &inv.eip_allocation_ids {
-            ec2::release_eip(c, eip, budget).await?;
-        }
-        AwsResult::Ok(())
-    };
-    attempt.await.map_err(|e| vec![e])
+    for nat in &inv.nat_gateway_ids {
+        ec2::delete_nat_gateway(c, nat, budget).await?;
+    }
+    for eip in &inv.eip_allocation_ids {
+        ec2::release_eip(c, eip, budget).await?;
+    }
+    Ok(())
 }
 
 /// A pre-existing VPC's own subnets are never deleted; an internet gateway can exist without
