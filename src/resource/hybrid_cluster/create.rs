@@ -215,13 +215,9 @@ fn existing_network<'c>(ctx: &'c Ctx<'_>, vpc_id: &str, subnet_ids: &[String]) -
         let sg = sg.clone();
         dep(async move { sg.await.map(|_| ()) })
     };
-    let ingress = async move {
-        ctx.run(network::ensure_https_ingress(ctx, &sg.await?))
-            .await
-    };
     Network {
         ready_for_cluster,
-        jobs: vec![ingress.boxed()],
+        jobs: vec![https_ingress(ctx, sg)],
     }
 }
 
@@ -360,10 +356,6 @@ fn owned_network<'c>(
             ctx.run(ctx.each(routes)).await.map(|_| ())
         }
     };
-    let ingress = async move {
-        ctx.run(network::ensure_https_ingress(ctx, &sg.await?))
-            .await
-    };
     let mut jobs: Vec<Job<'c>> = vec![
         public_default_route.boxed(),
         public_subnet_setup.boxed(),
@@ -379,11 +371,20 @@ fn owned_network<'c>(
             private_rtbs,
         ));
     }
-    jobs.push(ingress.boxed());
+    jobs.push(https_ingress(ctx, sg));
     Network {
         ready_for_cluster,
         jobs,
     }
+}
+
+/// HTTPS from the remote networks, once the control-plane security group exists.
+fn https_ingress<'c>(ctx: &'c Ctx<'_>, sg: Dep<'c, network::Fresh>) -> Job<'c> {
+    async move {
+        ctx.run(network::ensure_https_ingress(ctx, &sg.await?))
+            .await
+    }
+    .boxed()
 }
 
 /// The gateway attachment once the private subnets exist, then the routes through it.

@@ -28,13 +28,6 @@ impl SubnetKind {
             SubnetKind::Private => "private",
         }
     }
-
-    fn recorded(self, inv: &Inventory) -> &Vec<String> {
-        match self {
-            SubnetKind::Public => &inv.public_subnet_ids,
-            SubnetKind::Private => &inv.private_subnet_ids,
-        }
-    }
 }
 
 /// False when the inventory records the object; an error when it records an object that was
@@ -156,29 +149,45 @@ pub async fn ensure_subnets(
     } else {
         zones.len()
     };
-    let mut subnets = Vec::with_capacity(zones.len());
+    let list: fn(&mut Inventory) -> &mut Vec<String> = match kind {
+        SubnetKind::Public => |inv: &mut Inventory| &mut inv.public_subnet_ids,
+        SubnetKind::Private => |inv: &mut Inventory| &mut inv.private_subnet_ids,
+    };
+    one_per_zone(ctx, zones, list, |i, az| {
+        let cidr = layout[offset + i].to_string();
+        let name = names::subnet(&ctx.spec.name, kind.label(), az);
+        let public = kind == SubnetKind::Public;
+        async move {
+            ec2::create_subnet(&ctx.aws.ec2, vpc_id, &cidr, az, public, &name, &ctx.tags).await
+        }
+    })
+    .await
+}
+
+/// One object per zone, in zone order: kept where the inventory's `list` records one at that
+/// index, created and recorded otherwise, so the list stays aligned with the zones even when
+/// a later creation fails.
+async fn one_per_zone<'z, F, Fut>(
+    ctx: &Ctx<'_>,
+    zones: &'z [String],
+    list: fn(&mut Inventory) -> &mut Vec<String>,
+    mut create: F,
+) -> AwsResult<Vec<Fresh>>
+where
+    F: FnMut(usize, &'z str) -> Fut,
+    Fut: std::future::Future<Output = AwsResult<String>>,
+{
+    let mut objects = Vec::with_capacity(zones.len());
     for (i, az) in zones.iter().enumerate() {
-        if let Some(id) = kind.recorded(&ctx.inv()).get(i) {
-            subnets.push((id.clone(), false));
+        if let Some(id) = list(&mut ctx.inv()).get(i) {
+            objects.push((id.clone(), false));
             continue;
         }
-        let id = ec2::create_subnet(
-            &ctx.aws.ec2,
-            vpc_id,
-            &layout[offset + i].to_string(),
-            az,
-            kind == SubnetKind::Public,
-            &names::subnet(&ctx.spec.name, kind.label(), az),
-            &ctx.tags,
-        )
-        .await?;
-        ctx.record(|inv| match kind {
-            SubnetKind::Public => inv.public_subnet_ids.push(id.clone()),
-            SubnetKind::Private => inv.private_subnet_ids.push(id.clone()),
-        });
-        subnets.push((id, true));
+        let id = create(i, az).await?;
+        ctx.record(|inv| list(inv).push(id.clone()));
+        objects.push((id, true));
     }
-    Ok(subnets)
+    Ok(objects)
 }
 
 /// Public IPs on launch and the public route table, for public subnets made just now.
@@ -255,18 +264,12 @@ pub async fn ensure_private_route_tables(
     vpc_id: &str,
     zones: &[String],
 ) -> AwsResult<Vec<Fresh>> {
-    let mut tables = Vec::with_capacity(zones.len());
-    for (i, az) in zones.iter().enumerate() {
-        if let Some(rtb) = ctx.inv().private_route_table_ids.get(i) {
-            tables.push((rtb.clone(), false));
-            continue;
-        }
+    let list: fn(&mut Inventory) -> &mut Vec<String> = |inv| &mut inv.private_route_table_ids;
+    one_per_zone(ctx, zones, list, |_, az| {
         let name = names::private_route_table(&ctx.spec.name, az);
-        let rtb = ec2::create_route_table(&ctx.aws.ec2, vpc_id, &name, &ctx.tags).await?;
-        ctx.record(|inv| inv.private_route_table_ids.push(rtb.clone()));
-        tables.push((rtb, true));
-    }
-    Ok(tables)
+        async move { ec2::create_route_table(&ctx.aws.ec2, vpc_id, &name, &ctx.tags).await }
+    })
+    .await
 }
 
 pub async fn associate_if_fresh(
