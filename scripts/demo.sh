@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: a real terraform apply of examples/ssm-transit-gateway against the local testbed,
-# then a plan that must show no changes, then destroy.
+# then a plan that must show no changes, then destroy, which must leave exactly the objects
+# that were there before (scripts/leftovers.py lists them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -24,6 +25,7 @@ RC
 cp examples/ssm-transit-gateway/main.tf "$work/run/"
 export TF_CLI_CONFIG_FILE="$work/tf.rc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 tf="$root/.tools/bin/terraform-1.15.5"
+python3 "$root/scripts/leftovers.py" "$AWS_ENDPOINT_URL" >"$work/before"
 cd "$work/run"
 $tf init -input=false </dev/null
 start=$(date +%s.%N)
@@ -35,4 +37,9 @@ code=$?
 set -e
 [ "$code" -eq 0 ] || { echo "FAIL: plan after apply exited $code, expected 0 (no changes)"; exit 1; }
 $tf destroy -auto-approve -input=false -var "vpc_gateway_id=$tgw" </dev/null
-echo "demo OK: apply, no-change plan, destroy"
+python3 "$root/scripts/leftovers.py" "$AWS_ENDPOINT_URL" >"$work/after"
+if ! diff -u "$work/before" "$work/after"; then
+  echo "FAIL: destroy left the objects above (+) behind"
+  exit 1
+fi
+echo "demo OK: apply, no-change plan, destroy, and $(wc -l <"$work/after") objects before and after: nothing left behind"
