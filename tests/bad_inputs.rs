@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Testbed, Workspace, TF_NEW};
+use common::{Workspace, TF_NEW};
 
 const VPC: &str = "vpc-0123456789abcdef0";
 const S1: &str = "subnet-0123456789abcdef0";
@@ -93,7 +93,7 @@ fn corpus() -> Vec<(String, &'static str)> {
 
 #[test]
 fn every_bad_configuration_fails_at_validate_and_plan_without_aws_calls() {
-    let tb = Testbed::start();
+    let tb = common::testbed();
     let cases = corpus();
     assert!(cases.len() >= 40, "{} cases", cases.len());
     let ws = Workspace::new(TF_NEW, &tb, &cases[0].0);

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{startup_median, Testbed, Workspace, TF_NEW};
+use common::{startup_median, Workspace, TF_NEW};
 
 fn null_provider() -> PathBuf {
     let p = common::repo().join(".tools/null-mirror/registry.terraform.io/hashicorp/null/2.1.2/linux_amd64/terraform-provider-null_v2.1.2_x4");
@@ -64,7 +64,7 @@ fn timed_plan(ws: &Workspace) -> Duration {
 
 #[test]
 fn protocol_plan_of_200_instances_beside_the_go_null_provider() {
-    let tb = Testbed::start();
+    let tb = common::testbed();
     let ours = Workspace::new(
         TF_NEW,
         &tb,
@@ -133,7 +133,7 @@ resource "eks_hybrid_cluster" "c" {
 
 #[test]
 fn thirty_clusters_under_throttling_apply_and_destroy_without_leaks() {
-    let tb = Testbed::start();
+    let tb = common::testbed();
     let before = tb.inventory();
     let ws = Workspace::new(
         TF_NEW,

@@ -324,8 +324,8 @@ fn measure(tb: &Testbed, tgw: &str, env: &[(&str, &str)]) -> Measured {
 
 #[test]
 fn create_follows_the_critical_path_and_beats_a_sequential_baseline() {
-    let tb = Testbed::start();
-    let (tgw, _) = tb.seed();
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
     tb.control(
         "POST",
         "timing",

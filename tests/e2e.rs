@@ -6,7 +6,7 @@ use common::{ssm_config, Testbed, Workspace, TF_NEW, TF_OLD};
 
 #[test]
 fn schema_and_validate_on_both_terraform_versions() {
-    let tb = Testbed::start();
+    let tb = common::testbed();
     for tf in [TF_NEW, TF_OLD] {
         let ws = Workspace::new(tf, &tb, &ssm_config("tgw-0123456789abcdef0", ""));
         let v = ws.ok(&["validate", "-no-color"]);
@@ -46,8 +46,8 @@ fn schema_and_validate_on_both_terraform_versions() {
 
 #[test]
 fn ssm_with_transit_gateway_full_lifecycle_with_drift_repair() {
-    let tb = Testbed::start();
-    let (tgw, _) = tb.seed();
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
     let before = tb.inventory();
     let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
     ws.apply();
@@ -180,7 +180,7 @@ fn ssm_with_transit_gateway_full_lifecycle_with_drift_repair() {
 
 #[test]
 fn ira_with_ca_bundle_on_terraform_1_0() {
-    let tb = Testbed::start();
+    let tb = common::testbed();
     let before = tb.inventory();
     let config = format!(
         r#"
@@ -361,7 +361,7 @@ resource "eks_hybrid_cluster" "this" {{
 
 #[test]
 fn bad_inputs_fail_at_validate_and_plan_with_no_aws_call() {
-    let tb = Testbed::start();
+    let tb = common::testbed();
     let cases = [
         (
             r#"remote_node_networks { cidrs = ["8.8.8.0/24"] }"#,
@@ -458,8 +458,8 @@ fn bad_inputs_fail_at_validate_and_plan_with_no_aws_call() {
 
 #[test]
 fn import_round_trip_by_command_and_by_import_block() {
-    let tb = Testbed::start();
-    let (tgw, _) = tb.seed();
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
     let before = tb.inventory();
     let config = ssm_config(&tgw, "");
     let origin = Workspace::new(TF_NEW, &tb, &config);
@@ -536,8 +536,8 @@ fn import_round_trip_by_command_and_by_import_block() {
 
 #[test]
 fn vgw_with_own_role_and_in_place_upgrades() {
-    let tb = Testbed::start();
-    let (_, vgw) = tb.seed();
+    let tb = common::testbed();
+    let vgw = tb.seed().vpn_gateway;
     let trust = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
     tb.query(
         "iam",
@@ -671,7 +671,7 @@ resource "eks_hybrid_cluster" "this" {{
 
 #[test]
 fn pre_existing_vpc_is_used_and_never_amended() {
-    let tb = Testbed::start();
+    let tb = common::testbed();
     let vpc_xml = tb.query("ec2", "Action=CreateVpc&CidrBlock=10.0.0.0/16");
     let vpc = common::xml_values(&vpc_xml, "vpcId")[0].clone();
     let mut subnets = Vec::new();
@@ -746,8 +746,8 @@ resource "eks_hybrid_cluster" "this" {{
 
 #[test]
 fn ctrl_c_during_apply_stops_cleanly_and_destroy_removes_what_exists() {
-    let tb = Testbed::start();
-    let (tgw, _) = tb.seed();
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
     let before = tb.inventory();
     tb.control("POST", "timing", r#"{"eks_create_ms": 600000}"#);
     let ws = Workspace::new(TF_OLD, &tb, &ssm_config(&tgw, ""));
@@ -791,8 +791,8 @@ fn ctrl_c_during_apply_stops_cleanly_and_destroy_removes_what_exists() {
 
 #[test]
 fn logs_follow_tf_log_and_never_carry_secrets() {
-    let tb = Testbed::start();
-    let (tgw, _) = tb.seed();
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
     let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY";
     let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
     let quiet = ws.run_env(
@@ -836,8 +836,8 @@ fn logs_follow_tf_log_and_never_carry_secrets() {
 
 #[test]
 fn drift_on_every_kind_of_owned_object_is_shown_and_repaired() {
-    let tb = Testbed::start();
-    let (tgw, _) = tb.seed();
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
     let before = tb.inventory();
     let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
     ws.apply();
@@ -938,8 +938,8 @@ fn drift_on_every_kind_of_owned_object_is_shown_and_repaired() {
 
 #[test]
 fn provider_configuration_unknown_at_plan_and_invalid_provider_settings() {
-    let tb = Testbed::start();
-    let (tgw, _) = tb.seed();
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
     let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
     // The region comes from a resource that does not exist yet: unknown at plan time.
     let unknown = "resource \"terraform_data\" \"region\" {\n  input = \"us-west-2\"\n}\nprovider \"eks\" {\n  region = terraform_data.region.output\n}\n";
@@ -984,7 +984,7 @@ fn provider_configuration_unknown_at_plan_and_invalid_provider_settings() {
 
 #[test]
 fn examples_are_fmt_clean_and_valid() {
-    let tb = Testbed::start();
+    let tb = common::testbed();
     let examples = common::repo().join("examples");
     let ws = Workspace::new(TF_NEW, &tb, "");
     let fmt = ws.run(&[
@@ -1041,8 +1041,8 @@ fn activations(tb: &Testbed) -> Vec<String> {
 
 #[test]
 fn ssm_activation_is_created_replaced_in_place_repaired_and_removed() {
-    let tb = Testbed::start();
-    let (tgw, _) = tb.seed();
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
     let before = tb.inventory();
     let ws = Workspace::new(
         TF_NEW,
@@ -1152,8 +1152,8 @@ fn ssm_activation_is_created_replaced_in_place_repaired_and_removed() {
 
 #[test]
 fn vpc_cni_addon_older_than_1_19_warns_at_plan_and_apply() {
-    let tb = Testbed::start();
-    let (tgw, _) = tb.seed();
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
     let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
     let applied = ws.apply();
     assert!(!applied.all().contains("VPC CNI"), "no add-on, no warning");

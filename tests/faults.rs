@@ -26,8 +26,8 @@ fn create_sequence(tb: &Testbed, ws: &Workspace) -> Vec<(String, String)> {
 }
 
 fn inject_each(status: u16, code: &str, expect_failure: bool) {
-    let tb = Testbed::start();
-    let (tgw, _) = tb.seed();
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
     let before = tb.inventory();
     let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
     let ops = create_sequence(&tb, &ws);
@@ -107,8 +107,8 @@ fn every_create_call_failing_once_with_500_is_retried() {
 
 #[test]
 fn apply_and_destroy_succeed_under_30_percent_throttling() {
-    let tb = Testbed::start();
-    let (tgw, _) = tb.seed();
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
     let before = tb.inventory();
     let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
     tb.control(
@@ -132,8 +132,8 @@ fn apply_and_destroy_succeed_under_30_percent_throttling() {
 
 #[test]
 fn create_timeout_is_honoured_with_a_clear_message() {
-    let tb = Testbed::start();
-    let (tgw, _) = tb.seed();
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
     let before = tb.inventory();
     tb.control("POST", "timing", r#"{"eks_create_ms": 600000}"#);
     let ws = Workspace::new(

@@ -1,4 +1,6 @@
-//! The EKS API (REST-JSON) as the provider uses it, with AWS's validation and messages.
+//! The EKS API (REST-JSON) as the provider uses it, with AWS's validation and messages. The
+//! operation and its input (URI labels, query and body) come from botocore's model
+//! (`model.rs`), which has already checked the request contract.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -6,9 +8,11 @@ use std::time::Instant;
 use ipnet::Ipv4Net;
 use serde_json::{json, Value as Json};
 
-use crate::http::{aws_error, json as ok_json, now_epoch, url_decode, Resp};
+use crate::http::{aws_error, aws_error_body, json as ok_json, now_epoch, page, Resp};
+use crate::iam::{self, Propagation};
 use crate::moto::Moto;
 use crate::state::{Shared, ACCOUNT};
+use crate::zones;
 
 pub struct Cluster {
     pub body: Json,
@@ -36,6 +40,7 @@ const VALID_TYPES: [&str; 7] = [
     "HYBRID_LINUX",
     "HYPERPOD_LINUX",
 ];
+const CLUSTER_POLICY: &str = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy";
 
 fn invalid(msg: &str) -> Resp {
     aws_error(400, "InvalidParameterException", msg)
@@ -49,73 +54,96 @@ fn in_use(msg: &str) -> Resp {
     aws_error(409, "ResourceInUseException", msg)
 }
 
-/// Routes one EKS request. `operation` was already named for the call log.
-pub async fn handle(
-    shared: &Shared,
-    moto: &Moto,
-    region: &str,
-    method: &str,
-    path: &str,
-    query: &str,
-    body: &[u8],
-) -> Resp {
+fn server_error(e: &str) -> Resp {
+    aws_error(500, "ServerException", e)
+}
+
+fn s<'a>(input: &'a Json, member: &str) -> &'a str {
+    input[member].as_str().unwrap_or_default()
+}
+
+/// No such cluster. EKS answers a name it once had with `ClientException: No cluster found
+/// for name` instead of ResourceNotFoundException (the Terraform AWS provider handles both:
+/// `internal/service/eks/cluster.go`, findClusterByName).
+fn no_cluster(deleted_before: bool, name: &str) -> Resp {
+    let message = format!("No cluster found for name: {name}.");
+    if deleted_before {
+        aws_error(400, "ClientException", &message)
+    } else {
+        not_found(&message)
+    }
+}
+
+/// Runs one EKS operation, named by the model.
+pub async fn handle(shared: &Shared, moto: &Moto, region: &str, op: &str, input: &Json) -> Resp {
     advance(shared, moto).await;
-    let input: Json = serde_json::from_slice(body).unwrap_or(json!({}));
-    let segs: Vec<String> = path.trim_matches('/').split('/').map(url_decode).collect();
-    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    match (method, segs.as_slice()) {
-        ("POST", ["clusters"]) => create_cluster(shared, moto, region, &input).await,
-        ("GET", ["clusters"]) => {
+    match op {
+        "CreateCluster" => create_cluster(shared, moto, region, input).await,
+        "ListClusters" => {
             let st = shared.lock().await;
-            ok_json(
-                200,
-                json!({"clusters": st.clusters.keys().collect::<Vec<_>>()}),
-            )
+            let names: Vec<&String> = st.clusters.keys().collect();
+            let (names, next) = page(
+                &names,
+                input["nextToken"].as_str(),
+                input["maxResults"].as_u64(),
+                st.knobs.page_size,
+            );
+            ok_json(200, json!({"clusters": names, "nextToken": next}))
         }
-        ("GET", ["clusters", name]) => {
-            with_cluster(shared, name, |c| ok_json(200, json!({"cluster": c.body}))).await
+        "DescribeCluster" => {
+            with_cluster(shared, s(input, "name"), |c| {
+                ok_json(200, json!({"cluster": c.body}))
+            })
+            .await
         }
-        ("DELETE", ["clusters", name]) => delete_cluster(shared, name).await,
-        ("POST", ["clusters", name, "updates"]) => update_version(shared, name, &input).await,
-        ("POST", ["clusters", name, "update-config"]) => update_config(shared, name, &input).await,
-        ("GET", ["clusters", name, "updates", id]) => {
-            with_cluster(shared, name, |c| {
-                match c.updates.iter().find(|u| u.body["id"] == *id) {
+        "DeleteCluster" => delete_cluster(shared, s(input, "name")).await,
+        "UpdateClusterVersion" => update_version(shared, input).await,
+        "UpdateClusterConfig" => update_config(shared, input).await,
+        "DescribeUpdate" => {
+            let id = s(input, "updateId");
+            with_cluster(shared, s(input, "name"), |c| {
+                match c.updates.iter().find(|u| u.body["id"] == id) {
                     Some(u) => ok_json(200, json!({"update": u.body})),
                     None => not_found(&format!("No update found for ID: {id}")),
                 }
             })
             .await
         }
-        ("POST", ["clusters", name, "access-entries"]) => {
-            create_access_entry(shared, moto, region, name, &input).await
-        }
-        ("GET", ["clusters", name, "access-entries"]) => {
-            with_cluster(shared, name, |c| {
-                ok_json(
-                    200,
-                    json!({"accessEntries": c.access_entries.keys().collect::<Vec<_>>()}),
-                )
+        "CreateAccessEntry" => create_access_entry(shared, moto, region, input).await,
+        "ListAccessEntries" => {
+            let page_size = shared.lock().await.knobs.page_size;
+            with_cluster(shared, s(input, "clusterName"), |c| {
+                let principals: Vec<&String> = c.access_entries.keys().collect();
+                let (principals, next) = page(
+                    &principals,
+                    input["nextToken"].as_str(),
+                    input["maxResults"].as_u64(),
+                    page_size,
+                );
+                ok_json(200, json!({"accessEntries": principals, "nextToken": next}))
             })
             .await
         }
-        ("GET", ["clusters", name, "access-entries", principal]) => {
-            with_cluster(shared, name, |c| match c.access_entries.get(*principal) {
-                Some(e) => ok_json(200, json!({"accessEntry": e})),
-                None => not_found(&format!(
-                    "The specified access entry resource is not found: {principal}"
-                )),
+        "DescribeAccessEntry" => {
+            let principal = s(input, "principalArn");
+            with_cluster(shared, s(input, "clusterName"), |c| {
+                match c.access_entries.get(principal) {
+                    Some(e) => ok_json(200, json!({"accessEntry": e})),
+                    None => not_found(&format!(
+                        "The specified access entry resource is not found: {principal}"
+                    )),
+                }
             })
             .await
         }
-        ("POST", ["clusters", name, "access-entries", principal]) => {
-            update_access_entry(shared, name, principal, &input).await
-        }
-        ("DELETE", ["clusters", name, "access-entries", principal]) => {
+        "UpdateAccessEntry" => update_access_entry(shared, input).await,
+        "DeleteAccessEntry" => {
+            let (name, principal) = (s(input, "clusterName"), s(input, "principalArn"));
             let mut st = shared.lock().await;
-            match st.clusters.get_mut(*name) {
-                None => not_found(&format!("No cluster found for name: {name}.")),
-                Some(c) => match c.access_entries.remove(*principal) {
+            let deleted_before = st.deleted_clusters.contains(name);
+            match st.clusters.get_mut(name) {
+                None => no_cluster(deleted_before, name),
+                Some(c) => match c.access_entries.remove(principal) {
                     Some(_) => ok_json(200, json!({})),
                     None => not_found(&format!(
                         "The specified access entry resource is not found: {principal}"
@@ -123,21 +151,22 @@ pub async fn handle(
                 },
             }
         }
-        ("GET", ["tags", arn]) | ("POST", ["tags", arn]) | ("DELETE", ["tags", arn]) => {
-            tags(shared, method, arn, query, &input).await
-        }
-        ("GET", ["addons", "supported-versions"]) => ok_json(200, json!({"addons": []})),
-        ("POST", ["clusters", name, "addons"]) => create_addon(shared, name, &input).await,
-        ("GET", ["clusters", name, "addons", addon]) => {
-            with_cluster(shared, name, |c| match c.addons.get(*addon) {
+        "TagResource" | "UntagResource" | "ListTagsForResource" => tags(shared, op, input).await,
+        "DescribeAddonVersions" => ok_json(200, json!({"addons": []})),
+        "CreateAddon" => create_addon(shared, input).await,
+        "DescribeAddon" => {
+            let addon = s(input, "addonName");
+            let name = s(input, "clusterName");
+            with_cluster(shared, name, |c| match c.addons.get(addon) {
                 Some(a) => ok_json(200, json!({"addon": a})),
                 None => not_found(&format!("No addon: {addon} found in cluster: {name}")),
             })
             .await
         }
-        ("DELETE", ["clusters", name, "addons", addon]) => {
+        "DeleteAddon" => {
+            let (name, addon) = (s(input, "clusterName"), s(input, "addonName"));
             let mut st = shared.lock().await;
-            match st.clusters.get_mut(*name).map(|c| c.addons.remove(*addon)) {
+            match st.clusters.get_mut(name).map(|c| c.addons.remove(addon)) {
                 Some(Some(a)) => ok_json(200, json!({"addon": a})),
                 _ => not_found(&format!("No addon: {addon} found in cluster: {name}")),
             }
@@ -145,34 +174,26 @@ pub async fn handle(
         _ => aws_error(
             404,
             "UnknownOperationException",
-            &format!("{method} {path} is not an EKS operation the testbed models"),
+            &format!("{op} is an EKS operation the testbed does not model"),
         ),
     }
 }
 
 /// An add-on is ACTIVE at once; only the name and version are modelled.
-async fn create_addon(shared: &Shared, name: &str, input: &Json) -> Resp {
-    let addon = input["addonName"].as_str().unwrap_or_default().to_string();
+async fn create_addon(shared: &Shared, input: &Json) -> Resp {
+    let (name, addon) = (s(input, "clusterName"), s(input, "addonName").to_string());
     let version = input["addonVersion"]
         .as_str()
         .unwrap_or("v1.19.0-eksbuild.1");
     if !version.starts_with('v') || !version.contains("-eksbuild.") {
-        return aws_error(
-            400,
-            "InvalidParameterException",
-            &format!("Addon version {version} is not supported"),
-        );
+        return invalid(&format!("Addon version {version} is not supported"));
     }
     let mut st = shared.lock().await;
     let Some(c) = st.clusters.get_mut(name) else {
         return not_found(&format!("No cluster found for name: {name}."));
     };
     if c.addons.contains_key(&addon) {
-        return aws_error(
-            409,
-            "ResourceInUseException",
-            &format!("Addon already exists: {addon}"),
-        );
+        return in_use(&format!("Addon already exists: {addon}"));
     }
     let body = json!({
         "addonName": addon,
@@ -189,7 +210,7 @@ async fn with_cluster(shared: &Shared, name: &str, f: impl FnOnce(&Cluster) -> R
     let st = shared.lock().await;
     match st.clusters.get(name) {
         Some(c) => f(c),
-        None => not_found(&format!("No cluster found for name: {name}.")),
+        None => no_cluster(st.deleted_clusters.contains(name), name),
     }
 }
 
@@ -199,13 +220,13 @@ pub async fn advance(shared: &Shared, moto: &Moto) {
     let mut gone = Vec::new();
     {
         let mut st = shared.lock().await;
-        let timing = st.timing.clone();
+        let knobs = st.knobs.clone();
         for c in st.clusters.values_mut() {
-            if c.body["status"] == "CREATING" && c.created.elapsed() >= timing.eks_create {
+            if c.body["status"] == "CREATING" && c.created.elapsed() >= knobs.eks_create {
                 c.body["status"] = json!("ACTIVE");
             }
             for u in &mut c.updates {
-                if u.body["status"] == "InProgress" && u.started.elapsed() >= timing.eks_update {
+                if u.body["status"] == "InProgress" && u.started.elapsed() >= knobs.eks_update {
                     u.body["status"] = json!("Successful");
                 }
             }
@@ -220,7 +241,7 @@ pub async fn advance(shared: &Shared, moto: &Moto) {
             .iter()
             .filter(|(_, c)| {
                 c.deleting_since
-                    .is_some_and(|t| t.elapsed() >= timing.eks_delete)
+                    .is_some_and(|t| t.elapsed() >= knobs.eks_delete)
             })
             .map(|(n, _)| n.clone())
             .collect();
@@ -228,6 +249,7 @@ pub async fn advance(shared: &Shared, moto: &Moto) {
             if let Some(c) = st.clusters.remove(&n) {
                 gone.push((c.region, c.security_group_id));
             }
+            st.deleted_clusters.insert(n);
         }
     }
     for (region, sg) in gone {
@@ -253,10 +275,17 @@ fn cidrs_of(v: &Json, key: &str) -> Result<Vec<Vec<String>>, String> {
         .collect()
 }
 
-fn rfc1918(n: &Ipv4Net) -> bool {
-    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
-        .iter()
-        .any(|r| r.parse::<Ipv4Net>().expect("range").contains(n))
+/// RFC 1918, and CGNAT (100.64.0.0/10) since EKS's service change of May 2026 (followed by
+/// the Terraform AWS provider in PR #47988).
+fn private_or_cgnat(n: &Ipv4Net) -> bool {
+    [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+    ]
+    .iter()
+    .any(|r| r.parse::<Ipv4Net>().expect("range").contains(n))
 }
 
 fn overlap(a: &Ipv4Net, b: &Ipv4Net) -> bool {
@@ -271,9 +300,6 @@ fn check_remote_networks(
 ) -> Result<(), String> {
     let nodes = cidrs_of(remote, "remoteNodeNetworks")?;
     let pods = cidrs_of(remote, "remotePodNetworks")?;
-    if nodes.len() > 1 || pods.len() > 1 {
-        return Err("remoteNodeNetworks and remotePodNetworks accept at most 1 item".into());
-    }
     let mut seen: Vec<(Ipv4Net, &str)> = Vec::new();
     for (kind, lists) in [("node", &nodes), ("pod", &pods)] {
         for c in lists.iter().flatten() {
@@ -290,8 +316,8 @@ fn check_remote_networks(
                     "Invalid remote {kind} network: CIDR {c} must be between /8 and /32"
                 ));
             }
-            if !rfc1918(&net) {
-                return Err(format!("Invalid remote {kind} network: CIDR {c} must be within RFC-1918 private address space"));
+            if !private_or_cgnat(&net) {
+                return Err(format!("Invalid remote {kind} network: CIDR {c} must be within RFC-1918 private address space or 100.64.0.0/10"));
             }
             if let Some(v) = vpc_cidrs.iter().find(|v| overlap(v, &net)) {
                 return Err(format!(
@@ -312,31 +338,123 @@ fn check_remote_networks(
     Ok(())
 }
 
+/// What EKS checks of the cluster role: visible (after IAM propagation), trusting
+/// eks.amazonaws.com, with AmazonEKSClusterPolicy attached.
+async fn check_cluster_role(
+    shared: &Shared,
+    moto: &Moto,
+    region: &str,
+    role_arn: &str,
+) -> Result<(), Resp> {
+    let name = iam::role_name(role_arn);
+    {
+        let mut st = shared.lock().await;
+        if let Some(p) = st.iam.propagating(name) {
+            let refusals = st.iam.refuse(name);
+            return Err(invalid(&iam::cluster_role_message(&p, role_arn, refusals)));
+        }
+    }
+    let trust = match moto.role_trust(region, name).await {
+        Ok(Some(trust)) => trust,
+        Ok(None) => return Err(invalid(&format!("roleArn, {role_arn}, does not exist"))),
+        Err(e) => return Err(server_error(&e)),
+    };
+    if !trust.contains("eks.amazonaws.com") {
+        return Err(invalid(
+            "Role could not be assumed because the trusted entity is not correct",
+        ));
+    }
+    match moto.attached_policies(region, name).await {
+        Ok(p) if p.iter().any(|a| a == CLUSTER_POLICY) => Ok(()),
+        Ok(_) => Err(invalid(&iam::cluster_role_message(
+            &Propagation::Policies,
+            role_arn,
+            0,
+        ))),
+        Err(e) => Err(server_error(&e)),
+    }
+}
+
+/// EKS relays EC2's answer for a subnet or security group it cannot see.
+fn ec2_unseen(id: &str) -> String {
+    let (code, message) = crate::ec2::not_found(id)
+        .unwrap_or(("InvalidParameterValue", format!("'{id}' does not exist")));
+    format!("{message} (Service: AmazonEC2; Status Code: 400; Error Code: {code})")
+}
+
+/// Subnets and security groups EKS cannot see yet (EC2 eventual consistency) or at all.
+async fn check_network(
+    shared: &Shared,
+    moto: &Moto,
+    region: &str,
+    subnet_ids: &[String],
+    group_ids: &[String],
+) -> Result<Vec<(String, String)>, Resp> {
+    {
+        let st = shared.lock().await;
+        if let Some(id) = subnet_ids
+            .iter()
+            .chain(group_ids)
+            .find(|id| st.ec2.is_fresh(id))
+        {
+            return Err(invalid(&ec2_unseen(id)));
+        }
+    }
+    match moto.subnets(region, subnet_ids).await {
+        Err(e) => Err(server_error(&e)),
+        Ok(Err(missing)) => Err(invalid(&ec2_unseen(&missing))),
+        Ok(Ok(s)) => Ok(s),
+    }
+}
+
+/// EKS refuses subnets in the zone IDs it does not support, naming the zones it accepts
+/// (UnsupportedAvailabilityZoneException carries `validZones`; the message is EKS's, as
+/// rancher/rancher #14224 shows it).
+async fn check_zones(
+    shared: &Shared,
+    moto: &Moto,
+    region: &str,
+    name: &str,
+    subnets: &[(String, String)],
+) -> Result<(), Resp> {
+    let zones = zones::of_region(shared, moto, region).await;
+    let refused = |z: &str| {
+        zones::zone_id(&zones, z).is_some_and(|id| zones::EKS_UNSUPPORTED_ZONE_IDS.contains(&id))
+    };
+    let Some((_, zone)) = subnets.iter().find(|(_, z)| refused(z)) else {
+        return Ok(());
+    };
+    let valid: Vec<&str> = zones
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|z| !refused(z))
+        .collect();
+    let message = format!("Cannot create cluster '{name}' because {zone}, the targeted availability zone, does not currently have sufficient capacity to support the cluster. Retry and choose from these availability zones: {}", valid.join(", "));
+    Err(aws_error_body(
+        400,
+        "UnsupportedAvailabilityZoneException",
+        json!({"message": message, "clusterName": name, "validZones": valid}),
+    ))
+}
+
 async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json) -> Resp {
-    let Some(name) = input["name"].as_str() else {
-        return invalid("name is required");
-    };
-    let Some(role_arn) = input["roleArn"].as_str() else {
-        return invalid("roleArn is required");
-    };
+    let (name, role_arn) = (s(input, "name"), s(input, "roleArn"));
     if shared.lock().await.clusters.contains_key(name) {
         return in_use(&format!("Cluster already exists with name: {name}"));
     }
     let vpc_cfg = &input["resourcesVpcConfig"];
-    let subnet_ids: Vec<String> = vpc_cfg["subnetIds"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.as_str().map(str::to_string))
-        .collect();
-    let subnets = match moto.subnets(region, &subnet_ids).await {
-        Err(e) => return aws_error(500, "ServerException", &e),
-        Ok(Err(missing)) => {
-            return invalid(&format!(
-                "The subnet ID '{missing}' does not exist (Service: AmazonEC2)"
-            ))
-        }
-        Ok(Ok(s)) => s,
+    let strings = |v: &Json| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect()
+    };
+    let subnet_ids = strings(&vpc_cfg["subnetIds"]);
+    let group_ids = strings(&vpc_cfg["securityGroupIds"]);
+    let subnets = match check_network(shared, moto, region, &subnet_ids, &group_ids).await {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     let mut azs: Vec<&String> = subnets.iter().map(|(_, az)| az).collect();
     azs.sort();
@@ -348,14 +466,15 @@ async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json
     if subnets.iter().any(|(v, _)| *v != vpc_id) {
         return invalid("Subnets must all be in the same VPC");
     }
-    match moto.role_exists(region, role_arn).await {
-        Ok(true) => {}
-        Ok(false) => return invalid(&format!("Role with arn: {role_arn}, does not exist")),
-        Err(e) => return aws_error(500, "ServerException", &e),
+    if let Err(r) = check_cluster_role(shared, moto, region, role_arn).await {
+        return r;
+    }
+    if let Err(r) = check_zones(shared, moto, region, name, &subnets).await {
+        return r;
     }
     let vpc_cidrs: Vec<Ipv4Net> = match moto.vpc_cidrs(region, &vpc_id).await {
         Ok(c) => c.iter().filter_map(|c| c.parse().ok()).collect(),
-        Err(e) => return aws_error(500, "ServerException", &e),
+        Err(e) => return server_error(&e),
     };
     let service_cidr = match input["kubernetesNetworkConfig"]["serviceIpv4Cidr"].as_str() {
         Some(s) => s.to_string(),
@@ -387,7 +506,7 @@ async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json
         .await
     {
         Ok(sg) => sg,
-        Err(e) => return aws_error(500, "ServerException", &e),
+        Err(e) => return server_error(&e),
     };
     let id = uuid::Uuid::new_v4().simple().to_string();
     let body = json!({
@@ -399,7 +518,7 @@ async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json
         "roleArn": role_arn,
         "resourcesVpcConfig": {
             "subnetIds": subnet_ids,
-            "securityGroupIds": vpc_cfg["securityGroupIds"].as_array().cloned().unwrap_or_default(),
+            "securityGroupIds": group_ids,
             "clusterSecurityGroupId": sg,
             "vpcId": vpc_id,
             "endpointPublicAccess": vpc_cfg["endpointPublicAccess"].as_bool().unwrap_or(true),
@@ -420,6 +539,7 @@ async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json
         let _ = moto.delete_security_group(region, &sg).await;
         return in_use(&format!("Cluster already exists with name: {name}"));
     }
+    st.deleted_clusters.remove(name);
     st.clusters.insert(
         name.to_string(),
         Cluster {
@@ -438,8 +558,9 @@ async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json
 
 async fn delete_cluster(shared: &Shared, name: &str) -> Resp {
     let mut st = shared.lock().await;
+    let deleted_before = st.deleted_clusters.contains(name);
     let Some(c) = st.clusters.get_mut(name) else {
-        return not_found(&format!("No cluster found for name: {name}."));
+        return no_cluster(deleted_before, name);
     };
     if c.body["status"] == "CREATING" || c.body["status"] == "UPDATING" {
         return in_use(&format!(
@@ -475,19 +596,20 @@ fn ready_for_update<'a>(
     st: &'a mut crate::state::State,
     name: &str,
 ) -> Result<&'a mut Cluster, Resp> {
+    let deleted_before = st.deleted_clusters.contains(name);
     let c = st
         .clusters
         .get_mut(name)
-        .ok_or_else(|| not_found(&format!("No cluster found for name: {name}.")))?;
+        .ok_or_else(|| no_cluster(deleted_before, name))?;
     if c.body["status"] != "ACTIVE" || c.updates.iter().any(|u| u.body["status"] == "InProgress") {
         return Err(in_use("Cluster has an update in progress"));
     }
     Ok(c)
 }
 
-async fn update_version(shared: &Shared, name: &str, input: &Json) -> Resp {
+async fn update_version(shared: &Shared, input: &Json) -> Resp {
     let mut st = shared.lock().await;
-    let c = match ready_for_update(&mut st, name) {
+    let c = match ready_for_update(&mut st, s(input, "name")) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -515,9 +637,9 @@ async fn update_version(shared: &Shared, name: &str, input: &Json) -> Resp {
     )
 }
 
-async fn update_config(shared: &Shared, name: &str, input: &Json) -> Resp {
+async fn update_config(shared: &Shared, input: &Json) -> Resp {
     let mut st = shared.lock().await;
-    let c = match ready_for_update(&mut st, name) {
+    let c = match ready_for_update(&mut st, s(input, "name")) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -550,16 +672,8 @@ async fn update_config(shared: &Shared, name: &str, input: &Json) -> Resp {
     start_update(c, kind, params)
 }
 
-async fn create_access_entry(
-    shared: &Shared,
-    moto: &Moto,
-    region: &str,
-    name: &str,
-    input: &Json,
-) -> Resp {
-    let Some(principal) = input["principalArn"].as_str() else {
-        return invalid("principalArn is required");
-    };
+async fn create_access_entry(shared: &Shared, moto: &Moto, region: &str, input: &Json) -> Resp {
+    let (name, principal) = (s(input, "clusterName"), s(input, "principalArn"));
     let kind = input["type"].as_str().unwrap_or("STANDARD");
     if !VALID_TYPES.contains(&kind) {
         return invalid(&format!("The type {kind} is not valid"));
@@ -569,6 +683,7 @@ async fn create_access_entry(
         .cloned()
         .unwrap_or_default();
     let username = input["username"].as_str();
+    let invalid_principal = || invalid("The specified principalArn is invalid: invalid principal");
     if NODE_TYPES.contains(&kind) {
         if !groups.is_empty() || username.is_some() {
             return invalid(&format!("kubernetesGroups and username cannot be specified for access entries of type {kind}"));
@@ -578,17 +693,23 @@ async fn create_access_entry(
                 "The specified principalArn is invalid: node access entries require an IAM role",
             );
         }
-        match moto.role_exists(region, principal).await {
-            Ok(true) => {}
-            Ok(false) => {
-                return invalid("The specified principalArn is invalid: invalid principal")
+        {
+            let st = shared.lock().await;
+            let role = iam::role_name(principal);
+            if st.iam.propagating(role) == Some(Propagation::Role) {
+                return invalid_principal();
             }
-            Err(e) => return aws_error(500, "ServerException", &e),
+        }
+        match moto.role_trust(region, iam::role_name(principal)).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return invalid_principal(),
+            Err(e) => return server_error(&e),
         }
     }
     let mut st = shared.lock().await;
+    let deleted_before = st.deleted_clusters.contains(name);
     let Some(c) = st.clusters.get_mut(name) else {
-        return not_found(&format!("No cluster found for name: {name}."));
+        return no_cluster(deleted_before, name);
     };
     if c.body["status"] != "ACTIVE" {
         return in_use(&format!("Cluster {name} is not ACTIVE"));
@@ -618,7 +739,7 @@ async fn create_access_entry(
         "clusterName": name,
         "principalArn": principal,
         "kubernetesGroups": groups,
-        "accessEntryArn": format!("arn:aws:eks:{region}:{ACCOUNT}:access-entry/{name}/role/{ACCOUNT}/{}/{}", principal.rsplit('/').next().unwrap_or_default(), uuid::Uuid::new_v4().simple()),
+        "accessEntryArn": format!("arn:aws:eks:{region}:{ACCOUNT}:access-entry/{name}/role/{ACCOUNT}/{}/{}", iam::role_name(principal), uuid::Uuid::new_v4().simple()),
         "createdAt": now_epoch(),
         "modifiedAt": now_epoch(),
         "tags": input["tags"].as_object().cloned().unwrap_or_default(),
@@ -630,10 +751,12 @@ async fn create_access_entry(
     ok_json(200, json!({"accessEntry": entry}))
 }
 
-async fn update_access_entry(shared: &Shared, name: &str, principal: &str, input: &Json) -> Resp {
+async fn update_access_entry(shared: &Shared, input: &Json) -> Resp {
+    let (name, principal) = (s(input, "clusterName"), s(input, "principalArn"));
     let mut st = shared.lock().await;
+    let deleted_before = st.deleted_clusters.contains(name);
     let Some(c) = st.clusters.get_mut(name) else {
-        return not_found(&format!("No cluster found for name: {name}."));
+        return no_cluster(deleted_before, name);
     };
     let Some(e) = c.access_entries.get_mut(principal) else {
         return not_found(&format!(
@@ -654,24 +777,23 @@ async fn update_access_entry(shared: &Shared, name: &str, principal: &str, input
     ok_json(200, json!({"accessEntry": e}))
 }
 
-async fn tags(shared: &Shared, method: &str, arn: &str, query: &str, input: &Json) -> Resp {
+async fn tags(shared: &Shared, op: &str, input: &Json) -> Resp {
+    let arn = s(input, "resourceArn");
     let mut st = shared.lock().await;
     let Some(c) = st.clusters.values_mut().find(|c| c.body["arn"] == arn) else {
         return not_found(&format!("Resource not found: {arn}"));
     };
-    match method {
-        "POST" => {
+    match op {
+        "TagResource" => {
             for (k, v) in input["tags"].as_object().into_iter().flatten() {
                 c.body["tags"][k] = v.clone();
             }
             ok_json(200, json!({}))
         }
-        "DELETE" => {
-            for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-                if k == "tagKeys" {
-                    if let Some(t) = c.body["tags"].as_object_mut() {
-                        t.remove(v.as_ref());
-                    }
+        "UntagResource" => {
+            for k in input["tagKeys"].as_array().into_iter().flatten() {
+                if let (Some(t), Some(k)) = (c.body["tags"].as_object_mut(), k.as_str()) {
+                    t.remove(k);
                 }
             }
             ok_json(200, json!({}))
@@ -690,6 +812,8 @@ mod tests {
         let svc: Ipv4Net = "10.100.0.0/16".parse().unwrap();
         let ok = json!({"remoteNodeNetworks": [{"cidrs": ["10.80.146.0/24"]}], "remotePodNetworks": [{"cidrs": ["10.86.30.0/23"]}]});
         assert_eq!(check_remote_networks(&ok, &vpc, &svc), Ok(()));
+        let cgnat = json!({"remoteNodeNetworks": [{"cidrs": ["100.64.10.0/24"]}]});
+        assert_eq!(check_remote_networks(&cgnat, &vpc, &svc), Ok(()));
         let overlap_vpc = json!({"remoteNodeNetworks": [{"cidrs": ["192.168.1.0/24"]}]});
         assert!(check_remote_networks(&overlap_vpc, &vpc, &svc)
             .unwrap_err()
@@ -706,8 +830,5 @@ mod tests {
         assert!(check_remote_networks(&svc_overlap, &vpc, &svc)
             .unwrap_err()
             .contains("service CIDR"));
-        let two =
-            json!({"remoteNodeNetworks": [{"cidrs": ["10.1.0.0/24"]}, {"cidrs": ["10.2.0.0/24"]}]});
-        assert!(check_remote_networks(&two, &vpc, &svc).is_err());
     }
 }

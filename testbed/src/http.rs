@@ -25,6 +25,41 @@ pub fn aws_error(status: u16, code: &str, message: &str) -> Resp {
     r
 }
 
+/// A REST-JSON error whose body carries the exception's own members (e.g. `validZones`).
+pub fn aws_error_body(status: u16, code: &str, mut body: serde_json::Value) -> Resp {
+    body["__type"] = serde_json::json!(code);
+    let mut r = json(status, body);
+    r.headers_mut()
+        .insert("x-amzn-ErrorType", code.parse().expect("header value"));
+    r
+}
+
+/// One page of `items`: from the offset in `token` (`tb-page-N`, as the previous page gave
+/// it), at most the caller's `max` and the testbed's `page_size` (0: no limit). Returns the
+/// page and the next page's token, if there is one.
+pub fn page<T: Clone>(
+    items: &[T],
+    token: Option<&str>,
+    max: Option<u64>,
+    page_size: usize,
+) -> (Vec<T>, Option<String>) {
+    let offset = token
+        .and_then(|t| t.strip_prefix("tb-page-"))
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0);
+    let limit = match (max.map(|m| m as usize), page_size) {
+        (Some(m), 0) => m,
+        (None, 0) => usize::MAX,
+        (Some(m), p) => m.min(p),
+        (None, p) => p,
+    }
+    .max(1);
+    let page: Vec<T> = items.iter().skip(offset).take(limit).cloned().collect();
+    let next =
+        (offset.saturating_add(limit) < items.len()).then(|| format!("tb-page-{}", offset + limit));
+    (page, next)
+}
+
 /// A query-protocol (EC2 / IAM / STS) error document.
 pub fn query_error(service: &str, status: u16, code: &str, message: &str) -> Resp {
     let body = if service == "ec2" {
@@ -91,6 +126,19 @@ mod tests {
             Some(("eks".into(), "us-west-2".into()))
         );
         assert_eq!(super::sigv4_scope("junk"), None);
+    }
+
+    #[test]
+    fn pages_follow_their_tokens() {
+        let items: Vec<u32> = (0..5).collect();
+        let (first, next) = super::page(&items, None, None, 2);
+        assert_eq!((first, next.as_deref()), (vec![0, 1], Some("tb-page-2")));
+        let (last, next) = super::page(&items, Some("tb-page-4"), None, 2);
+        assert_eq!((last, next), (vec![4], None));
+        let (all, next) = super::page(&items, None, None, 0);
+        assert_eq!((all.len(), next), (5, None));
+        let (capped, _) = super::page(&items, None, Some(1), 2);
+        assert_eq!(capped, vec![0]);
     }
 
     #[test]

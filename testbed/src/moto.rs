@@ -11,19 +11,7 @@ pub struct Moto {
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
 }
 
-/// Text between `<tag>` and `</tag>`, for each occurrence.
-pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
-    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
-    let mut out = Vec::new();
-    let mut rest = xml;
-    while let Some(i) = rest.find(&open) {
-        let after = &rest[i + open.len()..];
-        let Some(j) = after.find(&close) else { break };
-        out.push(after[..j].to_string());
-        rest = &after[j + close.len()..];
-    }
-    out
-}
+use crate::xml::values as xml_values;
 
 impl Moto {
     pub fn new(url: &str) -> Moto {
@@ -150,18 +138,36 @@ impl Moto {
         Ok(cidrs)
     }
 
-    pub async fn role_exists(&self, region: &str, role_arn: &str) -> Result<bool, String> {
-        let Some(name) = role_arn.rsplit('/').next() else {
-            return Ok(false);
-        };
-        let (status, _) = self
+    /// The role's trust policy document (URL-decoded), or None when the role does not exist.
+    pub async fn role_trust(&self, region: &str, name: &str) -> Result<Option<String>, String> {
+        let (status, body) = self
             .query(
                 "iam",
                 region,
                 &[("Action", "GetRole".into()), ("RoleName", name.into())],
             )
             .await?;
-        Ok(status == 200)
+        Ok((status == 200).then(|| {
+            xml_values(&body, "AssumeRolePolicyDocument")
+                .iter()
+                .map(|d| crate::http::url_decode(d))
+                .collect()
+        }))
+    }
+
+    /// ARNs of the managed policies attached to the role.
+    pub async fn attached_policies(&self, region: &str, name: &str) -> Result<Vec<String>, String> {
+        let (_, body) = self
+            .query(
+                "iam",
+                region,
+                &[
+                    ("Action", "ListAttachedRolePolicies".into()),
+                    ("RoleName", name.into()),
+                ],
+            )
+            .await?;
+        Ok(xml_values(&body, "PolicyArn"))
     }
 
     pub async fn create_security_group(
@@ -200,15 +206,5 @@ impl Moto {
         )
         .await?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn xml_values_finds_every_occurrence() {
-        let xml = "<a><vpcId>vpc-1</vpcId><x/><vpcId>vpc-2</vpcId></a>";
-        assert_eq!(super::xml_values(xml, "vpcId"), vec!["vpc-1", "vpc-2"]);
-        assert!(super::xml_values(xml, "nope").is_empty());
     }
 }

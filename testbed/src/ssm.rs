@@ -1,11 +1,15 @@
-//! SSM hybrid activations (awsJson1_1): create, describe, delete, with SSM's input checks. The
-//! IAM role is looked up in moto: it must exist and trust ssm.amazonaws.com.
+//! SSM hybrid activations (awsJson1_1): create, describe (paged), delete. botocore's model
+//! checks the request contract (`model.rs`); SSM's own checks are here: the IAM role must
+//! exist in moto, trust ssm.amazonaws.com and have propagated (the Terraform AWS provider
+//! retries "Nonexistent role" for that: `internal/service/ssm/activation.go`), and the
+//! expiration must lie within 30 days.
 
 use serde_json::{json, Value as Json};
 
-use crate::http::{aws_error, json as ok_json, Resp};
-use crate::moto::{xml_values, Moto};
+use crate::http::{aws_error, json as ok_json, page, Resp};
+use crate::moto::Moto;
 use crate::state::Shared;
+use crate::xml::values as xml_values;
 
 const MAX_DAYS: f64 = 30.0;
 
@@ -19,12 +23,11 @@ fn now_secs() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-pub async fn handle(shared: &Shared, moto: &Moto, operation: &str, body: &[u8]) -> Resp {
-    let input: Json = serde_json::from_slice(body).unwrap_or(json!({}));
+pub async fn handle(shared: &Shared, moto: &Moto, operation: &str, input: &Json) -> Resp {
     match operation {
-        "CreateActivation" => create(shared, moto, &input).await,
-        "DescribeActivations" => describe(shared, &input).await,
-        "DeleteActivation" => delete(shared, &input).await,
+        "CreateActivation" => create(shared, moto, input).await,
+        "DescribeActivations" => describe(shared, input).await,
+        "DeleteActivation" => delete(shared, input).await,
         _ => aws_error(400, "UnknownOperationException", operation),
     }
 }
@@ -44,15 +47,16 @@ async fn role_trusts_ssm(moto: &Moto, role: &str) -> bool {
 
 async fn create(shared: &Shared, moto: &Moto, input: &Json) -> Resp {
     let role = input["IamRole"].as_str().unwrap_or_default();
-    if !role_trusts_ssm(moto, role).await {
+    let propagating = {
+        let st = shared.lock().await;
+        st.iam.propagating(role).is_some()
+    };
+    if propagating || !role_trusts_ssm(moto, role).await {
         return validation(&format!(
             "Nonexistent role or missing ssm service principal in trust policy: {role}"
         ));
     }
     let limit = input["RegistrationLimit"].as_i64().unwrap_or(1);
-    if !(1..=1000).contains(&limit) {
-        return validation("RegistrationLimit must be between 1 and 1000");
-    }
     let now = now_secs();
     let expiration = input["ExpirationDate"].as_f64().unwrap_or(now + 86_400.0);
     if expiration <= now || expiration > now + MAX_DAYS * 86_400.0 {
@@ -103,7 +107,7 @@ async fn describe(shared: &Shared, input: &Json) -> Resp {
     };
     let now = now_secs();
     let st = shared.lock().await;
-    let list: Vec<Json> = st
+    let all: Vec<Json> = st
         .activations
         .values()
         .filter(|a| {
@@ -118,7 +122,13 @@ async fn describe(shared: &Shared, input: &Json) -> Resp {
             a
         })
         .collect();
-    ok_json(200, json!({"ActivationList": list}))
+    let (list, next) = page(
+        &all,
+        input["NextToken"].as_str(),
+        input["MaxResults"].as_u64(),
+        st.knobs.page_size,
+    );
+    ok_json(200, json!({"ActivationList": list, "NextToken": next}))
 }
 
 async fn delete(shared: &Shared, input: &Json) -> Resp {

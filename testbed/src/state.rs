@@ -1,6 +1,7 @@
-//! The testbed's shared state: emulated objects, fault rules, latency and the call log.
+//! The testbed's shared state: emulated objects, what it models of AWS's timing, fault rules,
+//! latency, the caller's allowed actions and the call log.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -8,19 +9,101 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use tokio::sync::Mutex;
 
+use crate::ec2::{Ec2Model, Windows};
 use crate::eks::Cluster;
+use crate::iam::IamWatch;
 
 /// moto's default account, so ARNs agree across the emulators.
 pub const ACCOUNT: &str = "123456789012";
 
-#[derive(Clone, Debug)]
-pub struct Timing {
+/// How AWS's timing and paging are modelled. Every window is on by default, short enough for
+/// the test suite; `--exact` sets them to 0 (moto's instant, single-page answers) for
+/// unit-speed runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Knobs {
     pub eks_create: Duration,
     pub eks_delete: Duration,
     pub eks_update: Duration,
-    /// How long NAT gateways and transit gateway attachments take to become available or
-    /// deleted (0: at once, as moto does).
+    /// NAT gateways and transit gateway attachments: pending after create, deleting after
+    /// delete.
     pub ec2_settle: Duration,
+    /// New EC2 IDs are unknown to other calls for this long.
+    pub ec2_consistency: Duration,
+    /// New roles and policy changes are not yet visible to EKS and SSM.
+    pub iam_propagation: Duration,
+    /// A deleted NAT gateway's address stays in use this long after it is gone.
+    pub eip_in_use: Duration,
+    /// Items per page of every paged List/Describe (0: one page).
+    pub page_size: usize,
+}
+
+/// Knob names, as `--name-with-dashes N` arguments, `TESTBED_NAME` variables and keys of
+/// `POST /_testbed/timing`.
+pub const KNOBS: [&str; 8] = [
+    "eks_create_ms",
+    "eks_delete_ms",
+    "eks_update_ms",
+    "ec2_settle_ms",
+    "ec2_consistency_ms",
+    "iam_propagation_ms",
+    "eip_in_use_ms",
+    "page_size",
+];
+
+impl Default for Knobs {
+    fn default() -> Knobs {
+        let ms = Duration::from_millis;
+        Knobs {
+            eks_create: ms(1000),
+            eks_delete: ms(500),
+            eks_update: ms(500),
+            ec2_settle: ms(300),
+            ec2_consistency: ms(300),
+            iam_propagation: ms(600),
+            eip_in_use: ms(300),
+            page_size: 2,
+        }
+    }
+}
+
+impl Knobs {
+    /// No eventual consistency, propagation or settling, and single pages.
+    pub fn exact(self) -> Knobs {
+        Knobs {
+            ec2_settle: Duration::ZERO,
+            ec2_consistency: Duration::ZERO,
+            iam_propagation: Duration::ZERO,
+            eip_in_use: Duration::ZERO,
+            page_size: 0,
+            ..self
+        }
+    }
+
+    /// Sets the knob `name` (one of [`KNOBS`]); false for an unknown name.
+    pub fn set(&mut self, name: &str, value: u64) -> bool {
+        let ms = Duration::from_millis(value);
+        match name {
+            "eks_create_ms" => self.eks_create = ms,
+            "eks_delete_ms" => self.eks_delete = ms,
+            "eks_update_ms" => self.eks_update = ms,
+            "ec2_settle_ms" => self.ec2_settle = ms,
+            "ec2_consistency_ms" => self.ec2_consistency = ms,
+            "iam_propagation_ms" => self.iam_propagation = ms,
+            "eip_in_use_ms" => self.eip_in_use = ms,
+            "page_size" => self.page_size = value as usize,
+            _ => return false,
+        }
+        true
+    }
+
+    pub fn ec2_windows(&self) -> Windows {
+        Windows {
+            consistency: self.ec2_consistency,
+            settle: self.ec2_settle,
+            eip_in_use: self.eip_in_use,
+            page_size: self.page_size,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -63,31 +146,43 @@ pub struct Call {
 
 pub struct State {
     pub clusters: BTreeMap<String, Cluster>,
+    /// Names of clusters that were deleted: EKS then answers `ClientException: No cluster
+    /// found for name` rather than ResourceNotFoundException.
+    pub deleted_clusters: HashSet<String>,
     pub trust_anchors: BTreeMap<String, Json>,
     pub profiles: BTreeMap<String, Json>,
     pub activations: BTreeMap<String, Json>,
     pub faults: Vec<Fault>,
     pub latency: Duration,
     pub calls: Vec<Call>,
-    pub timing: Timing,
-    pub settling: crate::settle::Settling,
+    pub knobs: Knobs,
+    pub ec2: Ec2Model,
+    pub iam: IamWatch,
+    /// Availability zones per region as this account sees them: (name, zone ID).
+    pub zones: HashMap<String, Vec<(String, String)>>,
+    /// IAM actions the caller may perform (`ec2:Describe*` style); None allows everything.
+    pub allowed: Option<Vec<String>>,
     pub epoch: Instant,
 }
 
 pub type Shared = Arc<Mutex<State>>;
 
 impl State {
-    pub fn new(timing: Timing) -> State {
+    pub fn new(knobs: Knobs) -> State {
         State {
             clusters: BTreeMap::new(),
+            deleted_clusters: HashSet::new(),
             trust_anchors: BTreeMap::new(),
             profiles: BTreeMap::new(),
             activations: BTreeMap::new(),
             faults: Vec::new(),
             latency: Duration::ZERO,
             calls: Vec::new(),
-            timing,
-            settling: Default::default(),
+            knobs,
+            ec2: Ec2Model::default(),
+            iam: IamWatch::default(),
+            zones: HashMap::new(),
+            allowed: None,
             epoch: Instant::now(),
         }
     }
@@ -112,27 +207,41 @@ impl State {
         None
     }
 
+    /// Whether the caller's policy allows `action` (`service:Operation`).
+    pub fn allows(&self, action: &str) -> bool {
+        self.allowed
+            .as_ref()
+            .is_none_or(|patterns| patterns.iter().any(|p| wildcard(p, action)))
+    }
+
     pub fn ms(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
     }
+}
+
+/// IAM's action matching: case-insensitive, `*` for any run of characters, `?` for one.
+pub fn wildcard(pattern: &str, action: &str) -> bool {
+    fn go(p: &[char], a: &[char]) -> bool {
+        match (p.first(), a.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], a) || (!a.is_empty() && go(p, &a[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &a[1..]),
+            (Some(x), Some(y)) => x == y && go(&p[1..], &a[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let a: Vec<char> = action.to_lowercase().chars().collect();
+    go(&p, &a)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn timing() -> Timing {
-        Timing {
-            eks_create: Duration::ZERO,
-            eks_delete: Duration::ZERO,
-            eks_update: Duration::ZERO,
-            ec2_settle: Duration::ZERO,
-        }
-    }
-
     #[test]
     fn nth_rule_fires_once() {
-        let mut s = State::new(timing());
+        let mut s = State::new(Knobs::default());
         s.faults.push(Fault {
             operation: "ec2:CreateVpc".into(),
             nth: Some(2),
@@ -153,7 +262,7 @@ mod tests {
 
     #[test]
     fn fraction_rule_fires_about_that_often() {
-        let mut s = State::new(timing());
+        let mut s = State::new(Knobs::default());
         s.faults.push(Fault {
             operation: "*".into(),
             nth: None,
@@ -167,5 +276,32 @@ mod tests {
             .filter(|_| s.fault_for("eks", "DescribeCluster").is_some())
             .count();
         assert!((450..750).contains(&fired), "{fired}");
+    }
+
+    #[test]
+    fn actions_match_like_iam() {
+        assert!(wildcard("ec2:Describe*", "ec2:DescribeVpcs"));
+        assert!(wildcard("EC2:describevpcs", "ec2:DescribeVpcs"));
+        assert!(!wildcard("ec2:Describe*", "ec2:CreateVpc"));
+        assert!(wildcard("*", "rolesanywhere:ListTrustAnchors"));
+        let mut s = State::new(Knobs::default());
+        assert!(s.allows("rolesanywhere:ListTrustAnchors"));
+        s.allowed = Some(vec!["eks:*".into()]);
+        assert!(s.allows("eks:DescribeCluster"));
+        assert!(!s.allows("rolesanywhere:ListTrustAnchors"));
+    }
+
+    #[test]
+    fn knobs_are_set_by_name_and_exact_turns_realism_off() {
+        let mut k = Knobs::default();
+        for name in KNOBS {
+            assert!(k.set(name, 7), "{name}");
+        }
+        assert!(!k.set("nope", 1));
+        assert_eq!(k.page_size, 7);
+        let exact = Knobs::default().exact();
+        assert_eq!(exact.ec2_consistency, Duration::ZERO);
+        assert_eq!(exact.page_size, 0);
+        assert_eq!(exact.eks_create, Knobs::default().eks_create);
     }
 }

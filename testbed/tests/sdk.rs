@@ -1,11 +1,11 @@
 //! The testbed as aws-sdk-rust sees it: every EKS and Roles Anywhere operation it owns, AWS's
 //! validations and error codes, forwarding to moto, and each kind of injected fault.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
+
+use common::{ca_pem, sdk, Testbed};
 
 use aws_sdk_eks::types::{
     AuthenticationMode, CreateAccessConfigRequest, KubernetesNetworkConfigRequest,
@@ -13,90 +13,16 @@ use aws_sdk_eks::types::{
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-struct Testbed {
-    child: Child,
-    url: String,
-}
-
-/// SIGTERM lets the testbed stop moto, its child, before exiting; SIGKILL would orphan it.
-impl Drop for Testbed {
-    fn drop(&mut self) {
-        let term = format!("kill -TERM {}", self.child.id());
-        let _ = std::process::Command::new("sh")
-            .args(["-c", &term])
-            .status();
-        for _ in 0..100 {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start() -> Testbed {
-    let moto = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/venv/bin/moto_server");
-    assert!(
-        moto.exists(),
-        "{} missing: run `make tools`",
-        moto.display()
-    );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aws-testbed"))
-        .args([
-            "--port",
-            "0",
-            "--eks-create-ms",
-            "200",
-            "--eks-delete-ms",
-            "200",
-            "--eks-update-ms",
-            "200",
-        ])
-        .env("MOTO_SERVER", moto)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let line = BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
-    Testbed {
-        child,
-        url: line.trim_start_matches("TESTBED_URL=").to_string(),
-    }
-}
-
-impl Testbed {
-    fn control(&self, method: &str, path: &str, body: &str) -> serde_json::Value {
-        let addr = self.url.trim_start_matches("http://");
-        let mut s = TcpStream::connect(addr).unwrap();
-        write!(s, "{method} /_testbed/{path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
-        serde_json::from_str(resp.split_once("\r\n\r\n").unwrap().1).unwrap()
-    }
-
-    async fn sdk(&self) -> aws_config::SdkConfig {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(http)
-            .endpoint_url(&self.url)
-            .region(aws_config::Region::new("us-west-2"))
-            .credentials_provider(aws_sdk_sts::config::Credentials::new(
-                "test", "test", None, None, "tests",
-            ))
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
-            .load()
-            .await
-    }
+    common::start(&[
+        "--exact",
+        "--eks-create-ms",
+        "200",
+        "--eks-delete-ms",
+        "200",
+        "--eks-update-ms",
+        "200",
+    ])
 }
 
 struct Network {
@@ -139,6 +65,12 @@ async fn network(sdk: &aws_config::SdkConfig) -> Network {
         .create_role()
         .role_name("cluster")
         .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    iam.attach_role_policy()
+        .role_name("cluster")
+        .policy_arn("arn:aws:iam::aws:policy/AmazonEKSClusterPolicy")
         .send()
         .await
         .unwrap();
@@ -200,7 +132,7 @@ async fn wait_status(eks: &aws_sdk_eks::Client, name: &str, want: Option<&str>) 
 #[tokio::test]
 async fn eks_clusters_behave_and_validate_like_aws() {
     let tb = start();
-    let sdk = tb.sdk().await;
+    let sdk = sdk(&tb).await;
     let net = network(&sdk).await;
     let eks = aws_sdk_eks::Client::new(&sdk);
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
@@ -566,8 +498,13 @@ async fn eks_clusters_behave_and_validate_like_aws() {
         "DELETING"
     );
     wait_status(&eks, "c1", None).await;
+    // A name that had a cluster answers EKS's other "not found".
     let e = eks.describe_cluster().name("c1").send().await.unwrap_err();
-    assert_eq!(e.code(), Some("ResourceNotFoundException"));
+    assert_eq!(e.code(), Some("ClientException"));
+    assert!(e
+        .message()
+        .unwrap()
+        .contains("No cluster found for name: c1"));
     let sgs = ec2.describe_security_groups().send().await.unwrap();
     assert!(
         sgs.security_groups()
@@ -577,20 +514,11 @@ async fn eks_clusters_behave_and_validate_like_aws() {
     );
 }
 
-fn ca_pem(is_ca: bool) -> String {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    if is_ca {
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    }
-    params.self_signed(&key).unwrap().pem()
-}
-
 #[tokio::test]
 async fn roles_anywhere_trust_anchors_and_profiles() {
     use aws_sdk_rolesanywhere::types::{Source, SourceData, TrustAnchorType};
     let tb = start();
-    let sdk = tb.sdk().await;
+    let sdk = sdk(&tb).await;
     let ra = aws_sdk_rolesanywhere::Client::new(&sdk);
     let source = |pem: String| {
         Source::builder()
@@ -602,7 +530,7 @@ async fn roles_anywhere_trust_anchors_and_profiles() {
     for (pem, why) in [
         (ca_pem(false), "not a CA"),
         ("junk".to_string(), "no certificate"),
-        ("x".repeat(8001), "8000"),
+        ("x".repeat(204_801), "longer than the model's 204,800"),
     ] {
         let e = ra
             .create_trust_anchor()
@@ -804,7 +732,7 @@ fn uuid_like(s: &str) -> bool {
 #[tokio::test]
 async fn faults_latency_and_call_log() {
     let tb = start();
-    let sdk = tb.sdk().await;
+    let sdk = sdk(&tb).await;
     let eks = aws_sdk_eks::Client::new(&sdk);
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
     let sts = aws_sdk_sts::Client::new(&sdk);

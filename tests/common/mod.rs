@@ -3,14 +3,15 @@
 //! Terraform 1.15.5 and 1.0.3 and to inspect AWS state through the testbed.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+#[allow(unused_imports)]
+pub use aws_testbed::harness::{xml_values, Testbed, REGION};
 
 pub const TF_NEW: &str = "terraform-1.15.5";
 pub const TF_OLD: &str = "terraform-1.0.3";
-pub const REGION: &str = "us-west-2";
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -26,236 +27,30 @@ fn tool(name: &str) -> PathBuf {
     p
 }
 
-pub struct Testbed {
-    child: Child,
-    pub url: String,
+/// A testbed for one test: moto, the testbed, and the knobs the e2e suite runs with. Every
+/// realism window (eventual consistency, IAM propagation, settling, pages) is on, at the
+/// testbed's defaults.
+pub fn testbed() -> Testbed {
+    testbed_with(&[])
 }
 
-impl Testbed {
-    pub fn start() -> Testbed {
-        let exe = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-eks"));
-        let testbed = exe.with_file_name("aws-testbed");
-        assert!(
-            testbed.exists(),
-            "{} is missing: build the workspace first",
-            testbed.display()
-        );
-        let mut child = Command::new(testbed)
-            .args([
-                "--port",
-                "0",
-                "--eks-create-ms",
-                "300",
-                "--eks-delete-ms",
-                "200",
-                "--eks-update-ms",
-                "200",
-            ])
-            .env("MOTO_SERVER", repo().join(".tools/venv/bin/moto_server"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start aws-testbed");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let url = lines
-            .next()
-            .and_then(|l| l.ok())
-            .and_then(|l| l.strip_prefix("TESTBED_URL=").map(str::to_string))
-            .expect("testbed announces its URL");
-        Testbed { child, url }
-    }
-
-    fn addr(&self) -> String {
-        self.url.trim_start_matches("http://").to_string()
-    }
-
-    /// A minimal HTTP/1.1 exchange with the testbed (control API or an AWS call).
-    pub fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, String)],
-        body: &str,
-    ) -> (u16, String) {
-        let mut s = TcpStream::connect(self.addr()).expect("connect testbed");
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr(),
-            body.len()
-        );
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        req.push_str(body);
-        s.write_all(req.as_bytes()).expect("send");
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).expect("read");
-        let status = resp
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let body = resp
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        (status, body)
-    }
-
-    pub fn control(&self, method: &str, path: &str, body: &str) -> serde_json::Value {
-        let (status, body) = self.request(
-            method,
-            &format!("/_testbed/{path}"),
-            &[("content-type", "application/json".into())],
-            body,
-        );
-        assert!(status < 300, "control {path}: {status} {body}");
-        serde_json::from_str(&body).unwrap_or_default()
-    }
-
-    fn auth(service: &str, region: &str) -> (&'static str, String) {
-        ("authorization", format!("AWS4-HMAC-SHA256 Credential=test/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0"))
-    }
-
-    /// A query-protocol call (EC2 or IAM) through the testbed; returns the XML body.
-    pub fn query(&self, service: &str, params: &str) -> String {
-        let version = if service == "ec2" {
-            "2016-11-15"
-        } else {
-            "2010-05-08"
-        };
-        let region = if service == "iam" {
-            "us-east-1"
-        } else {
-            REGION
-        };
-        let (status, body) = self.request(
-            "POST",
-            "/",
-            &[
-                Self::auth(service, region),
-                ("content-type", "application/x-www-form-urlencoded".into()),
-            ],
-            &format!("{params}&Version={version}"),
-        );
-        assert_eq!(status, 200, "{service} {params}: {body}");
-        body
-    }
-
-    /// A REST call to an emulated service (eks, rolesanywhere).
-    pub fn rest(&self, service: &str, method: &str, path: &str, body: &str) -> (u16, String) {
-        self.request(
-            method,
-            path,
-            &[
-                Self::auth(service, REGION),
-                ("content-type", "application/json".into()),
-            ],
-            body,
-        )
-    }
-
-    pub fn seed(&self) -> (String, String) {
-        let v = self.control("POST", "seed", &format!("{{\"region\":\"{REGION}\"}}"));
-        (
-            v["transit_gateway_id"].as_str().unwrap().into(),
-            v["vpn_gateway_id"].as_str().unwrap().into(),
-        )
-    }
-
-    pub fn calls(&self) -> Vec<serde_json::Value> {
-        self.control("GET", "calls", "")["calls"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// Every object of every kind the provider can create, by ID, for leak checks.
-    pub fn inventory(&self) -> Vec<String> {
-        let mut ids = Vec::new();
-        let ec2 = [
-            ("DescribeVpcs", "vpcId"),
-            ("DescribeSubnets", "subnetId"),
-            ("DescribeSecurityGroups", "groupId"),
-            ("DescribeInternetGateways", "internetGatewayId"),
-            ("DescribeRouteTables", "routeTableId"),
-            ("DescribeAddresses", "allocationId"),
-            ("DescribeNetworkInterfaces", "networkInterfaceId"),
-        ];
-        for (action, tag) in ec2 {
-            ids.extend(
-                xml_values(&self.query("ec2", &format!("Action={action}")), tag)
-                    .into_iter()
-                    .map(|v| format!("{action}:{v}")),
-            );
-        }
-        let nats = self.query("ec2", "Action=DescribeNatGateways");
-        for (id, state) in xml_values(&nats, "natGatewayId")
-            .into_iter()
-            .zip(xml_values(&nats, "state"))
-        {
-            if state != "deleted" {
-                ids.push(format!("nat:{id}"));
-            }
-        }
-        let atts = self.query("ec2", "Action=DescribeTransitGatewayVpcAttachments");
-        for (id, state) in xml_values(&atts, "transitGatewayAttachmentId")
-            .into_iter()
-            .zip(xml_values(&atts, "state"))
-        {
-            if state != "deleted" {
-                ids.push(format!("tgw-attachment:{id}"));
-            }
-        }
-        let vgws = self.query("ec2", "Action=DescribeVpnGateways");
-        ids.extend(
-            xml_values(&vgws, "state")
-                .into_iter()
-                .filter(|s| s == "attached")
-                .map(|s| format!("vgw-attachment:{s}")),
-        );
-        ids.extend(
-            xml_values(&self.query("iam", "Action=ListRoles"), "RoleName")
-                .into_iter()
-                .map(|r| format!("role:{r}")),
-        );
-        let objects = self.control("GET", "objects", "");
-        for kind in ["clusters", "trust_anchors", "profiles", "activations"] {
-            for v in objects[kind].as_array().into_iter().flatten() {
-                ids.push(format!("{kind}:{v}"));
-            }
-        }
-        ids.push(format!("access_entries:{}", objects["access_entries"]));
-        ids.sort();
-        ids
-    }
-}
-
-/// SIGTERM lets the testbed stop moto, its child, before exiting; SIGKILL would orphan it.
-impl Drop for Testbed {
-    fn drop(&mut self) {
-        let term = format!("kill -TERM {}", self.child.id());
-        let _ = std::process::Command::new("sh")
-            .args(["-c", &term])
-            .status();
-        for _ in 0..100 {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
-    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
-    xml.split(&open)
-        .skip(1)
-        .filter_map(|s| s.split(&close).next().map(str::to_string))
-        .collect()
+/// A testbed with extra knobs (`--ec2-settle-ms`, `--page-size`, …).
+pub fn testbed_with(args: &[&str]) -> Testbed {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-eks"));
+    let mut all = vec![
+        "--eks-create-ms",
+        "300",
+        "--eks-delete-ms",
+        "200",
+        "--eks-update-ms",
+        "200",
+    ];
+    all.extend_from_slice(args);
+    Testbed::start(
+        &exe.with_file_name("aws-testbed"),
+        &repo().join(".tools/venv/bin/moto_server"),
+        &all,
+    )
 }
 
 pub struct Workspace {

@@ -1,0 +1,757 @@
+//! One endpoint on 127.0.0.1 for everything the provider calls. EKS, IAM Roles Anywhere and
+//! SSM activations are emulated here, their requests checked against botocore's models; EC2,
+//! IAM and STS are forwarded to moto, with AWS's eventual consistency, lifecycles and pages
+//! added to EC2's answers (`ec2.rs`) and IAM propagation watched (`iam.rs`). A control API
+//! under /_testbed/ sets the knobs, injects faults and latency, restricts the caller to an
+//! allow-list of actions, and exposes the call log and an inventory of every object.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value as Json};
+
+use crate::ec2::{self, Verdict};
+use crate::http::{self, aws_error, query_error, sigv4_scope, Resp};
+use crate::model::Model;
+use crate::moto::Moto;
+use crate::state::{Call, Fault, Knobs, Shared, State, KNOBS};
+use crate::{eks, ra, ssm, xml, zones};
+
+pub struct Config {
+    pub port: u16,
+    pub knobs: Knobs,
+    /// An already running moto; otherwise the testbed starts `moto_server`.
+    pub moto_url: Option<String>,
+    pub moto_server: String,
+    /// botocore's `data` directory; found next to `moto_server` when not given.
+    pub botocore_data: Option<PathBuf>,
+}
+
+/// The services whose requests are checked against botocore's models.
+const MODELLED: [&str; 3] = ["eks", "rolesanywhere", "ssm"];
+
+struct App {
+    shared: Shared,
+    moto: Moto,
+    models: HashMap<&'static str, std::sync::Mutex<Model>>,
+}
+
+/// Serves until SIGINT or SIGTERM. Returns the process exit code.
+pub async fn run(config: Config) -> i32 {
+    let data = config.botocore_data.clone().or_else(|| {
+        let moto = which(&config.moto_server)?;
+        crate::model::data_dir_near(&moto)
+    });
+    let Some(data) = data else {
+        eprintln!(
+            "aws-testbed: botocore's data directory was not found near {} (use --botocore-data)",
+            config.moto_server
+        );
+        return 1;
+    };
+    let mut models = HashMap::new();
+    for service in MODELLED {
+        match Model::load(&data, service) {
+            Ok(m) => {
+                models.insert(service, std::sync::Mutex::new(m));
+            }
+            Err(e) => {
+                eprintln!("aws-testbed: cannot read the {service} model: {e}");
+                return 1;
+            }
+        }
+    }
+    let (moto_url, _moto_child) = match config.moto_url.clone() {
+        Some(url) => (url, None),
+        None => match start_moto(&config.moto_server).await {
+            Ok((url, child)) => (url, Some(child)),
+            Err(e) => {
+                eprintln!("aws-testbed: cannot start moto: {e}");
+                return 1;
+            }
+        },
+    };
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "aws-testbed: cannot listen on 127.0.0.1:{}: {e}",
+                config.port
+            );
+            return 1;
+        }
+    };
+    let addr = listener.local_addr().expect("bound");
+    let app = Arc::new(App {
+        shared: Arc::new(tokio::sync::Mutex::new(State::new(config.knobs))),
+        moto: Moto::new(&moto_url),
+        models,
+    });
+    // One write, errors ignored: a reader may close the pipe after the first line.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "TESTBED_URL=http://{addr}\nMOTO_URL={moto_url}\n");
+        let _ = out.flush();
+    }
+    let shutdown = tokio::signal::ctrl_c();
+    tokio::pin!(shutdown);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("signal handler");
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut shutdown => break,
+            _ = term.recv() => break,
+            a = listener.accept() => a,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| {
+                let app = app.clone();
+                async move { app.handle(req).await }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+    0
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(program);
+    if p.components().count() > 1 {
+        return Some(p);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(program))
+            .find(|p| p.exists())
+    })
+}
+
+/// Starts moto on a free port and waits until it answers.
+async fn start_moto(bin: &str) -> Result<(String, tokio::process::Child), String> {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        l.local_addr().map_err(|e| e.to_string())?.port()
+    };
+    let child = tokio::process::Command::new(bin)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("{bin}: {e}"))?;
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..300 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok((url, child));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err("moto did not start listening within 15 s".into())
+}
+
+/// awsJson protocols name the operation in `X-Amz-Target: AmazonSSM.CreateActivation`.
+fn json_target_operation(headers: &hyper::HeaderMap) -> String {
+    headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.rsplit('.').next())
+        .unwrap_or("Unknown")
+        .to_string()
+}
+
+fn form_params(query: &str, body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body)
+        .chain(url::form_urlencoded::parse(query.as_bytes()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn query_operation(params: &[(String, String)]) -> String {
+    params
+        .iter()
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| "Unknown".into())
+}
+
+/// The answer to a caller whose policy does not allow `action`, as each protocol gives it.
+fn access_denied(service: &str, action: &str) -> Resp {
+    let message = format!("User: arn:aws:iam::{}:user/testbed is not authorized to perform: {action} because no identity-based policy allows the {action} action", crate::state::ACCOUNT);
+    match service {
+        "ec2" => query_error(service, 403, "UnauthorizedOperation", &message),
+        "iam" | "sts" => query_error(service, 403, "AccessDenied", &message),
+        _ => aws_error(403, "AccessDeniedException", &message),
+    }
+}
+
+/// Actions a call needs besides its own: EKS and SSM pass the role they are given
+/// (`iam:PassRole`).
+fn also_needs(service: &str, operation: &str) -> Option<&'static str> {
+    matches!(
+        (service, operation),
+        ("eks", "CreateCluster") | ("ssm", "CreateActivation")
+    )
+    .then_some("iam:PassRole")
+}
+
+impl App {
+    async fn handle(&self, req: Request<hyper::body::Incoming>) -> Result<Resp, std::io::Error> {
+        let (parts, body) = req.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let path = parts.uri.path().to_string();
+        let query = parts.uri.query().unwrap_or_default().to_string();
+        if let Some(rest) = path.strip_prefix("/_testbed/") {
+            return Ok(self
+                .control(parts.method.as_str(), rest, &query, &body)
+                .await);
+        }
+        // Tests inspect and mutate AWS behind the provider's back with this header: no faults,
+        // latency, policy, log or EC2 realism.
+        let inspect = parts.headers.contains_key("x-testbed-inspect");
+        let auth = parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let (service, region) =
+            sigv4_scope(auth).unwrap_or_else(|| ("unknown".into(), "us-east-1".into()));
+        let method = parts.method.as_str().to_string();
+        let params = form_params(&query, &body);
+        let (operation, labels) = match service.as_str() {
+            "eks" | "rolesanywhere" => {
+                let model = self.models[service.as_str()].lock().expect("model lock");
+                match model.route(&method, &path) {
+                    Some((op, labels)) => (op.name.clone(), labels),
+                    None => ("Unknown".to_string(), HashMap::new()),
+                }
+            }
+            "ssm" => (json_target_operation(&parts.headers), HashMap::new()),
+            _ => (query_operation(&params), HashMap::new()),
+        };
+        if inspect {
+            let resp = match service.as_str() {
+                "eks" | "rolesanywhere" | "ssm" => {
+                    self.emulated(&service, &region, &operation, &labels, &query, &body)
+                        .await
+                }
+                _ => self.forward(Request::from_parts(parts, body)).await,
+            };
+            return Ok(resp);
+        }
+        let action = format!("{service}:{operation}");
+        let (start, refused, fault, latency) = {
+            let mut st = self.shared.lock().await;
+            let refused = if action == "sts:GetCallerIdentity" {
+                // "No permissions are required to perform this operation" (STS API reference).
+                None
+            } else if !st.allows(&action) {
+                Some(action.clone())
+            } else {
+                also_needs(&service, &operation)
+                    .filter(|a| !st.allows(a))
+                    .map(str::to_string)
+            };
+            let fault = if refused.is_some() {
+                None
+            } else {
+                st.fault_for(&service, &operation)
+            };
+            (st.ms(), refused, fault, st.latency)
+        };
+        if let Some(needed) = refused {
+            self.log(&service, &operation, start, 403).await;
+            return Ok(access_denied(&service, &needed));
+        }
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        let resp = match fault {
+            Some(Fault { drop: true, .. }) => {
+                self.log(&service, &operation, start, 0).await;
+                return Err(std::io::Error::other("testbed fault: connection dropped"));
+            }
+            Some(f) => {
+                let msg = format!("injected by aws-testbed ({service}:{operation})");
+                if MODELLED.contains(&service.as_str()) {
+                    aws_error(f.status, &f.code, &msg)
+                } else {
+                    query_error(&service, f.status, &f.code, &msg)
+                }
+            }
+            None => match service.as_str() {
+                "eks" | "rolesanywhere" | "ssm" => {
+                    self.emulated(&service, &region, &operation, &labels, &query, &body)
+                        .await
+                }
+                "ec2" => {
+                    self.forward_ec2(&operation, &region, &params, parts, body)
+                        .await
+                }
+                "iam" => {
+                    let resp = self.forward(Request::from_parts(parts, body)).await;
+                    if resp.status() == 200 {
+                        let mut st = self.shared.lock().await;
+                        let window = st.knobs.iam_propagation;
+                        st.iam.observe(&params, window);
+                    }
+                    resp
+                }
+                _ => self.forward(Request::from_parts(parts, body)).await,
+            },
+        };
+        self.log(&service, &operation, start, resp.status().as_u16())
+            .await;
+        Ok(resp)
+    }
+
+    /// EKS, Roles Anywhere and SSM: the request is checked against botocore's model, then run
+    /// by the emulation.
+    async fn emulated(
+        &self,
+        service: &str,
+        region: &str,
+        operation: &str,
+        labels: &HashMap<String, String>,
+        query: &str,
+        body: &[u8],
+    ) -> Resp {
+        let checked = {
+            let mut model = self.models[service].lock().expect("model lock");
+            match model.operation(operation) {
+                None => Err(aws_error(
+                    404,
+                    "UnknownOperationException",
+                    &format!("{operation} is not a {service} operation"),
+                )),
+                Some(op) => {
+                    let input = model.input(op, labels, query, body);
+                    match model.validate(operation, &input) {
+                        Ok(()) => Ok(input),
+                        Err(message) => Err(aws_error(400, model.validation_error, &message)),
+                    }
+                }
+            }
+        };
+        let input = match checked {
+            Ok(input) => input,
+            Err(resp) => return resp,
+        };
+        match service {
+            "eks" => eks::handle(&self.shared, &self.moto, region, operation, &input).await,
+            "rolesanywhere" => ra::handle(&self.shared, region, operation, &input).await,
+            _ => ssm::handle(&self.shared, &self.moto, operation, &input).await,
+        }
+    }
+
+    async fn forward(&self, req: Request<Bytes>) -> Resp {
+        match self.moto.forward(req).await {
+            Ok(r) => {
+                let (parts, body) = r.into_parts();
+                Response::from_parts(parts, Full::new(body))
+            }
+            Err(e) => aws_error(502, "ServiceUnavailable", &e),
+        }
+    }
+
+    /// Forwards to moto what AWS would accept now, and answers as AWS would (`ec2.rs`).
+    async fn forward_ec2(
+        &self,
+        operation: &str,
+        region: &str,
+        params: &[(String, String)],
+        mut parts: hyper::http::request::Parts,
+        body: Bytes,
+    ) -> Resp {
+        let (verdict, w) = {
+            let st = self.shared.lock().await;
+            let w = st.knobs.ec2_windows();
+            (st.ec2.check(operation, params, &w), w)
+        };
+        let omit_all = match verdict {
+            Verdict::Fail(status, code, message) => {
+                return query_error("ec2", status, code, &message)
+            }
+            Verdict::CheckTransitGatewayRoute { route_table, tgw } => {
+                if !self
+                    .attachment_available(region, &route_table, &tgw, &w)
+                    .await
+                {
+                    let message = format!("The transitGateway ID '{tgw}' does not exist.");
+                    return query_error("ec2", 400, "InvalidTransitGatewayID.NotFound", &message);
+                }
+                false
+            }
+            Verdict::Forward { omit_all } => omit_all,
+        };
+        let body = if ec2::describe(operation).is_some_and(|d| d.paged) {
+            parts.headers.remove("content-length");
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.extend_pairs(ec2::strip_paging(params));
+            Bytes::from(form.finish())
+        } else {
+            body
+        };
+        let r = match self.moto.forward(Request::from_parts(parts, body)).await {
+            Ok(r) => r,
+            Err(e) => return aws_error(502, "ServiceUnavailable", &e),
+        };
+        let (mut parts, body) = r.into_parts();
+        if parts.status != 200 {
+            return Response::from_parts(parts, Full::new(body));
+        }
+        let zones = zones::of_region(&self.shared, &self.moto, region).await;
+        let xml = String::from_utf8_lossy(&body).into_owned();
+        let xml = {
+            let mut st = self.shared.lock().await;
+            st.ec2.observe(operation, params, &xml, &w);
+            st.ec2.rewrite(operation, params, omit_all, xml, &w)
+        };
+        let xml = zones::rewrite(operation, xml, &zones);
+        parts.headers.remove("content-length");
+        Response::from_parts(parts, Full::new(Bytes::from(xml)))
+    }
+
+    /// Whether the route table's VPC has an available attachment to the transit gateway.
+    async fn attachment_available(
+        &self,
+        region: &str,
+        route_table: &str,
+        tgw: &str,
+        w: &ec2::Windows,
+    ) -> bool {
+        let table = self
+            .moto
+            .query(
+                "ec2",
+                region,
+                &[
+                    ("Action", "DescribeRouteTables".into()),
+                    ("RouteTableId.1", route_table.into()),
+                ],
+            )
+            .await;
+        let Some(vpc) = table.ok().and_then(|(_, xml)| xml::first(&xml, "vpcId")) else {
+            return false;
+        };
+        let attachments = self
+            .moto
+            .query(
+                "ec2",
+                region,
+                &[
+                    ("Action", "DescribeTransitGatewayVpcAttachments".into()),
+                    ("Filter.1.Name", "vpc-id".into()),
+                    ("Filter.1.Value.1", vpc),
+                ],
+            )
+            .await;
+        let Ok((_, xml)) = attachments else {
+            return false;
+        };
+        let Some(set) = xml::ItemSet::parse(&xml, "transitGatewayVpcAttachments") else {
+            return false;
+        };
+        let st = self.shared.lock().await;
+        set.items.iter().any(|item| {
+            let (Some(id), Some(state)) = (
+                xml::first(item, "transitGatewayAttachmentId"),
+                xml::first(item, "state"),
+            ) else {
+                return false;
+            };
+            xml::first(item, "transitGatewayId").as_deref() == Some(tgw)
+                && st.ec2.shown_state(&id, &state, w) == "available"
+        })
+    }
+
+    /// A transit gateway and a virtual private gateway standing in for the on-premises side,
+    /// and a transit gateway another account shares without auto-accepting attachments.
+    async fn seed(&self, region: &str) -> Result<Json, String> {
+        let create = |action: &'static str, extra: (&'static str, &'static str)| async move {
+            self.moto
+                .query(
+                    "ec2",
+                    region,
+                    &[("Action", action.into()), (extra.0, extra.1.into())],
+                )
+                .await
+        };
+        let (_, tgw) = create(
+            "CreateTransitGateway",
+            ("Description", "testbed on-premises link"),
+        )
+        .await?;
+        let (_, vgw) = create("CreateVpnGateway", ("Type", "ipsec.1")).await?;
+        let (_, shared) = create(
+            "CreateTransitGateway",
+            ("Description", "shared by another account"),
+        )
+        .await?;
+        let id =
+            |xml: &str, tag: &str| xml::first(xml, tag).ok_or(format!("moto did not return {tag}"));
+        let shared_id = id(&shared, "transitGatewayId")?;
+        self.shared
+            .lock()
+            .await
+            .ec2
+            .shared_tgws
+            .insert(shared_id.clone());
+        Ok(json!({
+            "transit_gateway_id": id(&tgw, "transitGatewayId")?,
+            "vpn_gateway_id": id(&vgw, "vpnGatewayId")?,
+            "shared_transit_gateway_id": shared_id,
+        }))
+    }
+
+    async fn log(&self, service: &str, operation: &str, start_ms: u64, status: u16) {
+        let mut st = self.shared.lock().await;
+        let end_ms = st.ms();
+        st.calls.push(Call {
+            service: service.into(),
+            operation: operation.into(),
+            start_ms,
+            end_ms,
+            status,
+        });
+    }
+
+    /// Every object of every kind the provider can create, one `kind:id` per entry, sorted:
+    /// the leak checks of the tests and the demo compare it before and after.
+    async fn inventory(&self, region: &str) -> Result<Vec<String>, String> {
+        let mut ids = Vec::new();
+        let ec2 = [
+            ("DescribeVpcs", "vpcSet", "vpcId"),
+            ("DescribeSubnets", "subnetSet", "subnetId"),
+            ("DescribeSecurityGroups", "securityGroupInfo", "groupId"),
+            (
+                "DescribeInternetGateways",
+                "internetGatewaySet",
+                "internetGatewayId",
+            ),
+            ("DescribeRouteTables", "routeTableSet", "routeTableId"),
+            ("DescribeAddresses", "addressesSet", "allocationId"),
+            (
+                "DescribeNetworkInterfaces",
+                "networkInterfaceSet",
+                "networkInterfaceId",
+            ),
+            ("DescribeNatGateways", "natGatewaySet", "natGatewayId"),
+            (
+                "DescribeTransitGatewayVpcAttachments",
+                "transitGatewayVpcAttachments",
+                "transitGatewayAttachmentId",
+            ),
+            ("DescribeVpnGateways", "vpnGatewaySet", "vpnGatewayId"),
+        ];
+        for (action, set, tag) in ec2 {
+            let (_, body) = self
+                .moto
+                .query("ec2", region, &[("Action", action.into())])
+                .await?;
+            let items = xml::ItemSet::parse(&body, set).map_or(Vec::new(), |s| s.items);
+            for item in items {
+                let gone = xml::first(&item, "state").is_some_and(|s| s == "deleted");
+                if gone {
+                    continue;
+                }
+                let Some(id) = xml::first(&item, tag) else {
+                    continue;
+                };
+                if action == "DescribeVpnGateways" {
+                    let attached = xml::values(&item, "state").iter().any(|s| s == "attached");
+                    if attached {
+                        ids.push(format!("vgw-attachment:{id}"));
+                    }
+                    continue;
+                }
+                ids.push(format!("{action}:{id}"));
+            }
+        }
+        let (_, roles) = self
+            .moto
+            .query("iam", "us-east-1", &[("Action", "ListRoles".into())])
+            .await?;
+        ids.extend(
+            xml::values(&roles, "RoleName")
+                .into_iter()
+                .map(|r| format!("role:{r}")),
+        );
+        eks::advance(&self.shared, &self.moto).await;
+        let st = self.shared.lock().await;
+        ids.extend(st.clusters.keys().map(|c| format!("cluster:{c}")));
+        for (name, c) in &st.clusters {
+            ids.extend(
+                c.access_entries
+                    .keys()
+                    .map(|p| format!("access_entry:{name}:{p}")),
+            );
+        }
+        ids.extend(st.trust_anchors.keys().map(|k| format!("trust_anchor:{k}")));
+        ids.extend(st.profiles.keys().map(|k| format!("profile:{k}")));
+        ids.extend(st.activations.keys().map(|k| format!("activation:{k}")));
+        ids.sort();
+        Ok(ids)
+    }
+
+    async fn control(&self, method: &str, path: &str, query: &str, body: &[u8]) -> Resp {
+        let input: Json = serde_json::from_slice(body).unwrap_or(json!({}));
+        let query: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let ok = || http::json(200, json!({"ok": true}));
+        match (method, path) {
+            ("GET", "health") => ok(),
+            ("POST", "reset") => {
+                {
+                    let mut st = self.shared.lock().await;
+                    let knobs = st.knobs.clone();
+                    *st = State::new(knobs);
+                }
+                match self.moto.reset().await {
+                    Ok(()) => http::json(200, json!({"reset": true})),
+                    Err(e) => http::json(502, json!({"error": e})),
+                }
+            }
+            ("POST", "faults") => match serde_json::from_value::<Fault>(input) {
+                Ok(f) => {
+                    self.shared.lock().await.faults.push(f);
+                    ok()
+                }
+                Err(e) => http::json(400, json!({"error": e.to_string()})),
+            },
+            ("DELETE", "faults") => {
+                self.shared.lock().await.faults.clear();
+                ok()
+            }
+            ("POST", "latency") => {
+                self.shared.lock().await.latency =
+                    Duration::from_millis(input["ms"].as_u64().unwrap_or(0));
+                ok()
+            }
+            ("POST", "timing") => {
+                let mut st = self.shared.lock().await;
+                for name in KNOBS {
+                    if let Some(v) = input[name].as_u64() {
+                        st.knobs.set(name, v);
+                    }
+                }
+                ok()
+            }
+            ("POST", "policy") => {
+                let allow: Vec<String> = input["allow"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_str().map(str::to_string))
+                    .collect();
+                self.shared.lock().await.allowed = Some(allow);
+                ok()
+            }
+            ("DELETE", "policy") => {
+                self.shared.lock().await.allowed = None;
+                ok()
+            }
+            ("POST", "accept") => {
+                let id = input["attachment_id"].as_str().unwrap_or_default();
+                if self.shared.lock().await.ec2.accept(id) {
+                    ok()
+                } else {
+                    http::json(
+                        404,
+                        json!({"error": format!("{id} is not awaiting acceptance")}),
+                    )
+                }
+            }
+            ("POST", "fail-nat-gateway") => {
+                let id = input["id"].as_str().unwrap_or_default();
+                self.shared.lock().await.ec2.fail_nat_gateway(id);
+                ok()
+            }
+            ("POST", "seed") => {
+                let region = input["region"].as_str().unwrap_or("us-west-2").to_string();
+                match self.seed(&region).await {
+                    Ok(v) => http::json(200, v),
+                    Err(e) => http::json(502, json!({"error": e})),
+                }
+            }
+            ("GET", "calls") => http::json(200, json!({"calls": self.shared.lock().await.calls})),
+            ("DELETE", "calls") => {
+                self.shared.lock().await.calls.clear();
+                ok()
+            }
+            ("GET", "inventory") => {
+                let region = query.get("region").map_or("us-west-2", String::as_str);
+                match self.inventory(region).await {
+                    Ok(ids) => http::json(200, json!({"objects": ids})),
+                    Err(e) => http::json(502, json!({"error": e})),
+                }
+            }
+            ("GET", "objects") => {
+                eks::advance(&self.shared, &self.moto).await;
+                let st = self.shared.lock().await;
+                http::json(
+                    200,
+                    json!({
+                        "clusters": st.clusters.keys().collect::<Vec<_>>(),
+                        "access_entries": st.clusters.values().map(|c| c.access_entries.len()).sum::<usize>(),
+                        "trust_anchors": st.trust_anchors.keys().collect::<Vec<_>>(),
+                        "profiles": st.profiles.keys().collect::<Vec<_>>(),
+                        "activations": st.activations.keys().collect::<Vec<_>>(),
+                    }),
+                )
+            }
+            _ => http::json(
+                404,
+                json!({"error": format!("no control endpoint {method} /_testbed/{path}")}),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_operations_are_named_by_their_action() {
+        let params = form_params("", b"Action=CreateVpc&Version=2016-11-15");
+        assert_eq!(query_operation(&params), "CreateVpc");
+        let params = form_params("Action=GetCallerIdentity", b"");
+        assert_eq!(query_operation(&params), "GetCallerIdentity");
+    }
+
+    #[test]
+    fn denials_speak_each_protocol() {
+        let r = access_denied("ec2", "ec2:CreateVpc");
+        assert_eq!(r.status(), 403);
+        let r = access_denied("eks", "eks:DescribeCluster");
+        assert_eq!(
+            r.headers().get("x-amzn-ErrorType").unwrap(),
+            "AccessDeniedException"
+        );
+        assert_eq!(also_needs("eks", "CreateCluster"), Some("iam:PassRole"));
+        assert_eq!(also_needs("eks", "DescribeCluster"), None);
+    }
+}
