@@ -83,21 +83,32 @@ fn ssm_with_transit_gateway_full_lifecycle_with_drift_repair() {
     let entry: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(entry["accessEntry"]["type"], "HYBRID_LINUX");
     assert_eq!(entry["accessEntry"]["kubernetesGroups"][0], "system:nodes");
-    // One route per private route table per remote CIDR, to the transit gateway.
-    let routes = tb.query(
-        "ec2",
-        &format!(
-            "Action=DescribeRouteTables&Filter.1.Name=vpc-id&Filter.1.Value.1={}",
-            s["vpc_id"].as_str().unwrap()
-        ),
-    );
-    assert_eq!(
-        routes
-            .matches(&format!("<transitGatewayId>{tgw}</transitGatewayId>"))
-            .count(),
-        4,
-        "{routes}"
-    );
+    // Every route table of every subnet the cluster uses (EKS may put the control plane's
+    // interfaces in any of them) routes both remote CIDRs to the transit gateway.
+    let cluster_subnets: Vec<String> = ["public_subnet_ids", "private_subnet_ids"]
+        .iter()
+        .flat_map(|k| s[*k].as_array().unwrap().iter())
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(cluster_subnets.len(), 4);
+    let tables = common::route_tables_of(&tb, s["vpc_id"].as_str().unwrap());
+    let mut checked = 0;
+    for subnet in &cluster_subnets {
+        let table = tables
+            .iter()
+            .find(|t| t.subnets.contains(subnet))
+            .unwrap_or_else(|| panic!("{subnet} has no route table"));
+        for cidr in ["10.80.146.0/24", "10.86.30.0/23"] {
+            assert_eq!(
+                table.routes.get(cidr).map(String::as_str),
+                Some(tgw.as_str()),
+                "route table {} of {subnet}: {cidr}",
+                table.id
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
     assert_eq!(ws.plan_code().code, 0, "a fresh apply must plan no changes");
 
     // Drift: the access entry and a route are deleted behind Terraform's back.
@@ -717,8 +728,8 @@ resource "eks_hybrid_cluster" "this" {{
         .collect();
     assert_eq!(
         ops,
-        ["DescribeVpcs"],
-        "the plan-time check reads the VPC and creates nothing"
+        ["DescribeVpcs", "DescribeSubnets"],
+        "the plan-time check reads the VPC and its subnets and creates nothing"
     );
     ws.write(&config("192.168.10.0/24"));
     ws.write(&format!("{}\nresource \"eks_hybrid_cluster\" \"gw\" {{\n  name = \"x\"\n  vpc {{\n    id = \"{vpc}\"\n    subnet_ids = [\"{}\", \"{}\"]\n  }}\n  remote_network_config {{\n    vpc_gateway_id = \"tgw-0123456789abcdef0\"\n    remote_node_networks {{ cidrs = [\"192.168.11.0/24\"] }}\n  }}\n}}\n", config("192.168.10.0/24"), subnets[0], subnets[1]));

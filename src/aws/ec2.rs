@@ -1,10 +1,16 @@
 //! EC2: VPC networking, the control-plane security group, gateway attachments and routes.
+//!
+//! EC2 is eventually consistent ("Eventual consistency in the Amazon EC2 API"): a call that
+//! names an ID returned moments ago may answer `Invalid…ID.NotFound`. Every call that names an
+//! object this apply created retries that within the propagation window
+//! (`wait::while_propagating`); nothing waits beforehand, so the common path is as fast as
+//! AWS allows. Every Describe that filters pages through all results.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, DomainType, Filter, IpPermission, IpRange, NatGatewayState,
-    ResourceType, Tag, TagSpecification, TransitGatewayAttachmentState,
+    ResourceType, RouteTable, Subnet, Tag, TagSpecification, TransitGatewayAttachmentState,
 };
 use aws_sdk_ec2::Client;
 
@@ -32,11 +38,43 @@ pub fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }
 
-fn missing(step: &str, what: &str) -> AwsError {
-    AwsError::new(step, "InvalidResponse", format!("AWS returned no {what}"))
+/// An object created moments ago is not visible to every EC2 call yet.
+fn not_visible_yet(e: &AwsError) -> bool {
+    e.is_not_found()
 }
 
-pub async fn default_availability_zones(ec2: &Client, count: usize) -> AwsResult<Vec<String>> {
+/// Runs a call that names objects this apply may have just created, retrying "not found"
+/// while EC2 catches up.
+async fn naming_new_ids<T, F, Fut>(step: &str, budget: &Budget, op: F) -> AwsResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AwsResult<T>>,
+{
+    wait::while_propagating(step, budget, not_visible_yet, op).await
+}
+
+/// EKS does not accept control planes in these zone IDs; eksctl avoids them when it picks
+/// zones (`pkg/az/az.go`, eksctl-io/eksctl f4d4076e). Zone names map to IDs differently in
+/// each account, so the choice is made by ID.
+const EKS_UNSUPPORTED_ZONE_IDS: [(&str, &str); 4] = [
+    ("us-east-1", "use1-az3"),
+    ("us-west-1", "usw1-az2"),
+    ("ca-central-1", "cac1-az3"),
+    ("cn-north-1", "cnn1-az4"),
+];
+
+pub fn eks_supports_zone(region: &str, zone_id: &str) -> bool {
+    !EKS_UNSUPPORTED_ZONE_IDS
+        .iter()
+        .any(|(r, id)| *r == region && *id == zone_id)
+}
+
+/// The region's first `count` availability zones (by name) that EKS accepts.
+pub async fn default_availability_zones(
+    ec2: &Client,
+    region: &str,
+    count: usize,
+) -> AwsResult<Vec<String>> {
     let step = "listing availability zones";
     let out = ec2
         .describe_availability_zones()
@@ -48,15 +86,16 @@ pub async fn default_availability_zones(ec2: &Client, count: usize) -> AwsResult
         .availability_zones()
         .iter()
         .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
+        .filter(|z| z.zone_id().is_none_or(|id| eks_supports_zone(region, id)))
         .filter_map(|z| z.zone_name().map(str::to_string))
         .collect();
     zones.sort();
     zones.truncate(count);
     if zones.len() < 2 {
-        return Err(AwsError::new(
+        return Err(AwsError::refused(
             step,
             "InsufficientAvailabilityZones",
-            "the region has fewer than 2 availability zones",
+            "the region has fewer than 2 availability zones that EKS accepts",
         ));
     }
     Ok(zones)
@@ -76,25 +115,27 @@ pub async fn create_vpc(
         .send()
         .await
         .map_err(err(step))?;
-    let id = out
-        .vpc()
+    out.vpc()
         .and_then(|v| v.vpc_id())
-        .ok_or_else(|| missing(step, "VPC ID"))?
-        .to_string();
-    Ok(id)
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::invalid_response(step, "VPC ID"))
 }
 
 /// DNS support and hostnames, which EKS needs for private endpoint access.
-pub async fn enable_vpc_dns(ec2: &Client, id: &str) -> AwsResult<()> {
+pub async fn enable_vpc_dns(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
+    let step = "enabling VPC DNS";
     for hostnames in [false, true] {
-        let on = Some(AttributeBooleanValue::builder().value(true).build());
-        let req = ec2.modify_vpc_attribute().vpc_id(id);
-        let req = if hostnames {
-            req.set_enable_dns_hostnames(on)
-        } else {
-            req.set_enable_dns_support(on)
-        };
-        req.send().await.map_err(err("enabling VPC DNS"))?;
+        naming_new_ids(step, budget, || async {
+            let on = Some(AttributeBooleanValue::builder().value(true).build());
+            let req = ec2.modify_vpc_attribute().vpc_id(id);
+            let req = if hostnames {
+                req.set_enable_dns_hostnames(on)
+            } else {
+                req.set_enable_dns_support(on)
+            };
+            req.send().await.map(|_| ()).map_err(err(step))
+        })
+        .await?;
     }
     Ok(())
 }
@@ -111,22 +152,29 @@ pub async fn create_internet_gateway(
         .send()
         .await
         .map_err(err(step))?;
-    let id = out
-        .internet_gateway()
+    out.internet_gateway()
         .and_then(|g| g.internet_gateway_id())
-        .ok_or_else(|| missing(step, "internet gateway ID"))?
-        .to_string();
-    Ok(id)
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::invalid_response(step, "internet gateway ID"))
 }
 
-pub async fn attach_internet_gateway(ec2: &Client, id: &str, vpc_id: &str) -> AwsResult<()> {
-    ec2.attach_internet_gateway()
-        .internet_gateway_id(id)
-        .vpc_id(vpc_id)
-        .send()
-        .await
-        .map_err(err("attaching internet gateway"))?;
-    Ok(())
+pub async fn attach_internet_gateway(
+    ec2: &Client,
+    id: &str,
+    vpc_id: &str,
+    budget: &Budget,
+) -> AwsResult<()> {
+    let step = "attaching internet gateway";
+    naming_new_ids(step, budget, || async {
+        ec2.attach_internet_gateway()
+            .internet_gateway_id(id)
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err(step))
+    })
+    .await
 }
 
 pub async fn create_route_table(
@@ -134,23 +182,26 @@ pub async fn create_route_table(
     vpc_id: &str,
     name: &str,
     tags: &BTreeMap<String, String>,
+    budget: &Budget,
 ) -> AwsResult<String> {
     let step = "creating route table";
-    let out = ec2
-        .create_route_table()
-        .vpc_id(vpc_id)
-        .tag_specifications(tag_spec(ResourceType::RouteTable, name, tags))
-        .send()
-        .await
-        .map_err(err(step))?;
-    Ok(out
-        .route_table()
+    let out = naming_new_ids(step, budget, || async {
+        ec2.create_route_table()
+            .vpc_id(vpc_id)
+            .tag_specifications(tag_spec(ResourceType::RouteTable, name, tags))
+            .send()
+            .await
+            .map_err(err(step))
+    })
+    .await?;
+    out.route_table()
         .and_then(|r| r.route_table_id())
-        .ok_or_else(|| missing(step, "route table ID"))?
-        .to_string())
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::invalid_response(step, "route table ID"))
 }
 
 #[allow(clippy::enum_variant_names)]
+#[derive(Clone, Copy)]
 pub enum RouteTarget<'a> {
     InternetGateway(&'a str),
     NatGateway(&'a str),
@@ -158,25 +209,57 @@ pub enum RouteTarget<'a> {
     VpnGateway(&'a str),
 }
 
+/// Points a route request at its target (CreateRoute and ReplaceRoute builders alike).
+macro_rules! targeted {
+    ($req:expr, $target:expr) => {
+        match $target {
+            RouteTarget::InternetGateway(id) | RouteTarget::VpnGateway(id) => $req.gateway_id(id),
+            RouteTarget::NatGateway(id) => $req.nat_gateway_id(id),
+            RouteTarget::TransitGateway(id) => $req.transit_gateway_id(id),
+        }
+    };
+}
+
+/// Creates (or, with `replace`, repoints) a route. A route to a transit gateway fails with
+/// `InvalidTransitGatewayID.NotFound` until the VPC's attachment is available; that, like any
+/// other "not found" for a new object, is retried within the propagation window.
+pub async fn put_route(
+    ec2: &Client,
+    route_table_id: &str,
+    cidr: &str,
+    target: RouteTarget<'_>,
+    replace: bool,
+    budget: &Budget,
+) -> AwsResult<()> {
+    let step = format!("creating route {cidr} in {route_table_id}");
+    naming_new_ids(&step, budget, || async {
+        if replace {
+            let req = ec2.replace_route().route_table_id(route_table_id);
+            targeted!(req.destination_cidr_block(cidr), target)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err(&step))
+        } else {
+            let req = ec2.create_route().route_table_id(route_table_id);
+            targeted!(req.destination_cidr_block(cidr), target)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err(&step))
+        }
+    })
+    .await
+}
+
 pub async fn create_route(
     ec2: &Client,
     route_table_id: &str,
     cidr: &str,
     target: RouteTarget<'_>,
+    budget: &Budget,
 ) -> AwsResult<()> {
-    let req = ec2
-        .create_route()
-        .route_table_id(route_table_id)
-        .destination_cidr_block(cidr);
-    let req = match target {
-        RouteTarget::InternetGateway(id) | RouteTarget::VpnGateway(id) => req.gateway_id(id),
-        RouteTarget::NatGateway(id) => req.nat_gateway_id(id),
-        RouteTarget::TransitGateway(id) => req.transit_gateway_id(id),
-    };
-    req.send()
-        .await
-        .map_err(err(&format!("creating route {cidr} in {route_table_id}")))?;
-    Ok(())
+    put_route(ec2, route_table_id, cidr, target, false, budget).await
 }
 
 pub async fn delete_route(ec2: &Client, route_table_id: &str, cidr: &str) -> AwsResult<()> {
@@ -190,62 +273,76 @@ pub async fn delete_route(ec2: &Client, route_table_id: &str, cidr: &str) -> Aws
     ignore_not_found(r.map(|_| ()))
 }
 
+pub struct NewSubnet<'a> {
+    pub vpc_id: &'a str,
+    pub cidr: &'a str,
+    pub zone: &'a str,
+    pub public: bool,
+    pub name: &'a str,
+}
+
 pub async fn create_subnet(
     ec2: &Client,
-    vpc_id: &str,
-    cidr: &str,
-    az: &str,
-    public: bool,
-    name: &str,
+    s: &NewSubnet<'_>,
     tags: &BTreeMap<String, String>,
+    budget: &Budget,
 ) -> AwsResult<String> {
     let step = "creating subnet";
     let mut tags = tags.clone();
-    let role = if public {
+    let role = if s.public {
         "kubernetes.io/role/elb"
     } else {
         "kubernetes.io/role/internal-elb"
     };
     tags.insert(role.into(), "1".into());
-    let out = ec2
-        .create_subnet()
-        .vpc_id(vpc_id)
-        .cidr_block(cidr)
-        .availability_zone(az)
-        .tag_specifications(tag_spec(ResourceType::Subnet, name, &tags))
-        .send()
-        .await
-        .map_err(err(step))?;
-    let id = out
-        .subnet()
+    let out = naming_new_ids(step, budget, || async {
+        ec2.create_subnet()
+            .vpc_id(s.vpc_id)
+            .cidr_block(s.cidr)
+            .availability_zone(s.zone)
+            .tag_specifications(tag_spec(ResourceType::Subnet, s.name, &tags))
+            .send()
+            .await
+            .map_err(err(step))
+    })
+    .await?;
+    out.subnet()
         .and_then(|s| s.subnet_id())
-        .ok_or_else(|| missing(step, "subnet ID"))?
-        .to_string();
-    Ok(id)
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::invalid_response(step, "subnet ID"))
 }
 
-pub async fn enable_public_ips(ec2: &Client, subnet_id: &str) -> AwsResult<()> {
-    ec2.modify_subnet_attribute()
-        .subnet_id(subnet_id)
-        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build())
-        .send()
-        .await
-        .map_err(err("enabling public IPs on subnet"))?;
-    Ok(())
+pub async fn enable_public_ips(ec2: &Client, subnet_id: &str, budget: &Budget) -> AwsResult<()> {
+    let step = "enabling public IPs on subnet";
+    naming_new_ids(step, budget, || async {
+        ec2.modify_subnet_attribute()
+            .subnet_id(subnet_id)
+            .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err(step))
+    })
+    .await
 }
 
 pub async fn associate_route_table(
     ec2: &Client,
     route_table_id: &str,
     subnet_id: &str,
+    budget: &Budget,
 ) -> AwsResult<()> {
-    ec2.associate_route_table()
-        .route_table_id(route_table_id)
-        .subnet_id(subnet_id)
-        .send()
-        .await
-        .map_err(err("associating route table"))?;
-    Ok(())
+    let step = "associating route table";
+    naming_new_ids(step, budget, || async {
+        ec2.associate_route_table()
+            .route_table_id(route_table_id)
+            .subnet_id(subnet_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err(step))
+    })
+    .await
 }
 
 pub async fn allocate_eip(
@@ -261,10 +358,9 @@ pub async fn allocate_eip(
         .send()
         .await
         .map_err(err(step))?;
-    Ok(out
-        .allocation_id()
-        .ok_or_else(|| missing(step, "allocation ID"))?
-        .to_string())
+    out.allocation_id()
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::invalid_response(step, "allocation ID"))
 }
 
 pub async fn create_nat_gateway(
@@ -273,23 +369,26 @@ pub async fn create_nat_gateway(
     allocation_id: &str,
     name: &str,
     tags: &BTreeMap<String, String>,
+    budget: &Budget,
 ) -> AwsResult<String> {
     let step = "creating NAT gateway";
-    let out = ec2
-        .create_nat_gateway()
-        .subnet_id(subnet_id)
-        .allocation_id(allocation_id)
-        .tag_specifications(tag_spec(ResourceType::Natgateway, name, tags))
-        .send()
-        .await
-        .map_err(err(step))?;
-    Ok(out
-        .nat_gateway()
+    let out = naming_new_ids(step, budget, || async {
+        ec2.create_nat_gateway()
+            .subnet_id(subnet_id)
+            .allocation_id(allocation_id)
+            .tag_specifications(tag_spec(ResourceType::Natgateway, name, tags))
+            .send()
+            .await
+            .map_err(err(step))
+    })
+    .await?;
+    out.nat_gateway()
         .and_then(|n| n.nat_gateway_id())
-        .ok_or_else(|| missing(step, "NAT gateway ID"))?
-        .to_string())
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::invalid_response(step, "NAT gateway ID"))
 }
 
+/// The NAT gateway's state; None while EC2 does not show it (yet, or any more).
 pub async fn nat_gateway_state(ec2: &Client, id: &str) -> AwsResult<Option<NatGatewayState>> {
     let out = ec2
         .describe_nat_gateways()
@@ -300,24 +399,40 @@ pub async fn nat_gateway_state(ec2: &Client, id: &str) -> AwsResult<Option<NatGa
     Ok(out.nat_gateways().first().and_then(|n| n.state().cloned()))
 }
 
-pub async fn wait_nat_gateway(
-    ec2: &Client,
-    id: &str,
-    target: NatGatewayState,
-    budget: &Budget,
-) -> AwsResult<()> {
-    let step = format!("waiting for NAT gateway {id} to be {}", target.as_str());
+/// Waits until the NAT gateway is available. `failed` and `deleted` end the wait at once:
+/// neither comes back.
+pub async fn wait_nat_gateway_available(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
+    let step = format!("waiting for NAT gateway {id} to be available");
     wait::until(&step, budget, || async {
         match nat_gateway_state(ec2, id).await? {
-            Some(s) if s == target => Ok(Poll::Ready(())),
-            None if target == NatGatewayState::Deleted => Ok(Poll::Ready(())),
-            Some(NatGatewayState::Failed) if target != NatGatewayState::Deleted => Err(
-                AwsError::new(&step, "NatGatewayFailed", "the NAT gateway failed"),
-            ),
+            Some(NatGatewayState::Available) => Ok(Poll::Ready(())),
+            Some(s @ (NatGatewayState::Failed | NatGatewayState::Deleted)) => {
+                Err(AwsError::refused(
+                    &step,
+                    "NatGatewayFailed",
+                    format!(
+                        "the NAT gateway is {}; the next apply replaces it",
+                        s.as_str()
+                    ),
+                ))
+            }
             other => Ok(Poll::Pending(
                 other.map(|s| s.as_str().to_string()).unwrap_or_default(),
             )),
         }
+    })
+    .await
+}
+
+/// Waits until the NAT gateway is gone: `deleted` (AWS shows deleted NAT gateways for about an
+/// hour), `failed` (it holds nothing), or not shown at all.
+pub async fn wait_nat_gateway_deleted(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
+    let step = format!("waiting for NAT gateway {id} to be deleted");
+    wait::until(&step, budget, || async {
+        Ok(match nat_gateway_state(ec2, id).await? {
+            None | Some(NatGatewayState::Deleted | NatGatewayState::Failed) => Poll::Ready(()),
+            Some(s) => Poll::Pending(s.as_str().to_string()),
+        })
     })
     .await
 }
@@ -330,21 +445,23 @@ pub async fn create_security_group(
     vpc_id: &str,
     name: &str,
     tags: &BTreeMap<String, String>,
+    budget: &Budget,
 ) -> AwsResult<String> {
     let step = "creating control plane security group";
-    let out = ec2
-        .create_security_group()
-        .group_name(name)
-        .description(CONTROL_PLANE_SG_DESCRIPTION)
-        .vpc_id(vpc_id)
-        .tag_specifications(tag_spec(ResourceType::SecurityGroup, name, tags))
-        .send()
-        .await
-        .map_err(err(step))?;
-    Ok(out
-        .group_id()
-        .ok_or_else(|| missing(step, "security group ID"))?
-        .to_string())
+    let out = naming_new_ids(step, budget, || async {
+        ec2.create_security_group()
+            .group_name(name)
+            .description(CONTROL_PLANE_SG_DESCRIPTION)
+            .vpc_id(vpc_id)
+            .tag_specifications(tag_spec(ResourceType::SecurityGroup, name, tags))
+            .send()
+            .await
+            .map_err(err(step))
+    })
+    .await?;
+    out.group_id()
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::invalid_response(step, "security group ID"))
 }
 
 pub fn ingress_description(cidr: &str) -> String {
@@ -355,11 +472,12 @@ pub async fn authorize_https_ingress(
     ec2: &Client,
     group_id: &str,
     cidrs: &[String],
+    budget: &Budget,
 ) -> AwsResult<()> {
     if cidrs.is_empty() {
         return Ok(());
     }
-    let ranges = cidrs
+    let ranges: Vec<IpRange> = cidrs
         .iter()
         .map(|c| {
             IpRange::builder()
@@ -374,13 +492,17 @@ pub async fn authorize_https_ingress(
         .to_port(443)
         .set_ip_ranges(Some(ranges))
         .build();
-    ec2.authorize_security_group_ingress()
-        .group_id(group_id)
-        .ip_permissions(permission)
-        .send()
-        .await
-        .map_err(err("allowing TCP 443 from the remote networks"))?;
-    Ok(())
+    let step = "allowing TCP 443 from the remote networks";
+    naming_new_ids(step, budget, || async {
+        ec2.authorize_security_group_ingress()
+            .group_id(group_id)
+            .ip_permissions(permission.clone())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err(step))
+    })
+    .await
 }
 
 /// CIDRs currently allowed on TCP 443, or None when the group is gone.
@@ -423,24 +545,27 @@ pub async fn create_tgw_attachment(
     subnet_ids: &[String],
     name: &str,
     tags: &BTreeMap<String, String>,
+    budget: &Budget,
 ) -> AwsResult<String> {
     let step = "attaching the VPC to the transit gateway";
-    let out = ec2
-        .create_transit_gateway_vpc_attachment()
-        .transit_gateway_id(tgw_id)
-        .vpc_id(vpc_id)
-        .set_subnet_ids(Some(subnet_ids.to_vec()))
-        .tag_specifications(tag_spec(ResourceType::TransitGatewayAttachment, name, tags))
-        .send()
-        .await
-        .map_err(err(step))?;
-    Ok(out
-        .transit_gateway_vpc_attachment()
+    let out = naming_new_ids(step, budget, || async {
+        ec2.create_transit_gateway_vpc_attachment()
+            .transit_gateway_id(tgw_id)
+            .vpc_id(vpc_id)
+            .set_subnet_ids(Some(subnet_ids.to_vec()))
+            .tag_specifications(tag_spec(ResourceType::TransitGatewayAttachment, name, tags))
+            .send()
+            .await
+            .map_err(err(step))
+    })
+    .await?;
+    out.transit_gateway_vpc_attachment()
         .and_then(|a| a.transit_gateway_attachment_id())
-        .ok_or_else(|| missing(step, "attachment ID"))?
-        .to_string())
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::invalid_response(step, "attachment ID"))
 }
 
+/// The attachment's state; None while EC2 does not show it.
 pub async fn tgw_attachment_state(
     ec2: &Client,
     id: &str,
@@ -461,19 +586,32 @@ pub async fn tgw_attachment_state(
         .and_then(|a| a.state().cloned()))
 }
 
-/// Ready means routes can point at the gateway: available, or waiting for the owner of a
-/// shared transit gateway to accept.
-pub async fn wait_tgw_attachment_ready(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
+/// Routes can point at the transit gateway once the attachment is available. An attachment
+/// to a transit gateway that another account shares without auto-accept waits in
+/// `pendingAcceptance` for that account; after the propagation window that ends the wait with
+/// what to do, and the next apply resumes from there.
+pub async fn wait_tgw_attachment_available(
+    ec2: &Client,
+    id: &str,
+    tgw_id: &str,
+    budget: &Budget,
+) -> AwsResult<()> {
     use TransitGatewayAttachmentState as S;
     let step = format!("waiting for transit gateway attachment {id}");
+    let acceptance = budget.within(wait::propagation_window());
     wait::until(&step, budget, || async {
         match tgw_attachment_state(ec2, id).await? {
-            Some(S::Available | S::PendingAcceptance) => Ok(Poll::Ready(())),
-            Some(s @ (S::Failed | S::Rejected | S::Deleted)) => Err(AwsError::new(
-                &step,
-                "AttachmentFailed",
-                format!("the attachment is {}", s.as_str()),
-            )),
+            Some(S::Available) => Ok(Poll::Ready(())),
+            Some(S::PendingAcceptance) if acceptance.check(&step).is_err() => {
+                Err(AwsError::refused(
+                    &step,
+                    "PendingAcceptance",
+                    format!("the attachment of this VPC to {tgw_id} waits for the transit gateway's owner to accept it. Accept {id} in the account that owns {tgw_id} (or enable auto-accept of shared attachments there), then run terraform apply again: it continues with the routes."),
+                ))
+            }
+            Some(s @ (S::Failed | S::Rejected | S::Deleted | S::Deleting)) => Err(
+                AwsError::refused(&step, "AttachmentFailed", format!("the attachment is {}", s.as_str())),
+            ),
             other => Ok(Poll::Pending(
                 other.map(|s| s.as_str().to_string()).unwrap_or_default(),
             )),
@@ -502,7 +640,7 @@ pub async fn delete_tgw_attachment(ec2: &Client, id: &str, budget: &Budget) -> A
         budget,
         || async {
             Ok(match tgw_attachment_state(ec2, id).await? {
-                None | Some(TransitGatewayAttachmentState::Deleted) => Poll::Ready(()),
+                None | Some(S::Deleted) => Poll::Ready(()),
                 Some(s) => Poll::Pending(s.as_str().to_string()),
             })
         },
@@ -510,14 +648,23 @@ pub async fn delete_tgw_attachment(ec2: &Client, id: &str, budget: &Budget) -> A
     .await
 }
 
-pub async fn attach_vpn_gateway(ec2: &Client, vgw_id: &str, vpc_id: &str) -> AwsResult<()> {
-    ec2.attach_vpn_gateway()
-        .vpn_gateway_id(vgw_id)
-        .vpc_id(vpc_id)
-        .send()
-        .await
-        .map_err(err("attaching the virtual private gateway"))?;
-    Ok(())
+pub async fn attach_vpn_gateway(
+    ec2: &Client,
+    vgw_id: &str,
+    vpc_id: &str,
+    budget: &Budget,
+) -> AwsResult<()> {
+    let step = "attaching the virtual private gateway";
+    naming_new_ids(step, budget, || async {
+        ec2.attach_vpn_gateway()
+            .vpn_gateway_id(vgw_id)
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err(step))
+    })
+    .await
 }
 
 /// The attachment state of `vgw_id` to `vpc_id` (`attached`, `detached`, …), None if absent.
@@ -589,47 +736,59 @@ pub async fn detach_vpn_gateway(
     wait_vpn_gateway(ec2, vgw_id, vpc_id, "detached", budget).await
 }
 
+/// Something still uses the object: ENIs EKS leaves behind take a while to go.
 pub fn is_dependency_violation(e: &AwsError) -> bool {
-    e.code == "DependencyViolation"
-        || e.code == "InvalidIPAddress.InUse"
-        || e.code == "AuthFailure.AddressInUse"
+    e.is("DependencyViolation")
 }
 
-/// Deletes leftover `available` ENIs of the group (EKS leaves some behind), then the group,
-/// retrying while something still depends on it.
-pub async fn delete_security_group(ec2: &Client, group_id: &str, budget: &Budget) -> AwsResult<()> {
-    let enis = ec2
-        .describe_network_interfaces()
-        .filters(filter("group-id", group_id))
-        .filters(filter("status", "available"))
-        .send()
+/// Deletes the object with `delete`, retrying while something still depends on it.
+async fn delete_when_free<F, Fut>(step: &str, budget: &Budget, delete: F) -> AwsResult<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AwsResult<()>>,
+{
+    wait::retry_while(step, budget, is_dependency_violation, delete)
         .await
-        .map_err(err("listing leftover network interfaces"))?;
-    for eni in enis.network_interfaces() {
-        if let Some(id) = eni.network_interface_id() {
-            let r = ec2
-                .delete_network_interface()
-                .network_interface_id(id)
-                .send()
-                .await
-                .map_err(err("deleting leftover network interface"));
-            ignore_not_found(r.map(|_| ()))?;
-        }
+        .or_else(|e| ignore_not_found(Err(e)))
+}
+
+/// Deletes the `available` (detached) network interfaces `filter` finds: EKS leaves some in
+/// its subnets and security groups, as eksctl's cleanup notes (`pkg/vpc/cleanup.go`).
+async fn delete_detached_interfaces(ec2: &Client, by: Filter) -> AwsResult<()> {
+    let step = "deleting leftover network interfaces";
+    let enis: Vec<_> = ec2
+        .describe_network_interfaces()
+        .filters(by)
+        .filters(filter("status", "available"))
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(err(step))?;
+    for id in enis.iter().filter_map(|e| e.network_interface_id()) {
+        let r = ec2
+            .delete_network_interface()
+            .network_interface_id(id)
+            .send()
+            .await
+            .map_err(err(step));
+        ignore_not_found(r.map(|_| ()))?;
     }
-    wait::retry_while(
-        &format!("deleting security group {group_id}"),
-        budget,
-        is_dependency_violation,
-        || async {
-            let r = ec2
-                .delete_security_group()
-                .group_id(group_id)
-                .send()
-                .await
-                .map_err(err(&format!("deleting security group {group_id}")));
-            ignore_not_found(r.map(|_| ()))
-        },
-    )
+    Ok(())
+}
+
+pub async fn delete_security_group(ec2: &Client, group_id: &str, budget: &Budget) -> AwsResult<()> {
+    delete_detached_interfaces(ec2, filter("group-id", group_id)).await?;
+    let step = format!("deleting security group {group_id}");
+    delete_when_free(&step, budget, || async {
+        ec2.delete_security_group()
+            .group_id(group_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err(&step))
+    })
     .await
 }
 
@@ -641,64 +800,48 @@ pub async fn delete_nat_gateway(ec2: &Client, id: &str, budget: &Budget) -> AwsR
         .await
         .map_err(err("deleting NAT gateway"));
     ignore_not_found(r.map(|_| ()))?;
-    wait_nat_gateway(ec2, id, NatGatewayState::Deleted, budget).await
+    wait_nat_gateway_deleted(ec2, id, budget).await
+}
+
+/// An Elastic IP cannot be released while its NAT gateway is deleting (`AuthFailure`) and
+/// briefly after (`InvalidIPAddress.InUse`: eformat/sno-for-100 #5 and #9, kubernetes/kops
+/// #1604), and may name the NAT gateway's interface that has just gone
+/// (`InvalidNetworkInterfaceID.NotFound`, hashicorp/terraform-provider-aws #49299).
+fn address_still_held(e: &AwsError) -> bool {
+    matches!(
+        e.code(),
+        "AuthFailure" | "InvalidIPAddress.InUse" | "InvalidNetworkInterfaceID.NotFound"
+    )
 }
 
 pub async fn release_eip(ec2: &Client, allocation_id: &str, budget: &Budget) -> AwsResult<()> {
-    wait::retry_while(
-        "releasing Elastic IP",
-        budget,
-        is_dependency_violation,
-        || async {
-            let r = ec2
-                .release_address()
-                .allocation_id(allocation_id)
-                .send()
-                .await
-                .map_err(err("releasing Elastic IP"));
-            ignore_not_found(r.map(|_| ()))
-        },
-    )
-    .await
-}
-
-/// Detached interfaces left in a subnet we own (by EKS, or a NAT gateway's on some
-/// emulators) would block its deletion: remove them first, as eksctl does.
-pub async fn delete_subnet(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
-    let enis = ec2
-        .describe_network_interfaces()
-        .filters(filter("subnet-id", id))
-        .filters(filter("status", "available"))
-        .send()
-        .await
-        .map_err(err("listing leftover network interfaces"))?;
-    for eni in enis
-        .network_interfaces()
-        .iter()
-        .filter_map(|e| e.network_interface_id())
-    {
-        let r = ec2
-            .delete_network_interface()
-            .network_interface_id(eni)
+    let step = format!("releasing Elastic IP {allocation_id}");
+    let r = wait::while_propagating(&step, budget, address_still_held, || async {
+        ec2.release_address()
+            .allocation_id(allocation_id)
             .send()
             .await
-            .map_err(err("deleting leftover network interface"));
-        ignore_not_found(r.map(|_| ()))?;
+            .map(|_| ())
+            .map_err(err(&step))
+    })
+    .await;
+    match r {
+        Err(e) if e.is("InvalidAllocationID.NotFound") => Ok(()),
+        other => other,
     }
-    wait::retry_while(
-        &format!("deleting subnet {id}"),
-        budget,
-        is_dependency_violation,
-        || async {
-            let r = ec2
-                .delete_subnet()
-                .subnet_id(id)
-                .send()
-                .await
-                .map_err(err(&format!("deleting subnet {id}")));
-            ignore_not_found(r.map(|_| ()))
-        },
-    )
+}
+
+pub async fn delete_subnet(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
+    delete_detached_interfaces(ec2, filter("subnet-id", id)).await?;
+    let step = format!("deleting subnet {id}");
+    delete_when_free(&step, budget, || async {
+        ec2.delete_subnet()
+            .subnet_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err(&step))
+    })
     .await
 }
 
@@ -710,7 +853,22 @@ pub async fn delete_internet_gateway(
     budget: &Budget,
 ) -> AwsResult<()> {
     if let Some(vpc_id) = vpc_id {
-        detach_internet_gateway(ec2, id, vpc_id, budget).await?;
+        let step = "detaching internet gateway";
+        delete_when_free(step, budget, || async {
+            let r = ec2
+                .detach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err(step));
+            match r {
+                Err(e) if e.is("Gateway.NotAttached") => Ok(()),
+                other => other,
+            }
+        })
+        .await?;
     }
     let r = ec2
         .delete_internet_gateway()
@@ -719,33 +877,6 @@ pub async fn delete_internet_gateway(
         .await
         .map_err(err("deleting internet gateway"));
     ignore_not_found(r.map(|_| ()))
-}
-
-async fn detach_internet_gateway(
-    ec2: &Client,
-    id: &str,
-    vpc_id: &str,
-    budget: &Budget,
-) -> AwsResult<()> {
-    wait::retry_while(
-        "detaching internet gateway",
-        budget,
-        is_dependency_violation,
-        || async {
-            let r = ec2
-                .detach_internet_gateway()
-                .internet_gateway_id(id)
-                .vpc_id(vpc_id)
-                .send()
-                .await
-                .map_err(err("detaching internet gateway"));
-            match r {
-                Err(e) if e.is("Gateway.NotAttached") => Ok(()),
-                other => ignore_not_found(other.map(|_| ())),
-            }
-        },
-    )
-    .await
 }
 
 /// Disassociates every subnet first: DeleteRouteTable refuses a table that still has any.
@@ -774,38 +905,28 @@ pub async fn delete_route_table(ec2: &Client, id: &str, budget: &Budget) -> AwsR
             ignore_not_found(r.map(|_| ()))?;
         }
     }
-    wait::retry_while(
-        &format!("deleting route table {id}"),
-        budget,
-        is_dependency_violation,
-        || async {
-            let r = ec2
-                .delete_route_table()
-                .route_table_id(id)
-                .send()
-                .await
-                .map_err(err(&format!("deleting route table {id}")));
-            ignore_not_found(r.map(|_| ()))
-        },
-    )
+    let step = format!("deleting route table {id}");
+    delete_when_free(&step, budget, || async {
+        ec2.delete_route_table()
+            .route_table_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err(&step))
+    })
     .await
 }
 
 pub async fn delete_vpc(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
-    wait::retry_while(
-        &format!("deleting VPC {id}"),
-        budget,
-        is_dependency_violation,
-        || async {
-            let r = ec2
-                .delete_vpc()
-                .vpc_id(id)
-                .send()
-                .await
-                .map_err(err(&format!("deleting VPC {id}")));
-            ignore_not_found(r.map(|_| ()))
-        },
-    )
+    let step = format!("deleting VPC {id}");
+    delete_when_free(&step, budget, || async {
+        ec2.delete_vpc()
+            .vpc_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err(&step))
+    })
     .await
 }
 
@@ -834,74 +955,26 @@ pub async fn vpc_cidrs(ec2: &Client, vpc_id: &str) -> AwsResult<Option<Vec<Strin
     }))
 }
 
-/// What exists in a VPC, in a handful of calls: subnets, route tables with their routes,
-/// internet gateways, NAT gateways.
-#[derive(Default, Debug)]
-pub struct VpcContents {
-    pub subnet_ids: Vec<String>,
-    /// route table ID -> destination CIDR -> target ID
-    pub routes: BTreeMap<String, BTreeMap<String, String>>,
-    pub internet_gateway_ids: Vec<String>,
-    pub nat_gateways: BTreeMap<String, String>,
-}
-
-pub async fn vpc_contents(ec2: &Client, vpc_id: &str) -> AwsResult<VpcContents> {
-    let by_vpc = || filter("vpc-id", vpc_id);
-    let (subnets, tables, igws, nats) = tokio::join!(
-        ec2.describe_subnets().filters(by_vpc()).send(),
-        ec2.describe_route_tables().filters(by_vpc()).send(),
-        ec2.describe_internet_gateways()
-            .filters(filter("attachment.vpc-id", vpc_id))
-            .send(),
-        ec2.describe_nat_gateways().filter(by_vpc()).send(),
-    );
-    let subnets = subnets.map_err(err("reading subnets"))?;
-    let tables = tables.map_err(err("reading route tables"))?;
-    let igws = igws.map_err(err("reading internet gateways"))?;
-    let nats = nats.map_err(err("reading NAT gateways"))?;
-    Ok(VpcContents {
-        subnet_ids: subnets
-            .subnets()
-            .iter()
-            .filter_map(|s| s.subnet_id().map(str::to_string))
-            .collect(),
-        routes: tables
-            .route_tables()
-            .iter()
-            .filter_map(|t| {
-                let routes = t
-                    .routes()
-                    .iter()
-                    .filter_map(|r| {
-                        let dest = r.destination_cidr_block()?.to_string();
-                        let target = r
-                            .transit_gateway_id()
-                            .or(r.gateway_id())
-                            .or(r.nat_gateway_id())
-                            .unwrap_or_default()
-                            .to_string();
-                        Some((dest, target))
-                    })
-                    .collect();
-                Some((t.route_table_id()?.to_string(), routes))
-            })
-            .collect(),
-        internet_gateway_ids: igws
-            .internet_gateways()
-            .iter()
-            .filter_map(|g| g.internet_gateway_id().map(str::to_string))
-            .collect(),
-        nat_gateways: nats
-            .nat_gateways()
-            .iter()
-            .filter_map(|n| {
-                Some((
-                    n.nat_gateway_id()?.to_string(),
-                    n.state()?.as_str().to_string(),
-                ))
-            })
-            .collect(),
-    })
+/// (subnet ID, VPC ID) of each subnet, or AWS's message naming one that does not exist.
+pub async fn subnet_vpcs(
+    ec2: &Client,
+    ids: &[String],
+) -> AwsResult<Result<Vec<(String, String)>, String>> {
+    let r = ec2
+        .describe_subnets()
+        .set_subnet_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(err("reading the subnets"));
+    let found = match r {
+        Err(e) if e.is_not_found() => return Ok(Err(e.message().to_string())),
+        other => other?,
+    };
+    Ok(Ok(found
+        .subnets()
+        .iter()
+        .filter_map(|s| Some((s.subnet_id()?.to_string(), s.vpc_id()?.to_string())))
+        .collect()))
 }
 
 fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
@@ -931,15 +1004,20 @@ pub struct SubnetInfo {
     pub tags: BTreeMap<String, String>,
 }
 
-pub async fn subnets_in(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<SubnetInfo>> {
-    let out = ec2
-        .describe_subnets()
+async fn subnets_of(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<Subnet>> {
+    ec2.describe_subnets()
         .filters(filter("vpc-id", vpc_id))
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<_, _>>()
         .await
-        .map_err(err("listing subnets"))?;
-    Ok(out
-        .subnets()
+        .map_err(err("listing subnets"))
+}
+
+pub async fn subnets_in(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<SubnetInfo>> {
+    Ok(subnets_of(ec2, vpc_id)
+        .await?
         .iter()
         .filter_map(|s| {
             Some(SubnetInfo {
@@ -959,64 +1037,123 @@ pub struct RouteTableInfo {
     pub routes: Vec<(String, String)>,
 }
 
+fn route_table_info(t: &RouteTable) -> Option<RouteTableInfo> {
+    Some(RouteTableInfo {
+        id: t.route_table_id()?.to_string(),
+        tags: tag_map(t.tags()),
+        subnet_ids: t
+            .associations()
+            .iter()
+            .filter_map(|a| a.subnet_id().map(str::to_string))
+            .collect(),
+        routes: t
+            .routes()
+            .iter()
+            .filter_map(|r| {
+                let target = r
+                    .transit_gateway_id()
+                    .or(r.gateway_id())
+                    .or(r.nat_gateway_id())?;
+                Some((r.destination_cidr_block()?.to_string(), target.to_string()))
+            })
+            .collect(),
+    })
+}
+
 pub async fn route_tables_in(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<RouteTableInfo>> {
-    let out = ec2
+    let tables: Vec<RouteTable> = ec2
         .describe_route_tables()
         .filters(filter("vpc-id", vpc_id))
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<_, _>>()
         .await
         .map_err(err("listing route tables"))?;
-    Ok(out
-        .route_tables()
-        .iter()
-        .filter_map(|t| {
-            Some(RouteTableInfo {
-                id: t.route_table_id()?.to_string(),
-                tags: tag_map(t.tags()),
-                subnet_ids: t
-                    .associations()
-                    .iter()
-                    .filter_map(|a| a.subnet_id().map(str::to_string))
-                    .collect(),
-                routes: t
-                    .routes()
-                    .iter()
-                    .filter_map(|r| {
-                        let target = r
-                            .transit_gateway_id()
-                            .or(r.gateway_id())
-                            .or(r.nat_gateway_id())?;
-                        Some((r.destination_cidr_block()?.to_string(), target.to_string()))
-                    })
-                    .collect(),
+    Ok(tables.iter().filter_map(route_table_info).collect())
+}
+
+/// What exists in a VPC: subnets, route tables with their routes, internet gateways, NAT
+/// gateways with their states.
+#[derive(Default, Debug)]
+pub struct VpcContents {
+    pub subnet_ids: Vec<String>,
+    /// route table ID -> destination CIDR -> target ID
+    pub routes: BTreeMap<String, BTreeMap<String, String>>,
+    pub internet_gateway_ids: Vec<String>,
+    pub nat_gateways: BTreeMap<String, String>,
+}
+
+pub async fn vpc_contents(ec2: &Client, vpc_id: &str) -> AwsResult<VpcContents> {
+    let (subnets, tables, igws, nats) = tokio::join!(
+        subnets_of(ec2, vpc_id),
+        route_tables_in(ec2, vpc_id),
+        internet_gateways(ec2, filter("attachment.vpc-id", vpc_id)),
+        nat_gateways(ec2, vpc_id),
+    );
+    Ok(VpcContents {
+        subnet_ids: subnets?
+            .iter()
+            .filter_map(|s| s.subnet_id().map(str::to_string))
+            .collect(),
+        routes: tables?
+            .into_iter()
+            .map(|t| (t.id, t.routes.into_iter().collect()))
+            .collect(),
+        internet_gateway_ids: igws?,
+        nat_gateways: nats?
+            .iter()
+            .filter_map(|n| {
+                Some((
+                    n.nat_gateway_id()?.to_string(),
+                    n.state()?.as_str().to_string(),
+                ))
             })
-        })
+            .collect(),
+    })
+}
+
+async fn internet_gateways(ec2: &Client, by: Filter) -> AwsResult<Vec<String>> {
+    let gateways: Vec<_> = ec2
+        .describe_internet_gateways()
+        .filters(by)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(err("listing internet gateways"))?;
+    Ok(gateways
+        .iter()
+        .filter_map(|g| g.internet_gateway_id().map(str::to_string))
         .collect())
 }
 
-pub async fn internet_gateway_of(ec2: &Client, vpc_id: &str) -> AwsResult<Option<String>> {
-    let out = ec2
-        .describe_internet_gateways()
-        .filters(filter("attachment.vpc-id", vpc_id))
+async fn nat_gateways(
+    ec2: &Client,
+    vpc_id: &str,
+) -> AwsResult<Vec<aws_sdk_ec2::types::NatGateway>> {
+    ec2.describe_nat_gateways()
+        .filter(filter("vpc-id", vpc_id))
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<_, _>>()
         .await
-        .map_err(err("finding the internet gateway"))?;
-    Ok(out
-        .internet_gateways()
-        .first()
-        .and_then(|g| g.internet_gateway_id().map(str::to_string)))
+        .map_err(err("listing NAT gateways"))
+}
+
+pub async fn internet_gateway_of(ec2: &Client, vpc_id: &str) -> AwsResult<Option<String>> {
+    Ok(internet_gateways(ec2, filter("attachment.vpc-id", vpc_id))
+        .await?
+        .into_iter()
+        .next())
 }
 
 /// (NAT gateway ID, allocation ID) of the VPC's NAT gateways that are not deleted.
 pub async fn nat_gateways_in(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<(String, String)>> {
-    let out = ec2
-        .describe_nat_gateways()
-        .filter(filter("vpc-id", vpc_id))
-        .send()
-        .await
-        .map_err(err("listing NAT gateways"))?;
-    Ok(out
-        .nat_gateways()
+    Ok(nat_gateways(ec2, vpc_id)
+        .await?
         .iter()
         .filter(|n| {
             !matches!(
@@ -1037,14 +1174,16 @@ pub async fn nat_gateways_in(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<(Strin
 
 /// (attachment ID, transit gateway ID) of the VPC's live transit gateway attachments.
 pub async fn tgw_attachments_of(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<(String, String)>> {
-    let out = ec2
+    let attachments: Vec<_> = ec2
         .describe_transit_gateway_vpc_attachments()
         .filters(filter("vpc-id", vpc_id))
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<_, _>>()
         .await
         .map_err(err("listing transit gateway attachments"))?;
-    Ok(out
-        .transit_gateway_vpc_attachments()
+    Ok(attachments
         .iter()
         .filter(|a| {
             !matches!(
@@ -1083,22 +1222,29 @@ pub async fn vpn_gateway_of(ec2: &Client, vpc_id: &str) -> AwsResult<Option<Stri
         .and_then(|g| g.vpn_gateway_id().map(str::to_string)))
 }
 
+async fn security_groups(ec2: &Client, filters: Vec<Filter>) -> AwsResult<Vec<String>> {
+    let groups: Vec<_> = ec2
+        .describe_security_groups()
+        .set_filters(Some(filters))
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(err("listing security groups"))?;
+    Ok(groups
+        .iter()
+        .filter_map(|g| g.group_id().map(str::to_string))
+        .collect())
+}
+
 pub async fn security_group_named(
     ec2: &Client,
     vpc_id: &str,
     name: &str,
 ) -> AwsResult<Option<String>> {
-    let out = ec2
-        .describe_security_groups()
-        .filters(filter("vpc-id", vpc_id))
-        .filters(filter("group-name", name))
-        .send()
-        .await
-        .map_err(err("finding the control plane security group"))?;
-    Ok(out
-        .security_groups()
-        .first()
-        .and_then(|g| g.group_id().map(str::to_string)))
+    let by = vec![filter("vpc-id", vpc_id), filter("group-name", name)];
+    Ok(security_groups(ec2, by).await?.into_iter().next())
 }
 
 /// Sets `tags` on every object and removes the keys in `removed` (Name is left alone).
@@ -1151,31 +1297,32 @@ pub struct Tagged {
 
 pub async fn tagged(ec2: &Client, key: &str, value: &str) -> AwsResult<Tagged> {
     let by_tag = || filter(&format!("tag:{key}"), value);
+    let vpcs = async {
+        let vpcs: Vec<_> = ec2
+            .describe_vpcs()
+            .filters(by_tag())
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(err("finding VPCs by tag"))?;
+        AwsResult::Ok(
+            vpcs.iter()
+                .filter_map(|v| v.vpc_id().map(str::to_string))
+                .collect::<Vec<_>>(),
+        )
+    };
     let (vpcs, sgs, igws, eips) = tokio::join!(
-        ec2.describe_vpcs().filters(by_tag()).send(),
-        ec2.describe_security_groups().filters(by_tag()).send(),
-        ec2.describe_internet_gateways().filters(by_tag()).send(),
+        vpcs,
+        security_groups(ec2, vec![by_tag()]),
+        internet_gateways(ec2, by_tag()),
         ec2.describe_addresses().filters(by_tag()).send(),
     );
     Ok(Tagged {
-        vpcs: vpcs
-            .map_err(err("finding VPCs by tag"))?
-            .vpcs()
-            .iter()
-            .filter_map(|v| v.vpc_id().map(str::to_string))
-            .collect(),
-        security_groups: sgs
-            .map_err(err("finding security groups by tag"))?
-            .security_groups()
-            .iter()
-            .filter_map(|g| g.group_id().map(str::to_string))
-            .collect(),
-        internet_gateways: igws
-            .map_err(err("finding internet gateways by tag"))?
-            .internet_gateways()
-            .iter()
-            .filter_map(|g| g.internet_gateway_id().map(str::to_string))
-            .collect(),
+        vpcs: vpcs?,
+        security_groups: sgs?,
+        internet_gateways: igws?,
         eip_allocations: eips
             .map_err(err("finding Elastic IPs by tag"))?
             .addresses()
@@ -1183,4 +1330,32 @@ pub async fn tagged(ec2: &Client, key: &str, value: &str) -> AwsResult<Tagged> {
             .filter_map(|a| a.allocation_id().map(str::to_string))
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zones_eks_refuses_are_avoided_by_id() {
+        assert!(!eks_supports_zone("us-east-1", "use1-az3"));
+        assert!(eks_supports_zone("us-east-1", "use1-az1"));
+        assert!(eks_supports_zone("us-west-2", "use1-az3"));
+    }
+
+    #[test]
+    fn addresses_are_held_by_these_errors_only() {
+        for code in [
+            "AuthFailure",
+            "InvalidIPAddress.InUse",
+            "InvalidNetworkInterfaceID.NotFound",
+        ] {
+            assert!(address_still_held(&AwsError::api("s", code, "m")), "{code}");
+        }
+        assert!(!address_still_held(&AwsError::api(
+            "s",
+            "UnauthorizedOperation",
+            "m"
+        )));
+    }
 }

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_eks::error::SdkError;
+use aws_sdk_eks::operation::create_cluster::CreateClusterError;
 use aws_sdk_eks::types::{
     AuthenticationMode, Cluster, ClusterStatus, CreateAccessConfigRequest,
     KubernetesNetworkConfigRequest, RemoteNetworkConfigRequest, RemoteNodeNetwork,
@@ -27,18 +29,57 @@ pub struct ClusterRequest<'a> {
     pub tags: HashMap<String, String>,
 }
 
-/// A new role takes seconds to be usable by EKS; these are the messages EKS gives meanwhile.
-pub fn is_iam_propagation(e: &AwsError) -> bool {
-    e.code == "InvalidParameterException"
-        && [
-            "does not exist",
-            "Error in role params",
-            "Role could not be assumed",
-            "invalid principal",
-            "not authorized",
-        ]
-        .iter()
-        .any(|m| e.message.contains(m))
+/// What EKS CreateCluster answers while a new role, its policies or the subnets and security
+/// groups it names are not visible to it yet: the Terraform AWS provider's list
+/// (`internal/service/eks/cluster.go`, resourceClusterCreate). "does not exist" also covers
+/// EC2's "The subnet ID '…' does not exist", relayed by EKS.
+const CLUSTER_PROPAGATION_MESSAGES: [&str; 5] = [
+    "does not exist",
+    "Error in role params",
+    "Role could not be assumed because the trusted entity is not correct",
+    "The provided role doesn't have the Amazon EKS Managed Policies associated with it",
+    "IAM role's policy must include",
+];
+
+pub fn cluster_inputs_propagating(e: &AwsError) -> bool {
+    e.is("InvalidParameterException")
+        && CLUSTER_PROPAGATION_MESSAGES
+            .iter()
+            .any(|m| e.message().contains(m))
+}
+
+/// What CreateAccessEntry answers while the principal's role is not visible to EKS yet
+/// (`internal/service/eks/access_entry.go`).
+pub fn principal_propagating(e: &AwsError) -> bool {
+    e.is("InvalidParameterException")
+        && e.message()
+            .contains("The specified principalArn is invalid: invalid principal")
+}
+
+/// EKS's two "no such cluster" answers: ResourceNotFoundException, and sometimes
+/// `ClientException: No cluster found for name: …` (`findClusterByName` in the Terraform AWS
+/// provider handles both).
+pub fn is_cluster_gone(e: &AwsError) -> bool {
+    e.is_not_found()
+        || (e.is("ClientException") && e.message().contains("No cluster found for name"))
+}
+
+/// `UnsupportedAvailabilityZoneException`, with the zones EKS accepts, as the user must act
+/// on it: choose other zones.
+fn unsupported_zone(step: &str, e: &SdkError<CreateClusterError>) -> Option<AwsError> {
+    let CreateClusterError::UnsupportedAvailabilityZoneException(u) = e.as_service_error()? else {
+        return None;
+    };
+    Some(AwsError::refused(
+        step,
+        "UnsupportedAvailabilityZoneException",
+        format!(
+            "{} EKS accepts these zones: {}. Set vpc.availability_zones to two or three of them.",
+            u.message()
+                .unwrap_or("EKS does not support a zone of the cluster's subnets."),
+            u.valid_zones().join(", ")
+        ),
+    ))
 }
 
 pub async fn create_cluster(
@@ -71,7 +112,7 @@ pub async fn create_cluster(
     let network = KubernetesNetworkConfigRequest::builder()
         .set_service_ipv4_cidr(r.service_ipv4_cidr.map(str::to_string))
         .build();
-    wait::retry_while(&step, budget, is_iam_propagation, || async {
+    wait::while_propagating(&step, budget, cluster_inputs_propagating, || async {
         eks.create_cluster()
             .name(r.name)
             .set_version(r.version.map(str::to_string))
@@ -84,7 +125,7 @@ pub async fn create_cluster(
             .send()
             .await
             .map(|_| ())
-            .map_err(err(&step))
+            .map_err(|e| unsupported_zone(&step, &e).unwrap_or_else(|| err(&step)(e)))
     })
     .await
 }
@@ -98,7 +139,7 @@ pub async fn describe_cluster(eks: &Client, name: &str) -> AwsResult<Option<Clus
         .map_err(err(&format!("reading EKS cluster {name}")))
     {
         Ok(out) => Ok(out.cluster().cloned()),
-        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) if is_cluster_gone(&e) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -108,7 +149,7 @@ pub async fn wait_cluster_active(eks: &Client, name: &str, budget: &Budget) -> A
     wait::until(&step, budget, || async {
         match describe_cluster(eks, name).await? {
             Some(c) if c.status() == Some(&ClusterStatus::Active) => Ok(Poll::Ready(c)),
-            Some(c) if c.status() == Some(&ClusterStatus::Failed) => Err(AwsError::new(
+            Some(c) if c.status() == Some(&ClusterStatus::Failed) => Err(AwsError::refused(
                 &step,
                 "ClusterFailed",
                 "EKS reports the cluster FAILED",
@@ -118,7 +159,7 @@ pub async fn wait_cluster_active(eks: &Client, name: &str, budget: &Budget) -> A
                     .map(|s| s.as_str().to_string())
                     .unwrap_or_default(),
             )),
-            None => Err(AwsError::new(
+            None => Err(AwsError::refused(
                 &step,
                 "ResourceNotFoundException",
                 "the cluster disappeared while being created",
@@ -128,10 +169,16 @@ pub async fn wait_cluster_active(eks: &Client, name: &str, budget: &Budget) -> A
     .await
 }
 
+/// EKS refuses to delete a cluster while it is creating or updating ("… currently has an
+/// update in progress"); only that is retried (`resourceClusterDelete` in the Terraform AWS
+/// provider). Anything else in use, such as node groups still attached, fails at once.
+fn busy_in_progress(e: &AwsError) -> bool {
+    e.is("ResourceInUseException") && e.message().contains("in progress")
+}
+
 pub async fn delete_cluster(eks: &Client, name: &str, budget: &Budget) -> AwsResult<()> {
     let step = format!("deleting EKS cluster {name}");
-    let busy = |e: &AwsError| e.code == "ResourceInUseException";
-    let r = wait::retry_while(&step, budget, busy, || async {
+    let r = wait::retry_while(&step, budget, busy_in_progress, || async {
         eks.delete_cluster()
             .name(name)
             .send()
@@ -141,7 +188,7 @@ pub async fn delete_cluster(eks: &Client, name: &str, budget: &Budget) -> AwsRes
     })
     .await;
     match r {
-        Err(e) if e.is_not_found() => return Ok(()),
+        Err(e) if is_cluster_gone(&e) => return Ok(()),
         other => other?,
     }
     wait::until(
@@ -184,7 +231,7 @@ async fn wait_update(eks: &Client, name: &str, update_id: &str, budget: &Budget)
                             .join("; ")
                     })
                     .unwrap_or_default();
-                Err(AwsError::new(
+                Err(AwsError::refused(
                     &step,
                     "UpdateFailed",
                     format!("update {}: {why}", s.as_str()),
@@ -202,8 +249,9 @@ fn update_id(update: Option<&aws_sdk_eks::types::Update>) -> &str {
     update.and_then(|u| u.id()).unwrap_or_default()
 }
 
+/// One update at a time: EKS refuses another while one runs.
 fn busy(e: &AwsError) -> bool {
-    e.code == "ResourceInUseException"
+    e.is("ResourceInUseException")
 }
 
 pub async fn update_version(
@@ -292,7 +340,7 @@ pub async fn create_access_entry(
     budget: &Budget,
 ) -> AwsResult<String> {
     let step = format!("creating HYBRID_LINUX access entry for {principal}");
-    let out = wait::retry_while(&step, budget, is_iam_propagation, || async {
+    let out = wait::while_propagating(&step, budget, principal_propagating, || async {
         eks.create_access_entry()
             .cluster_name(cluster)
             .principal_arn(principal)
@@ -336,30 +384,36 @@ pub async fn access_entry(
 }
 
 pub async fn delete_access_entry(eks: &Client, cluster: &str, principal: &str) -> AwsResult<()> {
-    ignore_not_found(
-        eks.delete_access_entry()
-            .cluster_name(cluster)
-            .principal_arn(principal)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err("deleting access entry")),
-    )
+    let r = eks
+        .delete_access_entry()
+        .cluster_name(cluster)
+        .principal_arn(principal)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(err("deleting access entry"));
+    match r {
+        Err(e) if is_cluster_gone(&e) => Ok(()),
+        other => ignore_not_found(other),
+    }
 }
 
 /// Principals of the cluster's HYBRID_LINUX access entries.
 pub async fn hybrid_principals(eks: &Client, cluster: &str) -> AwsResult<Vec<String>> {
-    let out = eks
+    let all: Vec<String> = eks
         .list_access_entries()
         .cluster_name(cluster)
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<_, _>>()
         .await
         .map_err(err("listing access entries"))?;
     let mut principals = Vec::new();
-    for p in out.access_entries() {
-        if let Some((_, kind)) = access_entry(eks, cluster, p).await? {
+    for p in all {
+        if let Some((_, kind)) = access_entry(eks, cluster, &p).await? {
             if kind == "HYBRID_LINUX" {
-                principals.push(p.clone());
+                principals.push(p);
             }
         }
     }
@@ -382,5 +436,65 @@ pub async fn addon_version(eks: &Client, cluster: &str, addon: &str) -> AwsResul
             .map(str::to_string)),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_propagation_messages_are_retried() {
+        let e = |code: &str, m: &str| AwsError::api("s", code, m);
+        for m in [
+            "roleArn, arn:aws:iam::1:role/r, does not exist",
+            "Error in role params",
+            "Role could not be assumed because the trusted entity is not correct",
+            "The provided role doesn't have the Amazon EKS Managed Policies associated with it. Please ensure the following policy is attached: arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+            "IAM role's policy must include the `ec2:DescribeSubnets` action",
+            "The subnet ID 'subnet-1' does not exist (Service: AmazonEC2; Status Code: 400; Error Code: InvalidSubnetID.NotFound)",
+        ] {
+            assert!(cluster_inputs_propagating(&e("InvalidParameterException", m)), "{m}");
+        }
+        assert!(!cluster_inputs_propagating(&e(
+            "InvalidParameterException",
+            "CIDR overlaps"
+        )));
+        assert!(!cluster_inputs_propagating(&e(
+            "AccessDeniedException",
+            "not authorized"
+        )));
+        assert!(principal_propagating(&e(
+            "InvalidParameterException",
+            "The specified principalArn is invalid: invalid principal"
+        )));
+    }
+
+    #[test]
+    fn delete_retries_only_an_update_in_progress() {
+        let e = |m: &str| AwsError::api("s", "ResourceInUseException", m);
+        assert!(busy_in_progress(&e(
+            "Cannot delete because cluster c currently has an update in progress"
+        )));
+        assert!(!busy_in_progress(&e("Cluster has nodegroups attached")));
+    }
+
+    #[test]
+    fn both_not_founds_mean_gone() {
+        assert!(is_cluster_gone(&AwsError::api(
+            "s",
+            "ClientException",
+            "No cluster found for name: c."
+        )));
+        assert!(is_cluster_gone(&AwsError::api(
+            "s",
+            "ResourceNotFoundException",
+            "x"
+        )));
+        assert!(!is_cluster_gone(&AwsError::api(
+            "s",
+            "ClientException",
+            "other"
+        )));
     }
 }

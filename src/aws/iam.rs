@@ -63,6 +63,18 @@ pub async fn put_inline_policy(
     Ok(())
 }
 
+pub async fn detach_policy(iam: &Client, role: &str, policy_arn: &str) -> AwsResult<()> {
+    let r = iam
+        .detach_role_policy()
+        .role_name(role)
+        .policy_arn(policy_arn)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(err(&format!("detaching {policy_arn} from {role}")));
+    ignore_not_found(r)
+}
+
 pub async fn attach_policy(iam: &Client, role: &str, policy_arn: &str) -> AwsResult<()> {
     iam.attach_role_policy()
         .role_name(role)
@@ -75,41 +87,50 @@ pub async fn attach_policy(iam: &Client, role: &str, policy_arn: &str) -> AwsRes
 
 /// The role's ARN, or None when it does not exist.
 pub async fn role_arn(iam: &Client, name: &str) -> AwsResult<Option<String>> {
-    match iam
-        .get_role()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(err(&format!("reading IAM role {name}")))
-    {
-        Ok(out) => Ok(out.role().map(|r| r.arn().to_string())),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(role_details(iam, name).await?.map(|d| d.arn))
 }
 
 pub async fn attached_policies(iam: &Client, role: &str) -> AwsResult<Vec<String>> {
-    let out = iam
+    let attached: Vec<_> = iam
         .list_attached_role_policies()
         .role_name(role)
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<_, _>>()
         .await
         .map_err(err(&format!("listing policies of {role}")))?;
-    Ok(out
-        .attached_policies()
+    Ok(attached
         .iter()
         .filter_map(|p| p.policy_arn().map(str::to_string))
         .collect())
 }
 
 pub async fn inline_policies(iam: &Client, role: &str) -> AwsResult<Vec<String>> {
-    let out = iam
-        .list_role_policies()
+    iam.list_role_policies()
         .role_name(role)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(err(&format!("listing inline policies of {role}")))
+}
+
+/// An inline policy's document (URL-decoded JSON), or None when the role has no such policy.
+pub async fn inline_policy(iam: &Client, role: &str, policy: &str) -> AwsResult<Option<String>> {
+    let r = iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(policy)
         .send()
         .await
-        .map_err(err(&format!("listing inline policies of {role}")))?;
-    Ok(out.policy_names().to_vec())
+        .map_err(err(&format!("reading policy {policy} of {role}")));
+    match r {
+        Ok(out) => Ok(Some(percent_decode(out.policy_document()))),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Detaches and deletes every policy, then the role. A role already gone is not an error.
@@ -156,11 +177,15 @@ pub async fn delete_role(iam: &Client, name: &str) -> AwsResult<()> {
     )
 }
 
-/// The role's tags and its trust policy document (URL-decoded JSON), or None when gone.
-pub async fn role_details(
-    iam: &Client,
-    name: &str,
-) -> AwsResult<Option<(BTreeMap<String, String>, String)>> {
+pub struct RoleDetails {
+    pub arn: String,
+    pub tags: BTreeMap<String, String>,
+    /// The trust policy document, URL-decoded JSON.
+    pub trust: String,
+}
+
+/// The role's ARN, tags and trust policy, or None when the role does not exist.
+pub async fn role_details(iam: &Client, name: &str) -> AwsResult<Option<RoleDetails>> {
     let out = match iam
         .get_role()
         .role_name(name)
@@ -172,37 +197,25 @@ pub async fn role_details(
         Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(e),
     };
-    Ok(out.role().map(|r| {
-        let tags = r
+    Ok(out.role().map(|r| RoleDetails {
+        arn: r.arn().to_string(),
+        tags: r
             .tags()
             .iter()
             .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
-        let trust = r
+            .collect(),
+        trust: r
             .assume_role_policy_document()
             .map(percent_decode)
-            .unwrap_or_default();
-        (tags, trust)
+            .unwrap_or_default(),
     }))
 }
 
 /// IAM returns policy documents URL-encoded.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+pub fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 pub async fn retag_role(

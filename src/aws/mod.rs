@@ -2,6 +2,7 @@
 
 pub mod ec2;
 pub mod eks;
+pub mod error;
 pub mod iam;
 pub mod rolesanywhere;
 pub mod ssm;
@@ -93,84 +94,4 @@ impl AwsClients {
     }
 }
 
-/// An AWS failure reduced to what the resource needs: the error code and a message that names
-/// the step, as users see it in a diagnostic.
-#[derive(Debug, Clone)]
-pub struct AwsError {
-    pub step: String,
-    pub code: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for AwsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.code.is_empty() {
-            write!(f, "{}: {}", self.step, self.message)
-        } else {
-            write!(f, "{}: {}: {}", self.step, self.code, self.message)
-        }
-    }
-}
-
-impl std::error::Error for AwsError {}
-
-impl AwsError {
-    pub fn new(
-        step: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> AwsError {
-        AwsError {
-            step: step.into(),
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-
-    pub fn is(&self, code: &str) -> bool {
-        self.code == code
-    }
-
-    pub fn is_not_found(&self) -> bool {
-        self.code.ends_with("NotFound")
-            || self.code == "ResourceNotFoundException"
-            || self.code == "NoSuchEntity"
-            || self.code.ends_with(".NotFound")
-    }
-}
-
-/// Converts any SDK error into an [`AwsError`] for `step`.
-pub fn err<E, R>(
-    step: &str,
-) -> impl FnOnce(aws_smithy_runtime_api::client::result::SdkError<E, R>) -> AwsError + '_
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
-    R: std::fmt::Debug,
-{
-    move |e| {
-        use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-        let code = e.code().unwrap_or_default().to_string();
-        let message = match e.message() {
-            Some(m) => m.to_string(),
-            None => format!(
-                "{}",
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
-            ),
-        };
-        AwsError::new(step, code, message)
-    }
-}
-
-pub type AwsResult<T> = Result<T, AwsError>;
-
-/// Deleting or detaching what is already gone is not an error.
-pub fn ignore_not_found(r: AwsResult<()>) -> AwsResult<()> {
-    match r {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other,
-    }
-}
+pub use error::{err, ignore_not_found, AwsError, AwsResult};

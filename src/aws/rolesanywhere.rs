@@ -36,7 +36,7 @@ pub async fn create_trust_anchor(
         .map_err(err(step))?;
     let anchor = out
         .trust_anchor()
-        .ok_or_else(|| AwsError::new(step, "InvalidResponse", "no trust anchor returned"))?;
+        .ok_or_else(|| AwsError::invalid_response(step, "trust anchor"))?;
     Ok((
         anchor.trust_anchor_id().unwrap_or_default().to_string(),
         anchor.trust_anchor_arn().unwrap_or_default().to_string(),
@@ -103,7 +103,7 @@ pub async fn create_profile(
         .map_err(err(step))?;
     let p = out
         .profile()
-        .ok_or_else(|| AwsError::new(step, "InvalidResponse", "no profile returned"))?;
+        .ok_or_else(|| AwsError::invalid_response(step, "profile"))?;
     Ok((
         p.profile_id().unwrap_or_default().to_string(),
         p.profile_arn().unwrap_or_default().to_string(),
@@ -156,23 +156,27 @@ pub async fn find_by_names(
     anchor_name: &str,
     profile_name: &str,
 ) -> AwsResult<(Option<String>, Option<String>)> {
-    let anchors = ra
+    let anchors: Vec<_> = ra
         .list_trust_anchors()
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<_, _>>()
         .await
         .map_err(err("listing trust anchors"))?;
-    let profiles = ra
+    let profiles: Vec<_> = ra
         .list_profiles()
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<_, _>>()
         .await
         .map_err(err("listing profiles"))?;
     let anchor = anchors
-        .trust_anchors()
         .iter()
         .find(|a| a.name() == Some(anchor_name))
         .and_then(|a| a.trust_anchor_id().map(str::to_string));
     let profile = profiles
-        .profiles()
         .iter()
         .find(|p| p.name() == Some(profile_name))
         .and_then(|p| p.profile_id().map(str::to_string));

@@ -26,9 +26,10 @@ pub struct ActivationRequest<'a> {
 }
 
 /// SSM checks the role's trust policy when the activation is created; a role made seconds ago
-/// may not be visible to it yet.
-fn is_role_propagation(e: &AwsError) -> bool {
-    e.code == "ValidationException" && e.message.to_lowercase().contains("role")
+/// is not visible to it yet: "Nonexistent role or missing ssm service principal in trust
+/// policy" (the Terraform AWS provider retries this: `internal/service/ssm/activation.go`).
+fn role_propagating(e: &AwsError) -> bool {
+    e.is("ValidationException") && e.message().contains("Nonexistent role")
 }
 
 pub async fn create_activation(
@@ -40,7 +41,7 @@ pub async fn create_activation(
     let expiration = match r.expiration {
         Some(t) => Some(
             DateTime::from_str(t, aws_smithy_types::date_time::Format::DateTime)
-                .map_err(|e| AwsError::new(&step, "InvalidExpiration", format!("{t}: {e}")))?,
+                .map_err(|e| AwsError::refused(&step, "InvalidExpiration", format!("{t}: {e}")))?,
         ),
         None => None,
     };
@@ -49,7 +50,7 @@ pub async fn create_activation(
         .iter()
         .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
         .collect();
-    let out = wait::retry_while(&step, budget, is_role_propagation, || async {
+    let out = wait::while_propagating(&step, budget, role_propagating, || async {
         ssm.create_activation()
             .iam_role(r.role_name)
             .registration_limit(r.registration_limit)
@@ -67,11 +68,7 @@ pub async fn create_activation(
             id: id.to_string(),
             code: code.to_string(),
         }),
-        _ => Err(AwsError::new(
-            step,
-            "InvalidResponse",
-            "AWS returned no activation ID or code",
-        )),
+        _ => Err(AwsError::invalid_response(step, "activation ID or code")),
     }
 }
 
@@ -84,13 +81,14 @@ async fn activations_where(
         .filter_key(key)
         .filter_values(value)
         .build();
-    let out = ssm
-        .describe_activations()
+    ssm.describe_activations()
         .filters(filter)
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<_, _>>()
         .await
-        .map_err(err("reading SSM activations"))?;
-    Ok(out.activation_list().to_vec())
+        .map_err(err("reading SSM activations"))
 }
 
 /// Whether the activation still exists and has not expired: Some(expired), or None when gone.

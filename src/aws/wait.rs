@@ -1,5 +1,7 @@
 //! Waiters and retries with exponential backoff and jitter, bounded by the operation's
-//! deadline (the `timeouts` block) and stopped by Terraform's cancellation.
+//! deadline (the `timeouts` block) and stopped by Terraform's cancellation. Errors that mean
+//! "not visible yet" (IAM propagation, EC2 eventual consistency) are retried only within the
+//! propagation window, so a role or subnet that really does not exist fails within it, named.
 
 use std::future::Future;
 use std::time::Duration;
@@ -23,25 +25,43 @@ pub struct Budget {
     pub min_delay: Duration,
 }
 
+fn env_ms(name: &str) -> Option<Duration> {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+}
+
+/// How long a change takes to reach the services that use it: the Terraform AWS provider
+/// retries IAM propagation and EC2 eventual consistency for 2 minutes (`propagationTimeout`,
+/// `ec2PropagationTimeout`). `TF_EKS_PROPAGATION_MS` shortens it for tests.
+pub fn propagation_window() -> Duration {
+    env_ms("TF_EKS_PROPAGATION_MS").unwrap_or(Duration::from_secs(120))
+}
+
 impl Budget {
     pub fn new(timeout: Duration, cancel: CancellationToken) -> Budget {
         Budget {
             deadline: Instant::now() + timeout,
             cancel,
-            min_delay: min_delay_from_env(),
+            min_delay: env_ms("TF_EKS_POLL_MIN_MS").unwrap_or(Duration::from_secs(2)),
+        }
+    }
+
+    /// The same budget, ending no later than `window` from now.
+    pub fn within(&self, window: Duration) -> Budget {
+        Budget {
+            deadline: self.deadline.min(Instant::now() + window),
+            ..self.clone()
         }
     }
 
     pub fn check(&self, step: &str) -> AwsResult<()> {
         if self.cancel.is_cancelled() {
-            return Err(AwsError::new(
-                step,
-                "Cancelled",
-                "the operation was interrupted (Ctrl-C or provider shutdown)",
-            ));
+            return Err(AwsError::Cancelled { step: step.into() });
         }
         if Instant::now() >= self.deadline {
-            return Err(timeout_error(step));
+            return Err(AwsError::Timeout { step: step.into() });
         }
         Ok(())
     }
@@ -54,22 +74,6 @@ impl Budget {
         }
         self.check(step)
     }
-}
-
-fn timeout_error(step: &str) -> AwsError {
-    AwsError::new(
-        step,
-        "Timeout",
-        "timed out; raise the matching value in the resource's `timeouts` block if AWS is just slow",
-    )
-}
-
-fn min_delay_from_env() -> Duration {
-    std::env::var("TF_EKS_POLL_MIN_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis)
-        .unwrap_or(Duration::from_secs(2))
 }
 
 /// Grows by 1.6 up to five times the floor (10 s on real AWS), so a wait overshoots the
@@ -101,8 +105,8 @@ where
     }
 }
 
-/// Repeats `op` while it fails with an error `retryable` accepts: IAM propagation, a cluster
-/// busy with another update, dependency violations that clear as ENIs go away.
+/// Repeats `op` while it fails with an error `retryable` accepts. When the budget runs out
+/// the last AWS error is returned, since it says more than "timed out".
 pub async fn retry_while<T, F, Fut>(
     step: &str,
     budget: &Budget,
@@ -118,14 +122,41 @@ where
         budget.check(step)?;
         match op().await {
             Err(e) if retryable(&e) => {
-                tracing::debug!(step, code = %e.code, "retrying");
+                tracing::debug!(step, code = %e.code(), "retrying");
                 if let Err(limit) = budget.sleep(step, delay).await {
-                    return Err(if limit.code == "Timeout" { e } else { limit });
+                    return Err(match limit {
+                        AwsError::Timeout { .. } => e,
+                        cancelled => cancelled,
+                    });
                 }
                 delay = next_delay(delay, budget.min_delay);
             }
             other => return other,
         }
+    }
+}
+
+/// Retries what `propagating` recognises as a change not yet visible (a role EKS cannot see
+/// yet, a subnet EC2 does not know yet), for the propagation window at most. The final error
+/// says it was retried, so a culprit that really does not exist is clear.
+pub async fn while_propagating<T, F, Fut>(
+    step: &str,
+    budget: &Budget,
+    propagating: impl Fn(&AwsError) -> bool,
+    op: F,
+) -> AwsResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = AwsResult<T>>,
+{
+    let window = propagation_window();
+    let started = Instant::now();
+    match retry_while(step, &budget.within(window), &propagating, op).await {
+        Err(e) if propagating(&e) => Err(e.with_note(&format!(
+            "still so after {:.0?} of retries while AWS propagated recent changes",
+            started.elapsed()
+        ))),
+        other => other,
     }
 }
 
@@ -165,7 +196,7 @@ mod tests {
         })
         .await
         .unwrap_err();
-        assert_eq!(e.code, "Timeout");
+        assert_eq!(e.code(), "Timeout");
         assert!(e.to_string().contains("creating cluster") && e.to_string().contains("timeouts"));
     }
 
@@ -176,7 +207,7 @@ mod tests {
         let e = until("x", &b, || async { Ok(Poll::<()>::Pending("p".into())) })
             .await
             .unwrap_err();
-        assert_eq!(e.code, "Cancelled");
+        assert_eq!(e.code(), "Cancelled");
     }
 
     #[tokio::test]
@@ -185,10 +216,10 @@ mod tests {
         let r = retry_while(
             "create role",
             &budget(5000),
-            |e| e.code == "Propagation",
+            |e| e.code() == "Propagation",
             || async {
                 if n.fetch_add(1, Ordering::SeqCst) < 2 {
-                    Err(AwsError::new("s", "Propagation", "not yet"))
+                    Err(AwsError::api("s", "Propagation", "not yet"))
                 } else {
                     Ok(1)
                 }
@@ -199,11 +230,37 @@ mod tests {
         let e = retry_while(
             "s",
             &budget(5000),
-            |e| e.code == "Propagation",
-            || async { Err::<(), _>(AwsError::new("s", "AccessDenied", "no")) },
+            |e| e.code() == "Propagation",
+            || async { Err::<(), _>(AwsError::api("s", "AccessDenied", "no")) },
         )
         .await
         .unwrap_err();
-        assert_eq!(e.code, "AccessDenied");
+        assert_eq!(e.code(), "AccessDenied");
+    }
+
+    #[tokio::test]
+    async fn propagation_retries_end_with_the_window_not_the_budget() {
+        std::env::set_var("TF_EKS_PROPAGATION_MS", "200");
+        let started = Instant::now();
+        let e = while_propagating(
+            "creating EKS cluster",
+            &budget(60_000),
+            |e| e.message().contains("does not exist"),
+            || async {
+                Err::<(), _>(AwsError::api(
+                    "s",
+                    "InvalidParameterException",
+                    "roleArn, arn:aws:iam::1:role/typo, does not exist",
+                ))
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(e.message().contains("role/typo") && e.message().contains("retries"));
     }
 }

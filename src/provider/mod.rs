@@ -256,15 +256,26 @@ impl pb::provider_server::Provider for EksProvider {
         }
         let mut d = cluster::validate::validate_config(&config);
         let configured = self.configured.read().await;
+        let mut vpc_cidrs = None;
         // Only a configuration without errors is worth an AWS call.
         if let (Some(aws), false) = (&configured.aws, d.has_errors()) {
-            d.extend(cluster::validate_against_existing_vpc(aws, &config).await);
+            let preflight = cluster::preflight::check_existing_vpc(aws, &config).await;
+            d.extend(preflight.diagnostics);
+            vpc_cidrs = preflight.vpc_cidrs;
             // Only a cluster that exists can run an add-on.
             if let Some(name) = prior.get("name").as_str() {
                 d.extend(cluster::vpc_cni::check(aws, name).await);
             }
         }
-        let planned = cluster::plan::plan(&prior, &proposed, &configured.default_tags);
+        let cx = cluster::plan::Context {
+            default_tags: configured.default_tags.clone(),
+            existing_vpc_cidrs: vpc_cidrs.as_deref(),
+        };
+        let planned = cluster::plan::plan(&prior, &proposed, &cx);
+        d.extend(cluster::validate::validate_tags_all(
+            &config,
+            planned.state.get("tags_all"),
+        ));
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state: encode(&planned.state),
             requires_replace: planned

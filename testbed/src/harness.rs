@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value as Json;
 
-pub use crate::xml::values as xml_values;
+pub use crate::xml::{values as xml_values, ItemSet};
 
 pub const REGION: &str = "us-west-2";
 

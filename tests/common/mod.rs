@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 #[allow(unused_imports)]
-pub use aws_testbed::harness::{xml_values, Testbed, REGION};
+pub use aws_testbed::harness::{xml_values, ItemSet, Testbed, REGION};
+
+/// The provider's propagation window in tests: longer than any the testbed models, short
+/// enough that a role or subnet that really does not exist fails quickly.
+pub const PROPAGATION_MS: &str = "5000";
 
 pub const TF_NEW: &str = "terraform-1.15.5";
 pub const TF_OLD: &str = "terraform-1.0.3";
@@ -51,6 +55,42 @@ pub fn testbed_with(args: &[&str]) -> Testbed {
         &repo().join(".tools/venv/bin/moto_server"),
         &all,
     )
+}
+
+/// A route table as the tests inspect it: its subnets and routes (destination → target).
+pub struct RouteTable {
+    pub id: String,
+    pub subnets: Vec<String>,
+    pub routes: std::collections::BTreeMap<String, String>,
+}
+
+/// The VPC's route tables, read behind the provider's back.
+pub fn route_tables_of(tb: &Testbed, vpc_id: &str) -> Vec<RouteTable> {
+    let xml = tb.query(
+        "ec2",
+        &format!("Action=DescribeRouteTables&Filter.1.Name=vpc-id&Filter.1.Value.1={vpc_id}"),
+    );
+    let tables = ItemSet::parse(&xml, "routeTableSet").map_or(Vec::new(), |s| s.items);
+    tables
+        .iter()
+        .filter_map(|t| {
+            let routes = ItemSet::parse(t, "routeSet").map_or(Vec::new(), |s| s.items);
+            Some(RouteTable {
+                id: xml_values(t, "routeTableId").into_iter().next()?,
+                subnets: xml_values(t, "subnetId"),
+                routes: routes
+                    .iter()
+                    .filter_map(|r| {
+                        let dest = xml_values(r, "destinationCidrBlock").into_iter().next()?;
+                        let target = ["transitGatewayId", "gatewayId", "natGatewayId"]
+                            .iter()
+                            .find_map(|t| xml_values(r, t).into_iter().next())?;
+                        Some((dest, target))
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
 }
 
 pub struct Workspace {
@@ -166,6 +206,7 @@ impl Workspace {
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", REGION)
             .env("TF_EKS_POLL_MIN_MS", "50")
+            .env("TF_EKS_PROPAGATION_MS", PROPAGATION_MS)
             .env_remove("TF_LOG")
             .stdin(Stdio::null());
         c

@@ -1,13 +1,23 @@
 //! The IAM, Roles Anywhere and EKS steps of create and repair: the cluster role, the hybrid
 //! nodes identity, the cluster itself and its HYBRID_LINUX access entry.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::create::Ctx;
 use super::inventory::ActivationRecord;
 use super::model::{CredentialsProvider, VpcSpec};
-use super::{names, policies};
+use super::names;
+use super::observe::{self, Status};
+use super::policies::{self, Scope};
 use crate::aws::{eks, iam, rolesanywhere, ssm, AwsError, AwsResult};
+
+fn name_taken(name: &str, instead: &str) -> AwsError {
+    AwsError::refused(
+        format!("creating IAM role {name}"),
+        "EntityAlreadyExists",
+        format!("a role named {name} already exists and is not recorded as ours; delete it or set {instead}"),
+    )
+}
 
 /// Returns the ARN of the cluster role: given, or ours.
 pub async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
@@ -18,27 +28,32 @@ pub async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
     }
     let name = names::cluster_role(&ctx.spec.name);
     let policy = policies::managed_policy_arn(&ctx.id.partition, policies::CLUSTER_MANAGED_POLICY);
+    let trust = policies::cluster_trust_policy();
     let arn = match iam::role_arn(&ctx.aws.iam, &name).await? {
         Some(arn) if ctx.inv().cluster_role_name.is_some() => arn,
-        Some(_) => {
-            return Err(AwsError::new(
-                format!("creating IAM role {name}"),
-                "EntityAlreadyExists",
-                format!("a role named {name} already exists and is not recorded as ours; delete it or set cluster_role_arn"),
-            ))
-        }
+        Some(_) => return Err(name_taken(&name, "cluster_role_arn")),
         None => {
-            let arn = iam::create_role(&ctx.aws.iam, &name, "EKS control plane role (terraform-provider-eks)", &policies::cluster_trust_policy(), &ctx.tags).await?;
+            let arn = iam::create_role(
+                &ctx.aws.iam,
+                &name,
+                "EKS control plane role (terraform-provider-eks)",
+                &trust,
+                &ctx.tags,
+            )
+            .await?;
             ctx.record(|i| i.cluster_role_name = Some(name.clone()));
             iam::attach_policy(&ctx.aws.iam, &name, &policy).await?;
             return Ok(arn);
         }
     };
-    if ctx.observed.is_missing(&format!(
-        "iam_role_policy_attachment/{name}/{}",
-        policies::CLUSTER_MANAGED_POLICY
+    if ctx.observed.is_missing(&observe::attachment_key(
+        &name,
+        policies::CLUSTER_MANAGED_POLICY,
     )) {
         iam::attach_policy(&ctx.aws.iam, &name, &policy).await?;
+    }
+    if ctx.observed.is_missing(&observe::trust_policy_key(&name)) {
+        iam::update_trust_policy(&ctx.aws.iam, &name, &trust).await?;
     }
     Ok(arn)
 }
@@ -49,101 +64,123 @@ pub async fn ensure_nodes_identity(ctx: &Ctx<'_>) -> AwsResult<String> {
     if let Some(arn) = &remote.role_arn {
         return Ok(arn.clone());
     }
-    let ra = &ctx.aws.rolesanywhere;
-    let anchor_name = names::trust_anchor(&ctx.spec.name);
-    let mut anchor_arn = None;
-    if remote.provider == CredentialsProvider::Ira {
-        let recorded = ctx.inv().trust_anchor_id;
-        let observed = match &recorded {
-            Some(id) => rolesanywhere::trust_anchor(ra, id).await?,
-            None => None,
-        };
-        anchor_arn = Some(match (recorded, observed) {
-            (Some(id), Some((arn, enabled))) => {
-                if !enabled {
-                    rolesanywhere::enable_trust_anchor(ra, &id).await?;
-                }
-                arn
-            }
-            _ => {
-                let bundle = remote.ca_bundle_cert.as_deref().unwrap_or_default();
-                let (id, arn) =
-                    rolesanywhere::create_trust_anchor(ra, &anchor_name, bundle, &ctx.tags).await?;
-                ctx.record(|i| i.trust_anchor_id = Some(id));
-                arn
-            }
-        });
-    }
+    let anchor_arn = match remote.provider {
+        CredentialsProvider::Ira => Some(ensure_trust_anchor(ctx).await?),
+        CredentialsProvider::Ssm => None,
+    };
     let role_arn = ensure_nodes_role(ctx, anchor_arn.as_deref()).await?;
     if remote.provider == CredentialsProvider::Ira {
-        let recorded = ctx.inv().profile_id;
-        let observed = match &recorded {
-            Some(id) => rolesanywhere::profile(ra, id).await?,
-            None => None,
-        };
-        match (recorded, observed) {
-            (Some(id), Some((_, false))) => rolesanywhere::enable_profile(ra, &id).await?,
-            (Some(_), Some(_)) => {}
-            _ => {
-                let (id, _) = rolesanywhere::create_profile(
-                    ra,
-                    &names::profile(&ctx.spec.name),
-                    &role_arn,
-                    &ctx.tags,
-                )
-                .await?;
-                ctx.record(|i| i.profile_id = Some(id));
-            }
-        }
+        ensure_profile(ctx, &role_arn).await?;
     }
     Ok(role_arn)
+}
+
+/// The trust anchor's ARN: the recorded one (enabled again if it was disabled), or a new one.
+async fn ensure_trust_anchor(ctx: &Ctx<'_>) -> AwsResult<String> {
+    let ra = &ctx.aws.rolesanywhere;
+    let recorded = ctx.inv().trust_anchor_id;
+    let observed = match &recorded {
+        Some(id) => rolesanywhere::trust_anchor(ra, id).await?,
+        None => None,
+    };
+    if let (Some(id), Some((arn, enabled))) = (recorded, observed) {
+        if !enabled {
+            rolesanywhere::enable_trust_anchor(ra, &id).await?;
+        }
+        return Ok(arn);
+    }
+    let bundle = ctx
+        .spec
+        .remote
+        .ca_bundle_cert
+        .as_deref()
+        .unwrap_or_default();
+    let name = names::trust_anchor(&ctx.spec.name);
+    let (id, arn) = rolesanywhere::create_trust_anchor(ra, &name, bundle, &ctx.tags).await?;
+    ctx.record(|i| i.trust_anchor_id = Some(id));
+    Ok(arn)
+}
+
+async fn ensure_profile(ctx: &Ctx<'_>, role_arn: &str) -> AwsResult<()> {
+    let ra = &ctx.aws.rolesanywhere;
+    let recorded = ctx.inv().profile_id;
+    let observed = match &recorded {
+        Some(id) => rolesanywhere::profile(ra, id).await?,
+        None => None,
+    };
+    match (recorded, observed) {
+        (Some(id), Some((_, false))) => rolesanywhere::enable_profile(ra, &id).await,
+        (Some(_), Some(_)) => Ok(()),
+        _ => {
+            let name = names::profile(&ctx.spec.name);
+            let (id, _) = rolesanywhere::create_profile(ra, &name, role_arn, &ctx.tags).await?;
+            ctx.record(|i| i.profile_id = Some(id));
+            Ok(())
+        }
+    }
+}
+
+fn scope<'c>(ctx: &'c Ctx<'_>) -> Scope<'c> {
+    Scope {
+        partition: &ctx.id.partition,
+        region: &ctx.aws.region,
+        account: &ctx.id.account,
+    }
 }
 
 async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult<String> {
     let client = &ctx.aws.iam;
     let name = names::nodes_role(&ctx.spec.name);
     let p = &ctx.spec.remote.provider;
-    let trust = policies::nodes_trust_policy(
-        p,
-        &ctx.id.partition,
-        &ctx.aws.region,
-        &ctx.id.account,
-        anchor_arn,
-    );
-    let inline = policies::nodes_inline_policy(p, &ctx.cluster_arn(), &ctx.id.partition);
-    let managed: Vec<String> = policies::NODES_MANAGED_POLICIES
-        .iter()
-        .map(|m| policies::managed_policy_arn(&ctx.id.partition, m))
-        .collect();
+    let trust = policies::nodes_trust_policy(p, &scope(ctx), anchor_arn);
+    let inline = policies::nodes_inline_policy(p, &ctx.cluster_arn(), &scope(ctx));
+    let managed = |m: &str| policies::managed_policy_arn(&ctx.id.partition, m);
     match iam::role_arn(client, &name).await? {
         None => {
-            let arn = iam::create_role(client, &name, "EKS Hybrid Nodes role (terraform-provider-eks)", &trust, &ctx.tags).await?;
+            let arn = iam::create_role(
+                client,
+                &name,
+                "EKS Hybrid Nodes role (terraform-provider-eks)",
+                &trust,
+                &ctx.tags,
+            )
+            .await?;
             ctx.record(|i| i.nodes_role_name = Some(name.clone()));
             iam::put_inline_policy(client, &name, policies::NODES_INLINE_POLICY, &inline).await?;
-            let attachments: Vec<_> = managed
+            let attachments: Vec<_> = policies::nodes_managed_policies(p)
                 .iter()
-                .map(|m| iam::attach_policy(client, &name, m))
+                .map(|m| {
+                    let (name, arn) = (&name, managed(m));
+                    async move { iam::attach_policy(client, name, &arn).await }
+                })
                 .collect();
             ctx.each(attachments).await?;
             Ok(arn)
         }
-        Some(_) if ctx.inv().nodes_role_name.is_none() => Err(AwsError::new(
-            format!("creating IAM role {name}"),
-            "EntityAlreadyExists",
-            format!("a role named {name} already exists and is not recorded as ours; delete it or set remote_network_config.iam.role_arn"),
-        )),
+        Some(_) if ctx.inv().nodes_role_name.is_none() => {
+            Err(name_taken(&name, "remote_network_config.iam.role_arn"))
+        }
         Some(arn) => {
             // A trust anchor recreated by this repair has a new ARN for the trust condition.
-            let anchor_recreated = ctx.observed.statuses.iter().any(|(k, v)| k.starts_with("trust_anchor/") && v == "missing");
-            if anchor_arn.is_some() && anchor_recreated {
+            let anchor_recreated = ctx
+                .observed
+                .statuses
+                .iter()
+                .any(|(k, v)| k.starts_with("trust_anchor/") && *v == Status::Missing);
+            if ctx.observed.is_missing(&observe::trust_policy_key(&name)) || anchor_recreated {
                 iam::update_trust_policy(client, &name, &trust).await?;
             }
-            if ctx.observed.is_missing(&format!("iam_role_policy/{name}/{}", policies::NODES_INLINE_POLICY)) {
-                iam::put_inline_policy(client, &name, policies::NODES_INLINE_POLICY, &inline).await?;
+            if ctx.observed.is_missing(&observe::inline_policy_key(&name)) {
+                iam::put_inline_policy(client, &name, policies::NODES_INLINE_POLICY, &inline)
+                    .await?;
             }
-            for (m, arn_m) in policies::NODES_MANAGED_POLICIES.iter().zip(&managed) {
-                if ctx.observed.is_missing(&format!("iam_role_policy_attachment/{name}/{m}")) {
-                    iam::attach_policy(client, &name, arn_m).await?;
+            for m in policies::NODES_MANAGED_POLICIES {
+                match ctx.observed.status(&observe::attachment_key(&name, m)) {
+                    Some(Status::Attached) => {
+                        iam::detach_policy(client, &name, &managed(m)).await?
+                    }
+                    Some(Status::Ok) | None => {}
+                    Some(_) => iam::attach_policy(client, &name, &managed(m)).await?,
                 }
             }
             Ok(arn)
@@ -155,6 +192,10 @@ pub async fn cluster_exists(ctx: &Ctx<'_>) -> AwsResult<bool> {
     Ok(eks::describe_cluster(&ctx.aws.eks, &ctx.spec.name)
         .await?
         .is_some())
+}
+
+fn as_hash_map(tags: &BTreeMap<String, String>) -> HashMap<String, String> {
+    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 /// Creates the cluster unless it exists, then waits until it is ACTIVE.
@@ -187,11 +228,7 @@ pub async fn ensure_cluster(ctx: &Ctx<'_>, exists: bool, role_arn: &str) -> AwsR
             service_ipv4_cidr: spec.service_ipv4_cidr.as_deref(),
             node_cidrs: spec.remote.node_cidrs.clone(),
             pod_cidrs: spec.remote.pod_cidrs.clone(),
-            tags: ctx
-                .tags
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect::<HashMap<_, _>>(),
+            tags: as_hash_map(&ctx.tags),
         };
         eks::create_cluster(&ctx.aws.eks, &request, &ctx.budget).await?;
     }
@@ -205,11 +242,7 @@ pub async fn ensure_access_entry(ctx: &Ctx<'_>, principal: &str) -> AwsResult<()
         .await?
         .is_none()
     {
-        let tags = ctx
-            .tags
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let tags = as_hash_map(&ctx.tags);
         eks::create_access_entry(&ctx.aws.eks, &ctx.spec.name, principal, tags, &ctx.budget)
             .await?;
     }
@@ -219,6 +252,8 @@ pub async fn ensure_access_entry(ctx: &Ctx<'_>, principal: &str) -> AwsResult<()
 
 /// The SSM activation the configuration asks for: kept while it is unchanged and healthy,
 /// otherwise the old one is deleted and a new one made (activations cannot be modified).
+/// It carries the cluster's ARN as the `EKSClusterARN` tag, which SSM copies onto the nodes
+/// that register with it and the nodes role's deregistration permission is conditioned on.
 /// Returns the code of a new activation, which AWS shows only once.
 pub async fn ensure_ssm_activation(ctx: &Ctx<'_>, role_arn: &str) -> AwsResult<Option<String>> {
     let recorded = ctx.inv().ssm_activation;
@@ -238,13 +273,15 @@ pub async fn ensure_ssm_activation(ctx: &Ctx<'_>, role_arn: &str) -> AwsResult<O
         return Ok(None);
     };
     let role_name = role_arn.rsplit('/').next().unwrap_or(role_arn);
+    let mut tags = ctx.tags.clone();
+    tags.insert(policies::CLUSTER_ARN_TAG.to_string(), ctx.cluster_arn());
     let request = ssm::ActivationRequest {
         role_name,
         registration_limit: wanted.registration_limit,
         expiration: wanted.expiration.as_deref(),
         description: &names::ssm_activation(&ctx.spec.name),
         default_instance_name: &ctx.spec.name,
-        tags: &ctx.tags,
+        tags: &tags,
     };
     let activation = ssm::create_activation(&ctx.aws.ssm, &request, &ctx.budget).await?;
     ctx.record(|i| {

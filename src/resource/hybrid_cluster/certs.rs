@@ -3,8 +3,9 @@
 
 use x509_parser::pem::Pem;
 
-/// AWS's limit on `x509CertificateData`.
-pub const MAX_BUNDLE_CHARS: usize = 8000;
+/// AWS's limit on `x509CertificateData`: botocore's `rolesanywhere` model
+/// (SourceDataX509CertificateDataString, max 204,800). Older API reference pages said 8,000.
+pub const MAX_BUNDLE_CHARS: usize = 204_800;
 
 pub fn check_ca_bundle(pem: &str) -> Result<(), String> {
     if pem.len() > MAX_BUNDLE_CHARS {
@@ -93,8 +94,10 @@ pub(crate) mod tests {
         assert!(check_ca_bundle(garbage)
             .unwrap_err()
             .contains("not valid X.509"));
-        assert!(check_ca_bundle(&"x".repeat(8001))
+        assert!(check_ca_bundle(&"x".repeat(204_801))
             .unwrap_err()
-            .contains("at most 8000"));
+            .contains("at most 204800"));
+        let bundle: String = (0..20).map(|_| ca_pem()).collect();
+        assert!(bundle.len() > 8000 && check_ca_bundle(&bundle).is_ok());
     }
 }

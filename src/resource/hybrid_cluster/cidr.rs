@@ -3,6 +3,9 @@
 use ipnet::Ipv4Net;
 
 const PRIVATE_RANGES: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+/// Carrier-grade NAT space, which EKS accepts for remote node and pod networks since its
+/// service change of May 2026 (the Terraform AWS provider followed in PR #47988).
+const CGNAT: &str = "100.64.0.0/10";
 
 #[derive(Debug, PartialEq)]
 pub enum CidrError {
@@ -26,16 +29,23 @@ pub fn is_rfc1918(net: &Ipv4Net) -> bool {
         .any(|range| range.contains(net))
 }
 
+/// Where EKS accepts remote node and pod networks: RFC 1918 or CGNAT.
+pub fn is_remote_network_range(net: &Ipv4Net) -> bool {
+    is_rfc1918(net) || CGNAT.parse::<Ipv4Net>().expect("constant").contains(net)
+}
+
 pub fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
-/// EKS's default service CIDR: 172.20.0.0/16 when the VPC uses 10.0.0.0/8, else 10.100.0.0/16.
-pub fn default_service_cidr(vpc_cidr: Option<&Ipv4Net>) -> &'static str {
+/// EKS's default service CIDR: 172.20.0.0/16 when the VPC uses 10.0.0.0/8, else
+/// 10.100.0.0/16 (EKS API reference, KubernetesNetworkConfigRequest.serviceIpv4Cidr).
+pub fn default_service_cidr<'a>(mut vpc_cidrs: impl Iterator<Item = &'a Ipv4Net>) -> &'static str {
     let ten: Ipv4Net = "10.0.0.0/8".parse().expect("constant");
-    match vpc_cidr {
-        Some(v) if overlaps(v, &ten) => "172.20.0.0/16",
-        _ => "10.100.0.0/16",
+    if vpc_cidrs.any(|v| overlaps(v, &ten)) {
+        "172.20.0.0/16"
+    } else {
+        "10.100.0.0/16"
     }
 }
 
@@ -75,6 +85,16 @@ mod tests {
     }
 
     #[test]
+    fn remote_networks_may_be_cgnat() {
+        for ok in ["100.64.0.0/10", "100.100.1.0/24", "10.0.0.0/8"] {
+            assert!(is_remote_network_range(&ok.parse().unwrap()), "{ok}");
+        }
+        for bad in ["100.128.0.0/16", "100.63.0.0/16", "8.8.8.0/24"] {
+            assert!(!is_remote_network_range(&bad.parse().unwrap()), "{bad}");
+        }
+    }
+
+    #[test]
     fn overlap_is_symmetric() {
         let a: Ipv4Net = "10.0.0.0/16".parse().unwrap();
         let b: Ipv4Net = "10.0.128.0/24".parse().unwrap();
@@ -85,14 +105,11 @@ mod tests {
 
     #[test]
     fn service_cidr_default_follows_eks() {
-        assert_eq!(
-            default_service_cidr(Some(&"10.0.0.0/16".parse().unwrap())),
-            "172.20.0.0/16"
-        );
-        assert_eq!(
-            default_service_cidr(Some(&"192.168.0.0/16".parse().unwrap())),
-            "10.100.0.0/16"
-        );
+        let ten: Ipv4Net = "10.0.0.0/16".parse().unwrap();
+        let other: Ipv4Net = "192.168.0.0/16".parse().unwrap();
+        assert_eq!(default_service_cidr([ten].iter()), "172.20.0.0/16");
+        assert_eq!(default_service_cidr([other].iter()), "10.100.0.0/16");
+        assert_eq!(default_service_cidr([other, ten].iter()), "172.20.0.0/16");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 
 use super::access;
 use super::inventory::Inventory;
-use super::model::{ClusterSpec, NatMode, VpcSpec};
+use super::model::{ClusterSpec, Gateway, NatMode, VpcSpec};
 use super::network::{self, SubnetKind};
 use super::observe::Observed;
 use crate::aws::ec2::RouteTarget;
@@ -246,7 +246,7 @@ fn owned_network<'c>(
             let igw = igw?;
             ctx.run(network::attach_if_fresh(ctx, &igw, &vpc_id?))
                 .await?;
-            Some(igw.0)
+            Some(igw)
         })
     };
     let public_rtb = {
@@ -309,13 +309,14 @@ fn owned_network<'c>(
         let public_rtb = public_rtb.clone();
         async move {
             let (rtb, igw) = join!(public_rtb, igw_attached);
-            let target = RouteTarget::InternetGateway(igw.as_deref()?);
-            ctx.run(network::default_route_if_fresh(ctx, &rtb?, target))
+            let (igw, igw_fresh) = igw?;
+            let target = RouteTarget::InternetGateway(&igw);
+            ctx.run(network::ensure_default_route(ctx, &rtb?, target, igw_fresh))
                 .await
         }
     };
     let public_subnet_setup = {
-        let public_subnets = public_subnets.clone();
+        let (public_subnets, public_rtb) = (public_subnets.clone(), public_rtb.clone());
         async move {
             let (subnets, rtb) = join!(public_subnets, public_rtb);
             let (subnets, rtb) = (subnets?, rtb?);
@@ -348,9 +349,9 @@ fn owned_network<'c>(
                 .iter()
                 .enumerate()
                 .filter_map(|(i, rtb)| {
-                    let nat = nats.get(i).or(nats.first())?;
+                    let (nat, nat_fresh) = nats.get(i).or(nats.first())?;
                     let target = RouteTarget::NatGateway(nat);
-                    Some(network::default_route_if_fresh(ctx, rtb, target))
+                    Some(network::ensure_default_route(ctx, rtb, target, *nat_fresh))
                 })
                 .collect();
             ctx.run(ctx.each(routes)).await.map(|_| ())
@@ -362,13 +363,13 @@ fn owned_network<'c>(
         private_associations.boxed(),
         nat_routes.boxed(),
     ];
-    if let Some(gateway) = ctx.spec.remote.gateway_id.as_deref() {
+    if let Some(gateway) = &ctx.spec.remote.gateway {
         jobs.push(gateway_jobs(
             ctx,
             gateway,
             vpc_id,
             private_subnets,
-            private_rtbs,
+            [private_rtbs, public_rtb_list(public_rtb)],
         ));
     }
     jobs.push(https_ingress(ctx, sg));
@@ -387,13 +388,19 @@ fn https_ingress<'c>(ctx: &'c Ctx<'_>, sg: Dep<'c, network::Fresh>) -> Job<'c> {
     .boxed()
 }
 
-/// The gateway attachment once the private subnets exist, then the routes through it.
+/// The public route table as a list, to join the private ones.
+fn public_rtb_list<'c>(public_rtb: Dep<'c, network::Fresh>) -> Dep<'c, Vec<network::Fresh>> {
+    dep(async move { public_rtb.await.map(|t| vec![t]) })
+}
+
+/// The gateway attachment once the private subnets exist, then the routes through it in the
+/// route table of every subnet the cluster uses.
 fn gateway_jobs<'c>(
     ctx: &'c Ctx<'_>,
-    gateway: &'c str,
+    gateway: &'c Gateway,
     vpc_id: Dep<'c, String>,
     private_subnets: Dep<'c, Vec<network::Fresh>>,
-    private_rtbs: Dep<'c, Vec<network::Fresh>>,
+    route_tables: [Dep<'c, Vec<network::Fresh>>; 2],
 ) -> Job<'c> {
     async move {
         let (vpc_id, subnets) = futures::join!(vpc_id, private_subnets);
@@ -402,7 +409,9 @@ fn gateway_jobs<'c>(
             ctx, gateway, &vpc_id?, &ids,
         ))
         .await?;
-        let rtbs = private_rtbs.await?;
+        let [private, public] = route_tables;
+        let (private, public) = futures::join!(private, public);
+        let rtbs: Vec<network::Fresh> = private?.into_iter().chain(public?).collect();
         ctx.run(network::ensure_gateway_routes(ctx, gateway, &rtbs))
             .await
     }

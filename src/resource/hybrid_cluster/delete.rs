@@ -7,6 +7,7 @@
 //! for the next destroy.
 
 use super::inventory::Inventory;
+use super::model::Gateway;
 use crate::aws::wait::Budget;
 use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsError, AwsResult};
 
@@ -102,12 +103,11 @@ async fn delete_gateway_routes_and_attachment(
         ec2::delete_route(c, &r.route_table_id, &r.cidr).await?;
     }
     if let (Some(gw), Some(att), Some(vpc)) =
-        (&inv.gateway_id, &inv.gateway_attachment_id, &inv.vpc_id)
+        (inv.gateway(), &inv.gateway_attachment_id, &inv.vpc_id)
     {
-        if gw.starts_with("tgw-") {
-            ec2::delete_tgw_attachment(c, att, budget).await?;
-        } else {
-            ec2::detach_vpn_gateway(c, gw, vpc, budget).await?;
+        match gw {
+            Gateway::Transit(_) => ec2::delete_tgw_attachment(c, att, budget).await?,
+            Gateway::Vpn(vgw) => ec2::detach_vpn_gateway(c, &vgw, vpc, budget).await?,
         }
     }
     Ok(())

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aws_sdk_eks::types::Cluster;
 
 use super::inventory::{ActivationRecord, Inventory, Route};
-use super::model::ActivationSpec;
+use super::model::{ActivationSpec, ClusterSpec};
 use super::names::{self, OWNERSHIP_TAG};
 use super::{schema, Outcome};
 use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsError, AwsResult};
@@ -118,20 +118,18 @@ async fn discover(
     let cluster_role = cluster.role_arn().unwrap_or_default().to_string();
     let cluster_role_name = names::cluster_role(name);
     if cluster_role.ends_with(&format!("role/{cluster_role_name}")) {
-        if let Some((tags, _)) = iam::role_details(&aws.iam, &cluster_role_name).await? {
-            if owned(&tags, name) {
+        if let Some(role) = iam::role_details(&aws.iam, &cluster_role_name).await? {
+            if owned(&role.tags, name) {
                 net.inv.cluster_role_name = Some(cluster_role_name);
             }
         }
     }
     let nodes_role_name = names::nodes_role(name);
     let (iam_block, nodes_principal) = match iam::role_details(&aws.iam, &nodes_role_name).await? {
-        Some((tags, trust)) if owned(&tags, name) => {
+        Some(role) if owned(&role.tags, name) => {
             net.inv.nodes_role_name = Some(nodes_role_name.clone());
-            let principal = iam::role_arn(&aws.iam, &nodes_role_name)
-                .await?
-                .unwrap_or_default();
-            if trust.contains("rolesanywhere.amazonaws.com") {
+            let principal = role.arn;
+            if role.trust.contains("rolesanywhere.amazonaws.com") {
                 let (anchor, profile) = rolesanywhere::find_by_names(
                     &aws.rolesanywhere,
                     &names::trust_anchor(name),
@@ -152,7 +150,7 @@ async fn discover(
         _ => {
             let principals = eks::hybrid_principals(&aws.eks, name).await?;
             let Some(principal) = principals.first().cloned() else {
-                return Err(AwsError::new(
+                return Err(AwsError::refused(
                     "importing",
                     "NotAHybridCluster",
                     format!("cluster {name} has no HYBRID_LINUX access entry and no hybrid nodes role named {nodes_role_name}"),
@@ -403,8 +401,10 @@ fn state_from(
 
 /// Everything this provider created for cluster `name`, found without private state: the
 /// cluster, the VPC and security group carrying the ownership tag, the roles by name (when
-/// tagged as ours), the Roles Anywhere objects by name. Destroy merges this with its records.
-pub async fn discover_inventory(aws: &AwsClients, name: &str) -> AwsResult<Inventory> {
+/// tagged as ours), and, only for a configuration that uses them, the Roles Anywhere objects
+/// and the SSM activation. Destroy merges this with its records.
+pub async fn discover_inventory(aws: &AwsClients, spec: &ClusterSpec) -> AwsResult<Inventory> {
+    let name = spec.name.as_str();
     let tagged = ec2::tagged(&aws.ec2, OWNERSHIP_TAG, name).await?;
     let mut inv = match tagged.vpcs.first() {
         Some(vpc) => discover_owned_network(aws, name, vpc).await?.inv,
@@ -434,20 +434,25 @@ pub async fn discover_inventory(aws: &AwsClients, name: &str) -> AwsResult<Inven
         (names::cluster_role(name), &mut inv.cluster_role_name),
         (names::nodes_role(name), &mut inv.nodes_role_name),
     ] {
-        if let Some((tags, _)) = iam::role_details(&aws.iam, &role).await? {
-            if owned(&tags, name) {
+        if let Some(details) = iam::role_details(&aws.iam, &role).await? {
+            if owned(&details.tags, name) {
                 *slot = Some(role);
             }
         }
     }
-    let (anchor, profile) = rolesanywhere::find_by_names(
-        &aws.rolesanywhere,
-        &names::trust_anchor(name),
-        &names::profile(name),
-    )
-    .await?;
-    inv.trust_anchor_id = anchor;
-    inv.profile_id = profile;
+    if spec.creates_roles_anywhere_objects() {
+        let (anchor, profile) = rolesanywhere::find_by_names(
+            &aws.rolesanywhere,
+            &names::trust_anchor(name),
+            &names::profile(name),
+        )
+        .await?;
+        inv.trust_anchor_id = anchor;
+        inv.profile_id = profile;
+    }
+    if spec.ssm_activation.is_none() {
+        return Ok(inv);
+    }
     let activation = ssm::find_activation(&aws.ssm, name, &names::ssm_activation(name)).await?;
     inv.ssm_activation = activation.map(|id| ActivationRecord {
         id,

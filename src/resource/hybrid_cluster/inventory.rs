@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::ActivationSpec;
+use super::model::{ActivationSpec, Gateway};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -60,6 +60,10 @@ impl Inventory {
 
     pub fn is_empty(&self) -> bool {
         *self == Inventory::default()
+    }
+
+    pub fn gateway(&self) -> Option<Gateway> {
+        self.gateway_id.as_deref().and_then(Gateway::parse)
     }
 }
 

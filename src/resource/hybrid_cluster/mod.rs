@@ -13,6 +13,7 @@ pub mod network;
 pub mod observe;
 pub mod plan;
 pub mod policies;
+pub mod preflight;
 pub mod schema;
 pub mod state;
 pub mod validate;
@@ -38,14 +39,7 @@ pub struct Outcome {
 
 fn report(errors: Vec<AwsError>, d: &mut Diagnostics) {
     for e in errors {
-        d.error(
-            format!("AWS error while {}", e.step),
-            format!(
-                "{}: {}",
-                if e.code.is_empty() { "Error" } else { &e.code },
-                e.message
-            ),
-        );
+        d.error(format!("AWS error while {}", e.step()), e.detail());
     }
 }
 
@@ -112,7 +106,7 @@ pub async fn apply(
             report(vec![e], &mut d);
         }
     }
-    let mut outcome = finish(aws, planned, inv, &spec, d).await;
+    let mut outcome = finish(aws, planned, inv, &spec, d, &budget).await;
     if let Some(code) = new_activation_code {
         state::set_activation_code(&mut outcome.state, &code);
     }
@@ -200,12 +194,9 @@ async fn retag_everything(
         );
     }
     ec2_ids.extend(inv.control_plane_security_group_id.iter().cloned());
-    ec2_ids.extend(
-        inv.gateway_attachment_id
-            .iter()
-            .filter(|id| id.starts_with("tgw-attach-"))
-            .cloned(),
-    );
+    if let Some(model::Gateway::Transit(_)) = inv.gateway() {
+        ec2_ids.extend(inv.gateway_attachment_id.iter().cloned());
+    }
     crate::aws::ec2::retag(&aws.ec2, &ec2_ids, new, &removed).await?;
     for role in inv.cluster_role_name.iter().chain(&inv.nodes_role_name) {
         crate::aws::iam::retag_role(&aws.iam, role, new, &removed).await?;
@@ -221,16 +212,39 @@ async fn retag_everything(
 }
 
 /// Observes the result so the new state records what really exists; on a failed create the
-/// state still carries the inventory for destroy.
+/// state still carries the inventory for destroy. After a successful apply everything was just
+/// made healthy, so anything a read does not show healthy yet is EC2 or IAM still catching
+/// up: the read is repeated, within the propagation window, until it shows what was made.
 async fn finish(
     aws: &AwsClients,
     base: &Value,
     inv: Inventory,
     spec: &ClusterSpec,
     mut d: Diagnostics,
+    budget: &Budget,
 ) -> Outcome {
-    let observed = match observe::observe(aws, &inv, spec).await {
+    let settled = budget.within(crate::aws::wait::propagation_window());
+    let healthy = !d.has_errors();
+    let observed = crate::aws::wait::until("reading what was created", &settled, || async {
+        let o = observe::observe(aws, &inv, spec).await?;
+        Ok(if o.all_ok() || !healthy {
+            crate::aws::wait::Poll::Ready(o)
+        } else {
+            crate::aws::wait::Poll::Pending("not visible yet".into())
+        })
+    })
+    .await;
+    let observed = match observed {
         Ok(o) => o,
+        Err(crate::aws::AwsError::Timeout { .. } | crate::aws::AwsError::Cancelled { .. }) => {
+            match observe::observe(aws, &inv, spec).await {
+                Ok(o) => o,
+                Err(e) => {
+                    report(vec![e], &mut d);
+                    Default::default()
+                }
+            }
+        }
         Err(e) => {
             report(vec![e], &mut d);
             Default::default()
@@ -254,7 +268,8 @@ pub async fn read(aws: &AwsClients, prior: &Value, private: &[u8]) -> Outcome {
     let mut d = Diagnostics::default();
     match observe::observe(aws, &inv, &spec).await {
         Ok(o) => {
-            let nothing_left = o.cluster.is_none() && o.statuses.values().all(|s| s != observe::OK);
+            let nothing_left =
+                o.cluster.is_none() && o.statuses.values().all(|s| *s != observe::Status::Ok);
             let state = if nothing_left {
                 Value::Null
             } else {
@@ -288,7 +303,7 @@ pub async fn delete(
     let recorded = Inventory::from_private(private);
     // Private state is not always handed to a destroy (a tainted object being replaced gets
     // the new plan's), so what carries our ownership tag or names is found and merged in.
-    let inv = match import::discover_inventory(aws, &spec.name).await {
+    let inv = match import::discover_inventory(aws, &spec).await {
         Ok(found) => inventory::merge(recorded, found),
         Err(e) => {
             report(vec![e], &mut d);
@@ -316,57 +331,4 @@ pub async fn delete(
             }
         }
     }
-}
-
-/// Plan-time checks against a pre-existing VPC: it exists, and no remote network overlaps its
-/// CIDR blocks. One DescribeVpcs call; skipped while the VPC ID is unknown.
-pub async fn validate_against_existing_vpc(aws: &AwsClients, config: &Value) -> Diagnostics {
-    let mut d = Diagnostics::default();
-    let Some(vpc_id) = config.get("vpc").first().get("id").as_str() else {
-        return d;
-    };
-    let path = crate::plugin::AttrPath::root("vpc").index(0).attr("id");
-    let cidrs = match crate::aws::ec2::vpc_cidrs(&aws.ec2, vpc_id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => {
-            d.error_at(
-                path,
-                "VPC not found",
-                format!("VPC {vpc_id} does not exist in this account and region."),
-            );
-            return d;
-        }
-        Err(e) => {
-            d.error_at(path, "Cannot read the VPC", e.to_string());
-            return d;
-        }
-    };
-    let rnc = config.get("remote_network_config").first();
-    for block in ["remote_node_networks", "remote_pod_networks"] {
-        for (bi, network) in rnc.get(block).as_list().iter().enumerate() {
-            for (ci, c) in network.get("cidrs").as_list().iter().enumerate() {
-                let Some(net) = c.as_str().and_then(|s| cidr::parse_network(s).ok()) else {
-                    continue;
-                };
-                for vpc_cidr in cidrs
-                    .iter()
-                    .filter_map(|v| v.parse::<ipnet::Ipv4Net>().ok())
-                {
-                    if cidr::overlaps(&net, &vpc_cidr) {
-                        d.error_at(
-                            crate::plugin::AttrPath::root("remote_network_config")
-                                .index(0)
-                                .attr(block)
-                                .index(bi)
-                                .attr("cidrs")
-                                .index(ci),
-                            "Remote network overlaps the VPC",
-                            format!("CIDR {net} overlaps with CIDR {vpc_cidr} of VPC {vpc_id}"),
-                        );
-                    }
-                }
-            }
-        }
-    }
-    d
 }

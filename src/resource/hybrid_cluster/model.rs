@@ -32,9 +32,42 @@ pub enum VpcSpec {
     },
 }
 
+/// The gateway the remote networks are reached through.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Gateway {
+    Transit(String),
+    Vpn(String),
+}
+
+impl Gateway {
+    /// `tgw-…` or `vgw-…`; anything else is not a gateway this provider attaches.
+    pub fn parse(id: &str) -> Option<Gateway> {
+        if id.starts_with("tgw-") {
+            Some(Gateway::Transit(id.to_string()))
+        } else if id.starts_with("vgw-") {
+            Some(Gateway::Vpn(id.to_string()))
+        } else {
+            None
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            Gateway::Transit(id) | Gateway::Vpn(id) => id,
+        }
+    }
+
+    pub fn route_target(&self) -> crate::aws::ec2::RouteTarget<'_> {
+        match self {
+            Gateway::Transit(id) => crate::aws::ec2::RouteTarget::TransitGateway(id),
+            Gateway::Vpn(id) => crate::aws::ec2::RouteTarget::VpnGateway(id),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct RemoteNetworks {
-    pub gateway_id: Option<String>,
+    pub gateway: Option<Gateway>,
     pub node_cidrs: Vec<String>,
     pub pod_cidrs: Vec<String>,
     pub provider: CredentialsProvider,
@@ -80,6 +113,14 @@ pub struct ClusterSpec {
 pub struct ActivationSpec {
     pub registration_limit: i32,
     pub expiration: Option<String>,
+}
+
+impl ClusterSpec {
+    /// IAM Roles Anywhere without a role of the user's: the provider makes the trust anchor
+    /// and profile.
+    pub fn creates_roles_anywhere_objects(&self) -> bool {
+        self.remote.provider == CredentialsProvider::Ira && self.remote.role_arn.is_none()
+    }
 }
 
 pub fn parse_provider(s: &str) -> Option<CredentialsProvider> {
@@ -161,7 +202,7 @@ impl ClusterSpec {
                 .collect()
         };
         let remote = RemoteNetworks {
-            gateway_id: opt_string(rnc.get("vpc_gateway_id")),
+            gateway: rnc.get("vpc_gateway_id").as_str().and_then(Gateway::parse),
             node_cidrs: cidrs_of("remote_node_networks"),
             pod_cidrs: cidrs_of("remote_pod_networks"),
             provider: iam
@@ -233,6 +274,19 @@ mod tests {
         assert_eq!(parse_duration("40"), None);
         assert_eq!(parse_duration("4d"), None);
         assert_eq!(parse_duration(""), None);
+    }
+
+    #[test]
+    fn gateways_are_parsed_once() {
+        assert_eq!(
+            Gateway::parse("tgw-1"),
+            Some(Gateway::Transit("tgw-1".into()))
+        );
+        assert_eq!(
+            Gateway::parse("vgw-1").map(|g| g.id().to_string()),
+            Some("vgw-1".into())
+        );
+        assert_eq!(Gateway::parse("igw-1"), None);
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! The EC2 steps of create and repair. Each step does one thing the dependency graph in
 //! `create.rs` can schedule on its own, creates its object unless the inventory records it,
 //! and records every ID the moment AWS returns it. Steps that return `Fresh` tell their
-//! follow-ups (attach, associate, default route) whether the object was made just now.
+//! follow-ups (attach, associate, routes) whether the object was made just now.
 
 use ipnet::Ipv4Net;
 
 use super::create::Ctx;
 use super::inventory::{Inventory, Route};
-use super::model::NatMode;
+use super::model::{Gateway, NatMode};
+use super::observe::{self, Status};
 use super::{cidr, names};
 use crate::aws::ec2::{self, RouteTarget};
 use crate::aws::{AwsError, AwsResult};
@@ -35,11 +36,10 @@ impl SubnetKind {
 pub fn needs(ctx: &Ctx<'_>, recorded: Option<&String>, kind: &str) -> AwsResult<bool> {
     match recorded {
         None => Ok(true),
-        Some(id) if ctx.observed.is_missing(&format!("{kind}/{id}")) => Err(AwsError::new(
-            format!("repairing {kind} {id}"),
-            "CannotRepairInPlace",
-            format!("{kind} {id} was deleted outside Terraform and everything in the VPC depends on it; replace the resource (terraform apply -replace=...)"),
-        )),
+        Some(id) if ctx.observed.is_missing(&format!("{kind}/{id}")) => Err(AwsError::CannotRepair {
+            step: format!("repairing {kind} {id}"),
+            message: format!("{kind} {id} was deleted outside Terraform and everything in the VPC depends on it; replace the resource (terraform apply -replace=...)"),
+        }),
         Some(_) => Ok(false),
     }
 }
@@ -74,18 +74,19 @@ pub fn record_existing_vpc(ctx: &Ctx<'_>, vpc_id: &str, subnet_ids: &[String]) -
 
 pub async fn enable_dns_if_fresh(ctx: &Ctx<'_>, (vpc_id, fresh): &Fresh) -> AwsResult<()> {
     if *fresh {
-        ec2::enable_vpc_dns(&ctx.aws.ec2, vpc_id).await?;
+        ec2::enable_vpc_dns(&ctx.aws.ec2, vpc_id, &ctx.budget).await?;
     }
     Ok(())
 }
 
+/// The zones asked for, or the region's first two that EKS accepts (chosen by zone ID).
 pub async fn ensure_zones(ctx: &Ctx<'_>, wanted: &[String]) -> AwsResult<Vec<String>> {
     let recorded = ctx.inv().availability_zones;
     if !recorded.is_empty() {
         return Ok(recorded);
     }
     let zones = if wanted.is_empty() {
-        ec2::default_availability_zones(&ctx.aws.ec2, 2).await?
+        ec2::default_availability_zones(&ctx.aws.ec2, &ctx.aws.region, 2).await?
     } else {
         wanted.to_vec()
     };
@@ -106,7 +107,7 @@ pub async fn ensure_internet_gateway(ctx: &Ctx<'_>) -> AwsResult<Fresh> {
 
 pub async fn attach_if_fresh(ctx: &Ctx<'_>, (igw, fresh): &Fresh, vpc_id: &str) -> AwsResult<()> {
     if *fresh {
-        ec2::attach_internet_gateway(&ctx.aws.ec2, igw, vpc_id).await?;
+        ec2::attach_internet_gateway(&ctx.aws.ec2, igw, vpc_id, &ctx.budget).await?;
     }
     Ok(())
 }
@@ -116,21 +117,43 @@ pub async fn ensure_public_route_table(ctx: &Ctx<'_>, vpc_id: &str) -> AwsResult
         return Ok((rtb, false));
     }
     let name = names::public_route_table(&ctx.spec.name);
-    let rtb = ec2::create_route_table(&ctx.aws.ec2, vpc_id, &name, &ctx.tags).await?;
+    let rtb = ec2::create_route_table(&ctx.aws.ec2, vpc_id, &name, &ctx.tags, &ctx.budget).await?;
     ctx.record(|i| i.public_route_table_id = Some(rtb.clone()));
     Ok((rtb, true))
 }
 
-pub async fn default_route_if_fresh(
+/// The default route of a route table: created with a new table, created when it went
+/// missing, repointed when it points elsewhere or its target was replaced by this apply.
+pub async fn ensure_default_route(
     ctx: &Ctx<'_>,
-    (rtb, fresh): &Fresh,
+    (rtb, rtb_fresh): &Fresh,
     target: RouteTarget<'_>,
+    target_fresh: bool,
 ) -> AwsResult<()> {
-    if *fresh {
-        ec2::create_route(&ctx.aws.ec2, rtb, "0.0.0.0/0", target).await?;
+    let key = observe::route_key(rtb, DEFAULT_ROUTE);
+    let status = ctx.observed.status(&key);
+    let (create, replace) = match status {
+        _ if *rtb_fresh => (true, false),
+        None | Some(Status::Missing) => (true, false),
+        Some(Status::Changed) => (false, true),
+        Some(Status::Ok) => (false, target_fresh),
+        Some(_) => (false, true),
+    };
+    if create || replace {
+        ec2::put_route(
+            &ctx.aws.ec2,
+            rtb,
+            DEFAULT_ROUTE,
+            target,
+            replace,
+            &ctx.budget,
+        )
+        .await?;
     }
     Ok(())
 }
+
+pub const DEFAULT_ROUTE: &str = "0.0.0.0/0";
 
 /// One subnet of `kind` per zone, in zone order, so the inventory's lists stay aligned with
 /// the zones even when a later one fails.
@@ -142,7 +165,7 @@ pub async fn ensure_subnets(
 ) -> AwsResult<Vec<Fresh>> {
     let net: Ipv4Net = vpc_cidr
         .parse()
-        .map_err(|_| AwsError::new("laying out subnets", "InvalidCidr", vpc_cidr))?;
+        .map_err(|_| AwsError::refused("laying out subnets", "InvalidCidr", vpc_cidr))?;
     let layout = cidr::subnets(&net, zones.len() * 2);
     let offset = if kind == SubnetKind::Public {
         0
@@ -156,9 +179,15 @@ pub async fn ensure_subnets(
     one_per_zone(ctx, zones, list, |i, az| {
         let cidr = layout[offset + i].to_string();
         let name = names::subnet(&ctx.spec.name, kind.label(), az);
-        let public = kind == SubnetKind::Public;
         async move {
-            ec2::create_subnet(&ctx.aws.ec2, vpc_id, &cidr, az, public, &name, &ctx.tags).await
+            let subnet = ec2::NewSubnet {
+                vpc_id,
+                cidr: &cidr,
+                zone: az,
+                public: kind == SubnetKind::Public,
+                name: &name,
+            };
+            ec2::create_subnet(&ctx.aws.ec2, &subnet, &ctx.tags, &ctx.budget).await
         }
     })
     .await
@@ -197,8 +226,8 @@ pub async fn set_up_public_subnet(
     public_rtb: &str,
 ) -> AwsResult<()> {
     if *fresh {
-        ec2::enable_public_ips(&ctx.aws.ec2, subnet).await?;
-        ec2::associate_route_table(&ctx.aws.ec2, public_rtb, subnet).await?;
+        ec2::enable_public_ips(&ctx.aws.ec2, subnet, &ctx.budget).await?;
+        ec2::associate_route_table(&ctx.aws.ec2, public_rtb, subnet, &ctx.budget).await?;
     }
     Ok(())
 }
@@ -228,31 +257,55 @@ pub async fn ensure_nat_addresses(
     Ok(ctx.inv().eip_allocation_ids)
 }
 
-/// NAT gateways in the first public subnets, then waits until they are available.
+/// A NAT gateway deleted or failed outside Terraform does not come back: it is replaced.
+fn nat_gone(ctx: &Ctx<'_>, id: &str) -> bool {
+    matches!(
+        ctx.observed.status(&format!("nat_gateway/{id}")),
+        Some(Status::Missing | Status::Other(_))
+    )
+}
+
+/// NAT gateways in the first public subnets, each replaced when it was deleted or failed
+/// (with the same address), then waits until all are available.
 pub async fn ensure_nat_gateways(
     ctx: &Ctx<'_>,
     addresses: &[String],
     public_subnets: &[Fresh],
     zones: &[String],
-) -> AwsResult<Vec<String>> {
+) -> AwsResult<Vec<Fresh>> {
+    let mut nats = Vec::with_capacity(addresses.len());
     for (j, address) in addresses.iter().enumerate() {
-        if ctx.inv().nat_gateway_ids.len() <= j {
-            let id = ec2::create_nat_gateway(
-                &ctx.aws.ec2,
-                &public_subnets[j].0,
-                address,
-                &names::nat(&ctx.spec.name, &zones[j]),
-                &ctx.tags,
-            )
-            .await?;
-            ctx.record(|i| i.nat_gateway_ids.push(id));
+        let recorded = ctx.inv().nat_gateway_ids.get(j).cloned();
+        let kept = recorded.as_deref().filter(|id| !nat_gone(ctx, id));
+        if let Some(id) = kept {
+            nats.push((id.to_string(), false));
+            continue;
         }
+        if let Some(old) = &recorded {
+            // A failed NAT gateway holds nothing, but goes away sooner once deleted.
+            ec2::delete_nat_gateway(&ctx.aws.ec2, old, &ctx.budget).await?;
+        }
+        let id = ec2::create_nat_gateway(
+            &ctx.aws.ec2,
+            &public_subnets[j].0,
+            address,
+            &names::nat(&ctx.spec.name, &zones[j]),
+            &ctx.tags,
+            &ctx.budget,
+        )
+        .await?;
+        ctx.record(|i| {
+            if j < i.nat_gateway_ids.len() {
+                i.nat_gateway_ids[j] = id.clone();
+            } else {
+                i.nat_gateway_ids.push(id.clone());
+            }
+        });
+        nats.push((id, true));
     }
-    let nats = ctx.inv().nat_gateway_ids;
-    let available = aws_sdk_ec2::types::NatGatewayState::Available;
     let waits: Vec<_> = nats
         .iter()
-        .map(|id| ec2::wait_nat_gateway(&ctx.aws.ec2, id, available.clone(), &ctx.budget))
+        .map(|(id, _)| ec2::wait_nat_gateway_available(&ctx.aws.ec2, id, &ctx.budget))
         .collect();
     ctx.each(waits).await?;
     Ok(nats)
@@ -267,7 +320,9 @@ pub async fn ensure_private_route_tables(
     let list: fn(&mut Inventory) -> &mut Vec<String> = |inv| &mut inv.private_route_table_ids;
     one_per_zone(ctx, zones, list, |_, az| {
         let name = names::private_route_table(&ctx.spec.name, az);
-        async move { ec2::create_route_table(&ctx.aws.ec2, vpc_id, &name, &ctx.tags).await }
+        async move {
+            ec2::create_route_table(&ctx.aws.ec2, vpc_id, &name, &ctx.tags, &ctx.budget).await
+        }
     })
     .await
 }
@@ -278,7 +333,7 @@ pub async fn associate_if_fresh(
     subnet: &str,
 ) -> AwsResult<()> {
     if *fresh {
-        ec2::associate_route_table(&ctx.aws.ec2, rtb, subnet).await?;
+        ec2::associate_route_table(&ctx.aws.ec2, rtb, subnet, &ctx.budget).await?;
     }
     Ok(())
 }
@@ -289,7 +344,8 @@ pub async fn ensure_control_plane_sg(ctx: &Ctx<'_>, vpc_id: &str) -> AwsResult<F
         return Ok((recorded.expect("checked"), false));
     }
     let name = names::control_plane_sg(&ctx.spec.name);
-    let sg = ec2::create_security_group(&ctx.aws.ec2, vpc_id, &name, &ctx.tags).await?;
+    let sg =
+        ec2::create_security_group(&ctx.aws.ec2, vpc_id, &name, &ctx.tags, &ctx.budget).await?;
     ctx.record(|i| i.control_plane_security_group_id = Some(sg.clone()));
     Ok((sg, true))
 }
@@ -301,55 +357,73 @@ pub async fn ensure_https_ingress(ctx: &Ctx<'_>, (sg, fresh): &Fresh) -> AwsResu
         .remote
         .all_cidrs()
         .into_iter()
-        .filter(|c| *fresh || ctx.observed.is_missing(&super::observe::sg_rule_key(sg, c)))
+        .filter(|c| *fresh || ctx.observed.is_missing(&observe::sg_rule_key(sg, c)))
         .collect();
-    ec2::authorize_https_ingress(&ctx.aws.ec2, sg, &cidrs).await
+    ec2::authorize_https_ingress(&ctx.aws.ec2, sg, &cidrs, &ctx.budget).await
 }
 
-fn gateway_attachment_key(gateway: &str, attachment: &str) -> String {
-    if gateway.starts_with("tgw-") {
-        format!("transit_gateway_attachment/{attachment}")
-    } else {
-        format!("vpn_gateway_attachment/{gateway}")
+/// Whether the recorded attachment is one to wait for rather than replace: it exists and is
+/// on its way to `available` (or waits to be accepted).
+fn attachment_usable(ctx: &Ctx<'_>, gateway: &Gateway, attachment: &str) -> bool {
+    let key = observe::gateway_attachment_key(gateway, attachment);
+    match ctx.observed.status(&key) {
+        None | Some(Status::Ok) => true,
+        Some(Status::Other(state)) => matches!(state.as_str(), "pending" | "pendingAcceptance"),
+        Some(_) => false,
     }
 }
 
 /// Attaches the VPC to the transit or virtual private gateway and waits until it is usable.
 pub async fn ensure_gateway_attachment(
     ctx: &Ctx<'_>,
-    gateway: &str,
+    gateway: &Gateway,
     vpc_id: &str,
     private_subnets: &[String],
 ) -> AwsResult<()> {
-    let needed = match &ctx.inv().gateway_attachment_id {
-        None => true,
-        Some(id) => ctx
-            .observed
-            .is_missing(&gateway_attachment_key(gateway, id)),
-    };
-    if !needed {
-        return Ok(());
-    }
     let aws = &ctx.aws.ec2;
-    ctx.record(|i| i.gateway_id = Some(gateway.to_string()));
-    if gateway.starts_with("tgw-") {
-        let name = names::tgw_attachment(&ctx.spec.name);
-        let id =
-            ec2::create_tgw_attachment(aws, gateway, vpc_id, private_subnets, &name, &ctx.tags)
-                .await?;
-        ctx.record(|i| i.gateway_attachment_id = Some(id.clone()));
-        ec2::wait_tgw_attachment_ready(aws, &id, &ctx.budget).await
-    } else {
-        ec2::attach_vpn_gateway(aws, gateway, vpc_id).await?;
-        ctx.record(|i| i.gateway_attachment_id = Some(vpc_id.to_string()));
-        ec2::wait_vpn_gateway(aws, gateway, vpc_id, "attached", &ctx.budget).await
+    let recorded = ctx
+        .inv()
+        .gateway_attachment_id
+        .filter(|id| attachment_usable(ctx, gateway, id));
+    ctx.record(|i| i.gateway_id = Some(gateway.id().to_string()));
+    match gateway {
+        Gateway::Transit(tgw) => {
+            let id = match recorded {
+                Some(id) => id,
+                None => {
+                    let name = names::tgw_attachment(&ctx.spec.name);
+                    let id = ec2::create_tgw_attachment(
+                        aws,
+                        tgw,
+                        vpc_id,
+                        private_subnets,
+                        &name,
+                        &ctx.tags,
+                        &ctx.budget,
+                    )
+                    .await?;
+                    ctx.record(|i| i.gateway_attachment_id = Some(id.clone()));
+                    id
+                }
+            };
+            ec2::wait_tgw_attachment_available(aws, &id, tgw, &ctx.budget).await
+        }
+        Gateway::Vpn(vgw) => {
+            if recorded.is_none() {
+                ec2::attach_vpn_gateway(aws, vgw, vpc_id, &ctx.budget).await?;
+                ctx.record(|i| i.gateway_attachment_id = Some(vpc_id.to_string()));
+            }
+            ec2::wait_vpn_gateway(aws, vgw, vpc_id, "attached", &ctx.budget).await
+        }
     }
 }
 
-/// One route per private route table per remote CIDR, through the gateway.
+/// One route per remote CIDR, through the gateway, in every route table of a subnet the
+/// cluster uses: EKS places the control plane's network interfaces in any of them, and the
+/// control plane reaches kubelet and webhooks on the remote networks through them.
 pub async fn ensure_gateway_routes(
     ctx: &Ctx<'_>,
-    gateway: &str,
+    gateway: &Gateway,
     route_tables: &[Fresh],
 ) -> AwsResult<()> {
     let wanted = route_tables.iter().flat_map(|(rtb, _)| {
@@ -363,18 +437,21 @@ pub async fn ensure_gateway_routes(
             !ctx.inv().routes.contains(r)
                 || ctx
                     .observed
-                    .is_missing(&super::observe::route_key(&r.route_table_id, &r.cidr))
+                    .is_missing(&observe::route_key(&r.route_table_id, &r.cidr))
         })
         .collect();
+    let target = gateway.route_target();
     let creations: Vec<_> = missing
         .into_iter()
         .map(|route| async move {
-            let target = if gateway.starts_with("tgw-") {
-                RouteTarget::TransitGateway(gateway)
-            } else {
-                RouteTarget::VpnGateway(gateway)
-            };
-            ec2::create_route(&ctx.aws.ec2, &route.route_table_id, &route.cidr, target).await?;
+            ec2::create_route(
+                &ctx.aws.ec2,
+                &route.route_table_id,
+                &route.cidr,
+                target,
+                &ctx.budget,
+            )
+            .await?;
             ctx.record(|i| {
                 if !i.routes.contains(&route) {
                     i.routes.push(route.clone())

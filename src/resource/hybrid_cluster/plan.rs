@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use ipnet::Ipv4Net;
+
 use super::cidr;
 use super::schema::{self, REPLACE_ON_CHANGE};
 use crate::plugin::{AttrPath, Value};
@@ -21,10 +23,19 @@ pub struct Planned {
     pub requires_replace: Vec<AttrPath>,
 }
 
-pub fn plan(prior: &Value, proposed: &Value, default_tags: &BTreeMap<String, String>) -> Planned {
+/// What plan knows beyond the configuration.
+#[derive(Default)]
+pub struct Context<'a> {
+    pub default_tags: BTreeMap<String, String>,
+    /// The CIDR blocks of a pre-existing VPC, read at plan: they set EKS's default service
+    /// CIDR.
+    pub existing_vpc_cidrs: Option<&'a [Ipv4Net]>,
+}
+
+pub fn plan(prior: &Value, proposed: &Value, cx: &Context<'_>) -> Planned {
     let mut p = proposed.clone();
     let creating = prior.is_null();
-    fill_defaults(&mut p, default_tags);
+    fill_defaults(&mut p, cx);
     if creating {
         plan_create_computed(&mut p);
     } else {
@@ -55,7 +66,7 @@ fn set_if_null(v: &mut Value, key: &str, default: Value) {
     }
 }
 
-fn fill_defaults(p: &mut Value, default_tags: &BTreeMap<String, String>) {
+fn fill_defaults(p: &mut Value, cx: &Context<'_>) {
     set_if_null(p, "endpoint_public_access", Value::Bool(true));
     set_if_null(p, "endpoint_private_access", Value::Bool(false));
     set_if_null(
@@ -64,35 +75,22 @@ fn fill_defaults(p: &mut Value, default_tags: &BTreeMap<String, String>) {
         Value::string(schema::DEFAULT_AUTHENTICATION_MODE),
     );
     p.set("id", p.get("name").clone());
-    p.set("tags_all", tags_all(p.get("tags"), default_tags));
-
-    let mut vpc_cidr = None;
+    p.set("tags_all", tags_all(p.get("tags"), &cx.default_tags));
+    let vpc_cidrs = vpc_cidrs(p, cx);
     if let Some(Value::List(vpcs)) = p.get_mut("vpc") {
-        if let Some(vpc) = vpcs.first_mut() {
-            if vpc.get("id").is_null() {
-                set_if_null(vpc, "cidr", Value::string(schema::DEFAULT_VPC_CIDR));
-                set_if_null(
-                    vpc,
-                    "nat_gateway",
-                    Value::string(schema::DEFAULT_NAT_GATEWAY),
-                );
-                set_if_null(vpc, "availability_zones", Value::Unknown);
-                vpc_cidr = Some(vpc.get("cidr").clone());
-            }
+        if let Some(vpc) = vpcs.first_mut().filter(|v| v.get("id").is_null()) {
+            set_if_null(vpc, "cidr", Value::string(schema::DEFAULT_VPC_CIDR));
+            set_if_null(
+                vpc,
+                "nat_gateway",
+                Value::string(schema::DEFAULT_NAT_GATEWAY),
+            );
+            set_if_null(vpc, "availability_zones", Value::Unknown);
         }
-    } else {
-        vpc_cidr = Some(Value::string(schema::DEFAULT_VPC_CIDR));
-    }
-    if p.get("vpc").as_list().is_empty() {
-        vpc_cidr = Some(Value::string(schema::DEFAULT_VPC_CIDR));
     }
     if p.get("service_ipv4_cidr").is_null() {
-        let default = match vpc_cidr
-            .as_ref()
-            .and_then(Value::as_str)
-            .and_then(|c| c.parse().ok())
-        {
-            Some(net) => Value::string(cidr::default_service_cidr(Some(&net))),
+        let default = match vpc_cidrs {
+            Some(cidrs) => Value::string(cidr::default_service_cidr(cidrs.iter())),
             None => Value::Unknown,
         };
         p.set("service_ipv4_cidr", default);
@@ -114,6 +112,24 @@ fn fill_defaults(p: &mut Value, default_tags: &BTreeMap<String, String>) {
                 }
             }
         }
+    }
+}
+
+/// The VPC's CIDR blocks when plan can know them: the provider's VPC (given or default
+/// CIDR), or a pre-existing one read at plan. None while a `vpc` block or its CIDR is
+/// unknown (a `dynamic` block whose `for_each` is not known yet arrives wholly unknown).
+fn vpc_cidrs(p: &Value, cx: &Context<'_>) -> Option<Vec<Ipv4Net>> {
+    let vpc = p.get("vpc");
+    if vpc.is_unknown() {
+        return None;
+    }
+    let block = vpc.first();
+    if !block.get("id").is_null() {
+        return cx.existing_vpc_cidrs.map(<[Ipv4Net]>::to_vec);
+    }
+    match block.get("cidr") {
+        Value::Null => Some(vec![schema::DEFAULT_VPC_CIDR.parse().expect("constant")]),
+        v => v.as_str().and_then(|c| c.parse().ok()).map(|c| vec![c]),
     }
 }
 
@@ -170,6 +186,17 @@ fn plan_create_computed(p: &mut Value) {
             p.set("public_subnet_ids", Value::List(Vec::new()));
         }
     }
+    if p.get("remote_network_config").is_unknown() {
+        for a in [
+            "remote_nodes_role_arn",
+            "remote_nodes_trust_anchor_arn",
+            "remote_nodes_anywhere_profile_arn",
+            "vpc_gateway_attachment_id",
+        ] {
+            p.set(a, Value::Unknown);
+        }
+        return;
+    }
     let rnc = p.get("remote_network_config").first().clone();
     let role_arn = rnc.get("iam").first().get("role_arn").clone();
     p.set(
@@ -198,15 +225,24 @@ fn plan_create_computed(p: &mut Value) {
     );
 }
 
-/// Objects that come back with a new ID when repaired, and the attribute holding that ID.
-const RECREATED_WITH_NEW_ID: &[(&str, Option<&str>)] = &[
-    (
-        "transit_gateway_attachment/",
-        Some("vpc_gateway_attachment_id"),
-    ),
-    ("profile/", Some("remote_nodes_anywhere_profile_arn")),
-    ("trust_anchor/", Some("remote_nodes_trust_anchor_arn")),
-];
+/// Whether repairing an object in this state replaces it with a new one (new ID, new key in
+/// `owned_objects`), and the attribute that holds its ID or ARN.
+fn replaced_by_repair(key: &str, status: &str) -> Option<Option<&'static str>> {
+    let kept = |states: &[&str]| states.contains(&status);
+    if key.starts_with("transit_gateway_attachment/") {
+        (!kept(&["ok", "pending", "pendingAcceptance"]))
+            .then_some(Some("vpc_gateway_attachment_id"))
+    } else if key.starts_with("profile/") {
+        (status == "missing").then_some(Some("remote_nodes_anywhere_profile_arn"))
+    } else if key.starts_with("trust_anchor/") {
+        (status == "missing").then_some(Some("remote_nodes_trust_anchor_arn"))
+    } else if key.starts_with("nat_gateway/") {
+        (status != "ok").then_some(None)
+    } else {
+        // Detaching what should not be attached removes its key.
+        (status == "attached").then_some(None)
+    }
+}
 
 fn set_activation_unknown(p: &mut Value) {
     if let Some(Value::List(activations)) = p.get_mut("ssm_activation") {
@@ -268,36 +304,31 @@ fn plan_update_computed(prior: &Value, p: &mut Value) {
 fn plan_owned_objects(p: &mut Value) {
     let owned = p.get("owned_objects").clone();
     let Some(m) = owned.as_map() else { return };
-    let drifted = |prefix: &str, only_missing: bool| {
-        m.iter().any(|(k, v)| {
-            k.starts_with(prefix)
-                && if only_missing {
-                    v.as_str() == Some("missing")
-                } else {
-                    v.as_str() != Some("ok")
-                }
-        })
+    let drifted = |prefix: &str| {
+        m.iter()
+            .any(|(k, v)| k.starts_with(prefix) && v.as_str() != Some("ok"))
     };
     // Everything recorded is expected to exist and be healthy after apply; the map is shown
     // key by key, so the plan names exactly what drifted.
     let expected = m.keys().map(|k| (k.clone(), Value::string("ok"))).collect();
     p.set("owned_objects", Value::Map(expected));
-    if drifted("cluster/", false) {
+    if drifted("cluster/") {
         for a in CLUSTER_COMPUTED {
             p.set(a, Value::Unknown);
         }
     }
-    if drifted("access_entry/", false) {
+    if drifted("access_entry/") {
         p.set("access_entry_arn", Value::Unknown);
     }
-    for (prefix, attribute) in RECREATED_WITH_NEW_ID {
-        if drifted(prefix, true) {
-            // Its key in owned_objects will change too, and node_config may carry its ARN.
-            p.set("owned_objects", Value::Unknown);
+    for (key, status) in m {
+        let Some(attribute) = replaced_by_repair(key, status.as_str().unwrap_or_default()) else {
+            continue;
+        };
+        // Its key in owned_objects changes, and node_config may carry its ARN.
+        p.set("owned_objects", Value::Unknown);
+        if let Some(a) = attribute {
+            p.set(a, Value::Unknown);
             p.set("node_config", Value::Unknown);
-            if let Some(a) = attribute {
-                p.set(a, Value::Unknown);
-            }
         }
     }
 }
@@ -326,8 +357,11 @@ mod tests {
 
     #[test]
     fn create_fills_defaults_and_marks_computed_unknown() {
-        let tags = BTreeMap::from([("env".to_string(), "test".to_string())]);
-        let p = plan(&Value::Null, &config(), &tags).state;
+        let cx = Context {
+            default_tags: BTreeMap::from([("env".to_string(), "test".to_string())]),
+            ..Context::default()
+        };
+        let p = plan(&Value::Null, &config(), &cx).state;
         assert_eq!(p.get("endpoint_public_access"), &Value::Bool(true));
         assert_eq!(
             p.get("authentication_mode"),
@@ -343,12 +377,12 @@ mod tests {
 
     #[test]
     fn changed_remote_network_config_requires_replacement() {
-        let prior = plan(&Value::Null, &config(), &BTreeMap::new()).state;
+        let prior = plan(&Value::Null, &config(), &Context::default()).state;
         let mut proposed = prior.clone();
         let mut rnc = proposed.get("remote_network_config").first().clone();
         rnc.set("vpc_gateway_id", Value::string("vgw-0123456789abcdef0"));
         proposed.set("remote_network_config", Value::List(vec![rnc]));
-        let planned = plan(&prior, &proposed, &BTreeMap::new());
+        let planned = plan(&prior, &proposed, &Context::default());
         assert_eq!(
             planned.requires_replace,
             vec![AttrPath::root("remote_network_config")]
@@ -357,13 +391,13 @@ mod tests {
 
     #[test]
     fn drift_plans_every_owned_object_back_to_ok() {
-        let mut prior = plan(&Value::Null, &config(), &BTreeMap::new()).state;
+        let mut prior = plan(&Value::Null, &config(), &Context::default()).state;
         prior.set(
             "owned_objects",
             Value::string_map([("access_entry/demo", "missing"), ("vpc/vpc-1", "ok")]),
         );
         prior.set("access_entry_arn", Value::string("arn:old"));
-        let planned = plan(&prior, &prior.clone(), &BTreeMap::new());
+        let planned = plan(&prior, &prior.clone(), &Context::default());
         assert!(planned.requires_replace.is_empty());
         assert_eq!(
             planned.state.get("owned_objects").get("access_entry/demo"),
@@ -393,7 +427,7 @@ mod tests {
         let mut prior = plan(
             &Value::Null,
             &with_activation(&config(), 5),
-            &BTreeMap::new(),
+            &Context::default(),
         )
         .state;
         assert!(prior
@@ -409,12 +443,12 @@ mod tests {
             "owned_objects",
             Value::string_map([("ssm_activation/act-1", "ok")]),
         );
-        let same = plan(&prior, &prior.clone(), &BTreeMap::new());
+        let same = plan(&prior, &prior.clone(), &Context::default());
         let kept = same.state.get("ssm_activation").first().clone();
         assert_eq!(kept.get("activation_code"), &Value::string("secret"));
         assert_eq!(same.state.get("owned_objects"), prior.get("owned_objects"));
 
-        let changed = plan(&prior, &with_activation(&prior, 10), &BTreeMap::new());
+        let changed = plan(&prior, &with_activation(&prior, 10), &Context::default());
         assert!(changed.requires_replace.is_empty(), "the cluster stays");
         let block = changed.state.get("ssm_activation").first().clone();
         assert!(
@@ -423,7 +457,7 @@ mod tests {
 
         let mut removed = prior.clone();
         removed.set("ssm_activation", Value::List(Vec::new()));
-        let gone = plan(&prior, &removed, &BTreeMap::new());
+        let gone = plan(&prior, &removed, &Context::default());
         assert!(gone.state.get("owned_objects").as_map().unwrap().is_empty());
     }
 }

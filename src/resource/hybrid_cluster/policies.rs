@@ -1,5 +1,8 @@
-//! IAM documents for the roles the resource creates, following eksctl and AWS's own templates
-//! (with the additions the reference notes: eks:ListAccessEntries, SSM source conditions).
+//! IAM documents for the roles the resource creates, following AWS's own hybrid nodes
+//! templates (aws/eks-hybrid `example/hybrid-ssm-cfn.yaml`, `example/hybrid-ira-cfn.yaml`,
+//! `test/e2e/credentials/cfn-templates/hybrid-cfn.yaml`) and the EKS user guide
+//! ("Prepare credentials for hybrid nodes"), plus eks:ListAccessEntries, which nodeadm's
+//! init checks need.
 
 use serde_json::{json, Value as Json};
 
@@ -7,10 +10,23 @@ use super::model::CredentialsProvider;
 
 pub const NODES_INLINE_POLICY: &str = "EKSHybridNodes";
 pub const CLUSTER_MANAGED_POLICY: &str = "AmazonEKSClusterPolicy";
+/// The managed policies this provider attaches to a nodes role, for either provider.
 pub const NODES_MANAGED_POLICIES: [&str; 2] = [
     "AmazonSSMManagedInstanceCore",
     "AmazonEC2ContainerRegistryPullOnly",
 ];
+/// The tag the SSM activation carries, and the nodes role's deregistration permission is
+/// conditioned on, as the EKS user guide's example does.
+pub const CLUSTER_ARN_TAG: &str = "EKSClusterARN";
+
+/// SSM nodes need SSM's managed-instance policy and ECR; IAM Roles Anywhere nodes only ECR,
+/// as AWS's IRA template.
+pub fn nodes_managed_policies(provider: &CredentialsProvider) -> &'static [&'static str] {
+    match provider {
+        CredentialsProvider::Ssm => &NODES_MANAGED_POLICIES,
+        CredentialsProvider::Ira => &NODES_MANAGED_POLICIES[1..],
+    }
+}
 
 pub fn managed_policy_arn(partition: &str, name: &str) -> String {
     format!("arn:{partition}:iam::aws:policy/{name}")
@@ -27,15 +43,27 @@ pub fn cluster_trust_policy() -> Json {
     })
 }
 
-/// SSM: ssm.amazonaws.com, limited to this account's activations in this region (as AWS's
-/// reference template). IRA: rolesanywhere.amazonaws.com, limited to our trust anchor.
+/// Where the nodes role lives: what its documents name.
+pub struct Scope<'a> {
+    pub partition: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+}
+
+/// SSM: ssm.amazonaws.com, limited to this account's activations in this region. IRA:
+/// rolesanywhere.amazonaws.com for certificates from our trust anchor only, and a node may
+/// take only the role session named after its own certificate's CN (AWS's IRA template), so
+/// one node's certificate cannot claim another node's name.
 pub fn nodes_trust_policy(
     provider: &CredentialsProvider,
-    partition: &str,
-    region: &str,
-    account: &str,
+    scope: &Scope<'_>,
     trust_anchor_arn: Option<&str>,
 ) -> Json {
+    let Scope {
+        partition,
+        region,
+        account,
+    } = scope;
     match provider {
         CredentialsProvider::Ssm => json!({
             "Version": "2012-10-17",
@@ -49,24 +77,40 @@ pub fn nodes_trust_policy(
                 }
             }]
         }),
-        CredentialsProvider::Ira => json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Service": "rolesanywhere.amazonaws.com"},
-                "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-                "Condition": {"ArnEquals": {"aws:SourceArn": trust_anchor_arn.unwrap_or_default()}}
-            }]
-        }),
+        CredentialsProvider::Ira => {
+            let anchor = trust_anchor_arn.unwrap_or_default();
+            json!({
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "rolesanywhere.amazonaws.com"},
+                        "Action": ["sts:TagSession", "sts:SetSourceIdentity"],
+                        "Condition": {"ArnEquals": {"aws:SourceArn": anchor}}
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "rolesanywhere.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {
+                            "StringEquals": {"sts:RoleSessionName": "${aws:PrincipalTag/x509Subject/CN}"},
+                            "ArnEquals": {"aws:SourceArn": anchor}
+                        }
+                    }
+                ]
+            })
+        }
     }
 }
 
-/// eks:DescribeCluster and eks:ListAccessEntries (nodeadm's init checks fail without the
-/// latter) on this cluster only; for SSM also deregistration of the nodes' managed instances.
+/// eks:DescribeCluster and eks:ListAccessEntries on this cluster only. For SSM also
+/// ssm:DescribeInstanceInformation, and deregistration of managed instances of this region
+/// and account that carry the cluster's tag (from the activation they registered with), as
+/// AWS's SSM template and the user guide scope it.
 pub fn nodes_inline_policy(
     provider: &CredentialsProvider,
     cluster_arn: &str,
-    partition: &str,
+    scope: &Scope<'_>,
 ) -> Json {
     let mut statements = vec![json!({
         "Sid": "EKSHybridNodesClusterAccess",
@@ -75,6 +119,11 @@ pub fn nodes_inline_policy(
         "Resource": cluster_arn
     })];
     if *provider == CredentialsProvider::Ssm {
+        let Scope {
+            partition,
+            region,
+            account,
+        } = scope;
         statements.push(json!({
             "Sid": "SSMDescribe",
             "Effect": "Allow",
@@ -85,40 +134,78 @@ pub fn nodes_inline_policy(
             "Sid": "SSMDeregister",
             "Effect": "Allow",
             "Action": "ssm:DeregisterManagedInstance",
-            "Resource": format!("arn:{partition}:ssm:*:*:managed-instance/*")
+            "Resource": format!("arn:{partition}:ssm:{region}:{account}:managed-instance/*"),
+            "Condition": {"StringEquals": {format!("ssm:resourceTag/{CLUSTER_ARN_TAG}"): cluster_arn}}
         }));
     }
     json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// Whether two policy documents say the same thing, as IAM reads them: statement order,
+/// action order, and `"x"` versus `["x"]` do not matter.
+pub fn equivalent(a: &Json, b: &Json) -> bool {
+    normalize(a, None) == normalize(b, None)
+}
+
+fn normalize(v: &Json, key: Option<&str>) -> Json {
+    match v {
+        Json::Object(m) => {
+            let object = Json::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), normalize(v, Some(k))))
+                    .collect(),
+            );
+            if key == Some("Statement") {
+                Json::Array(vec![object])
+            } else {
+                object
+            }
+        }
+        Json::Array(items) => {
+            let mut items: Vec<Json> = items.iter().map(|i| normalize(i, None)).collect();
+            items.sort_by_key(|i| i.to_string());
+            items.dedup();
+            Json::Array(items)
+        }
+        Json::String(_) if !matches!(key, None | Some("Version" | "Sid" | "Effect")) => {
+            Json::Array(vec![v.clone()])
+        }
+        other => other.clone(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const SCOPE: Scope<'static> = Scope {
+        partition: "aws",
+        region: "us-west-2",
+        account: "123456789012",
+    };
+
     #[test]
-    fn ira_trust_is_conditioned_on_the_trust_anchor() {
-        let p = nodes_trust_policy(
-            &CredentialsProvider::Ira,
-            "aws",
-            "us-west-2",
-            "123456789012",
-            Some("arn:ta"),
+    fn ira_trust_ties_session_names_to_certificates_from_our_anchor() {
+        let p = nodes_trust_policy(&CredentialsProvider::Ira, &SCOPE, Some("arn:ta"));
+        let statements = p["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 2);
+        for s in statements {
+            assert_eq!(s["Principal"]["Service"], "rolesanywhere.amazonaws.com");
+            assert_eq!(s["Condition"]["ArnEquals"]["aws:SourceArn"], "arn:ta");
+        }
+        let assume = statements
+            .iter()
+            .find(|s| s["Action"] == "sts:AssumeRole")
+            .unwrap();
+        assert_eq!(
+            assume["Condition"]["StringEquals"]["sts:RoleSessionName"],
+            "${aws:PrincipalTag/x509Subject/CN}"
         );
-        let s = &p["Statement"][0];
-        assert_eq!(s["Principal"]["Service"], "rolesanywhere.amazonaws.com");
-        assert_eq!(s["Condition"]["ArnEquals"]["aws:SourceArn"], "arn:ta");
-        assert_eq!(s["Action"].as_array().unwrap().len(), 3);
     }
 
     #[test]
     fn ssm_trust_is_conditioned_on_account_and_region() {
-        let p = nodes_trust_policy(
-            &CredentialsProvider::Ssm,
-            "aws",
-            "us-west-2",
-            "123456789012",
-            None,
-        );
+        let p = nodes_trust_policy(&CredentialsProvider::Ssm, &SCOPE, None);
         let c = &p["Statement"][0]["Condition"];
         assert_eq!(c["StringEquals"]["aws:SourceAccount"], "123456789012");
         assert_eq!(
@@ -128,19 +215,38 @@ mod tests {
     }
 
     #[test]
-    fn inline_policy_grants_list_access_entries_on_the_cluster_only() {
-        let p = nodes_inline_policy(
-            &CredentialsProvider::Ira,
-            "arn:aws:eks:r:1:cluster/c",
-            "aws",
-        );
+    fn inline_policy_is_scoped_to_the_cluster() {
+        let cluster = "arn:aws:eks:us-west-2:123456789012:cluster/c";
+        let p = nodes_inline_policy(&CredentialsProvider::Ira, cluster, &SCOPE);
         assert_eq!(p["Statement"].as_array().unwrap().len(), 1);
-        assert_eq!(p["Statement"][0]["Resource"], "arn:aws:eks:r:1:cluster/c");
-        assert!(p["Statement"][0]["Action"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("eks:ListAccessEntries")));
-        let ssm = nodes_inline_policy(&CredentialsProvider::Ssm, "arn:c", "aws");
-        assert_eq!(ssm["Statement"].as_array().unwrap().len(), 3);
+        assert_eq!(p["Statement"][0]["Resource"], cluster);
+        let ssm = nodes_inline_policy(&CredentialsProvider::Ssm, cluster, &SCOPE);
+        let deregister = &ssm["Statement"][2];
+        assert_eq!(
+            deregister["Resource"],
+            "arn:aws:ssm:us-west-2:123456789012:managed-instance/*"
+        );
+        assert_eq!(
+            deregister["Condition"]["StringEquals"]["ssm:resourceTag/EKSClusterARN"],
+            cluster
+        );
+    }
+
+    #[test]
+    fn ira_roles_get_ecr_but_not_ssm() {
+        assert_eq!(
+            nodes_managed_policies(&CredentialsProvider::Ira),
+            ["AmazonEC2ContainerRegistryPullOnly"]
+        );
+        assert_eq!(nodes_managed_policies(&CredentialsProvider::Ssm).len(), 2);
+    }
+
+    #[test]
+    fn equivalence_ignores_order_and_singletons() {
+        let a = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["b", "a"], "Resource": "*"}]});
+        let b = json!({"Statement": {"Resource": ["*"], "Action": ["a", "b"], "Effect": "Allow"}, "Version": "2012-10-17"});
+        assert!(equivalent(&a, &b));
+        let c = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": ["a", "b"], "Resource": "*"}]});
+        assert!(!equivalent(&a, &c));
     }
 }

@@ -93,7 +93,7 @@ pub fn build(base: &Value, inv: &Inventory, obs: &Observed, spec: &ClusterSpec) 
         obs.profile_arn.clone(),
     );
     keep_or_set(&mut s, "access_entry_arn", obs.access_entry_arn.clone());
-    s.set("owned_objects", Value::string_map(obs.statuses.clone()));
+    s.set("owned_objects", Value::string_map(obs.shown()));
     let region = s
         .get("arn")
         .as_str()

@@ -12,11 +12,23 @@ pub fn validate_config(config: &Value) -> Diagnostics {
     let mut d = Diagnostics::default();
     validate_name(config.get("name"), &mut d);
     validate_cluster_settings(config, &mut d);
-    let vpc_cidr = validate_vpc(config, &mut d);
-    let service_cidr =
-        validate_service_cidr(config.get("service_ipv4_cidr"), vpc_cidr.as_ref(), &mut d);
-    let uses_existing_vpc = !config.get("vpc").first().get("id").is_null();
+    // A `dynamic` block whose for_each is unknown is wholly unknown: checks that depend on it
+    // wait for plan.
+    let vpc = config.get("vpc");
+    let uses_existing_vpc = (!vpc.is_unknown()).then(|| !vpc.first().get("id").is_null());
+    let vpc_cidr = if vpc.is_unknown() {
+        None
+    } else {
+        validate_vpc(config, &mut d)
+    };
+    let service_cidr = validate_service_cidr(
+        config.get("service_ipv4_cidr"),
+        vpc_cidr.as_ref(),
+        uses_existing_vpc,
+        &mut d,
+    );
     validate_remote_network_config(config, vpc_cidr, service_cidr, uses_existing_vpc, &mut d);
+    validate_tags(config, config.get("tags"), AttrPath::root("tags"), &mut d);
     validate_ssm_activation(config, &mut d);
     validate_timeouts(config.get("timeouts").first(), &mut d);
     d
@@ -40,7 +52,79 @@ fn validate_name(name: &Value, d: &mut Diagnostics) {
                  hyphens and underscores, starting with a letter or digit."
             ),
         );
+    } else if name.starts_with("sg-") {
+        // EC2 API reference, CreateSecurityGroup: a group name "Cannot start with sg-".
+        d.error_at(
+            AttrPath::root("name"),
+            "Cluster name makes an invalid security group name",
+            format!(
+                "The control plane security group is named {:?}, and EC2 refuses security \
+                 group names that start with \"sg-\". Choose a cluster name that does not start \
+                 with \"sg-\".",
+                super::names::control_plane_sg(name)
+            ),
+        );
     }
+}
+
+/// Tags that every object can carry. IAM Roles Anywhere allows only letters, digits, spaces
+/// and `_.:/=+@-` in tag keys and values (botocore's `rolesanywhere` model, TagKey and
+/// TagValue), so when the provider creates a trust anchor and profile the tags must fit that.
+/// EC2 allows 50 tags per object (EC2 user guide, "Tag restrictions"), and the provider adds
+/// its ownership tag, `Name` and, on subnets, a `kubernetes.io/role` tag.
+fn validate_tags(config: &Value, tags: &Value, path: AttrPath, d: &mut Diagnostics) {
+    let Some(tags) = tags.as_map() else { return };
+    const EC2_MAX_TAGS: usize = 50;
+    let added = 3;
+    if tags.len() + added > EC2_MAX_TAGS {
+        d.error_at(
+            path.clone(),
+            "Too many tags",
+            format!(
+                "{} tags, with the {added} the provider adds (its ownership tag, Name, and the \
+                 subnet role), exceed the 50 tags EC2 allows on an object.",
+                tags.len()
+            ),
+        );
+    }
+    let iam = config
+        .get("remote_network_config")
+        .first()
+        .get("iam")
+        .first();
+    let provider = match iam.get("provider") {
+        Value::Null => Some(CredentialsProvider::Ssm),
+        v => v.as_str().and_then(parse_provider),
+    };
+    let creates_ra = provider == Some(CredentialsProvider::Ira) && iam.get("role_arn").is_null();
+    if !creates_ra {
+        return;
+    }
+    let allowed = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || " _.:/=+@-".contains(c))
+    };
+    for (k, v) in tags {
+        let bad_value = v.as_str().is_some_and(|v| !allowed(v) || v.len() > 256);
+        if !allowed(k) || k.is_empty() || k.len() > 128 || bad_value {
+            d.error_at(
+                path.key(k),
+                "Tag not allowed by IAM Roles Anywhere",
+                format!(
+                    "Tag {k:?} goes on the IAM Roles Anywhere trust anchor and profile too, and \
+                     Roles Anywhere allows only letters, digits, spaces and _.:/=+@- in tag \
+                     keys (1 to 128 characters) and values (up to 256)."
+                ),
+            );
+        }
+    }
+}
+
+/// The same tag rules at plan, over `tags` merged with the provider's `default_tags`.
+pub fn validate_tags_all(config: &Value, tags_all: &Value) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    validate_tags(config, tags_all, AttrPath::root("tags"), &mut d);
+    d
 }
 
 fn validate_cluster_settings(config: &Value, d: &mut Diagnostics) {
@@ -274,16 +358,23 @@ fn check_cidr(s: &str, path: AttrPath, what: &str, d: &mut Diagnostics) -> Optio
     }
 }
 
-/// Returns the effective service CIDR (given, or EKS's default for the VPC) when known.
+/// Returns the effective service CIDR (given, or EKS's default for the VPC) when known. For a
+/// pre-existing VPC EKS's default depends on its CIDR, which only plan reads.
 fn validate_service_cidr(
     v: &Value,
     vpc_cidr: Option<&Ipv4Net>,
+    uses_existing_vpc: Option<bool>,
     d: &mut Diagnostics,
 ) -> Option<Ipv4Net> {
     let path = AttrPath::root("service_ipv4_cidr");
     match v {
         Value::Unknown => None,
-        Value::Null => cidr::default_service_cidr(vpc_cidr).parse().ok(),
+        Value::Null if uses_existing_vpc == Some(false) => {
+            cidr::default_service_cidr(vpc_cidr.into_iter())
+                .parse()
+                .ok()
+        }
+        Value::Null => None,
         v => {
             let s = v.as_str().unwrap_or_default();
             let net = check_cidr(s, path.clone(), "service CIDR", d)?;
@@ -313,7 +404,7 @@ fn validate_remote_network_config(
     config: &Value,
     vpc_cidr: Option<Ipv4Net>,
     service_cidr: Option<Ipv4Net>,
-    uses_existing_vpc: bool,
+    uses_existing_vpc: Option<bool>,
     d: &mut Diagnostics,
 ) {
     let blocks = config.get("remote_network_config");
@@ -386,7 +477,7 @@ fn validate_remote_network_config(
 
     if let Some(gw) = rnc.get("vpc_gateway_id").as_str() {
         let p = path.attr("vpc_gateway_id");
-        if uses_existing_vpc {
+        if uses_existing_vpc == Some(true) {
             d.error_at(
                 p,
                 "Gateway with a pre-existing VPC",
@@ -413,11 +504,11 @@ fn check_remote_cidr(s: &str, path: AttrPath, kind: &str, d: &mut Diagnostics) -
         );
         return None;
     }
-    if !cidr::is_rfc1918(&net) {
+    if !cidr::is_remote_network_range(&net) {
         d.error_at(
             path,
             format!("{kind} CIDR not private"),
-            format!("{s} is not within RFC 1918 (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16); EKS accepts only private remote networks."),
+            format!("{s} is not within RFC 1918 (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) or CGNAT (100.64.0.0/10); EKS accepts only private remote networks."),
         );
         return None;
     }
@@ -686,7 +777,7 @@ mod fuzz {
             let ip = std::net::Ipv4Addr::from(rng.random::<u32>());
             let prefix = rng.random_range(8..=32u8);
             let net = ipnet::Ipv4Net::new(ip, prefix).unwrap().trunc();
-            if cidr::is_rfc1918(&net) {
+            if cidr::is_remote_network_range(&net) {
                 continue;
             }
             let mut rnc = schema()

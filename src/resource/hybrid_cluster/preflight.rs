@@ -1,0 +1,136 @@
+//! Plan-time checks that need a look at AWS, made only when the configuration has no errors
+//! of its own: a pre-existing VPC exists, the subnets given are in it, and no remote network
+//! overlaps its CIDR blocks or the service CIDR EKS will choose for it (172.20.0.0/16 in a
+//! 10.0.0.0/8 VPC, else 10.100.0.0/16). Two calls: DescribeVpcs and DescribeSubnets.
+
+use ipnet::Ipv4Net;
+
+use super::cidr;
+use crate::aws::{ec2, AwsClients};
+use crate::plugin::{AttrPath, Diagnostics, Value};
+
+pub struct Preflight {
+    pub diagnostics: Diagnostics,
+    /// The pre-existing VPC's CIDR blocks, for plan's default service CIDR.
+    pub vpc_cidrs: Option<Vec<Ipv4Net>>,
+}
+
+pub async fn check_existing_vpc(aws: &AwsClients, config: &Value) -> Preflight {
+    let mut d = Diagnostics::default();
+    let vpc = config.get("vpc").first();
+    let Some(vpc_id) = vpc.get("id").as_str() else {
+        return Preflight {
+            diagnostics: d,
+            vpc_cidrs: None,
+        };
+    };
+    let path = AttrPath::root("vpc").index(0);
+    let cidrs = match ec2::vpc_cidrs(&aws.ec2, vpc_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            d.error_at(
+                path.attr("id"),
+                "VPC not found",
+                format!("VPC {vpc_id} does not exist in this account and region."),
+            );
+            return Preflight {
+                diagnostics: d,
+                vpc_cidrs: None,
+            };
+        }
+        Err(e) => {
+            d.error_at(path.attr("id"), "Cannot read the VPC", e.to_string());
+            return Preflight {
+                diagnostics: d,
+                vpc_cidrs: None,
+            };
+        }
+    };
+    let cidrs: Vec<Ipv4Net> = cidrs.iter().filter_map(|c| c.parse().ok()).collect();
+    check_subnets(aws, vpc_id, vpc.get("subnet_ids"), &path, &mut d).await;
+    let service = match config.get("service_ipv4_cidr") {
+        Value::Null => cidr::default_service_cidr(cidrs.iter()).parse().ok(),
+        v => v.as_str().and_then(|s| s.parse().ok()),
+    };
+    for (net, at) in remote_networks(config) {
+        if let Some(vpc_cidr) = cidrs.iter().find(|v| cidr::overlaps(&net, v)) {
+            d.error_at(
+                at.clone(),
+                "Remote network overlaps the VPC",
+                format!("CIDR {net} overlaps with CIDR {vpc_cidr} of VPC {vpc_id}"),
+            );
+        }
+        if let Some(svc) = service.filter(|s: &Ipv4Net| cidr::overlaps(&net, s)) {
+            d.error_at(
+                at,
+                "Remote network overlaps the service CIDR",
+                format!("CIDR {net} overlaps the Kubernetes service CIDR {svc}, which EKS chooses for VPC {vpc_id}; set service_ipv4_cidr to a block that does not."),
+            );
+        }
+    }
+    Preflight {
+        diagnostics: d,
+        vpc_cidrs: Some(cidrs),
+    }
+}
+
+/// The subnets exist and are in the VPC (a mistyped ID fails here, not minutes into apply).
+async fn check_subnets(
+    aws: &AwsClients,
+    vpc_id: &str,
+    subnets: &Value,
+    path: &AttrPath,
+    d: &mut Diagnostics,
+) {
+    if !subnets.is_wholly_known() {
+        return;
+    }
+    let ids = subnets.strings();
+    match ec2::subnet_vpcs(&aws.ec2, &ids).await {
+        Ok(Ok(found)) => {
+            for (i, id) in ids.iter().enumerate() {
+                match found.iter().find(|(s, _)| s == id) {
+                    Some((_, vpc)) if vpc == vpc_id => {}
+                    Some((_, vpc)) => d.error_at(
+                        path.attr("subnet_ids").index(i),
+                        "Subnet in another VPC",
+                        format!("Subnet {id} is in {vpc}, not in {vpc_id}."),
+                    ),
+                    None => d.error_at(
+                        path.attr("subnet_ids").index(i),
+                        "Subnet not found",
+                        format!("Subnet {id} does not exist in this account and region."),
+                    ),
+                }
+            }
+        }
+        Ok(Err(message)) => d.error_at(path.attr("subnet_ids"), "Subnet not found", message),
+        Err(e) => d.error_at(
+            path.attr("subnet_ids"),
+            "Cannot read the subnets",
+            e.to_string(),
+        ),
+    }
+}
+
+/// Every known remote node and pod CIDR, with its attribute path.
+fn remote_networks(config: &Value) -> Vec<(Ipv4Net, AttrPath)> {
+    let rnc = config.get("remote_network_config").first();
+    let mut out = Vec::new();
+    for block in ["remote_node_networks", "remote_pod_networks"] {
+        for (bi, network) in rnc.get(block).as_list().iter().enumerate() {
+            for (ci, c) in network.get("cidrs").as_list().iter().enumerate() {
+                if let Some(net) = c.as_str().and_then(|s| cidr::parse_network(s).ok()) {
+                    let at = AttrPath::root("remote_network_config")
+                        .index(0)
+                        .attr(block)
+                        .index(bi)
+                        .attr("cidrs")
+                        .index(ci);
+                    out.push((net, at));
+                }
+            }
+        }
+    }
+    out
+}
