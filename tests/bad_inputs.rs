@@ -67,7 +67,7 @@ fn corpus() -> Vec<(String, &'static str)> {
         (resource(&named(""), "remote_node_networks { cidrs = [] }"), "Give at least one CIDR"),
         (resource(&named(""), "remote_node_networks { cidrs = [\"10.0.0.0/7\"] }"), "is larger than /8"),
         (resource(&named(""), "remote_node_networks { cidrs = [\"172.32.0.0/16\"] }"), "is not within RFC 1918"),
-        (resource(&named(""), "remote_node_networks { cidrs = [\"100.64.0.0/16\"] }"), "is not within RFC 1918"),
+        (resource(&named(""), "remote_node_networks { cidrs = [\"100.128.0.0/16\"] }"), "is not within RFC 1918 (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) or CGNAT (100.64.0.0/10)"),
         (resource(&named(""), "remote_node_networks { cidrs = [\"10.1.0.0/24\", \"10.1.0.128/25\"] }"), "remote node CIDR 10.1.0.128/25 overlaps remote node CIDR 10.1.0.0/24"),
         (resource(&named(""), "remote_node_networks { cidrs = [\"not-a-cidr\"] }"), "\"not-a-cidr\" is not an IPv4 CIDR"),
         (resource(&named(""), "remote_node_networks { cidrs = [\"10.1.0.0/33\"] }"), "\"10.1.0.0/33\" is not an IPv4 CIDR"),
@@ -78,7 +78,10 @@ fn corpus() -> Vec<(String, &'static str)> {
         (resource(&named(""), "remote_node_networks { cidrs = [\"10.1.0.0/24\"] }\n    iam {\n      provider = \"ssm\"\n      ca_bundle_cert = \"x\"\n    }"), "caBundleCert is not supported when using SSM credentials provider"),
         (resource(&named(""), &ira("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")), "is a private key"),
         (resource(&named(""), &ira(&leaf_pem())), "is not a CA certificate"),
-        (resource(&named(""), &ira(&format!("{}\n", "x".repeat(8001)))), "accepts at most 8000"),
+        (resource(&named(""), &ira(&format!("{}\n", "x".repeat(204_801)))), "accepts at most 204800"),
+        (resource("name = \"sg-demo\"", ""), "EC2 refuses security group names that start with \"sg-\""),
+        (resource(&named("tags = { team = \"a,b\" }"), &ira(&common::ca_pem())), "Roles Anywhere allows only letters, digits, spaces and _.:/=+@-"),
+        (resource(&named(&format!("tags = {{ {} }}", (0..48).map(|i| format!("k{i} = \"v\"")).collect::<Vec<_>>().join(", "))), ""), "exceed the 50 tags EC2 allows on an object"),
         (resource(&named(""), "remote_node_networks { cidrs = [\"10.1.0.0/24\"] }\n    iam { role_arn = \"arn:aws:iam::12345:role/x\" }"), "is not an IAM role ARN"),
         (resource(&named("timeouts { create = \"forever\" }"), ""), "\"forever\" is not a duration"),
         (resource(&named("timeouts { delete = \"0s\" }"), ""), "\"0s\" is not a duration"),
@@ -89,6 +92,38 @@ fn corpus() -> Vec<(String, &'static str)> {
         (resource(&named("ssm_activation { expiration = \"2099-01-01T00:00:00Z\" }"), ""), "more than 30 days ahead, the longest SSM allows"),
         (resource(&named("ssm_activation {}"), &ira(&common::ca_pem())), "ssm_activation needs remote_network_config.iam.provider = \"SSM\""),
     ]
+}
+
+/// What AWS accepts today must not be refused: CGNAT remote networks (EKS, May 2026), CA
+/// bundles past the 8,000 characters older API pages gave (botocore's model allows 204,800),
+/// Roles Anywhere tags within its pattern, and a cluster name that merely contains "sg-".
+#[test]
+fn configurations_aws_accepts_pass_validate_and_plan_without_aws_calls() {
+    let tb = common::testbed();
+    let bundle: String = (0..20).map(|_| common::ca_pem()).collect();
+    assert!(bundle.len() > 8000);
+    let ira = |cert: &str| {
+        format!("remote_node_networks {{ cidrs = [\"100.64.10.0/24\"] }}\n    remote_pod_networks {{ cidrs = [\"100.65.0.0/16\"] }}\n    iam {{\n      provider = \"ira\"\n      ca_bundle_cert = <<-PEM\n{cert}PEM\n    }}")
+    };
+    let cases = [
+        resource(
+            "name = \"cgnat\"",
+            "remote_node_networks { cidrs = [\"100.64.0.0/16\"] }",
+        ),
+        resource(
+            "name = \"big-bundle-sg-x\"\n  tags = { team = \"a b:c/d=e+f@g-h_i.j\" }",
+            &ira(&bundle),
+        ),
+    ];
+    let ws = Workspace::new(TF_NEW, &tb, &cases[0]);
+    for config in &cases {
+        ws.write(config);
+        let validate = ws.run(&["validate", "-no-color"]);
+        assert_eq!(validate.code, 0, "{}", validate.all());
+        let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+        assert_eq!(plan.code, 0, "{}", plan.all());
+    }
+    assert!(tb.calls().is_empty(), "{:?}", tb.calls());
 }
 
 #[test]

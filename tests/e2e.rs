@@ -47,6 +47,7 @@ fn schema_and_validate_on_both_terraform_versions() {
 #[test]
 fn ssm_with_transit_gateway_full_lifecycle_with_drift_repair() {
     let tb = common::testbed();
+    common::restrict_to(&tb, "ssm");
     let tgw = tb.seed().transit_gateway;
     let before = tb.inventory();
     let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
@@ -187,11 +188,13 @@ fn ssm_with_transit_gateway_full_lifecycle_with_drift_repair() {
 
     ws.destroy();
     assert_eq!(tb.inventory(), before, "destroy must leave nothing behind");
+    assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
 }
 
 #[test]
 fn ira_with_ca_bundle_on_terraform_1_0() {
     let tb = common::testbed();
+    common::restrict_to(&tb, "ira");
     let before = tb.inventory();
     let config = format!(
         r#"
@@ -246,15 +249,39 @@ resource "eks_hybrid_cluster" "this" {{
     let p: serde_json::Value = serde_json::from_str(&p).unwrap();
     assert_eq!(p["profile"]["acceptRoleSessionName"], true);
     assert_eq!(p["profile"]["roleArns"][0], s["remote_nodes_role_arn"]);
-    let trust = common::percent_decode(&tb.query(
+    // As AWS's IRA template: certificates from our trust anchor only, and each node only under
+    // the session name of its own certificate's CN; ECR pull, not SSM's managed-instance policy.
+    let role = tb.query(
         "iam",
         "Action=GetRole&RoleName=hybrid-ira-eks-hybrid-nodes-role",
-    ));
+    );
+    let trust: serde_json::Value = serde_json::from_str(&common::percent_decode(
+        &common::xml_values(&role, "AssumeRolePolicyDocument")[0],
+    ))
+    .unwrap();
+    let statements = trust["Statement"].as_array().unwrap();
     assert!(
-        trust.contains("rolesanywhere.amazonaws.com")
-            && trust.contains(&format!("\"aws:SourceArn\":\"{anchor}\"")),
+        statements
+            .iter()
+            .all(|st| st["Condition"]["ArnEquals"]["aws:SourceArn"] == anchor),
         "{trust}"
     );
+    let assume = statements
+        .iter()
+        .find(|st| st["Action"] == "sts:AssumeRole")
+        .expect("an AssumeRole statement");
+    assert_eq!(
+        assume["Condition"]["StringEquals"]["sts:RoleSessionName"],
+        "${aws:PrincipalTag/x509Subject/CN}"
+    );
+    let managed = common::xml_values(
+        &tb.query(
+            "iam",
+            "Action=ListAttachedRolePolicies&RoleName=hybrid-ira-eks-hybrid-nodes-role",
+        ),
+        "PolicyName",
+    );
+    assert_eq!(managed, ["AmazonEC2ContainerRegistryPullOnly"]);
     assert_eq!(ws.plan_code().code, 0);
 
     // Drift: the trust anchor is disabled outside Terraform.
@@ -368,6 +395,7 @@ resource "eks_hybrid_cluster" "this" {{
 
     ws.destroy();
     assert_eq!(tb.inventory(), before, "destroy must leave nothing behind");
+    assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
 }
 
 #[test]
@@ -740,7 +768,19 @@ resource "eks_hybrid_cluster" "this" {{
         "{}",
         r.all()
     );
-    ws.write(&config("192.168.10.0/24"));
+    // EKS picks 172.20.0.0/16 for services in a 10.0.0.0/8 VPC: plan reads the VPC's CIDR
+    // and checks against that, not against the 10.100.0.0/16 of other VPCs.
+    ws.write(&config("172.20.5.0/24"));
+    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert_eq!(plan.code, 1);
+    assert!(
+        plan.text().contains(&format!(
+            "overlaps the Kubernetes service CIDR 172.20.0.0/16, which EKS chooses for VPC {vpc}"
+        )),
+        "{}",
+        plan.all()
+    );
+    ws.write(&config("10.100.5.0/24"));
     ws.apply();
     let s = ws.state();
     assert_eq!(s["vpc_id"], vpc.as_str());
@@ -1053,6 +1093,7 @@ fn activations(tb: &Testbed) -> Vec<String> {
 #[test]
 fn ssm_activation_is_created_replaced_in_place_repaired_and_removed() {
     let tb = common::testbed();
+    common::restrict_to(&tb, "ssm");
     let tgw = tb.seed().transit_gateway;
     let before = tb.inventory();
     let ws = Workspace::new(
@@ -1086,6 +1127,7 @@ fn ssm_activation_is_created_replaced_in_place_repaired_and_removed() {
         &[
             ("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-west-2/ssm/aws4_request, SignedHeaders=host, Signature=0".into()),
             ("x-amz-target", "AmazonSSM.DescribeActivations".into()),
+            ("x-testbed-inspect", "1".into()),
         ],
         "{}",
     );
@@ -1094,6 +1136,39 @@ fn ssm_activation_is_created_replaced_in_place_repaired_and_removed() {
     let a = &listed["ActivationList"][0];
     assert_eq!(a["RegistrationLimit"], 5);
     assert_eq!(a["IamRole"], "hybrid-demo-eks-hybrid-nodes-role");
+    // Tagged with the cluster's ARN, which SSM copies onto the nodes that register with it and
+    // the nodes role may deregister only those (the EKS user guide's scoping).
+    let cluster_arn = s["arn"].as_str().unwrap();
+    assert!(
+        a["Tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["Key"] == "EKSClusterARN" && t["Value"] == cluster_arn),
+        "{a}"
+    );
+    let inline = tb.query(
+        "iam",
+        "Action=GetRolePolicy&RoleName=hybrid-demo-eks-hybrid-nodes-role&PolicyName=EKSHybridNodes",
+    );
+    let inline: serde_json::Value = serde_json::from_str(&common::percent_decode(
+        &common::xml_values(&inline, "PolicyDocument")[0],
+    ))
+    .unwrap();
+    let deregister = inline["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|st| st["Action"] == "ssm:DeregisterManagedInstance")
+        .unwrap();
+    assert_eq!(
+        deregister["Resource"],
+        "arn:aws:ssm:us-west-2:123456789012:managed-instance/*"
+    );
+    assert_eq!(
+        deregister["Condition"]["StringEquals"]["ssm:resourceTag/EKSClusterARN"],
+        cluster_arn
+    );
     assert_eq!(ws.plan_code().code, 0, "no changes after apply");
 
     // A new limit replaces the activation, not the cluster.
@@ -1159,6 +1234,7 @@ fn ssm_activation_is_created_replaced_in_place_repaired_and_removed() {
         before,
         "no leaked object, activations included"
     );
+    assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
 }
 
 #[test]

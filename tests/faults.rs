@@ -66,8 +66,10 @@ fn inject_each(status: u16, code: &str, expect_failure: bool) {
             );
             let text = first.text();
             assert!(
-                text.contains("AWS error while") && text.contains(code),
-                "{service}:{op}: the error names the step and AWS's code:\n{}",
+                text.contains("AWS error while")
+                    && text.contains(code)
+                    && text.contains("(request ID: "),
+                "{service}:{op}: the error names the step, AWS's code and the request ID:\n{}",
                 first.all()
             );
             let second = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);

@@ -363,6 +363,12 @@ pub async fn allocate_eip(
         .ok_or_else(|| AwsError::invalid_response(step, "allocation ID"))
 }
 
+/// A NAT gateway made with the address of one deleted moments ago waits until AWS has
+/// disassociated it from the old one (VPC user guide, "Delete a NAT gateway").
+fn address_or_ids_not_ready(e: &AwsError) -> bool {
+    not_visible_yet(e) || e.is("Resource.AlreadyAssociated") || e.is("InvalidIPAddress.InUse")
+}
+
 pub async fn create_nat_gateway(
     ec2: &Client,
     subnet_id: &str,
@@ -372,7 +378,7 @@ pub async fn create_nat_gateway(
     budget: &Budget,
 ) -> AwsResult<String> {
     let step = "creating NAT gateway";
-    let out = naming_new_ids(step, budget, || async {
+    let out = wait::while_propagating(step, budget, address_or_ids_not_ready, || async {
         ec2.create_nat_gateway()
             .subnet_id(subnet_id)
             .allocation_id(allocation_id)

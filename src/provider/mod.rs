@@ -257,11 +257,18 @@ impl pb::provider_server::Provider for EksProvider {
         let mut d = cluster::validate::validate_config(&config);
         let configured = self.configured.read().await;
         let mut vpc_cidrs = None;
-        // Only a configuration without errors is worth an AWS call.
+        // Only a configuration without errors is worth an AWS call, and only a network about
+        // to be made: an existing one was checked when it was (and destroy, which plans the
+        // configuration once to refresh, must not stop at it).
+        let new_network = ["vpc", "remote_network_config", "service_ipv4_cidr"]
+            .iter()
+            .any(|a| prior.get(a) != proposed.get(a));
         if let (Some(aws), false) = (&configured.aws, d.has_errors()) {
-            let preflight = cluster::preflight::check_existing_vpc(aws, &config).await;
-            d.extend(preflight.diagnostics);
-            vpc_cidrs = preflight.vpc_cidrs;
+            if new_network {
+                let preflight = cluster::preflight::check_existing_vpc(aws, &config).await;
+                d.extend(preflight.diagnostics);
+                vpc_cidrs = preflight.vpc_cidrs;
+            }
             // Only a cluster that exists can run an add-on.
             if let Some(name) = prior.get("name").as_str() {
                 d.extend(cluster::vpc_cni::check(aws, name).await);

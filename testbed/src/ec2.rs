@@ -289,6 +289,11 @@ impl Ec2Model {
         }
     }
 
+    /// The Elastic IP a NAT gateway was created with.
+    pub fn address_of(&self, nat: &str) -> Option<String> {
+        self.nat_addresses.get(nat).cloned()
+    }
+
     pub fn fail_nat_gateway(&mut self, id: &str) {
         self.failed_nats.insert(id.to_string());
     }

@@ -117,6 +117,16 @@ impl Testbed {
     }
 
     pub fn query_in(&self, region: &str, service: &str, params: &str) -> String {
+        self.query_as(region, service, params, true)
+    }
+
+    /// A query-protocol call as another AWS client would make it: subject to the testbed's
+    /// realism (a VPC made this way is unknown to EC2 for the consistency window).
+    pub fn call(&self, service: &str, params: &str) -> String {
+        self.query_as(REGION, service, params, false)
+    }
+
+    fn query_as(&self, region: &str, service: &str, params: &str, inspect: bool) -> String {
         let version = if service == "ec2" {
             "2016-11-15"
         } else {
@@ -127,14 +137,17 @@ impl Testbed {
         } else {
             region
         };
+        let mut headers = vec![
+            Self::auth(service, region),
+            ("content-type", "application/x-www-form-urlencoded".into()),
+        ];
+        if inspect {
+            headers.push(("x-testbed-inspect", "1".into()));
+        }
         let (status, body) = self.request(
             "POST",
             "/",
-            &[
-                Self::auth(service, region),
-                ("content-type", "application/x-www-form-urlencoded".into()),
-                ("x-testbed-inspect", "1".into()),
-            ],
+            &headers,
             &format!("{params}&Version={version}"),
         );
         assert_eq!(status, 200, "{service} {params}: {body}");

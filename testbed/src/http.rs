@@ -6,10 +6,16 @@ use hyper::{Response, StatusCode};
 
 pub type Resp = Response<Full<Bytes>>;
 
+/// A request ID per answer, in the header AWS's REST and JSON services send it in.
+fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 pub fn json(status: u16, body: serde_json::Value) -> Resp {
     Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::OK))
         .header("content-type", "application/json")
+        .header("x-amzn-RequestId", request_id())
         .body(Full::new(Bytes::from(body.to_string())))
         .expect("valid response")
 }
@@ -60,16 +66,19 @@ pub fn page<T: Clone>(
     (page, next)
 }
 
-/// A query-protocol (EC2 / IAM / STS) error document.
+/// A query-protocol (EC2 / IAM / STS) error document, with its request ID in the body (and
+/// the header, as AWS also sends it).
 pub fn query_error(service: &str, status: u16, code: &str, message: &str) -> Resp {
+    let id = request_id();
     let body = if service == "ec2" {
-        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>testbed</RequestID></Response>")
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>{id}</RequestID></Response>")
     } else {
-        format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>testbed</RequestId></ErrorResponse>")
+        format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{id}</RequestId></ErrorResponse>")
     };
     Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST))
         .header("content-type", "text/xml")
+        .header("x-amzn-RequestId", id)
         .body(Full::new(Bytes::from(body)))
         .expect("valid response")
 }

@@ -168,6 +168,27 @@ async fn start_moto(bin: &str) -> Result<(String, tokio::process::Child), String
 }
 
 /// awsJson protocols name the operation in `X-Amz-Target: AmazonSSM.CreateActivation`.
+/// The response, and its AWS error code when it is an error (from `x-amzn-ErrorType` or the
+/// query protocol's `<Code>`), for the call log.
+async fn with_error_code(resp: Resp) -> (Resp, Option<String>) {
+    if resp.status().is_success() {
+        return (resp, None);
+    }
+    if let Some(t) = resp.headers().get("x-amzn-ErrorType") {
+        let code = t.to_str().unwrap_or_default();
+        let code = code.split(':').next().unwrap_or_default().to_string();
+        return (resp, Some(code));
+    }
+    let (parts, body) = resp.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let code = xml::first(&String::from_utf8_lossy(&bytes), "Code");
+    (Response::from_parts(parts, Full::new(bytes)), code)
+}
+
 fn json_target_operation(headers: &hyper::HeaderMap) -> String {
     headers
         .get("x-amz-target")
@@ -202,12 +223,14 @@ fn access_denied(service: &str, action: &str) -> Resp {
     }
 }
 
-/// Actions a call needs besides its own: EKS and SSM pass the role they are given
-/// (`iam:PassRole`).
+/// Actions a call needs besides its own: EKS, SSM and Roles Anywhere pass the role they are
+/// given (`iam:PassRole`).
 fn also_needs(service: &str, operation: &str) -> Option<&'static str> {
     matches!(
         (service, operation),
-        ("eks", "CreateCluster") | ("ssm", "CreateActivation")
+        ("eks", "CreateCluster")
+            | ("ssm", "CreateActivation")
+            | ("rolesanywhere", "CreateProfile" | "UpdateProfile")
     )
     .then_some("iam:PassRole")
 }
@@ -281,7 +304,14 @@ impl App {
             (st.ms(), refused, fault, st.latency)
         };
         if let Some(needed) = refused {
-            self.log(&service, &operation, start, 403).await;
+            self.log(
+                &service,
+                &operation,
+                start,
+                403,
+                Some("AccessDenied".into()),
+            )
+            .await;
             return Ok(access_denied(&service, &needed));
         }
         if !latency.is_zero() {
@@ -289,7 +319,7 @@ impl App {
         }
         let resp = match fault {
             Some(Fault { drop: true, .. }) => {
-                self.log(&service, &operation, start, 0).await;
+                self.log(&service, &operation, start, 0, None).await;
                 return Err(std::io::Error::other("testbed fault: connection dropped"));
             }
             Some(f) => {
@@ -321,7 +351,8 @@ impl App {
                 _ => self.forward(Request::from_parts(parts, body)).await,
             },
         };
-        self.log(&service, &operation, start, resp.status().as_u16())
+        let (resp, code) = with_error_code(resp).await;
+        self.log(&service, &operation, start, resp.status().as_u16(), code)
             .await;
         Ok(resp)
     }
@@ -419,7 +450,16 @@ impl App {
         };
         let (mut parts, body) = r.into_parts();
         if parts.status != 200 {
+            if operation == "DescribeSubnets" {
+                if let Some(missing) = self.first_missing_subnet(region, params).await {
+                    let message = format!("The subnet ID '{missing}' does not exist");
+                    return query_error("ec2", 400, "InvalidSubnetID.NotFound", &message);
+                }
+            }
             return Response::from_parts(parts, Full::new(body));
+        }
+        if operation == "DeleteNatGateway" {
+            self.release_nat_address(region, params).await;
         }
         let zones = zones::of_region(&self.shared, &self.moto, region).await;
         let xml = String::from_utf8_lossy(&body).into_owned();
@@ -431,6 +471,69 @@ impl App {
         let xml = zones::rewrite(operation, xml, &zones);
         parts.headers.remove("content-length");
         Response::from_parts(parts, Full::new(Bytes::from(xml)))
+    }
+
+    /// AWS names the subnet it cannot find; moto names any of those asked for (its
+    /// `get_all_subnets` subtracts subnet objects from IDs), so the testbed asks for each.
+    async fn first_missing_subnet(
+        &self,
+        region: &str,
+        params: &[(String, String)],
+    ) -> Option<String> {
+        let asked = params.iter().filter(|(k, _)| k.starts_with("SubnetId."));
+        for (_, id) in asked {
+            let one = [
+                ("Action", "DescribeSubnets".into()),
+                ("SubnetId.1", id.clone()),
+            ];
+            match self.moto.query("ec2", region, &one).await {
+                Ok((200, _)) => continue,
+                _ => return Some(id.clone()),
+            }
+        }
+        None
+    }
+
+    /// AWS disassociates a NAT gateway's Elastic IP when the NAT gateway is deleted (VPC user
+    /// guide, "Delete a NAT gateway": the address is disassociated, not released); moto keeps
+    /// the association, so the testbed removes it.
+    async fn release_nat_address(&self, region: &str, params: &[(String, String)]) {
+        let nat = params
+            .iter()
+            .find(|(k, _)| k == "NatGatewayId")
+            .map(|(_, v)| v.clone());
+        let allocation = match nat {
+            Some(nat) => self.shared.lock().await.ec2.address_of(&nat),
+            None => None,
+        };
+        let Some(allocation) = allocation else { return };
+        let described = self
+            .moto
+            .query(
+                "ec2",
+                region,
+                &[
+                    ("Action", "DescribeAddresses".into()),
+                    ("AllocationId.1", allocation),
+                ],
+            )
+            .await;
+        if let Some(association) = described
+            .ok()
+            .and_then(|(_, xml)| xml::first(&xml, "associationId"))
+        {
+            let _ = self
+                .moto
+                .query(
+                    "ec2",
+                    region,
+                    &[
+                        ("Action", "DisassociateAddress".into()),
+                        ("AssociationId", association),
+                    ],
+                )
+                .await;
+        }
     }
 
     /// Whether the route table's VPC has an available attachment to the transit gateway.
@@ -525,7 +628,14 @@ impl App {
         }))
     }
 
-    async fn log(&self, service: &str, operation: &str, start_ms: u64, status: u16) {
+    async fn log(
+        &self,
+        service: &str,
+        operation: &str,
+        start_ms: u64,
+        status: u16,
+        code: Option<String>,
+    ) {
         let mut st = self.shared.lock().await;
         let end_ms = st.ms();
         st.calls.push(Call {
@@ -534,6 +644,7 @@ impl App {
             start_ms,
             end_ms,
             status,
+            code,
         });
     }
 

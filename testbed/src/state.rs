@@ -142,6 +142,9 @@ pub struct Call {
     pub start_ms: u64,
     pub end_ms: u64,
     pub status: u16,
+    /// The AWS error code of a failed call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 pub struct State {

@@ -1115,6 +1115,28 @@ async fn security_group_names_cannot_look_like_ids() {
 }
 
 #[tokio::test]
+async fn a_describe_of_several_subnets_names_the_one_missing() {
+    let tb = start(&["--exact"]);
+    let ec2 = aws_sdk_ec2::Client::new(&sdk(&tb).await);
+    let v = vpc(&ec2, "10.0.0.0/16").await;
+    let real = subnet(&ec2, &v, "10.0.1.0/24", "us-west-2a").await;
+    let typo = "subnet-0123456789abcdef0";
+    for order in [[typo, real.as_str()], [real.as_str(), typo]] {
+        let e = ec2
+            .describe_subnets()
+            .set_subnet_ids(Some(order.iter().map(|s| s.to_string()).collect()))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&e), "InvalidSubnetID.NotFound");
+        assert_eq!(
+            e.message().unwrap(),
+            format!("The subnet ID '{typo}' does not exist")
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_inventory_lists_every_kind_and_leaves_deleted_nat_gateways_out() {
     let tb = start(&["--exact"]);
     let ec2 = aws_sdk_ec2::Client::new(&sdk(&tb).await);

@@ -57,6 +57,30 @@ pub fn testbed_with(args: &[&str]) -> Testbed {
     )
 }
 
+/// The actions of a published policy (`docs/iam/terraform-<name>.json`).
+pub fn policy_actions(name: &str) -> Vec<String> {
+    let path = repo().join(format!("docs/iam/terraform-{name}.json"));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("policy file")).unwrap();
+    let mut actions = Vec::new();
+    for s in doc["Statement"].as_array().unwrap() {
+        match &s["Action"] {
+            serde_json::Value::String(a) => actions.push(a.clone()),
+            serde_json::Value::Array(all) => {
+                actions.extend(all.iter().map(|a| a.as_str().unwrap().to_string()))
+            }
+            other => panic!("unexpected Action {other}"),
+        }
+    }
+    actions
+}
+
+/// From now on the provider may call exactly what the README's minimal policy for `name`
+/// (`ssm` or `ira`) allows; anything else is denied, and `denied_calls` shows it.
+pub fn restrict_to(tb: &Testbed, name: &str) {
+    tb.allow_only(&policy_actions(name));
+}
+
 /// A route table as the tests inspect it: its subnets and routes (destination → target).
 pub struct RouteTable {
     pub id: String,
@@ -277,6 +301,12 @@ impl Workspace {
 
     pub fn destroy(&self) -> Run {
         self.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+    }
+
+    /// The addresses `terraform state list` prints.
+    pub fn state_resources(&self) -> Vec<String> {
+        let r = self.run(&["state", "list", "-no-color"]);
+        r.stdout.lines().map(str::to_string).collect()
     }
 
     /// `plan -detailed-exitcode`: 0 no changes, 2 changes.

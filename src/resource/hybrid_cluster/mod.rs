@@ -43,6 +43,23 @@ fn report(errors: Vec<AwsError>, d: &mut Diagnostics) {
     }
 }
 
+/// What stops a create but waits on someone else: an attachment to a shared transit gateway
+/// that its owner has not accepted yet. A create that ends in an error leaves a tainted
+/// object, which the next apply would destroy and create again, awaiting acceptance anew; so
+/// on create it is a warning, the routes wait, and `owned_objects` shows the attachment as
+/// drift until an apply after the acceptance completes them. On update it is an error.
+fn report_create(errors: Vec<AwsError>, d: &mut Diagnostics) {
+    let (waiting, failed): (Vec<_>, Vec<_>) =
+        errors.into_iter().partition(|e| e.is("PendingAcceptance"));
+    for e in waiting {
+        d.warning(
+            "Transit gateway attachment awaits acceptance",
+            format!("{}: {}", e.step(), e.message()),
+        );
+    }
+    report(failed, d);
+}
+
 fn owned_tags(spec: &ClusterSpec) -> BTreeMap<String, String> {
     let mut tags = spec.tags.clone();
     tags.insert(names::OWNERSHIP_TAG.to_string(), spec.name.clone());
@@ -98,7 +115,11 @@ pub async fn apply(
     let tags = owned_tags(&spec);
     let ctx = create::Ctx::new(aws, &spec, id, budget.clone(), tags, observed, inv);
     if let Err(errors) = create::ensure_all(&ctx).await {
-        report(errors, &mut d);
+        if creating {
+            report_create(errors, &mut d);
+        } else {
+            report(errors, &mut d);
+        }
     }
     let (inv, new_activation_code) = ctx.finish();
     if !creating && !d.has_errors() {

@@ -3,10 +3,15 @@
 //! overlaps its CIDR blocks or the service CIDR EKS will choose for it (172.20.0.0/16 in a
 //! 10.0.0.0/8 VPC, else 10.100.0.0/16). Two calls: DescribeVpcs and DescribeSubnets.
 
+use std::future::Future;
+use std::time::Duration;
+
 use ipnet::Ipv4Net;
+use tokio_util::sync::CancellationToken;
 
 use super::cidr;
-use crate::aws::{ec2, AwsClients};
+use crate::aws::wait::{self, Budget, Poll};
+use crate::aws::{ec2, AwsClients, AwsError, AwsResult};
 use crate::plugin::{AttrPath, Diagnostics, Value};
 
 pub struct Preflight {
@@ -25,7 +30,7 @@ pub async fn check_existing_vpc(aws: &AwsClients, config: &Value) -> Preflight {
         };
     };
     let path = AttrPath::root("vpc").index(0);
-    let cidrs = match ec2::vpc_cidrs(&aws.ec2, vpc_id).await {
+    let cidrs = match once_visible(|| ec2::vpc_cidrs(&aws.ec2, vpc_id), Option::is_some).await {
         Ok(Some(c)) => c,
         Ok(None) => {
             d.error_at(
@@ -86,7 +91,7 @@ async fn check_subnets(
         return;
     }
     let ids = subnets.strings();
-    match ec2::subnet_vpcs(&aws.ec2, &ids).await {
+    match once_visible(|| ec2::subnet_vpcs(&aws.ec2, &ids), Result::is_ok).await {
         Ok(Ok(found)) => {
             for (i, id) in ids.iter().enumerate() {
                 match found.iter().find(|(s, _)| s == id) {
@@ -110,6 +115,36 @@ async fn check_subnets(
             "Cannot read the subnets",
             e.to_string(),
         ),
+    }
+}
+
+/// How long plan waits for a VPC or subnet EC2 does not show: one made earlier in the same
+/// apply (by an `aws_subnet`, say) may not be visible to every EC2 endpoint yet ("Eventual
+/// consistency in the Amazon EC2 API"), though the AWS provider has waited to see it itself.
+/// A mistyped ID costs this much at plan.
+fn plan_visibility_window() -> Duration {
+    wait::propagation_window().min(Duration::from_secs(20))
+}
+
+/// `look`'s answer once `visible` accepts it, or its last answer after the window.
+async fn once_visible<T, F, Fut>(look: F, visible: impl Fn(&T) -> bool) -> AwsResult<T>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = AwsResult<T>>,
+{
+    let budget = Budget::new(plan_visibility_window(), CancellationToken::new());
+    let seen = wait::until("waiting for EC2 to show it", &budget, || async {
+        let answer = look().await?;
+        Ok(if visible(&answer) {
+            Poll::Ready(answer)
+        } else {
+            Poll::Pending("not visible".into())
+        })
+    })
+    .await;
+    match seen {
+        Err(AwsError::Timeout { .. }) => look().await,
+        other => other,
     }
 }
 
