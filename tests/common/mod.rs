@@ -38,6 +38,14 @@ pub fn testbed() -> Testbed {
     testbed_with(&[])
 }
 
+/// The provider under test: this build, or `TF_EKS_PROVIDER_BIN` (to run today's tests
+/// against an earlier build, as the closing notes of issues do for "before").
+pub fn provider_binary() -> PathBuf {
+    std::env::var_os("TF_EKS_PROVIDER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-eks")))
+}
+
 /// A testbed with extra knobs (`--ec2-settle-ms`, `--page-size`, …).
 pub fn testbed_with(args: &[&str]) -> Testbed {
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-eks"));
@@ -175,7 +183,7 @@ impl Workspace {
             .join("mirror/registry.terraform.io/local/eks/0.1.0/linux_amd64");
         std::fs::create_dir_all(&mirror).unwrap();
         std::fs::copy(
-            env!("CARGO_BIN_EXE_terraform-provider-eks"),
+            provider_binary(),
             mirror.join("terraform-provider-eks_v0.1.0"),
         )
         .unwrap();
