@@ -1,11 +1,41 @@
 //! Registry-layout documentation rendered from the provider's own schema. The test
 //! `docs_are_current` fails when `docs/` is stale; `make docs` rewrites it (UPDATE_DOCS=1).
 
-use crate::plugin::schema::{Attribute, Block, Nesting};
+use tfplugin6::schema::{Attribute, Block, Nesting};
+use tfplugin6::value::Number;
+use tfplugin6::Value;
 
 fn kind(a: &Attribute) -> String {
     a.ty.describe()
 }
+
+/// A default as it would be written in HCL.
+fn hcl(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(Number::Int(n)) => n.to_string(),
+        Value::Number(Number::UInt(n)) => n.to_string(),
+        Value::Number(Number::Float(n)) => n.to_string(),
+        Value::Number(Number::Decimal(n)) => n.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The description, then what the schema declares: the rules, the default, replacement.
+fn described(a: &Attribute) -> String {
+    let mut parts = vec![a.description.clone()];
+    parts.extend(a.validators.iter().map(|v| v.description()));
+    if let Some(d) = &a.default {
+        parts.push(format!("Default: `{}`.", hcl(d)));
+    }
+    if a.requires_replace {
+        parts.push(REPLACES.into());
+    }
+    parts.join(" ")
+}
+
+const REPLACES: &str = "Changing it replaces the resource.";
 
 fn attribute_line(a: &Attribute) -> String {
     let mut flags = Vec::new();
@@ -20,7 +50,7 @@ fn attribute_line(a: &Attribute) -> String {
     } else {
         format!(", {}", flags.join(", "))
     };
-    format!("- `{}` ({}{}) {}\n", a.name, kind(a), flags, a.description)
+    format!("- `{}` ({}{}) {}\n", a.name, kind(a), flags, described(a))
 }
 
 /// A list heading and which attributes go under it.
@@ -55,8 +85,13 @@ pub fn render_block(block: &Block, anchor_prefix: &str) -> String {
                     (Nesting::Set, _) => "Block Set",
                     _ => "Block List",
                 };
+                let replaces = if b.requires_replace {
+                    format!(" {REPLACES}")
+                } else {
+                    String::new()
+                };
                 lines.push(format!(
-                    "- `{}` ({many}) {} (see [below for nested schema](#nestedblock--{anchor}))\n",
+                    "- `{}` ({many}) {}{replaces} (see [below for nested schema](#nestedblock--{anchor}))\n",
                     b.name,
                     first_sentence(&b.block.description)
                 ));
@@ -116,7 +151,7 @@ mod tests {
         check_or_write(
             "templates/resources/hybrid_cluster.md.tmpl",
             "docs/resources/hybrid_cluster.md",
-            &crate::resource::hybrid_cluster::schema::schema().block,
+            &crate::resource::hybrid_cluster::model::schema().block,
         );
     }
 
@@ -124,7 +159,7 @@ mod tests {
     fn every_attribute_and_block_is_documented() {
         let doc = render(
             "{{ .SchemaMarkdown }}",
-            &crate::resource::hybrid_cluster::schema::schema().block,
+            &crate::resource::hybrid_cluster::model::schema().block,
         );
         for name in [
             "`name`",
@@ -137,5 +172,19 @@ mod tests {
             assert!(doc.contains(name), "{name} missing");
         }
         assert!(doc.contains("### Nested Schema for `remote_network_config.iam`"));
+    }
+
+    #[test]
+    fn declared_facts_are_printed() {
+        let doc = render(
+            "{{ .SchemaMarkdown }}",
+            &crate::resource::hybrid_cluster::model::schema().block,
+        );
+        assert!(doc.contains(
+            "- `endpoint_public_access` (Boolean) Whether the API server endpoint is public. Hybrid nodes need public *or* private access, not both. Default: `true`.\n"
+        ));
+        assert!(doc.contains("Name of the EKS cluster. 1 to 100 letters"));
+        assert!(doc.contains("Changing it replaces the resource. (see [below for nested schema](#nestedblock--remote_network_config))"));
+        assert!(doc.contains("- `nat_gateway` (String) NAT gateways of a VPC the provider creates (`HighlyAvailable`: one per zone). Default `Single`. One of `Single`, `HighlyAvailable`, `Disable`.\n"));
     }
 }

@@ -1,46 +1,131 @@
-//! `provider "eks" { … }`: schema, validation and the AWS SDK configuration it yields.
+//! `provider "eks" { … }`: its model (schema and rules declared once) and the AWS SDK
+//! configuration it yields.
 
 use std::collections::BTreeMap;
 
-use crate::aws::AwsClients;
-use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema, Type};
-use crate::plugin::{AttrPath, Diagnostics, Value};
+use tfplugin6::model::Object;
+use tfplugin6::schema::{Attribute, NestedBlock, Schema, Type};
+use tfplugin6::validators::{string_rule, StringRule, Validator};
+use tfplugin6::{AttrPath, Diagnostics, One, Unknown, Value};
 
-pub const SERVICES: [&str; 6] = ["ec2", "eks", "iam", "sts", "rolesanywhere", "ssm"];
+use crate::aws::AwsClients;
+
+fn region() -> StringRule {
+    string_rule("An AWS region such as `us-west-2`.", |r, path, d| {
+        let ok = !r.is_empty()
+            && r.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !ok {
+            d.error_at(
+                path.clone(),
+                "Invalid region",
+                format!("{r:?} is not an AWS region such as \"us-west-2\"."),
+            );
+        }
+    })
+}
+
+fn endpoint_url() -> StringRule {
+    string_rule(
+        "`https://…` (or `http://…` for a local emulator).",
+        |url, path, d| {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                d.error_at(
+                    path.clone(),
+                    "Invalid endpoint URL",
+                    format!("{url:?} must start with https:// (or http:// for a local emulator)."),
+                );
+            }
+        },
+    )
+}
+
+struct MaxRetries;
+
+impl Validator for MaxRetries {
+    fn description(&self) -> String {
+        "From 0 to 100.".into()
+    }
+
+    fn validate(&self, value: &Value, path: &AttrPath, d: &mut Diagnostics) {
+        if !value.as_i64().is_some_and(|n| (0..=100).contains(&n)) {
+            d.error_at(
+                path.clone(),
+                "Invalid max_retries",
+                "max_retries must be between 0 and 100.",
+            );
+        }
+    }
+}
+
+fn url(service: &str) -> Attribute {
+    Attribute::string(&format!("Endpoint URL for {service}."))
+        .optional()
+        .validator(endpoint_url())
+}
+
+tfplugin6::object! {
+    /// Role to assume before any call.
+    pub struct AssumeRole {
+        #[attr(Attribute::string("ARN of the role.").required())]
+        pub role_arn: Unknown<String>,
+        #[attr(Attribute::string("Session name. Default `terraform-provider-eks`.").optional())]
+        pub session_name: Unknown<Option<String>>,
+        #[attr(Attribute::string("External ID the role's trust policy requires.").optional())]
+        pub external_id: Unknown<Option<String>>,
+    }
+}
+
+tfplugin6::object! {
+    /// Custom endpoint URLs per service (also read from `AWS_ENDPOINT_URL` and
+    /// `AWS_ENDPOINT_URL_<SERVICE>`).
+    pub struct Endpoints {
+        #[attr(url("ec2"))]
+        pub ec2: Unknown<Option<String>>,
+        #[attr(url("eks"))]
+        pub eks: Unknown<Option<String>>,
+        #[attr(url("iam"))]
+        pub iam: Unknown<Option<String>>,
+        #[attr(url("sts"))]
+        pub sts: Unknown<Option<String>>,
+        #[attr(url("rolesanywhere"))]
+        pub rolesanywhere: Unknown<Option<String>>,
+        #[attr(url("ssm"))]
+        pub ssm: Unknown<Option<String>>,
+    }
+}
+
+tfplugin6::object! {
+    /// Tags for every object the provider creates, under the resource's own `tags`.
+    pub struct DefaultTags {
+        #[attr(Attribute::of(Type::map_of_strings(), "The tags.").optional())]
+        pub tags: Unknown<Option<BTreeMap<String, Unknown<String>>>>,
+    }
+}
+
+tfplugin6::object! {
+    /// Credentials follow the standard AWS chain (environment, shared config and credentials
+    /// files, SSO, IMDS/ECS).
+    pub struct ProviderModel {
+        #[attr(Attribute::string("AWS region. Default: `AWS_REGION` / `AWS_DEFAULT_REGION` / the profile's region.").optional().validator(region()))]
+        pub region: Unknown<Option<String>>,
+        #[attr(Attribute::string("Named profile from the shared config files.").optional())]
+        pub profile: Unknown<Option<String>>,
+        #[attr(Attribute::of(Type::list_of_strings(), "Shared config files to read instead of `~/.aws/config`.").optional())]
+        pub shared_config_files: Unknown<Option<Vec<Unknown<String>>>>,
+        #[attr(Attribute::of(Type::Number, "Attempts after the first for throttled or failed AWS calls. Default 25, as the AWS provider.").optional().validator(MaxRetries))]
+        pub max_retries: Unknown<Option<i64>>,
+        #[block(NestedBlock::list().items(0, 1))]
+        pub assume_role: Unknown<One<AssumeRole>>,
+        #[block(NestedBlock::list().items(0, 1))]
+        pub endpoints: Unknown<One<Endpoints>>,
+        #[block(NestedBlock::list().items(0, 1))]
+        pub default_tags: Unknown<One<DefaultTags>>,
+    }
+}
 
 pub fn schema() -> Schema {
-    let s = |n: &str, d: &str| Attribute::new(n, Type::String, d).optional();
-    let mut endpoints = Block::new("Custom endpoint URLs per service (also read from `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`).");
-    for service in SERVICES {
-        endpoints = endpoints.attribute(s(service, &format!("Endpoint URL for {service}.")));
-    }
-    Schema {
-        version: 0,
-        block: Block::new("Credentials follow the standard AWS chain (environment, shared config and credentials files, SSO, IMDS/ECS).")
-            .attribute(s("region", "AWS region. Default: `AWS_REGION` / `AWS_DEFAULT_REGION` / the profile's region."))
-            .attribute(s("profile", "Named profile from the shared config files."))
-            .attribute(Attribute::new("shared_config_files", Type::list_of_strings(), "Shared config files to read instead of `~/.aws/config`.").optional())
-            .attribute(Attribute::new("max_retries", Type::Number, "Attempts after the first for throttled or failed AWS calls. Default 25, as the AWS provider.").optional())
-            .block(
-                NestedBlock::list(
-                    "assume_role",
-                    Block::new("Role to assume before any call.")
-                        .attribute(Attribute::new("role_arn", Type::String, "ARN of the role.").required())
-                        .attribute(s("session_name", "Session name. Default `terraform-provider-eks`."))
-                        .attribute(s("external_id", "External ID the role's trust policy requires.")),
-                )
-                .items(0, 1),
-            )
-            .block(NestedBlock::list("endpoints", endpoints).items(0, 1))
-            .block(
-                NestedBlock::list(
-                    "default_tags",
-                    Block::new("Tags for every object the provider creates, under the resource's own `tags`.")
-                        .attribute(Attribute::new("tags", Type::map_of_strings(), "The tags.").optional()),
-                )
-                .items(0, 1),
-            ),
-    }
+    Schema::new(ProviderModel::schema_block())
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -49,78 +134,70 @@ pub struct ProviderConfig {
     pub profile: Option<String>,
     pub shared_config_files: Vec<String>,
     pub max_retries: Option<u32>,
-    pub assume_role: Option<AssumeRole>,
+    pub assume_role: Option<AssumeRoleConfig>,
     pub endpoints: BTreeMap<String, String>,
     pub default_tags: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct AssumeRole {
+pub struct AssumeRoleConfig {
     pub role_arn: String,
     pub session_name: Option<String>,
     pub external_id: Option<String>,
 }
 
-pub fn validate(config: &Value) -> Diagnostics {
-    let mut d = Diagnostics::default();
-    if let Some(r) = config.get("region").as_str() {
-        let ok = !r.is_empty()
-            && r.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !ok {
-            d.error_at(
-                AttrPath::root("region"),
-                "Invalid region",
-                format!("{r:?} is not an AWS region such as \"us-west-2\"."),
-            );
-        }
-    }
-    if let Some(n) = config.get("max_retries").as_i64() {
-        if !(0..=100).contains(&n) {
-            d.error_at(
-                AttrPath::root("max_retries"),
-                "Invalid max_retries",
-                "max_retries must be between 0 and 100.",
-            );
-        }
-    }
-    let endpoints = config.get("endpoints").first();
-    for service in SERVICES {
-        if let Some(url) = endpoints.get(service).as_str() {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                d.error_at(
-                    AttrPath::root("endpoints").index(0).attr(service),
-                    "Invalid endpoint URL",
-                    format!("{url:?} must start with https:// (or http:// for a local emulator)."),
-                );
-            }
-        }
-    }
-    d
+fn known(v: &Unknown<Option<String>>) -> Option<String> {
+    v.value().cloned()
 }
 
 impl ProviderConfig {
-    pub fn from_value(config: &Value) -> ProviderConfig {
-        let s = |v: &Value| v.as_str().map(str::to_string);
-        let assume = config.get("assume_role").first();
-        let endpoints = config.get("endpoints").first();
+    /// The known settings (all of them, once the configuration is wholly known).
+    pub fn from_model(m: &ProviderModel) -> ProviderConfig {
+        let assume = m.assume_role.known().and_then(One::get);
+        let endpoints = m.endpoints.known().and_then(One::get);
+        let endpoint_urls = endpoints
+            .map(|e| {
+                [
+                    ("ec2", &e.ec2),
+                    ("eks", &e.eks),
+                    ("iam", &e.iam),
+                    ("sts", &e.sts),
+                    ("rolesanywhere", &e.rolesanywhere),
+                    ("ssm", &e.ssm),
+                ]
+                .into_iter()
+                .filter_map(|(svc, url)| Some((svc.to_string(), known(url)?)))
+                .collect()
+            })
+            .unwrap_or_default();
         ProviderConfig {
-            region: s(config.get("region")),
-            profile: s(config.get("profile")),
-            shared_config_files: config.get("shared_config_files").strings(),
-            max_retries: config.get("max_retries").as_i64().map(|n| n as u32),
-            assume_role: s(assume.get("role_arn")).map(|role_arn| AssumeRole {
-                role_arn,
-                session_name: s(assume.get("session_name")),
-                external_id: s(assume.get("external_id")),
+            region: known(&m.region),
+            profile: known(&m.profile),
+            shared_config_files: m
+                .shared_config_files
+                .value()
+                .map(|fs| fs.iter().filter_map(|f| f.known().cloned()).collect())
+                .unwrap_or_default(),
+            max_retries: m.max_retries.value().map(|n| *n as u32),
+            assume_role: assume.and_then(|a| {
+                Some(AssumeRoleConfig {
+                    role_arn: a.role_arn.known()?.clone(),
+                    session_name: known(&a.session_name),
+                    external_id: known(&a.external_id),
+                })
             }),
-            endpoints: SERVICES
-                .iter()
-                .filter_map(|svc| s(endpoints.get(svc)).map(|url| (svc.to_string(), url)))
-                .collect(),
-            default_tags: crate::resource::hybrid_cluster::model::tags_of(
-                config.get("default_tags").first().get("tags"),
-            ),
+            endpoints: endpoint_urls,
+            default_tags: m
+                .default_tags
+                .known()
+                .and_then(One::get)
+                .and_then(|t| t.tags.value())
+                .map(|tags| {
+                    tags.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.known()?.clone())))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::create::Ctx;
 use super::inventory::ActivationRecord;
-use super::model::{CredentialsProvider, VpcSpec};
 use super::names;
-use super::observe::{self, Status};
+use super::objects::{ObjectKey, ObjectStatus as Status};
 use super::policies::{self, Scope};
+use super::spec::{CredentialsProvider, VpcSpec};
 use crate::aws::{eks, iam, rolesanywhere, ssm, AwsError, AwsResult};
 
 fn name_taken(name: &str, instead: &str) -> AwsError {
@@ -46,13 +46,16 @@ pub async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
             return Ok(arn);
         }
     };
-    if ctx.observed.is_missing(&observe::attachment_key(
+    if ctx.observed.is_missing(&ObjectKey::policy_attachment(
         &name,
         policies::CLUSTER_MANAGED_POLICY,
     )) {
         iam::attach_policy(&ctx.aws.iam, &name, &policy).await?;
     }
-    if ctx.observed.is_missing(&observe::trust_policy_key(&name)) {
+    if ctx
+        .observed
+        .is_missing(&ObjectKey::IamRoleTrustPolicy(name.clone()))
+    {
         iam::update_trust_policy(&ctx.aws.iam, &name, &trust).await?;
     }
     Ok(arn)
@@ -166,16 +169,23 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
                 .observed
                 .statuses
                 .iter()
-                .any(|(k, v)| k.starts_with("trust_anchor/") && *v == Status::Missing);
-            if ctx.observed.is_missing(&observe::trust_policy_key(&name)) || anchor_recreated {
+                .any(|(k, v)| matches!(k, ObjectKey::TrustAnchor(_)) && *v == Status::Missing);
+            if ctx
+                .observed
+                .is_missing(&ObjectKey::IamRoleTrustPolicy(name.clone()))
+                || anchor_recreated
+            {
                 iam::update_trust_policy(client, &name, &trust).await?;
             }
-            if ctx.observed.is_missing(&observe::inline_policy_key(&name)) {
+            if ctx.observed.is_missing(&ObjectKey::inline_policy(
+                &name,
+                policies::NODES_INLINE_POLICY,
+            )) {
                 iam::put_inline_policy(client, &name, policies::NODES_INLINE_POLICY, &inline)
                     .await?;
             }
             for m in policies::NODES_MANAGED_POLICIES {
-                match ctx.observed.status(&observe::attachment_key(&name, m)) {
+                match ctx.observed.status(&ObjectKey::policy_attachment(&name, m)) {
                     Some(Status::Attached) => {
                         iam::detach_policy(client, &name, &managed(m)).await?
                     }
@@ -259,7 +269,10 @@ pub async fn ensure_ssm_activation(ctx: &Ctx<'_>, role_arn: &str) -> AwsResult<O
     let recorded = ctx.inv().ssm_activation;
     let wanted = ctx.spec.ssm_activation.as_ref();
     let healthy = |r: &ActivationRecord| {
-        Some(&r.settings) == wanted && !ctx.observed.is_missing(&format!("ssm_activation/{}", r.id))
+        Some(&r.settings) == wanted
+            && !ctx
+                .observed
+                .is_missing(&ObjectKey::SsmActivation(r.id.clone()))
     };
     match &recorded {
         Some(r) if healthy(r) => return Ok(None),

@@ -18,9 +18,9 @@ use tokio::sync::Semaphore;
 
 use super::access;
 use super::inventory::Inventory;
-use super::model::{ClusterSpec, Gateway, NatMode, VpcSpec};
 use super::network::{self, SubnetKind};
 use super::observe::Observed;
+use super::spec::{ClusterSpec, Gateway, NatMode, VpcSpec};
 use crate::aws::ec2::RouteTarget;
 use crate::aws::wait::Budget;
 use crate::aws::{AwsClients, AwsError, AwsResult};

@@ -7,7 +7,7 @@
 //! for the next destroy.
 
 use super::inventory::Inventory;
-use super::model::Gateway;
+use super::spec::Gateway;
 use crate::aws::wait::Budget;
 use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsError, AwsResult};
 

@@ -6,12 +6,16 @@ use std::collections::BTreeMap;
 
 use aws_sdk_eks::types::Cluster;
 
+use tfplugin6::model::{read, ToValue};
+use tfplugin6::{Diagnostics, One, Outcome, Unknown, Value};
+
 use super::inventory::{ActivationRecord, Inventory, Route};
-use super::model::{ActivationSpec, ClusterSpec};
+use super::model::{
+    ClusterState, Iam, Networks, RemoteNetworkConfig, Vpc, DEFAULT_NAT_GATEWAY, DEFAULT_VPC_CIDR,
+};
 use super::names::{self, OWNERSHIP_TAG};
-use super::{schema, Outcome};
+use super::spec::{ActivationSpec, ClusterSpec};
 use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsError, AwsResult};
-use crate::plugin::{Diagnostics, Value};
 
 pub async fn import(
     aws: &AwsClients,
@@ -21,7 +25,7 @@ pub async fn import(
     let mut d = Diagnostics::default();
     match discover(aws, name, default_tags).await {
         Ok(Some((state, inv))) => Outcome {
-            state,
+            state: state.to_value(),
             private: inv.to_private(),
             diagnostics: d,
         },
@@ -53,15 +57,29 @@ fn owned(tags: &BTreeMap<String, String>, name: &str) -> bool {
 
 struct Network {
     inv: Inventory,
-    vpc_block: Option<Value>,
+    vpc_block: Option<Vpc>,
     gateway_id: Option<String>,
+}
+
+/// A block of the model with every attribute null (and `name` set for the cluster, which
+/// requires it): what import starts from.
+fn empty<T: tfplugin6::model::Object>(name: &str) -> T {
+    let mut v = T::schema_block().null_object();
+    if T::schema_block().find_attribute("name").is_some() {
+        v.set("name", Value::string(name));
+    }
+    read(&v).expect("a null object with its required name fits its own model")
+}
+
+fn strings(items: Vec<String>) -> Unknown<Option<super::model::Strings>> {
+    Unknown::some(items.into_iter().map(Unknown::Known).collect())
 }
 
 async fn discover(
     aws: &AwsClients,
     name: &str,
     default_tags: &BTreeMap<String, String>,
-) -> AwsResult<Option<(Value, Inventory)>> {
+) -> AwsResult<Option<(ClusterState, Inventory)>> {
     let Some(cluster) = eks::describe_cluster(&aws.eks, name).await? else {
         return Ok(None);
     };
@@ -82,25 +100,16 @@ async fn discover(
             .filter(|g| Some(*g) != sg.as_ref())
             .cloned()
             .collect();
-        let mut block = schema::schema()
-            .block
-            .find_block("vpc")
-            .expect("vpc block")
-            .block
-            .null_object();
-        block.set("id", Value::string(&vpc_id));
-        block.set(
-            "subnet_ids",
-            Value::string_list(vpc_cfg.subnet_ids().to_vec()),
-        );
-        block.set(
-            "security_group_ids",
-            if user_sgs.is_empty() {
-                Value::Null
+        let block = Vpc {
+            id: Unknown::some(vpc_id.clone()),
+            subnet_ids: strings(vpc_cfg.subnet_ids().to_vec()),
+            security_group_ids: if user_sgs.is_empty() {
+                Unknown::null()
             } else {
-                Value::string_list(user_sgs)
+                strings(user_sgs)
             },
-        );
+            ..empty("")
+        };
         Network {
             inv: Inventory {
                 vpc_id: Some(vpc_id.clone()),
@@ -172,21 +181,12 @@ async fn discover(
     Ok(Some((state, net.inv)))
 }
 
-fn iam_block(provider: &str, bundle: Option<String>, role_arn: Option<String>) -> Value {
-    let block = schema::schema()
-        .block
-        .find_block("remote_network_config")
-        .expect("block")
-        .block
-        .find_block("iam")
-        .expect("iam")
-        .block
-        .null_object();
-    let mut block = block;
-    block.set("provider", Value::string(provider));
-    block.set("ca_bundle_cert", Value::opt_string(bundle));
-    block.set("role_arn", Value::opt_string(role_arn));
-    block
+fn iam_block(provider: &str, bundle: Option<String>, role_arn: Option<String>) -> Iam {
+    Iam {
+        provider: Unknown::some(provider.to_string()),
+        ca_bundle_cert: Unknown::Known(bundle),
+        role_arn: Unknown::Known(role_arn),
+    }
 }
 
 async fn discover_owned_network(aws: &AwsClients, name: &str, vpc_id: &str) -> AwsResult<Network> {
@@ -263,18 +263,12 @@ async fn discover_owned_network(aws: &AwsClients, name: &str, vpc_id: &str) -> A
         n if n == zones.len() && n > 1 => "HighlyAvailable",
         _ => "Single",
     };
-    let defaults = cidr == schema::DEFAULT_VPC_CIDR && nat_mode == schema::DEFAULT_NAT_GATEWAY;
-    let vpc_block = (!defaults).then(|| {
-        let mut b = schema::schema()
-            .block
-            .find_block("vpc")
-            .expect("vpc")
-            .block
-            .null_object();
-        b.set("cidr", Value::string(&cidr));
-        b.set("nat_gateway", Value::string(nat_mode));
-        b.set("availability_zones", Value::string_list(zones.clone()));
-        b
+    let defaults = cidr == DEFAULT_VPC_CIDR && nat_mode == DEFAULT_NAT_GATEWAY;
+    let vpc_block = (!defaults).then(|| Vpc {
+        cidr: Unknown::some(cidr.clone()),
+        nat_gateway: Unknown::some(nat_mode.to_string()),
+        availability_zones: strings(zones.clone()),
+        ..empty("")
     });
     Ok(Network {
         inv: Inventory {
@@ -306,14 +300,12 @@ async fn discover_owned_network(aws: &AwsClients, name: &str, vpc_id: &str) -> A
 fn state_from(
     cluster: &Cluster,
     net: &Network,
-    iam_block: Option<Value>,
+    iam_block: Option<Iam>,
     cluster_role: &str,
     default_tags: &BTreeMap<String, String>,
-) -> Value {
-    let s = schema::schema();
-    let mut v = s.block.null_object();
+) -> ClusterState {
     let name = cluster.name().unwrap_or_default();
-    v.set("name", Value::string(name));
+    let mut s: ClusterState = empty(name);
     let mut tags_all: BTreeMap<String, String> = cluster
         .tags()
         .cloned()
@@ -321,82 +313,55 @@ fn state_from(
         .into_iter()
         .collect();
     tags_all.remove(OWNERSHIP_TAG);
-    let tags: BTreeMap<String, String> = tags_all
+    let tags: BTreeMap<String, Unknown<String>> = tags_all
         .iter()
         .filter(|(k, val)| default_tags.get(*k) != Some(*val))
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(k, v)| (k.clone(), Unknown::Known(v.clone())))
         .collect();
-    v.set(
-        "tags",
-        if tags.is_empty() {
-            Value::Null
-        } else {
-            Value::string_map(tags)
-        },
+    s.config.tags = Unknown::Known((!tags.is_empty()).then_some(tags));
+    s.tags_all = Unknown::some(tags_all);
+    s.config.authentication_mode = Unknown::Known(
+        cluster
+            .access_config()
+            .and_then(|a| a.authentication_mode())
+            .map(|m| m.as_str().to_string()),
     );
-    v.set("tags_all", Value::string_map(tags_all));
-    v.set(
-        "authentication_mode",
-        Value::opt_string(
-            cluster
-                .access_config()
-                .and_then(|a| a.authentication_mode())
-                .map(|m| m.as_str().to_string()),
-        ),
-    );
-    v.set("cluster_role_arn", Value::string(cluster_role));
-    if let Some(b) = &net.vpc_block {
-        v.set("vpc", Value::List(vec![b.clone()]));
-    }
-    let mut rnc = s
-        .block
-        .find_block("remote_network_config")
-        .expect("block")
-        .block
-        .null_object();
+    s.config.cluster_role_arn = Unknown::some(cluster_role.to_string());
+    s.config.vpc = Unknown::Known(One(net.vpc_block.clone()));
     let remote = cluster.remote_network_config();
-    let networks = |cidrs: Vec<String>| {
-        if cidrs.is_empty() {
-            Value::List(vec![])
+    let networks = |cidrs: Vec<String>| -> Unknown<Vec<Networks>> {
+        Unknown::Known(if cidrs.is_empty() {
+            vec![]
         } else {
-            let mut n = Value::Map(BTreeMap::new());
-            n.set("cidrs", Value::string_list(cidrs));
-            Value::List(vec![n])
-        }
+            vec![Networks {
+                cidrs: Unknown::Known(cidrs.into_iter().map(Unknown::Known).collect()),
+            }]
+        })
     };
-    rnc.set(
-        "remote_node_networks",
-        networks(
-            remote
-                .map(|r| {
-                    r.remote_node_networks()
-                        .iter()
-                        .flat_map(|n| n.cidrs().to_vec())
-                        .collect()
-                })
-                .unwrap_or_default(),
-        ),
-    );
-    rnc.set(
-        "remote_pod_networks",
-        networks(
-            remote
-                .map(|r| {
-                    r.remote_pod_networks()
-                        .iter()
-                        .flat_map(|n| n.cidrs().to_vec())
-                        .collect()
-                })
-                .unwrap_or_default(),
-        ),
-    );
-    rnc.set("vpc_gateway_id", Value::opt_string(net.gateway_id.clone()));
-    if let Some(iam) = iam_block {
-        rnc.set("iam", Value::List(vec![iam]));
-    }
-    v.set("remote_network_config", Value::List(vec![rnc]));
-    v.set("id", Value::string(name));
-    v
+    let node_cidrs = remote
+        .map(|r| {
+            r.remote_node_networks()
+                .iter()
+                .flat_map(|n| n.cidrs().to_vec())
+                .collect()
+        })
+        .unwrap_or_default();
+    let pod_cidrs = remote
+        .map(|r| {
+            r.remote_pod_networks()
+                .iter()
+                .flat_map(|n| n.cidrs().to_vec())
+                .collect()
+        })
+        .unwrap_or_default();
+    s.config.remote_network_config = Unknown::Known(One(Some(RemoteNetworkConfig {
+        vpc_gateway_id: Unknown::Known(net.gateway_id.clone()),
+        remote_node_networks: networks(node_cidrs),
+        remote_pod_networks: networks(pod_cidrs),
+        iam: Unknown::Known(One(iam_block)),
+    })));
+    s.id = Unknown::some(name.to_string());
+    s
 }
 
 /// Everything this provider created for cluster `name`, found without private state: the
@@ -463,4 +428,18 @@ pub async fn discover_inventory(aws: &AwsClients, spec: &ClusterSpec) -> AwsResu
         },
     });
     Ok(inv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_starts_from_blank_models() {
+        let s: ClusterState = empty("demo");
+        assert_eq!(s.config.name.known().map(String::as_str), Some("demo"));
+        assert!(s.arn.is_null());
+        let v: Vpc = empty("");
+        assert!(v.id.is_null() && v.cidr.is_null());
+    }
 }

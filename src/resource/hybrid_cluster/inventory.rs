@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{ActivationSpec, Gateway};
+use super::spec::{ActivationSpec, Gateway};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -64,6 +64,39 @@ impl Inventory {
 
     pub fn gateway(&self) -> Option<Gateway> {
         self.gateway_id.as_deref().and_then(Gateway::parse)
+    }
+
+    /// The EC2 objects the provider created and tagged: the VPC and what is in it (for its
+    /// own VPC only), the control plane security group and a transit gateway attachment.
+    pub fn tagged_ec2_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        if self.vpc_owned {
+            ids.extend(self.vpc_id.iter().cloned());
+            ids.extend(
+                self.public_subnet_ids
+                    .iter()
+                    .chain(&self.private_subnet_ids)
+                    .cloned(),
+            );
+            ids.extend(
+                self.internet_gateway_id
+                    .iter()
+                    .chain(&self.public_route_table_id)
+                    .cloned(),
+            );
+            ids.extend(
+                self.private_route_table_ids
+                    .iter()
+                    .chain(&self.nat_gateway_ids)
+                    .chain(&self.eip_allocation_ids)
+                    .cloned(),
+            );
+        }
+        ids.extend(self.control_plane_security_group_id.iter().cloned());
+        if let Some(Gateway::Transit(_)) = self.gateway() {
+            ids.extend(self.gateway_attachment_id.iter().cloned());
+        }
+        ids
     }
 }
 

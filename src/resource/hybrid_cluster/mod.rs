@@ -1,4 +1,5 @@
-//! The `eks_hybrid_cluster` resource: schema, validation, plan, create, read, update, delete.
+//! The `eks_hybrid_cluster` resource: its model (schema, rules), validation, plan, create and
+//! update (a graph of ensure steps), read and drift, delete and import.
 
 pub mod access;
 pub mod certs;
@@ -10,31 +11,167 @@ pub mod inventory;
 pub mod model;
 pub mod names;
 pub mod network;
+pub mod objects;
 pub mod observe;
 pub mod plan;
 pub mod policies;
 pub mod preflight;
-pub mod schema;
+pub mod rules;
+pub mod spec;
 pub mod state;
 pub mod validate;
 pub mod vpc_cni;
 
 use std::collections::{BTreeMap, HashMap};
 
+use tfplugin6::model::{read as read_model, ModelError, ToValue};
+use tfplugin6::resource::{ApplyRequest, ImportRequest, PlanRequest, PlanResponse, ReadRequest};
+use tfplugin6::{async_trait, Diagnostics, Outcome, Resource, Schema, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::wait::Budget;
 use crate::aws::{eks, AwsClients, AwsError};
-use crate::plugin::{Diagnostics, Value};
+use crate::provider::ProviderData;
 use inventory::Inventory;
-use model::ClusterSpec;
+use model::{ClusterConfig, ClusterState};
+use spec::ClusterSpec;
 
 pub const TYPE_NAME: &str = "eks_hybrid_cluster";
 
-pub struct Outcome {
-    pub state: Value,
-    pub private: Vec<u8>,
-    pub diagnostics: Diagnostics,
+pub struct HybridCluster {
+    data: ProviderData,
+}
+
+impl HybridCluster {
+    pub fn new(data: ProviderData) -> HybridCluster {
+        HybridCluster { data }
+    }
+}
+
+fn invalid(e: ModelError) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    d.error("Unexpected value", format!("eks_hybrid_cluster: {e}"));
+    d
+}
+
+#[async_trait]
+impl Resource for HybridCluster {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        model::schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        validate::validate_config(config)
+    }
+
+    async fn plan(&self, req: PlanRequest) -> PlanResponse {
+        if req.is_destroy() {
+            return PlanResponse::proposed(req);
+        }
+        match plan_change(&self.data, &req).await {
+            Ok((planned, diagnostics)) => PlanResponse {
+                planned: planned.to_value(),
+                diagnostics,
+                ..PlanResponse::proposed(req)
+            },
+            Err(diagnostics) => PlanResponse {
+                diagnostics,
+                ..PlanResponse::proposed(req)
+            },
+        }
+    }
+
+    async fn apply(&self, req: ApplyRequest) -> Outcome {
+        let aws = match self.data.aws().await {
+            Ok(aws) => aws,
+            Err(d) => return Outcome::unchanged(req.prior, req.private, d),
+        };
+        let prior = match typed_prior(&req.prior) {
+            Ok(p) => p,
+            Err(d) => return Outcome::unchanged(req.prior, req.private, d),
+        };
+        if req.is_destroy() {
+            let Some(prior) = prior else {
+                return Outcome::default();
+            };
+            return delete(&aws, &prior, &req.private, req.cancel).await;
+        }
+        let planned: ClusterState = match read_model(&req.planned) {
+            Ok(p) => p,
+            Err(e) => return Outcome::unchanged(req.prior, req.private, invalid(e)),
+        };
+        apply(&aws, prior.as_ref(), &planned, &req.private, req.cancel).await
+    }
+
+    async fn read(&self, req: ReadRequest) -> Outcome {
+        let aws = match self.data.aws().await {
+            Ok(aws) => aws,
+            Err(d) => return Outcome::unchanged(req.state, req.private, d),
+        };
+        match typed_prior(&req.state) {
+            Ok(Some(prior)) => read(&aws, &prior, &req.private).await,
+            Ok(None) => Outcome::default(),
+            Err(d) => Outcome::unchanged(req.state, req.private, d),
+        }
+    }
+
+    async fn import(&self, req: ImportRequest) -> Outcome {
+        let aws = match self.data.aws().await {
+            Ok(aws) => aws,
+            Err(d) => return Outcome::unchanged(Value::Null, vec![], d),
+        };
+        import::import(&aws, &req.id, &self.data.default_tags().await).await
+    }
+}
+
+fn typed_prior(v: &Value) -> Result<Option<ClusterState>, Diagnostics> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    read_model(v).map(Some).map_err(invalid)
+}
+
+/// The resource's part of the plan: a look at AWS for a pre-existing VPC about to be used
+/// (not for one already in use: destroy plans the configuration once to refresh and must not
+/// stop at it), the VPC CNI warning for an existing cluster, then `plan::plan`.
+async fn plan_change(
+    data: &ProviderData,
+    req: &PlanRequest,
+) -> Result<(ClusterState, Diagnostics), Diagnostics> {
+    let config: ClusterConfig = read_model(&req.config).map_err(invalid)?;
+    let proposed: ClusterState = read_model(&req.proposed).map_err(invalid)?;
+    let prior = typed_prior(&req.prior)?;
+    let mut d = Diagnostics::default();
+    let new_network = prior.as_ref().is_none_or(|p| {
+        p.config.vpc != proposed.config.vpc
+            || p.config.remote_network_config != proposed.config.remote_network_config
+            || p.config.service_ipv4_cidr != proposed.config.service_ipv4_cidr
+    });
+    let mut vpc_cidrs = None;
+    if let Some(aws) = data.aws_if_known().await {
+        if new_network {
+            let preflight = preflight::check_existing_vpc(&aws, &config).await;
+            d.extend(preflight.diagnostics);
+            vpc_cidrs = preflight.vpc_cidrs;
+        }
+        // Only a cluster that exists can run an add-on.
+        if let Some(name) = prior.as_ref().and_then(|p| p.config.name.known()) {
+            d.extend(vpc_cni::check(&aws, name).await);
+        }
+    }
+    let cx = plan::Context {
+        default_tags: data.default_tags().await,
+        existing_vpc_cidrs: vpc_cidrs.as_deref(),
+    };
+    let planned = plan::plan(prior.as_ref(), proposed, &config, req.makes_new(), &cx);
+    if let Some(tags) = planned.tags_all.value() {
+        d.extend(validate::validate_tags_all(&config, tags));
+    }
+    Ok((planned, d))
 }
 
 fn report(errors: Vec<AwsError>, d: &mut Diagnostics) {
@@ -66,16 +203,25 @@ fn owned_tags(spec: &ClusterSpec) -> BTreeMap<String, String> {
     tags
 }
 
-/// Create (prior null) or update in place, then observe everything once more for the state.
-pub async fn apply(
+/// The desired configuration of a planned (or prior) state, with its merged tags.
+fn spec_of(s: &ClusterState) -> ClusterSpec {
+    ClusterSpec::from_config(&s.config, s.tags_all.value().cloned().unwrap_or_default())
+}
+
+fn state_value(s: &ClusterState) -> Value {
+    s.to_value().without_unknowns()
+}
+
+/// Create (prior None) or update in place, then observe everything once more for the state.
+async fn apply(
     aws: &AwsClients,
-    prior: &Value,
-    planned: &Value,
+    prior: Option<&ClusterState>,
+    planned: &ClusterState,
     private: &[u8],
     cancel: CancellationToken,
 ) -> Outcome {
-    let spec = ClusterSpec::from_value(planned);
-    let creating = prior.is_null();
+    let spec = spec_of(planned);
+    let creating = prior.is_none();
     let timeout = if creating {
         spec.timeouts.create
     } else {
@@ -84,6 +230,11 @@ pub async fn apply(
     let budget = Budget::new(timeout, cancel);
     let inv = Inventory::from_private(private);
     let mut d = Diagnostics::default();
+    let unchanged = |d: Diagnostics, inv: &Inventory| Outcome {
+        state: prior.map_or(Value::Null, ToValue::to_value),
+        private: inv.to_private(),
+        diagnostics: d,
+    };
 
     let observed = if creating {
         Default::default()
@@ -92,11 +243,7 @@ pub async fn apply(
             Ok(o) => o,
             Err(e) => {
                 report(vec![e], &mut d);
-                return Outcome {
-                    state: prior.clone(),
-                    private: inv.to_private(),
-                    diagnostics: d,
-                };
+                return unchanged(d, &inv);
             }
         }
     };
@@ -104,12 +251,7 @@ pub async fn apply(
         Ok(id) => id,
         Err(e) => {
             report(vec![e], &mut d);
-            let state = if creating { Value::Null } else { prior.clone() };
-            return Outcome {
-                state,
-                private: inv.to_private(),
-                diagnostics: d,
-            };
+            return unchanged(d, &inv);
         }
     };
     let tags = owned_tags(&spec);
@@ -122,31 +264,34 @@ pub async fn apply(
         }
     }
     let (inv, new_activation_code) = ctx.finish();
-    if !creating && !d.has_errors() {
+    if let (Some(prior), false) = (prior, d.has_errors()) {
         if let Err(e) = update_in_place(aws, prior, &spec, &budget, &inv).await {
             report(vec![e], &mut d);
         }
     }
-    let mut outcome = finish(aws, planned, inv, &spec, d, &budget).await;
-    if let Some(code) = new_activation_code {
-        state::set_activation_code(&mut outcome.state, &code);
-    }
-    if outcome.state.get("status").as_str() == Some("ACTIVE") {
-        outcome
-            .diagnostics
-            .extend(vpc_cni::check(aws, &spec.name).await);
+    let (state, mut outcome) = finish(aws, planned, inv, &spec, d, &budget).await;
+    if let Some(mut state) = state {
+        if let Some(code) = new_activation_code {
+            state::set_activation_code(&mut state, &code);
+        }
+        if state.status.value().map(String::as_str) == Some("ACTIVE") {
+            outcome
+                .diagnostics
+                .extend(vpc_cni::check(aws, &spec.name).await);
+        }
+        outcome.state = state_value(&state);
     }
     outcome
 }
 
 async fn update_in_place(
     aws: &AwsClients,
-    prior: &Value,
+    prior: &ClusterState,
     spec: &ClusterSpec,
     budget: &Budget,
     inv: &Inventory,
 ) -> Result<(), AwsError> {
-    let old = ClusterSpec::from_value(prior);
+    let old = spec_of(prior);
     if let (Some(old_v), Some(new_v)) = (&old.kubernetes_version, &spec.kubernetes_version) {
         if old_v != new_v {
             eks::update_version(&aws.eks, &spec.name, new_v, budget).await?;
@@ -173,7 +318,7 @@ async fn update_in_place(
 /// Tags live on every object the resource created, not only on the cluster.
 async fn retag_everything(
     aws: &AwsClients,
-    prior: &Value,
+    prior: &ClusterState,
     inv: &Inventory,
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
@@ -183,7 +328,7 @@ async fn retag_everything(
         .filter(|k| !new.contains_key(*k))
         .cloned()
         .collect();
-    if let Some(arn) = prior.get("arn").as_str() {
+    if let Some(arn) = prior.arn.value() {
         let to_map = |t: &BTreeMap<String, String>| {
             t.iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
@@ -191,42 +336,15 @@ async fn retag_everything(
         };
         eks::set_tags(&aws.eks, arn, &to_map(old), &to_map(new)).await?;
     }
-    let mut ec2_ids: Vec<String> = Vec::new();
-    if inv.vpc_owned {
-        ec2_ids.extend(inv.vpc_id.iter().cloned());
-        ec2_ids.extend(
-            inv.public_subnet_ids
-                .iter()
-                .chain(&inv.private_subnet_ids)
-                .cloned(),
-        );
-        ec2_ids.extend(
-            inv.internet_gateway_id
-                .iter()
-                .chain(&inv.public_route_table_id)
-                .cloned(),
-        );
-        ec2_ids.extend(
-            inv.private_route_table_ids
-                .iter()
-                .chain(&inv.nat_gateway_ids)
-                .chain(&inv.eip_allocation_ids)
-                .cloned(),
-        );
-    }
-    ec2_ids.extend(inv.control_plane_security_group_id.iter().cloned());
-    if let Some(model::Gateway::Transit(_)) = inv.gateway() {
-        ec2_ids.extend(inv.gateway_attachment_id.iter().cloned());
-    }
-    crate::aws::ec2::retag(&aws.ec2, &ec2_ids, new, &removed).await?;
+    crate::aws::ec2::retag(&aws.ec2, &inv.tagged_ec2_ids(), new, &removed).await?;
     for role in inv.cluster_role_name.iter().chain(&inv.nodes_role_name) {
         crate::aws::iam::retag_role(&aws.iam, role, new, &removed).await?;
     }
     let ra_arns = [
-        prior.get("remote_nodes_trust_anchor_arn"),
-        prior.get("remote_nodes_anywhere_profile_arn"),
+        &prior.remote_nodes_trust_anchor_arn,
+        &prior.remote_nodes_anywhere_profile_arn,
     ];
-    for arn in ra_arns.iter().filter_map(|v| v.as_str()) {
+    for arn in ra_arns.iter().filter_map(|v| v.value()) {
         crate::aws::rolesanywhere::retag(&aws.rolesanywhere, arn, new, &removed).await?;
     }
     Ok(())
@@ -236,14 +354,15 @@ async fn retag_everything(
 /// state still carries the inventory for destroy. After a successful apply everything was just
 /// made healthy, so anything a read does not show healthy yet is EC2 or IAM still catching
 /// up: the read is repeated, within the propagation window, until it shows what was made.
+/// Returns the state (None when nothing exists) and the outcome to complete with it.
 async fn finish(
     aws: &AwsClients,
-    base: &Value,
+    base: &ClusterState,
     inv: Inventory,
     spec: &ClusterSpec,
     mut d: Diagnostics,
     budget: &Budget,
-) -> Outcome {
+) -> (Option<ClusterState>, Outcome) {
     let settled = budget.within(crate::aws::wait::propagation_window());
     let healthy = !d.has_errors();
     let observed = crate::aws::wait::until("reading what was created", &settled, || async {
@@ -271,30 +390,28 @@ async fn finish(
             Default::default()
         }
     };
-    let state = if inv.is_empty() && d.has_errors() {
-        Value::Null
-    } else {
-        state::build(base, &inv, &observed, spec)
-    };
-    Outcome {
-        state,
+    let state =
+        (!(inv.is_empty() && d.has_errors())).then(|| state::build(base, &inv, &observed, spec));
+    let outcome = Outcome {
+        state: Value::Null,
         private: inv.to_private(),
         diagnostics: d,
-    }
+    };
+    (state, outcome)
 }
 
-pub async fn read(aws: &AwsClients, prior: &Value, private: &[u8]) -> Outcome {
-    let spec = ClusterSpec::from_value(prior);
+async fn read(aws: &AwsClients, prior: &ClusterState, private: &[u8]) -> Outcome {
+    let spec = spec_of(prior);
     let inv = Inventory::from_private(private);
     let mut d = Diagnostics::default();
     match observe::observe(aws, &inv, &spec).await {
         Ok(o) => {
             let nothing_left =
-                o.cluster.is_none() && o.statuses.values().all(|s| *s != observe::Status::Ok);
+                o.cluster.is_none() && o.statuses.values().all(|s| *s != objects::ObjectStatus::Ok);
             let state = if nothing_left {
                 Value::Null
             } else {
-                state::build(prior, &inv, &o, &spec)
+                state_value(&state::build(prior, &inv, &o, &spec))
             };
             Outcome {
                 state,
@@ -304,22 +421,18 @@ pub async fn read(aws: &AwsClients, prior: &Value, private: &[u8]) -> Outcome {
         }
         Err(e) => {
             report(vec![e], &mut d);
-            Outcome {
-                state: prior.clone(),
-                private: private.to_vec(),
-                diagnostics: d,
-            }
+            Outcome::unchanged(prior.to_value(), private.to_vec(), d)
         }
     }
 }
 
-pub async fn delete(
+async fn delete(
     aws: &AwsClients,
-    prior: &Value,
+    prior: &ClusterState,
     private: &[u8],
     cancel: CancellationToken,
 ) -> Outcome {
-    let spec = ClusterSpec::from_value(prior);
+    let spec = spec_of(prior);
     let mut d = Diagnostics::default();
     let recorded = Inventory::from_private(private);
     // Private state is not always handed to a destroy (a tainted object being replaced gets
@@ -328,11 +441,7 @@ pub async fn delete(
         Ok(found) => inventory::merge(recorded, found),
         Err(e) => {
             report(vec![e], &mut d);
-            return Outcome {
-                state: prior.clone(),
-                private: private.to_vec(),
-                diagnostics: d,
-            };
+            return Outcome::unchanged(prior.to_value(), private.to_vec(), d);
         }
     };
     tracing::debug!(inventory = ?inv, "deleting");
@@ -345,11 +454,7 @@ pub async fn delete(
         },
         Err(errors) => {
             report(errors, &mut d);
-            Outcome {
-                state: prior.clone(),
-                private: inv.to_private(),
-                diagnostics: d,
-            }
+            Outcome::unchanged(prior.to_value(), inv.to_private(), d)
         }
     }
 }

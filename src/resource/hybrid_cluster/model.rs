@@ -1,298 +1,194 @@
-//! The resource's desired configuration, read from a wholly known planned value.
+//! The resource's model: every attribute, declared once with its type, flags, description,
+//! default, replacement rule and validators. `ClusterConfig` is what users write,
+//! `ClusterState` adds what only AWS knows. The schema, the docs, validation, plan, state and
+//! import all read these declarations.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use crate::plugin::Value;
+use tfplugin6::schema::{Attribute, NestedBlock, Schema, Type};
+use tfplugin6::validators::each;
+use tfplugin6::{One, Unknown, Value};
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum CredentialsProvider {
-    Ssm,
-    Ira,
+use super::objects::{ObjectKey, ObjectStatus};
+use super::rules;
+
+/// Strings of a configurable list: each may be unknown at plan.
+pub type Strings = Vec<Unknown<String>>;
+/// A configurable map of strings: each value may be unknown at plan.
+pub type StringMap = BTreeMap<String, Unknown<String>>;
+
+pub const DEFAULT_VPC_CIDR: &str = "192.168.0.0/16";
+pub const DEFAULT_AUTHENTICATION_MODE: &str = "API_AND_CONFIG_MAP";
+pub const DEFAULT_NAT_GATEWAY: &str = "Single";
+
+fn computed(description: &str) -> Attribute {
+    Attribute::string(description).computed()
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum NatMode {
-    Single,
-    HighlyAvailable,
-    Disable,
+fn strings(description: &str) -> Attribute {
+    Attribute::of(Type::list_of_strings(), description)
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum VpcSpec {
-    Create {
-        cidr: String,
-        availability_zones: Vec<String>,
-        nat: NatMode,
-    },
-    Existing {
-        id: String,
-        subnet_ids: Vec<String>,
-        security_group_ids: Vec<String>,
-    },
-}
-
-/// The gateway the remote networks are reached through.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Gateway {
-    Transit(String),
-    Vpn(String),
-}
-
-impl Gateway {
-    /// `tgw-…` or `vgw-…`; anything else is not a gateway this provider attaches.
-    pub fn parse(id: &str) -> Option<Gateway> {
-        if id.starts_with("tgw-") {
-            Some(Gateway::Transit(id.to_string()))
-        } else if id.starts_with("vgw-") {
-            Some(Gateway::Vpn(id.to_string()))
-        } else {
-            None
-        }
-    }
-
-    pub fn id(&self) -> &str {
-        match self {
-            Gateway::Transit(id) | Gateway::Vpn(id) => id,
-        }
-    }
-
-    pub fn route_target(&self) -> crate::aws::ec2::RouteTarget<'_> {
-        match self {
-            Gateway::Transit(id) => crate::aws::ec2::RouteTarget::TransitGateway(id),
-            Gateway::Vpn(id) => crate::aws::ec2::RouteTarget::VpnGateway(id),
-        }
+tfplugin6::object! {
+    /// Where the cluster lives. Omitted or with `cidr`: the provider creates the VPC like
+    /// eksctl. With `id`: a pre-existing VPC that the provider never amends.
+    pub struct Vpc {
+        #[attr(Attribute::string("CIDR of the VPC the provider creates. Default `192.168.0.0/16`.").optional().computed().validator(rules::vpc_cidr()))]
+        pub cidr: Unknown<Option<String>>,
+        #[attr(strings("Availability zones of a VPC the provider creates. Default: two zones of the region that EKS supports, chosen by zone ID.").optional().computed().validator(rules::availability_zones()))]
+        pub availability_zones: Unknown<Option<Strings>>,
+        #[attr(Attribute::string("NAT gateways of a VPC the provider creates (`HighlyAvailable`: one per zone). Default `Single`.").optional().computed().validator(rules::nat_gateway()))]
+        pub nat_gateway: Unknown<Option<String>>,
+        #[attr(Attribute::string("ID of a pre-existing VPC.").optional().validator(rules::vpc_id()))]
+        pub id: Unknown<Option<String>>,
+        #[attr(strings("Subnets of the pre-existing VPC.").optional().validator(rules::subnet_ids()).validator(each(rules::subnet_id())))]
+        pub subnet_ids: Unknown<Option<Strings>>,
+        #[attr(strings("Extra security groups for the control plane in a pre-existing VPC.").optional().validator(each(rules::security_group_id())))]
+        pub security_group_ids: Unknown<Option<Strings>>,
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct RemoteNetworks {
-    pub gateway: Option<Gateway>,
-    pub node_cidrs: Vec<String>,
-    pub pod_cidrs: Vec<String>,
-    pub provider: CredentialsProvider,
-    pub ca_bundle_cert: Option<String>,
-    pub role_arn: Option<String>,
-}
-
-impl RemoteNetworks {
-    /// Node CIDRs then pod CIDRs: what gets routes and control-plane ingress (eksctl's pool).
-    pub fn all_cidrs(&self) -> Vec<String> {
-        self.node_cidrs
-            .iter()
-            .chain(&self.pod_cidrs)
-            .cloned()
-            .collect()
+tfplugin6::object! {
+    /// A remote network: its CIDRs.
+    pub struct Networks {
+        #[attr(strings("IPv4 CIDRs.").required().validator(rules::remote_cidrs()).validator(each(rules::remote_cidr())))]
+        pub cidrs: Unknown<Strings>,
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Timeouts {
-    pub create: Duration,
-    pub update: Duration,
-    pub delete: Duration,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClusterSpec {
-    pub name: String,
-    pub kubernetes_version: Option<String>,
-    pub tags: BTreeMap<String, String>,
-    pub endpoint_public_access: bool,
-    pub endpoint_private_access: bool,
-    pub authentication_mode: String,
-    pub service_ipv4_cidr: Option<String>,
-    pub cluster_role_arn: Option<String>,
-    pub vpc: VpcSpec,
-    pub remote: RemoteNetworks,
-    pub ssm_activation: Option<ActivationSpec>,
-    pub timeouts: Timeouts,
-}
-
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ActivationSpec {
-    pub registration_limit: i32,
-    pub expiration: Option<String>,
-}
-
-impl ClusterSpec {
-    /// IAM Roles Anywhere without a role of the user's: the provider makes the trust anchor
-    /// and profile.
-    pub fn creates_roles_anywhere_objects(&self) -> bool {
-        self.remote.provider == CredentialsProvider::Ira && self.remote.role_arn.is_none()
+tfplugin6::object! {
+    /// How hybrid nodes get AWS credentials.
+    pub struct Iam {
+        #[attr(Attribute::string("What gives the hybrid nodes their AWS credentials.").default(Value::string("SSM")).validator(rules::credentials_provider()))]
+        pub provider: Unknown<Option<String>>,
+        #[attr(Attribute::string("PEM CA certificate(s) for the IAM Roles Anywhere trust anchor. IRA only.").optional().validator(rules::ca_bundle()))]
+        pub ca_bundle_cert: Unknown<Option<String>>,
+        #[attr(Attribute::string("Bring your own hybrid nodes role: no role, trust anchor or profile is created.").optional().validator(rules::role_arn()))]
+        pub role_arn: Unknown<Option<String>>,
     }
 }
 
-pub fn parse_provider(s: &str) -> Option<CredentialsProvider> {
-    match s.to_ascii_lowercase().as_str() {
-        "ssm" => Some(CredentialsProvider::Ssm),
-        "ira" => Some(CredentialsProvider::Ira),
-        _ => None,
+tfplugin6::object! {
+    /// EKS Hybrid Nodes networking and credentials, as eksctl's `remoteNetworkConfig`.
+    pub struct RemoteNetworkConfig {
+        #[attr(Attribute::string("`tgw-…` or `vgw-…` to attach to a provider-created VPC and route the remote networks to.").optional().validator(rules::gateway_id()))]
+        pub vpc_gateway_id: Unknown<Option<String>>,
+        #[block(NestedBlock::list().described("The on-premises network of the hybrid nodes (exactly one)."))]
+        pub remote_node_networks: Unknown<Vec<Networks>>,
+        #[block(NestedBlock::list().described("The pod network of the hybrid nodes (at most one)."))]
+        pub remote_pod_networks: Unknown<Vec<Networks>>,
+        #[block(NestedBlock::list().items(0, 1))]
+        pub iam: Unknown<One<Iam>>,
     }
 }
 
-pub fn parse_nat(s: &str) -> Option<NatMode> {
-    match s {
-        "Single" => Some(NatMode::Single),
-        "HighlyAvailable" => Some(NatMode::HighlyAvailable),
-        "Disable" => Some(NatMode::Disable),
-        _ => None,
+tfplugin6::object! {
+    /// An SSM hybrid activation for the hybrid nodes role (SSM only), for `nodeadm init` to
+    /// register nodes with. Changing it creates a new activation in place; the cluster is
+    /// kept.
+    pub struct SsmActivation {
+        #[attr(Attribute::of(Type::Number, "How many nodes may register with it.").default(Value::Number(tfplugin6::value::Number::Int(1))).validator(rules::RegistrationLimit))]
+        pub registration_limit: Unknown<Option<i64>>,
+        #[attr(Attribute::string("When it expires. Default: 24 hours after creation (SSM's default).").optional().validator(rules::activation_expiration()))]
+        pub expiration: Unknown<Option<String>>,
+        #[attr(computed("The activation ID (`hybrid.ssm.activationId`)."))]
+        pub activation_id: Unknown<Option<String>>,
+        #[attr(computed("The activation code (`hybrid.ssm.activationCode`). AWS returns it only when the activation is created.").sensitive())]
+        pub activation_code: Unknown<Option<String>>,
     }
 }
 
-/// Go-style durations as Terraform users write them: `40m`, `1h30m`, `90s`.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let mut total = 0u64;
-    let mut digits = String::new();
-    if s.is_empty() {
-        return None;
-    }
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let n: u64 = digits.parse().ok()?;
-        digits.clear();
-        total += n * match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return None,
-        };
-    }
-    if !digits.is_empty() {
-        return None;
-    }
-    Some(Duration::from_secs(total))
-}
-
-fn opt_string(v: &Value) -> Option<String> {
-    v.as_str().map(str::to_string)
-}
-
-impl ClusterSpec {
-    /// Reads a planned value. Defaults have been filled by the plan, so absent means "not set".
-    pub fn from_value(v: &Value) -> ClusterSpec {
-        let vpc = v.get("vpc").first();
-        let vpc = match vpc.get("id").as_str() {
-            Some(id) => VpcSpec::Existing {
-                id: id.to_string(),
-                subnet_ids: vpc.get("subnet_ids").strings(),
-                security_group_ids: vpc.get("security_group_ids").strings(),
-            },
-            None => VpcSpec::Create {
-                cidr: opt_string(vpc.get("cidr"))
-                    .unwrap_or_else(|| super::schema::DEFAULT_VPC_CIDR.into()),
-                availability_zones: vpc.get("availability_zones").strings(),
-                nat: vpc
-                    .get("nat_gateway")
-                    .as_str()
-                    .and_then(parse_nat)
-                    .unwrap_or(NatMode::Single),
-            },
-        };
-        let rnc = v.get("remote_network_config").first();
-        let iam = rnc.get("iam").first();
-        let cidrs_of = |block: &str| -> Vec<String> {
-            rnc.get(block)
-                .as_list()
-                .iter()
-                .flat_map(|n| n.get("cidrs").strings())
-                .collect()
-        };
-        let remote = RemoteNetworks {
-            gateway: rnc.get("vpc_gateway_id").as_str().and_then(Gateway::parse),
-            node_cidrs: cidrs_of("remote_node_networks"),
-            pod_cidrs: cidrs_of("remote_pod_networks"),
-            provider: iam
-                .get("provider")
-                .as_str()
-                .and_then(parse_provider)
-                .unwrap_or(CredentialsProvider::Ssm),
-            ca_bundle_cert: opt_string(iam.get("ca_bundle_cert")),
-            role_arn: opt_string(iam.get("role_arn")),
-        };
-        let t = v.get("timeouts").first();
-        let timeout = |k: &str, default_min: u64| {
-            t.get(k)
-                .as_str()
-                .and_then(parse_duration)
-                .unwrap_or(Duration::from_secs(default_min * 60))
-        };
-        ClusterSpec {
-            name: v.get("name").as_str().unwrap_or_default().to_string(),
-            kubernetes_version: opt_string(v.get("kubernetes_version")),
-            tags: tags_of(v.get("tags_all")),
-            endpoint_public_access: v.get("endpoint_public_access").as_bool().unwrap_or(true),
-            endpoint_private_access: v.get("endpoint_private_access").as_bool().unwrap_or(false),
-            authentication_mode: opt_string(v.get("authentication_mode"))
-                .unwrap_or_else(|| super::schema::DEFAULT_AUTHENTICATION_MODE.into()),
-            service_ipv4_cidr: opt_string(v.get("service_ipv4_cidr")),
-            cluster_role_arn: opt_string(v.get("cluster_role_arn")),
-            vpc,
-            remote,
-            ssm_activation: v
-                .get("ssm_activation")
-                .as_list()
-                .first()
-                .map(|a| ActivationSpec {
-                    registration_limit: a
-                        .get("registration_limit")
-                        .as_i64()
-                        .map_or(1, |n| n as i32),
-                    expiration: opt_string(a.get("expiration")),
-                }),
-            timeouts: Timeouts {
-                create: timeout("create", 40),
-                update: timeout("update", 60),
-                delete: timeout("delete", 40),
-            },
-        }
+tfplugin6::object! {
+    /// Operation timeouts, as Go durations (`40m`, `1h30m`).
+    pub struct Timeouts {
+        #[attr(Attribute::string("Default `40m`.").optional().validator(rules::duration()))]
+        pub create: Unknown<Option<String>>,
+        #[attr(Attribute::string("Default `60m`.").optional().validator(rules::duration()))]
+        pub update: Unknown<Option<String>>,
+        #[attr(Attribute::string("Default `40m`.").optional().validator(rules::duration()))]
+        pub delete: Unknown<Option<String>>,
     }
 }
 
-pub fn tags_of(v: &Value) -> BTreeMap<String, String> {
-    v.as_map()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
+tfplugin6::object! {
+    /// What the user writes.
+    pub struct ClusterConfig {
+        #[attr(Attribute::string("Name of the EKS cluster.").required().requires_replace().validator(rules::cluster_name()))]
+        pub name: Unknown<String>,
+        #[attr(Attribute::string("Kubernetes minor version. Defaults to EKS's default. Upgraded in place, one minor version at a time.").optional().computed().validator(rules::kubernetes_version()))]
+        pub kubernetes_version: Unknown<Option<String>>,
+        #[attr(Attribute::of(Type::map_of_strings(), "Tags for the cluster and every object the provider creates.").optional())]
+        pub tags: Unknown<Option<StringMap>>,
+        #[attr(Attribute::of(Type::Bool, "Whether the API server endpoint is public. Hybrid nodes need public *or* private access, not both.").default(Value::Bool(true)))]
+        pub endpoint_public_access: Unknown<Option<bool>>,
+        #[attr(Attribute::of(Type::Bool, "Whether the API server endpoint is reachable from the VPC.").default(Value::Bool(false)))]
+        pub endpoint_private_access: Unknown<Option<bool>>,
+        #[attr(Attribute::string("How the cluster authenticates.").default(Value::string(DEFAULT_AUTHENTICATION_MODE)).requires_replace().validator(rules::authentication_mode()))]
+        pub authentication_mode: Unknown<Option<String>>,
+        #[attr(Attribute::string("Kubernetes service CIDR. Defaults as EKS: `172.20.0.0/16` when the VPC is in 10.0.0.0/8, else `10.100.0.0/16`.").optional().computed().requires_replace().validator(rules::service_cidr()))]
+        pub service_ipv4_cidr: Unknown<Option<String>>,
+        #[attr(Attribute::string("IAM role for the EKS control plane. When unset the provider creates one with `AmazonEKSClusterPolicy`.").optional().computed().requires_replace().validator(rules::role_arn()))]
+        pub cluster_role_arn: Unknown<Option<String>>,
+        #[block(NestedBlock::list().items(0, 1).requires_replace())]
+        pub vpc: Unknown<One<Vpc>>,
+        #[block(NestedBlock::list().items(1, 1).requires_replace())]
+        pub remote_network_config: Unknown<One<RemoteNetworkConfig>>,
+        #[block(NestedBlock::list().items(0, 1))]
+        pub ssm_activation: Unknown<One<SsmActivation>>,
+        #[block(NestedBlock::list().items(0, 1))]
+        pub timeouts: Unknown<One<Timeouts>>,
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse_like_go() {
-        assert_eq!(parse_duration("40m"), Some(Duration::from_secs(2400)));
-        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("40"), None);
-        assert_eq!(parse_duration("4d"), None);
-        assert_eq!(parse_duration(""), None);
+tfplugin6::object! {
+    /// An EKS cluster ready for EKS Hybrid Nodes: control plane with remote node and pod
+    /// networks, VPC networking, the hybrid nodes IAM role (SSM or IAM Roles Anywhere) and its
+    /// `HYBRID_LINUX` access entry, as eksctl's `remoteNetworkConfig` creates them.
+    pub struct ClusterState {
+        #[flatten]
+        pub config: ClusterConfig,
+        #[attr(computed("The cluster name."))]
+        pub id: Unknown<Option<String>>,
+        #[attr(Attribute::of(Type::map_of_strings(), "`tags` merged over the provider's `default_tags`.").computed())]
+        pub tags_all: Unknown<Option<BTreeMap<String, String>>>,
+        #[attr(computed("ARN of the cluster."))]
+        pub arn: Unknown<Option<String>>,
+        #[attr(computed("API server endpoint."))]
+        pub endpoint: Unknown<Option<String>>,
+        #[attr(computed("Base64 CA certificate of the cluster."))]
+        pub certificate_authority_data: Unknown<Option<String>>,
+        #[attr(computed("Cluster status, `ACTIVE` once created."))]
+        pub status: Unknown<Option<String>>,
+        #[attr(computed("EKS platform version."))]
+        pub platform_version: Unknown<Option<String>>,
+        #[attr(computed("Security group EKS created for the cluster."))]
+        pub cluster_security_group_id: Unknown<Option<String>>,
+        #[attr(computed("VPC of the cluster."))]
+        pub vpc_id: Unknown<Option<String>>,
+        #[attr(strings("Public subnets (provider-created VPC only).").computed())]
+        pub public_subnet_ids: Unknown<Option<Vec<String>>>,
+        #[attr(strings("Private subnets the control plane uses.").computed())]
+        pub private_subnet_ids: Unknown<Option<Vec<String>>>,
+        #[attr(computed("The additional control plane security group, allowing TCP 443 from the remote node and pod networks."))]
+        pub control_plane_security_group_id: Unknown<Option<String>>,
+        #[attr(computed("IAM role the hybrid nodes assume (created, or `iam.role_arn`)."))]
+        pub remote_nodes_role_arn: Unknown<Option<String>>,
+        #[attr(computed("IAM Roles Anywhere trust anchor (IRA without `role_arn` only)."))]
+        pub remote_nodes_trust_anchor_arn: Unknown<Option<String>>,
+        #[attr(computed("IAM Roles Anywhere profile (IRA without `role_arn` only)."))]
+        pub remote_nodes_anywhere_profile_arn: Unknown<Option<String>>,
+        #[attr(computed("The `HYBRID_LINUX` access entry of the hybrid nodes role."))]
+        pub access_entry_arn: Unknown<Option<String>>,
+        #[attr(computed("Transit gateway VPC attachment ID, or the VPC ID for an attached virtual private gateway."))]
+        pub vpc_gateway_attachment_id: Unknown<Option<String>>,
+        #[attr(computed("A nodeadm `NodeConfig` (YAML) for the hybrid nodes: `nodeadm init -c file://nodeConfig.yaml`. SSM: fill in the hybrid activation's code and ID. IRA: fill in each node's name, which must match the CN of its certificate."))]
+        pub node_config: Unknown<Option<String>>,
+        #[attr(Attribute::of(Type::map_of_strings(), "Every AWS object this resource owns, keyed by kind and ID, with its observed state (`ok`, `missing`, `disabled`, …). A change here in a plan is drift that `apply` repairs.").computed())]
+        pub owned_objects: Unknown<Option<BTreeMap<ObjectKey, ObjectStatus>>>,
     }
+}
 
-    #[test]
-    fn gateways_are_parsed_once() {
-        assert_eq!(
-            Gateway::parse("tgw-1"),
-            Some(Gateway::Transit("tgw-1".into()))
-        );
-        assert_eq!(
-            Gateway::parse("vgw-1").map(|g| g.id().to_string()),
-            Some("vgw-1".into())
-        );
-        assert_eq!(Gateway::parse("igw-1"), None);
-    }
-
-    #[test]
-    fn provider_is_case_insensitive() {
-        assert_eq!(parse_provider("Ira"), Some(CredentialsProvider::Ira));
-        assert_eq!(parse_provider("SSM"), Some(CredentialsProvider::Ssm));
-        assert_eq!(parse_provider("x"), None);
-    }
+pub fn schema() -> Schema {
+    use tfplugin6::model::Object;
+    Schema::new(ClusterState::schema_block())
 }

@@ -7,8 +7,8 @@ use ipnet::Ipv4Net;
 
 use super::create::Ctx;
 use super::inventory::{Inventory, Route};
-use super::model::{Gateway, NatMode};
-use super::observe::{self, Status};
+use super::objects::{ObjectKey, ObjectStatus as Status};
+use super::spec::{Gateway, NatMode};
 use super::{cidr, names};
 use crate::aws::ec2::{self, RouteTarget};
 use crate::aws::{AwsError, AwsResult};
@@ -33,20 +33,27 @@ impl SubnetKind {
 
 /// False when the inventory records the object; an error when it records an object that was
 /// deleted outside Terraform and cannot be recreated without everything that depends on it.
-pub fn needs(ctx: &Ctx<'_>, recorded: Option<&String>, kind: &str) -> AwsResult<bool> {
-    match recorded {
-        None => Ok(true),
-        Some(id) if ctx.observed.is_missing(&format!("{kind}/{id}")) => Err(AwsError::CannotRepair {
-            step: format!("repairing {kind} {id}"),
-            message: format!("{kind} {id} was deleted outside Terraform and everything in the VPC depends on it; replace the resource (terraform apply -replace=...)"),
-        }),
-        Some(_) => Ok(false),
+pub fn needs(
+    ctx: &Ctx<'_>,
+    recorded: Option<&String>,
+    key: fn(String) -> ObjectKey,
+) -> AwsResult<bool> {
+    let Some(id) = recorded else {
+        return Ok(true);
+    };
+    let key = key(id.clone());
+    if ctx.observed.is_missing(&key) {
+        return Err(AwsError::CannotRepair {
+            step: format!("repairing {key}"),
+            message: format!("{key} was deleted outside Terraform and everything in the VPC depends on it; replace the resource (terraform apply -replace=...)"),
+        });
     }
+    Ok(false)
 }
 
 pub async fn ensure_vpc(ctx: &Ctx<'_>, vpc_cidr: &str) -> AwsResult<Fresh> {
     let inv = ctx.inv();
-    if !needs(ctx, inv.vpc_id.as_ref(), "vpc")? {
+    if !needs(ctx, inv.vpc_id.as_ref(), ObjectKey::Vpc)? {
         return Ok((inv.vpc_id.expect("checked"), false));
     }
     let id = ec2::create_vpc(
@@ -96,7 +103,7 @@ pub async fn ensure_zones(ctx: &Ctx<'_>, wanted: &[String]) -> AwsResult<Vec<Str
 
 pub async fn ensure_internet_gateway(ctx: &Ctx<'_>) -> AwsResult<Fresh> {
     let recorded = ctx.inv().internet_gateway_id;
-    if !needs(ctx, recorded.as_ref(), "internet_gateway")? {
+    if !needs(ctx, recorded.as_ref(), ObjectKey::InternetGateway)? {
         return Ok((recorded.expect("checked"), false));
     }
     let id =
@@ -130,7 +137,7 @@ pub async fn ensure_default_route(
     target: RouteTarget<'_>,
     target_fresh: bool,
 ) -> AwsResult<()> {
-    let key = observe::route_key(rtb, DEFAULT_ROUTE);
+    let key = ObjectKey::route(rtb, DEFAULT_ROUTE);
     let status = ctx.observed.status(&key);
     let (create, replace) = match status {
         _ if *rtb_fresh => (true, false),
@@ -260,7 +267,7 @@ pub async fn ensure_nat_addresses(
 /// A NAT gateway deleted or failed outside Terraform does not come back: it is replaced.
 fn nat_gone(ctx: &Ctx<'_>, id: &str) -> bool {
     matches!(
-        ctx.observed.status(&format!("nat_gateway/{id}")),
+        ctx.observed.status(&ObjectKey::NatGateway(id.to_string())),
         Some(Status::Missing | Status::Other(_))
     )
 }
@@ -340,7 +347,7 @@ pub async fn associate_if_fresh(
 
 pub async fn ensure_control_plane_sg(ctx: &Ctx<'_>, vpc_id: &str) -> AwsResult<Fresh> {
     let recorded = ctx.inv().control_plane_security_group_id;
-    if !needs(ctx, recorded.as_ref(), "security_group")? {
+    if !needs(ctx, recorded.as_ref(), ObjectKey::SecurityGroup)? {
         return Ok((recorded.expect("checked"), false));
     }
     let name = names::control_plane_sg(&ctx.spec.name);
@@ -357,7 +364,12 @@ pub async fn ensure_https_ingress(ctx: &Ctx<'_>, (sg, fresh): &Fresh) -> AwsResu
         .remote
         .all_cidrs()
         .into_iter()
-        .filter(|c| *fresh || ctx.observed.is_missing(&observe::sg_rule_key(sg, c)))
+        .filter(|c| {
+            *fresh
+                || ctx
+                    .observed
+                    .is_missing(&ObjectKey::security_group_rule(sg, c))
+        })
         .collect();
     ec2::authorize_https_ingress(&ctx.aws.ec2, sg, &cidrs, &ctx.budget).await
 }
@@ -365,10 +377,11 @@ pub async fn ensure_https_ingress(ctx: &Ctx<'_>, (sg, fresh): &Fresh) -> AwsResu
 /// Whether the recorded attachment is one to wait for rather than replace: it exists and is
 /// on its way to `available` (or waits to be accepted).
 fn attachment_usable(ctx: &Ctx<'_>, gateway: &Gateway, attachment: &str) -> bool {
-    let key = observe::gateway_attachment_key(gateway, attachment);
+    let key = ObjectKey::gateway_attachment(gateway, attachment);
     match ctx.observed.status(&key) {
         None | Some(Status::Ok) => true,
-        Some(Status::Other(state)) => matches!(state.as_str(), "pending" | "pendingAcceptance"),
+        Some(Status::PendingAcceptance) => true,
+        Some(Status::Other(state)) => state == "pending",
         Some(_) => false,
     }
 }
@@ -437,7 +450,7 @@ pub async fn ensure_gateway_routes(
             !ctx.inv().routes.contains(r)
                 || ctx
                     .observed
-                    .is_missing(&observe::route_key(&r.route_table_id, &r.cidr))
+                    .is_missing(&ObjectKey::route(&r.route_table_id, &r.cidr))
         })
         .collect();
     let target = gateway.route_target();

@@ -4,77 +4,19 @@
 //! Roles Anywhere.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use aws_sdk_eks::types::Cluster;
 
 use super::inventory::Inventory;
-use super::model::{ClusterSpec, CredentialsProvider, Gateway};
 use super::network::{nat_gateway_count, DEFAULT_ROUTE};
+use super::objects::{ObjectKey, ObjectStatus as Status};
 use super::policies::{self, Scope};
+use super::spec::{ClusterSpec, CredentialsProvider, Gateway, VpcSpec};
 use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsResult};
-
-/// What a read found of one owned object.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Status {
-    Ok,
-    Missing,
-    /// Present, but not as the provider made it (a policy document edited, a route repointed).
-    Changed,
-    Disabled,
-    Detached,
-    Expired,
-    /// Attached though the provider's configuration no longer wants it.
-    Attached,
-    /// Any other state AWS reports (`deleted`, `failed`, `pendingAcceptance`, …).
-    Other(String),
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Status::Ok => "ok",
-            Status::Missing => "missing",
-            Status::Changed => "changed",
-            Status::Disabled => "disabled",
-            Status::Detached => "detached",
-            Status::Expired => "expired",
-            Status::Attached => "attached",
-            Status::Other(s) => s,
-        })
-    }
-}
-
-impl std::str::FromStr for Status {
-    type Err = std::convert::Infallible;
-
-    fn from_str(s: &str) -> Result<Status, Self::Err> {
-        Ok(match s {
-            "ok" => Status::Ok,
-            "missing" => Status::Missing,
-            "changed" => Status::Changed,
-            "disabled" => Status::Disabled,
-            "detached" => Status::Detached,
-            "expired" => Status::Expired,
-            "attached" => Status::Attached,
-            other => Status::Other(other.to_string()),
-        })
-    }
-}
-
-impl Status {
-    fn ok_or(ok: bool, otherwise: Status) -> Status {
-        if ok {
-            Status::Ok
-        } else {
-            otherwise
-        }
-    }
-}
 
 #[derive(Clone, Debug, Default)]
 pub struct Observed {
-    pub statuses: BTreeMap<String, Status>,
+    pub statuses: BTreeMap<ObjectKey, Status>,
     pub cluster: Option<Cluster>,
     pub cluster_role_arn: Option<String>,
     pub nodes_role_arn: Option<String>,
@@ -84,12 +26,12 @@ pub struct Observed {
 }
 
 impl Observed {
-    pub fn status(&self, key: &str) -> Option<&Status> {
+    pub fn status(&self, key: &ObjectKey) -> Option<&Status> {
         self.statuses.get(key)
     }
 
     /// Observed and not healthy.
-    pub fn is_missing(&self, key: &str) -> bool {
+    pub fn is_missing(&self, key: &ObjectKey) -> bool {
         self.statuses.get(key).is_some_and(|s| *s != Status::Ok)
     }
 
@@ -97,44 +39,9 @@ impl Observed {
         self.statuses.values().all(|s| *s == Status::Ok)
     }
 
-    /// The statuses as `owned_objects` shows them.
-    pub fn shown(&self) -> BTreeMap<String, String> {
-        self.statuses
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_string()))
-            .collect()
-    }
-
-    fn put(&mut self, key: String, status: Status) {
+    fn put(&mut self, key: ObjectKey, status: Status) {
         self.statuses.insert(key, status);
     }
-}
-
-pub fn route_key(rtb: &str, cidr: &str) -> String {
-    format!("route/{rtb}/{cidr}")
-}
-
-pub fn sg_rule_key(sg: &str, cidr: &str) -> String {
-    format!("security_group_rule/{sg}/tcp443/{cidr}")
-}
-
-pub fn gateway_attachment_key(gateway: &Gateway, attachment: &str) -> String {
-    match gateway {
-        Gateway::Transit(_) => format!("transit_gateway_attachment/{attachment}"),
-        Gateway::Vpn(vgw) => format!("vpn_gateway_attachment/{vgw}"),
-    }
-}
-
-pub fn trust_policy_key(role: &str) -> String {
-    format!("iam_role_trust_policy/{role}")
-}
-
-pub fn inline_policy_key(role: &str) -> String {
-    format!("iam_role_policy/{role}/{}", policies::NODES_INLINE_POLICY)
-}
-
-pub fn attachment_key(role: &str, policy: &str) -> String {
-    format!("iam_role_policy_attachment/{role}/{policy}")
 }
 
 /// The route tables of every subnet the cluster uses, in the provider's VPC.
@@ -170,7 +77,7 @@ async fn observe_cluster(aws: &AwsClients, inv: &Inventory) -> AwsResult<Observe
     };
     o.cluster = eks::describe_cluster(&aws.eks, name).await?;
     o.put(
-        format!("cluster/{name}"),
+        ObjectKey::Cluster(name.clone()),
         Status::ok_or(o.cluster.is_some(), Status::Missing),
     );
     if let Some(principal) = &inv.access_entry_principal {
@@ -181,7 +88,7 @@ async fn observe_cluster(aws: &AwsClients, inv: &Inventory) -> AwsResult<Observe
         };
         let hybrid = entry.as_ref().is_some_and(|(_, t)| t == "HYBRID_LINUX");
         o.put(
-            format!("access_entry/{name}"),
+            ObjectKey::AccessEntry(name.clone()),
             Status::ok_or(hybrid, Status::Missing),
         );
         o.access_entry_arn = entry.map(|(arn, _)| arn);
@@ -201,7 +108,7 @@ async fn observe_network(
     if inv.vpc_owned {
         let exists = ec2::vpc_cidrs(&aws.ec2, vpc_id).await?.is_some();
         o.put(
-            format!("vpc/{vpc_id}"),
+            ObjectKey::Vpc(vpc_id.clone()),
             Status::ok_or(exists, Status::Missing),
         );
         let contents = if exists {
@@ -214,9 +121,10 @@ async fn observe_network(
             let status = match &gw {
                 Gateway::Transit(_) => match ec2::tgw_attachment_state(&aws.ec2, att).await? {
                     None => Status::Missing,
-                    Some(s) => {
-                        Status::ok_or(s.as_str() == "available", Status::Other(s.as_str().into()))
-                    }
+                    Some(s) => Status::ok_or(
+                        s.as_str() == "available",
+                        s.as_str().parse().unwrap_or_else(|never| match never {}),
+                    ),
                 },
                 Gateway::Vpn(vgw) => {
                     let state = ec2::vpn_gateway_attachment(&aws.ec2, vgw, vpc_id).await?;
@@ -224,19 +132,19 @@ async fn observe_network(
                     Status::ok_or(s == "attached" || s == "attaching", Status::Other(s))
                 }
             };
-            o.put(gateway_attachment_key(&gw, att), status);
+            o.put(ObjectKey::gateway_attachment(&gw, att), status);
         }
     }
     if let Some(sg) = &inv.control_plane_security_group_id {
         let cidrs = ec2::https_ingress_cidrs(&aws.ec2, sg).await?;
         o.put(
-            format!("security_group/{sg}"),
+            ObjectKey::SecurityGroup(sg.clone()),
             Status::ok_or(cidrs.is_some(), Status::Missing),
         );
         let cidrs = cidrs.unwrap_or_default();
         for c in spec.remote.all_cidrs() {
             o.put(
-                sg_rule_key(sg, &c),
+                ObjectKey::security_group_rule(sg, &c),
                 Status::ok_or(cidrs.contains(&c), Status::Missing),
             );
         }
@@ -255,13 +163,13 @@ fn observe_vpc_contents(
 ) {
     for s in inv.public_subnet_ids.iter().chain(&inv.private_subnet_ids) {
         o.put(
-            format!("subnet/{s}"),
+            ObjectKey::Subnet(s.clone()),
             Status::ok_or(contents.subnet_ids.contains(s), Status::Missing),
         );
     }
     if let Some(igw) = &inv.internet_gateway_id {
         o.put(
-            format!("internet_gateway/{igw}"),
+            ObjectKey::InternetGateway(igw.clone()),
             Status::ok_or(contents.internet_gateway_ids.contains(igw), Status::Missing),
         );
     }
@@ -271,7 +179,7 @@ fn observe_vpc_contents(
             Some("available" | "pending") => Status::Ok,
             Some(state) => Status::Other(state.to_string()),
         };
-        o.put(format!("nat_gateway/{nat}"), status);
+        o.put(ObjectKey::NatGateway(nat.clone()), status);
     }
     let route_to = |rtb: &str, cidr: &str| {
         contents
@@ -287,7 +195,7 @@ fn observe_vpc_contents(
                     None => Status::Missing,
                     Some(t) => Status::ok_or(t == gw.id(), Status::Changed),
                 };
-                o.put(route_key(&rtb, &cidr), status);
+                o.put(ObjectKey::route(&rtb, &cidr), status);
             }
         }
     }
@@ -296,17 +204,23 @@ fn observe_vpc_contents(
         Some(t) => Status::ok_or(t == target, Status::Changed),
     };
     if let (Some(rtb), Some(igw)) = (&inv.public_route_table_id, &inv.internet_gateway_id) {
-        o.put(route_key(rtb, DEFAULT_ROUTE), default_route(rtb, igw));
+        o.put(
+            ObjectKey::route(rtb, DEFAULT_ROUTE),
+            default_route(rtb, igw),
+        );
     }
     let zones = inv.private_route_table_ids.len();
     let expects_nat = match &spec.vpc {
-        super::model::VpcSpec::Create { nat, .. } => nat_gateway_count(nat, zones) > 0,
-        super::model::VpcSpec::Existing { .. } => false,
+        VpcSpec::Create { nat, .. } => nat_gateway_count(nat, zones) > 0,
+        VpcSpec::Existing { .. } => false,
     };
     if expects_nat {
         for (i, rtb) in inv.private_route_table_ids.iter().enumerate() {
             if let Some(nat) = inv.nat_gateway_ids.get(i).or(inv.nat_gateway_ids.first()) {
-                o.put(route_key(rtb, DEFAULT_ROUTE), default_route(rtb, nat));
+                o.put(
+                    ObjectKey::route(rtb, DEFAULT_ROUTE),
+                    default_route(rtb, nat),
+                );
             }
         }
     }
@@ -331,7 +245,7 @@ async fn observe_identity(
         let details = iam::role_details(&aws.iam, name).await?;
         o.cluster_role_arn = details.as_ref().map(|d| d.arn.clone());
         o.put(
-            format!("iam_role/{name}"),
+            ObjectKey::IamRole(name.to_string()),
             Status::ok_or(details.is_some(), Status::Missing),
         );
         if let Some(d) = &details {
@@ -340,11 +254,11 @@ async fn observe_identity(
                 .iter()
                 .any(|a| a.ends_with(&format!("/{}", policies::CLUSTER_MANAGED_POLICY)));
             o.put(
-                attachment_key(name, policies::CLUSTER_MANAGED_POLICY),
+                ObjectKey::policy_attachment(name, policies::CLUSTER_MANAGED_POLICY),
                 Status::ok_or(has, Status::Detached),
             );
             o.put(
-                trust_policy_key(name),
+                ObjectKey::IamRoleTrustPolicy(name.to_string()),
                 document_status(Some(&d.trust), &policies::cluster_trust_policy()),
             );
         }
@@ -356,7 +270,7 @@ async fn observe_identity(
             Some((_, false)) => Status::Disabled,
             Some(_) => Status::Ok,
         };
-        o.put(format!("trust_anchor/{id}"), status);
+        o.put(ObjectKey::TrustAnchor(id.clone()), status);
         o.trust_anchor_arn = anchor.map(|(arn, _)| arn);
     }
     if let Some(name) = &inv.nodes_role_name {
@@ -368,7 +282,7 @@ async fn observe_identity(
             Some(true) => Status::Expired,
             Some(false) => Status::Ok,
         };
-        o.put(format!("ssm_activation/{}", a.id), status);
+        o.put(ObjectKey::SsmActivation(a.id.clone()), status);
     }
     if let Some(id) = &inv.profile_id {
         let profile = rolesanywhere::profile(&aws.rolesanywhere, id).await?;
@@ -377,7 +291,7 @@ async fn observe_identity(
             Some((_, false)) => Status::Disabled,
             Some(_) => Status::Ok,
         };
-        o.put(format!("profile/{id}"), status);
+        o.put(ObjectKey::Profile(id.clone()), status);
         o.profile_arn = profile.map(|(arn, _)| arn);
     }
     Ok(o)
@@ -394,7 +308,7 @@ async fn observe_nodes_role(
     let details = iam::role_details(&aws.iam, name).await?;
     o.nodes_role_arn = details.as_ref().map(|d| d.arn.clone());
     o.put(
-        format!("iam_role/{name}"),
+        ObjectKey::IamRole(name.to_string()),
         Status::ok_or(details.is_some(), Status::Missing),
     );
     let Some(details) = details else {
@@ -415,7 +329,7 @@ async fn observe_nodes_role(
             (false, true) => Status::Attached,
             (false, false) => continue,
         };
-        o.put(attachment_key(name, m), status);
+        o.put(ObjectKey::policy_attachment(name, m), status);
     }
     let arn = aws_arn::Parts::of(&details.arn);
     let scope = Scope {
@@ -429,7 +343,7 @@ async fn observe_nodes_role(
     );
     let wanted_inline = policies::nodes_inline_policy(provider, &cluster_arn, &scope);
     o.put(
-        inline_policy_key(name),
+        ObjectKey::inline_policy(name, policies::NODES_INLINE_POLICY),
         document_status(inline.as_deref(), &wanted_inline),
     );
     let anchor = o.trust_anchor_arn.clone();
@@ -437,7 +351,7 @@ async fn observe_nodes_role(
     let trust_known = *provider == CredentialsProvider::Ssm || anchor.is_some();
     if trust_known {
         o.put(
-            trust_policy_key(name),
+            ObjectKey::IamRoleTrustPolicy(name.to_string()),
             document_status(Some(&details.trust), &wanted_trust),
         );
     }
@@ -465,27 +379,6 @@ mod aws_arn {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn statuses_read_back_as_shown() {
-        for s in [
-            "ok",
-            "missing",
-            "changed",
-            "disabled",
-            "detached",
-            "expired",
-            "attached",
-            "pendingAcceptance",
-        ] {
-            let status: Status = s.parse().unwrap();
-            assert_eq!(status.to_string(), s);
-        }
-        assert_eq!(
-            "deleted".parse::<Status>().unwrap(),
-            Status::Other("deleted".into())
-        );
-    }
 
     #[test]
     fn arns_give_partition_and_account() {

@@ -1,27 +1,17 @@
-//! PlanResourceChange: defaults, computed values, replacement paths, and drift to repair.
+//! The resource's part of PlanResourceChange. The server has applied the model's defaults,
+//! found the replacing changes and, for a new object, left every computed attribute unknown;
+//! this fills what plan can know (IDs of a pre-existing VPC, EKS's default service CIDR,
+//! merged tags) and plans drift back to `ok`.
 
 use std::collections::BTreeMap;
 
 use ipnet::Ipv4Net;
+use tfplugin6::{One, Unknown};
 
 use super::cidr;
-use super::schema::{self, REPLACE_ON_CHANGE};
-use crate::plugin::{AttrPath, Value};
-
-/// Attributes only AWS knows until the cluster exists.
-const CLUSTER_COMPUTED: &[&str] = &[
-    "arn",
-    "endpoint",
-    "certificate_authority_data",
-    "status",
-    "platform_version",
-    "cluster_security_group_id",
-];
-
-pub struct Planned {
-    pub state: Value,
-    pub requires_replace: Vec<AttrPath>,
-}
+use super::model::{ClusterConfig, ClusterState, Vpc, DEFAULT_NAT_GATEWAY, DEFAULT_VPC_CIDR};
+use super::objects::{ObjectKey, ObjectStatus};
+use super::spec::{parse_provider, CredentialsProvider};
 
 /// What plan knows beyond the configuration.
 #[derive(Default)]
@@ -32,303 +22,261 @@ pub struct Context<'a> {
     pub existing_vpc_cidrs: Option<&'a [Ipv4Net]>,
 }
 
-pub fn plan(prior: &Value, proposed: &Value, cx: &Context<'_>) -> Planned {
-    let mut p = proposed.clone();
-    let creating = prior.is_null();
-    fill_defaults(&mut p, cx);
-    if creating {
-        plan_create_computed(&mut p);
-    } else {
-        plan_update_computed(prior, &mut p);
-    }
-    let requires_replace = if creating {
-        Vec::new()
-    } else {
-        REPLACE_ON_CHANGE
-            .iter()
-            .filter(|a| prior.get(a) != p.get(a))
-            .map(|a| AttrPath::root(a))
-            .collect()
-    };
-    if !requires_replace.is_empty() {
-        // A replacement creates everything anew: show it as such.
-        plan_create_computed(&mut p);
-    }
-    Planned {
-        state: p,
-        requires_replace,
-    }
-}
-
-fn set_if_null(v: &mut Value, key: &str, default: Value) {
-    if v.get(key).is_null() {
-        v.set(key, default);
-    }
-}
-
-fn fill_defaults(p: &mut Value, cx: &Context<'_>) {
-    set_if_null(p, "endpoint_public_access", Value::Bool(true));
-    set_if_null(p, "endpoint_private_access", Value::Bool(false));
-    set_if_null(
-        p,
-        "authentication_mode",
-        Value::string(schema::DEFAULT_AUTHENTICATION_MODE),
-    );
-    p.set("id", p.get("name").clone());
-    p.set("tags_all", tags_all(p.get("tags"), &cx.default_tags));
-    let vpc_cidrs = vpc_cidrs(p, cx);
-    if let Some(Value::List(vpcs)) = p.get_mut("vpc") {
-        if let Some(vpc) = vpcs.first_mut().filter(|v| v.get("id").is_null()) {
-            set_if_null(vpc, "cidr", Value::string(schema::DEFAULT_VPC_CIDR));
-            set_if_null(
-                vpc,
-                "nat_gateway",
-                Value::string(schema::DEFAULT_NAT_GATEWAY),
-            );
-            set_if_null(vpc, "availability_zones", Value::Unknown);
+/// `p` is the server's proposal; `makes_new` is true for a create or a replacement.
+pub fn plan(
+    prior: Option<&ClusterState>,
+    mut p: ClusterState,
+    config: &ClusterConfig,
+    makes_new: bool,
+    cx: &Context<'_>,
+) -> ClusterState {
+    p.id = p.config.name.clone().map(Some);
+    p.tags_all = tags_all(&p.config, &cx.default_tags);
+    vpc_settings(&mut p.config, config);
+    if makes_new {
+        if config.service_ipv4_cidr.is_null() {
+            p.config.service_ipv4_cidr = default_service_cidr(&p.config, cx);
         }
+        known_at_create(&mut p);
+    } else if let Some(prior) = prior {
+        if prior.config.kubernetes_version != p.config.kubernetes_version {
+            p.platform_version = Unknown::Unknown;
+        }
+        plan_owned_objects(&mut p);
+        plan_activation(prior, &mut p);
     }
-    if p.get("service_ipv4_cidr").is_null() {
-        let default = match vpc_cidrs {
-            Some(cidrs) => Value::string(cidr::default_service_cidr(cidrs.iter())),
-            None => Value::Unknown,
+    p
+}
+
+fn tags_all(
+    c: &ClusterConfig,
+    default_tags: &BTreeMap<String, String>,
+) -> Unknown<Option<BTreeMap<String, String>>> {
+    let tags = match &c.tags {
+        Unknown::Unknown => return Unknown::Unknown,
+        Unknown::Known(tags) => tags,
+    };
+    let mut all = default_tags.clone();
+    for (k, v) in tags.iter().flatten() {
+        let Some(v) = v.known() else {
+            return Unknown::Unknown;
         };
-        p.set("service_ipv4_cidr", default);
+        all.insert(k.clone(), v.clone());
     }
-    if let Some(Value::List(activations)) = p.get_mut("ssm_activation") {
-        for a in activations {
-            set_if_null(
-                a,
-                "registration_limit",
-                Value::Number(crate::plugin::value::Number::Int(1)),
-            );
-        }
-    }
-    if let Some(Value::List(rncs)) = p.get_mut("remote_network_config") {
-        for rnc in rncs {
-            if let Some(Value::List(iams)) = rnc.get_mut("iam") {
-                for iam in iams {
-                    set_if_null(iam, "provider", Value::string("SSM"));
-                }
-            }
-        }
-    }
+    Unknown::some(all)
 }
 
-/// The VPC's CIDR blocks when plan can know them: the provider's VPC (given or default
-/// CIDR), or a pre-existing one read at plan. None while a `vpc` block or its CIDR is
-/// unknown (a `dynamic` block whose `for_each` is not known yet arrives wholly unknown).
-fn vpc_cidrs(p: &Value, cx: &Context<'_>) -> Option<Vec<Ipv4Net>> {
-    let vpc = p.get("vpc");
-    if vpc.is_unknown() {
-        return None;
-    }
-    let block = vpc.first();
-    if !block.get("id").is_null() {
-        return cx.existing_vpc_cidrs.map(<[Ipv4Net]>::to_vec);
-    }
-    match block.get("cidr") {
-        Value::Null => Some(vec![schema::DEFAULT_VPC_CIDR.parse().expect("constant")]),
-        v => v.as_str().and_then(|c| c.parse().ok()).map(|c| vec![c]),
-    }
-}
-
-fn tags_all(tags: &Value, default_tags: &BTreeMap<String, String>) -> Value {
-    if !tags.is_wholly_known() {
-        return Value::Unknown;
-    }
-    let mut all: BTreeMap<String, Value> = default_tags
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::string(v)))
-        .collect();
-    if let Some(m) = tags.as_map() {
-        all.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
-    Value::Map(all)
-}
-
-fn uses_ira_without_role(p: &Value) -> bool {
-    let iam = p.get("remote_network_config").first().get("iam").first();
-    let provider = iam.get("provider");
-    iam.get("role_arn").is_null()
-        && (provider.is_unknown()
-            || provider
-                .as_str()
-                .is_some_and(|s| s.eq_ignore_ascii_case("ira")))
-}
-
-fn plan_create_computed(p: &mut Value) {
-    for a in CLUSTER_COMPUTED {
-        p.set(a, Value::Unknown);
-    }
-    for a in [
-        "access_entry_arn",
-        "owned_objects",
-        "control_plane_security_group_id",
-        "node_config",
-    ] {
-        p.set(a, Value::Unknown);
-    }
-    set_if_null(p, "kubernetes_version", Value::Unknown);
-    set_if_null(p, "cluster_role_arn", Value::Unknown);
-    set_activation_unknown(p);
-
-    let vpc = p.get("vpc").first().clone();
-    match vpc.get("id") {
-        Value::Null => {
-            for a in ["vpc_id", "public_subnet_ids", "private_subnet_ids"] {
-                p.set(a, Value::Unknown);
-            }
-        }
-        id => {
-            p.set("vpc_id", id.clone());
-            p.set("private_subnet_ids", vpc.get("subnet_ids").clone());
-            p.set("public_subnet_ids", Value::List(Vec::new()));
-        }
-    }
-    if p.get("remote_network_config").is_unknown() {
-        for a in [
-            "remote_nodes_role_arn",
-            "remote_nodes_trust_anchor_arn",
-            "remote_nodes_anywhere_profile_arn",
-            "vpc_gateway_attachment_id",
-        ] {
-            p.set(a, Value::Unknown);
-        }
+/// A VPC the provider creates gets eksctl's defaults where the configuration leaves a
+/// setting unset (and it is not carried from the prior state); a pre-existing one has none.
+fn vpc_settings(p: &mut ClusterConfig, config: &ClusterConfig) {
+    let configured = config.vpc.known().and_then(One::get);
+    let unset =
+        |pick: fn(&Vpc) -> &Unknown<Option<String>>| configured.is_none_or(|c| pick(c).is_null());
+    let (cidr_unset, nat_unset) = (unset(|v| &v.cidr), unset(|v| &v.nat_gateway));
+    let Some(vpc) = p.vpc.known_mut().and_then(One::get_mut) else {
         return;
-    }
-    let rnc = p.get("remote_network_config").first().clone();
-    let role_arn = rnc.get("iam").first().get("role_arn").clone();
-    p.set(
-        "remote_nodes_role_arn",
-        if role_arn.is_null() {
-            Value::Unknown
-        } else {
-            role_arn
-        },
-    );
-    let ira = if uses_ira_without_role(p) {
-        Value::Unknown
-    } else {
-        Value::Null
     };
-    p.set("remote_nodes_trust_anchor_arn", ira.clone());
-    p.set("remote_nodes_anywhere_profile_arn", ira);
-    let gateway = rnc.get("vpc_gateway_id");
-    p.set(
-        "vpc_gateway_attachment_id",
-        if gateway.is_null() {
-            Value::Null
-        } else {
-            Value::Unknown
-        },
-    );
+    let not_carried = |v: &Unknown<Option<String>>| v.is_null() || v.is_unknown();
+    if vpc.id.is_null() {
+        if cidr_unset && not_carried(&vpc.cidr) {
+            vpc.cidr = Unknown::some(DEFAULT_VPC_CIDR.into());
+        }
+        if nat_unset && not_carried(&vpc.nat_gateway) {
+            vpc.nat_gateway = Unknown::some(DEFAULT_NAT_GATEWAY.into());
+        }
+        vpc.availability_zones.or_unknown();
+    } else if !vpc.id.is_unknown() {
+        vpc.cidr = Unknown::null();
+        vpc.nat_gateway = Unknown::null();
+        vpc.availability_zones = Unknown::null();
+    }
+}
+
+/// The VPC's CIDR blocks when plan can know them: the provider's VPC (given or default CIDR),
+/// or a pre-existing one read at plan. None while a `vpc` block or its CIDR is unknown (a
+/// `dynamic` block whose `for_each` is not known yet arrives wholly unknown).
+fn vpc_cidrs(c: &ClusterConfig, cx: &Context<'_>) -> Option<Vec<Ipv4Net>> {
+    let vpc = c.vpc.known()?;
+    match vpc.get() {
+        None => Some(vec![DEFAULT_VPC_CIDR.parse().expect("constant")]),
+        Some(v) if !v.id.is_null() => cx.existing_vpc_cidrs.map(<[Ipv4Net]>::to_vec),
+        Some(v) => v.cidr.value().and_then(|s| s.parse().ok()).map(|n| vec![n]),
+    }
+}
+
+fn default_service_cidr(c: &ClusterConfig, cx: &Context<'_>) -> Unknown<Option<String>> {
+    match vpc_cidrs(c, cx) {
+        Some(cidrs) => Unknown::some(cidr::default_service_cidr(cidrs.iter()).to_string()),
+        None => Unknown::Unknown,
+    }
+}
+
+/// For a new cluster, what plan already knows of the attributes the server left unknown.
+fn known_at_create(p: &mut ClusterState) {
+    if let Some(vpc) = p.config.vpc.known().and_then(One::get) {
+        if !vpc.id.is_null() {
+            existing_vpc_outputs(p, &vpc.clone());
+        }
+    }
+    let Some(rnc) = p.config.remote_network_config.known().and_then(One::get) else {
+        return;
+    };
+    let iam = rnc.iam.as_ref().map(|i| i.get().cloned());
+    let role_arn = match &iam {
+        Unknown::Known(Some(i)) => i.role_arn.clone(),
+        Unknown::Known(None) => Unknown::null(),
+        Unknown::Unknown => Unknown::Unknown,
+    };
+    let created_role = role_arn.is_null();
+    p.remote_nodes_role_arn = if created_role {
+        Unknown::Unknown
+    } else {
+        role_arn
+    };
+    let provider = match &iam {
+        Unknown::Known(Some(i)) => i.provider.clone(),
+        Unknown::Known(None) => Unknown::some("SSM".into()),
+        Unknown::Unknown => Unknown::Unknown,
+    };
+    let maybe_ira = match provider {
+        Unknown::Unknown => true,
+        Unknown::Known(p) => {
+            p.as_deref().and_then(parse_provider) == Some(CredentialsProvider::Ira)
+        }
+    };
+    let roles_anywhere = if maybe_ira && created_role {
+        Unknown::Unknown
+    } else {
+        Unknown::null()
+    };
+    p.remote_nodes_trust_anchor_arn = roles_anywhere.clone();
+    p.remote_nodes_anywhere_profile_arn = roles_anywhere;
+    p.vpc_gateway_attachment_id = if rnc.vpc_gateway_id.is_null() {
+        Unknown::null()
+    } else {
+        Unknown::Unknown
+    };
+}
+
+fn existing_vpc_outputs(p: &mut ClusterState, vpc: &Vpc) {
+    p.vpc_id = vpc.id.clone();
+    p.private_subnet_ids = match &vpc.subnet_ids {
+        Unknown::Known(Some(ids)) => ids
+            .iter()
+            .map(|s| s.known().cloned())
+            .collect::<Option<Vec<_>>>()
+            .map_or(Unknown::Unknown, Unknown::some),
+        Unknown::Known(None) => Unknown::null(),
+        Unknown::Unknown => Unknown::Unknown,
+    };
+    p.public_subnet_ids = Unknown::some(Vec::new());
 }
 
 /// Whether repairing an object in this state replaces it with a new one (new ID, new key in
 /// `owned_objects`), and the attribute that holds its ID or ARN.
-fn replaced_by_repair(key: &str, status: &str) -> Option<Option<&'static str>> {
-    let kept = |states: &[&str]| states.contains(&status);
-    if key.starts_with("transit_gateway_attachment/") {
-        (!kept(&["ok", "pending", "pendingAcceptance"]))
-            .then_some(Some("vpc_gateway_attachment_id"))
-    } else if key.starts_with("profile/") {
-        (status == "missing").then_some(Some("remote_nodes_anywhere_profile_arn"))
-    } else if key.starts_with("trust_anchor/") {
-        (status == "missing").then_some(Some("remote_nodes_trust_anchor_arn"))
-    } else if key.starts_with("nat_gateway/") {
-        (status != "ok").then_some(None)
-    } else {
+enum Repair {
+    InPlace,
+    NewObject,
+    /// A new object whose ID or ARN an attribute shows.
+    NewObjectShownIn(fn(&mut ClusterState) -> &mut Unknown<Option<String>>),
+}
+
+fn repair_of(key: &ObjectKey, status: &ObjectStatus) -> Repair {
+    use ObjectStatus as S;
+    match key {
+        ObjectKey::TransitGatewayAttachment(_) => match status {
+            S::Ok | S::PendingAcceptance => Repair::InPlace,
+            S::Other(s) if s == "pending" => Repair::InPlace,
+            _ => Repair::NewObjectShownIn(|p| &mut p.vpc_gateway_attachment_id),
+        },
+        ObjectKey::Profile(_) if *status == S::Missing => {
+            Repair::NewObjectShownIn(|p| &mut p.remote_nodes_anywhere_profile_arn)
+        }
+        ObjectKey::TrustAnchor(_) if *status == S::Missing => {
+            Repair::NewObjectShownIn(|p| &mut p.remote_nodes_trust_anchor_arn)
+        }
+        ObjectKey::NatGateway(_) if *status != S::Ok => Repair::NewObject,
         // Detaching what should not be attached removes its key.
-        (status == "attached").then_some(None)
+        _ if *status == S::Attached => Repair::NewObject,
+        _ => Repair::InPlace,
     }
 }
 
-fn set_activation_unknown(p: &mut Value) {
-    if let Some(Value::List(activations)) = p.get_mut("ssm_activation") {
-        for a in activations {
-            a.set("activation_id", Value::Unknown);
-            a.set("activation_code", Value::Unknown);
+/// Everything recorded is expected to exist and be healthy after apply; the map is shown
+/// key by key, so the plan names exactly what drifted.
+fn plan_owned_objects(p: &mut ClusterState) {
+    let Some(owned) = p.owned_objects.value().cloned() else {
+        return;
+    };
+    let drifted =
+        |f: fn(&ObjectKey) -> bool| owned.iter().any(|(k, s)| f(k) && *s != ObjectStatus::Ok);
+    p.owned_objects = Unknown::some(
+        owned
+            .keys()
+            .map(|k| (k.clone(), ObjectStatus::Ok))
+            .collect(),
+    );
+    if drifted(|k| matches!(k, ObjectKey::Cluster(_))) {
+        p.arn = Unknown::Unknown;
+        p.endpoint = Unknown::Unknown;
+        p.certificate_authority_data = Unknown::Unknown;
+        p.status = Unknown::Unknown;
+        p.platform_version = Unknown::Unknown;
+        p.cluster_security_group_id = Unknown::Unknown;
+    }
+    if drifted(|k| matches!(k, ObjectKey::AccessEntry(_))) {
+        p.access_entry_arn = Unknown::Unknown;
+    }
+    for (key, status) in &owned {
+        match repair_of(key, status) {
+            Repair::InPlace => {}
+            Repair::NewObject => p.owned_objects = Unknown::Unknown,
+            Repair::NewObjectShownIn(attribute) => {
+                p.owned_objects = Unknown::Unknown;
+                *attribute(p) = Unknown::Unknown;
+                p.node_config = Unknown::Unknown;
+            }
         }
     }
 }
-
-const ACTIVATION_KEY: &str = "ssm_activation/";
 
 /// An activation cannot be changed, only replaced: a new one (new ID and code) when the block
 /// changes, appears or drifted; none when the block goes.
-fn plan_activation(prior: &Value, p: &mut Value) {
-    let settings = |v: &Value| {
-        let a = v.get("ssm_activation").first().clone();
-        (
-            a.get("registration_limit").clone(),
-            a.get("expiration").clone(),
-        )
+fn plan_activation(prior: &ClusterState, p: &mut ClusterState) {
+    let settings = |s: &ClusterState| {
+        s.config
+            .ssm_activation
+            .known()
+            .and_then(One::get)
+            .map(|a| (a.registration_limit.clone(), a.expiration.clone()))
     };
-    let wanted = !p.get("ssm_activation").as_list().is_empty();
-    let had = !prior.get("ssm_activation").as_list().is_empty();
-    let owned = prior
-        .get("owned_objects")
-        .as_map()
-        .cloned()
-        .unwrap_or_default();
-    let drifted = owned
-        .iter()
-        .any(|(k, v)| k.starts_with(ACTIVATION_KEY) && v.as_str() != Some("ok"));
-    if wanted && (!had || drifted || settings(prior) != settings(p)) {
-        set_activation_unknown(p);
-        p.set("owned_objects", Value::Unknown);
-    } else if wanted {
-        let old = prior.get("ssm_activation").first().clone();
-        if let Some(Value::List(activations)) = p.get_mut("ssm_activation") {
-            for a in activations {
-                a.set("activation_id", old.get("activation_id").clone());
-                a.set("activation_code", old.get("activation_code").clone());
-            }
-        }
-    } else if had {
-        if let Some(Value::Map(m)) = p.get_mut("owned_objects") {
-            m.retain(|k, _| !k.starts_with(ACTIVATION_KEY));
-        }
-    }
-}
-
-fn plan_update_computed(prior: &Value, p: &mut Value) {
-    if prior.get("kubernetes_version") != p.get("kubernetes_version") {
-        p.set("platform_version", Value::Unknown);
-    }
-    plan_owned_objects(p);
-    plan_activation(prior, p);
-}
-
-fn plan_owned_objects(p: &mut Value) {
-    let owned = p.get("owned_objects").clone();
-    let Some(m) = owned.as_map() else { return };
-    let drifted = |prefix: &str| {
+    let old = prior
+        .config
+        .ssm_activation
+        .known()
+        .and_then(One::get)
+        .cloned();
+    let had = old.is_some();
+    let wanted = settings(p).is_some();
+    let drifted = prior.owned_objects.value().is_some_and(|m| {
         m.iter()
-            .any(|(k, v)| k.starts_with(prefix) && v.as_str() != Some("ok"))
-    };
-    // Everything recorded is expected to exist and be healthy after apply; the map is shown
-    // key by key, so the plan names exactly what drifted.
-    let expected = m.keys().map(|k| (k.clone(), Value::string("ok"))).collect();
-    p.set("owned_objects", Value::Map(expected));
-    if drifted("cluster/") {
-        for a in CLUSTER_COMPUTED {
-            p.set(a, Value::Unknown);
+            .any(|(k, s)| matches!(k, ObjectKey::SsmActivation(_)) && *s != ObjectStatus::Ok)
+    });
+    let new = wanted && (!had || drifted || settings(prior) != settings(p));
+    if let Some(a) = p.config.ssm_activation.known_mut().and_then(One::get_mut) {
+        if new {
+            a.activation_id = Unknown::Unknown;
+            a.activation_code = Unknown::Unknown;
+        } else if let Some(old) = &old {
+            a.activation_id = old.activation_id.clone();
+            a.activation_code = old.activation_code.clone();
         }
     }
-    if drifted("access_entry/") {
-        p.set("access_entry_arn", Value::Unknown);
-    }
-    for (key, status) in m {
-        let Some(attribute) = replaced_by_repair(key, status.as_str().unwrap_or_default()) else {
-            continue;
-        };
-        // Its key in owned_objects changes, and node_config may carry its ARN.
-        p.set("owned_objects", Value::Unknown);
-        if let Some(a) = attribute {
-            p.set(a, Value::Unknown);
-            p.set("node_config", Value::Unknown);
+    if new {
+        p.owned_objects = Unknown::Unknown;
+    } else if had && !wanted {
+        if let Some(m) = p.owned_objects.value_mut() {
+            m.retain(|k, _| !matches!(k, ObjectKey::SsmActivation(_)));
         }
     }
 }
@@ -336,13 +284,15 @@ fn plan_owned_objects(p: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::hybrid_cluster::schema::schema;
+    use crate::resource::hybrid_cluster::model::schema;
+    use tfplugin6::model::{read, ToValue};
+    use tfplugin6::Value;
 
     fn config() -> Value {
-        let mut v = schema().block.null_object();
+        let block = schema().block;
+        let mut v = block.null_object();
         v.set("name", Value::string("demo"));
-        let mut rnc = schema()
-            .block
+        let mut rnc = block
             .find_block("remote_network_config")
             .unwrap()
             .block
@@ -355,55 +305,128 @@ mod tests {
         v
     }
 
+    /// What the configuration holds of a value: computed-only attributes are null there.
+    fn config_of(block: &tfplugin6::Block, v: &Value) -> Value {
+        let mut out = v.clone();
+        for a in block
+            .attributes
+            .iter()
+            .filter(|a| a.computed && !a.optional)
+        {
+            out.set(&a.name, Value::Null);
+        }
+        for b in &block.blocks {
+            let items = v
+                .get(&b.name)
+                .as_list()
+                .iter()
+                .map(|i| config_of(&b.block, i))
+                .collect();
+            out.set(&b.name, Value::List(items));
+        }
+        out
+    }
+
+    /// The server's proposal and then this plan, as PlanResourceChange runs them.
+    fn run(prior: &Value, proposed: &Value, cx: &Context<'_>) -> (ClusterState, Vec<String>) {
+        let config = config_of(&schema().block, proposed);
+        let p = tfplugin6::planning::propose(&schema().block, prior, proposed, &config);
+        let makes_new = prior.is_null() || !p.requires_replace.is_empty();
+        let prior_state: Option<ClusterState> = (!prior.is_null()).then(|| read(prior).unwrap());
+        let config: ClusterConfig = read(&config).unwrap();
+        let planned = plan(
+            prior_state.as_ref(),
+            read(&p.planned).unwrap(),
+            &config,
+            makes_new,
+            cx,
+        );
+        (
+            planned,
+            p.requires_replace.iter().map(ToString::to_string).collect(),
+        )
+    }
+
     #[test]
     fn create_fills_defaults_and_marks_computed_unknown() {
         let cx = Context {
             default_tags: BTreeMap::from([("env".to_string(), "test".to_string())]),
             ..Context::default()
         };
-        let p = plan(&Value::Null, &config(), &cx).state;
-        assert_eq!(p.get("endpoint_public_access"), &Value::Bool(true));
+        let (p, replace) = run(&Value::Null, &config(), &cx);
+        let v = p.to_value();
+        assert!(replace.is_empty());
+        assert_eq!(v.get("endpoint_public_access"), &Value::Bool(true));
         assert_eq!(
-            p.get("authentication_mode"),
+            v.get("authentication_mode"),
             &Value::string("API_AND_CONFIG_MAP")
         );
-        assert_eq!(p.get("service_ipv4_cidr"), &Value::string("10.100.0.0/16"));
-        assert_eq!(p.get("tags_all").get("env"), &Value::string("test"));
-        assert!(p.get("arn").is_unknown());
-        assert!(p.get("vpc_gateway_attachment_id").is_unknown());
-        assert!(p.get("remote_nodes_trust_anchor_arn").is_null());
-        assert_eq!(p.get("id"), &Value::string("demo"));
+        assert_eq!(v.get("service_ipv4_cidr"), &Value::string("10.100.0.0/16"));
+        assert_eq!(v.get("tags_all").get("env"), &Value::string("test"));
+        assert!(v.get("arn").is_unknown());
+        assert!(v.get("vpc_gateway_attachment_id").is_unknown());
+        assert!(v.get("remote_nodes_trust_anchor_arn").is_null());
+        assert_eq!(v.get("id"), &Value::string("demo"));
     }
 
     #[test]
     fn changed_remote_network_config_requires_replacement() {
-        let prior = plan(&Value::Null, &config(), &Context::default()).state;
+        let (prior, _) = run(&Value::Null, &config(), &Context::default());
+        let mut prior = prior.to_value();
+        prior.set("arn", Value::string("arn:1"));
         let mut proposed = prior.clone();
         let mut rnc = proposed.get("remote_network_config").first().clone();
         rnc.set("vpc_gateway_id", Value::string("vgw-0123456789abcdef0"));
         proposed.set("remote_network_config", Value::List(vec![rnc]));
-        let planned = plan(&prior, &proposed, &Context::default());
-        assert_eq!(
-            planned.requires_replace,
-            vec![AttrPath::root("remote_network_config")]
-        );
+        let (planned, replace) = run(&prior, &proposed, &Context::default());
+        assert_eq!(replace, ["remote_network_config"]);
+        assert!(planned.arn.is_unknown(), "a replacement is a new cluster");
+    }
+
+    fn known_state() -> Value {
+        let (p, _) = run(&Value::Null, &config(), &Context::default());
+        let mut v = p.to_value();
+        for a in [
+            "arn",
+            "endpoint",
+            "certificate_authority_data",
+            "status",
+            "platform_version",
+            "cluster_security_group_id",
+            "access_entry_arn",
+            "node_config",
+            "kubernetes_version",
+            "cluster_role_arn",
+            "vpc_id",
+            "control_plane_security_group_id",
+            "remote_nodes_role_arn",
+            "vpc_gateway_attachment_id",
+        ] {
+            v.set(a, Value::string("x"));
+        }
+        v.set("public_subnet_ids", Value::string_list(["subnet-1"]));
+        v.set("private_subnet_ids", Value::string_list(["subnet-2"]));
+        v.set("owned_objects", Value::string_map([("vpc/vpc-1", "ok")]));
+        v
     }
 
     #[test]
     fn drift_plans_every_owned_object_back_to_ok() {
-        let mut prior = plan(&Value::Null, &config(), &Context::default()).state;
+        let mut prior = known_state();
         prior.set(
             "owned_objects",
             Value::string_map([("access_entry/demo", "missing"), ("vpc/vpc-1", "ok")]),
         );
         prior.set("access_entry_arn", Value::string("arn:old"));
-        let planned = plan(&prior, &prior.clone(), &Context::default());
-        assert!(planned.requires_replace.is_empty());
+        let (planned, replace) = run(&prior, &prior.clone(), &Context::default());
+        assert!(replace.is_empty());
+        let v = planned.to_value();
         assert_eq!(
-            planned.state.get("owned_objects").get("access_entry/demo"),
+            v.get("owned_objects").get("access_entry/demo"),
             &Value::string("ok")
         );
-        assert!(planned.state.get("access_entry_arn").is_unknown());
+        assert!(v.get("access_entry_arn").is_unknown());
+        assert_eq!(v.get("arn"), &Value::string("x"));
     }
 
     fn with_activation(v: &Value, limit: i64) -> Value {
@@ -416,7 +439,7 @@ mod tests {
             .null_object();
         a.set(
             "registration_limit",
-            Value::Number(crate::plugin::value::Number::Int(limit)),
+            Value::Number(tfplugin6::value::Number::Int(limit)),
         );
         v.set("ssm_activation", Value::List(vec![a]));
         v
@@ -424,17 +447,7 @@ mod tests {
 
     #[test]
     fn an_activation_is_kept_when_unchanged_and_replaced_in_place_when_changed() {
-        let mut prior = plan(
-            &Value::Null,
-            &with_activation(&config(), 5),
-            &Context::default(),
-        )
-        .state;
-        assert!(prior
-            .get("ssm_activation")
-            .first()
-            .get("activation_code")
-            .is_unknown());
+        let mut prior = with_activation(&known_state(), 5);
         if let Some(Value::List(blocks)) = prior.get_mut("ssm_activation") {
             blocks[0].set("activation_id", Value::string("act-1"));
             blocks[0].set("activation_code", Value::string("secret"));
@@ -443,21 +456,51 @@ mod tests {
             "owned_objects",
             Value::string_map([("ssm_activation/act-1", "ok")]),
         );
-        let same = plan(&prior, &prior.clone(), &Context::default());
-        let kept = same.state.get("ssm_activation").first().clone();
+        let (same, _) = run(&prior, &prior.clone(), &Context::default());
+        let same = same.to_value();
+        let kept = same.get("ssm_activation").first().clone();
         assert_eq!(kept.get("activation_code"), &Value::string("secret"));
-        assert_eq!(same.state.get("owned_objects"), prior.get("owned_objects"));
+        assert_eq!(same.get("owned_objects"), prior.get("owned_objects"));
 
-        let changed = plan(&prior, &with_activation(&prior, 10), &Context::default());
-        assert!(changed.requires_replace.is_empty(), "the cluster stays");
-        let block = changed.state.get("ssm_activation").first().clone();
+        let (changed, replace) = run(&prior, &with_activation(&prior, 10), &Context::default());
+        assert!(replace.is_empty(), "the cluster stays");
+        let block = changed.to_value().get("ssm_activation").first().clone();
         assert!(
             block.get("activation_id").is_unknown() && block.get("activation_code").is_unknown()
         );
 
         let mut removed = prior.clone();
         removed.set("ssm_activation", Value::List(Vec::new()));
-        let gone = plan(&prior, &removed, &Context::default());
-        assert!(gone.state.get("owned_objects").as_map().unwrap().is_empty());
+        let (gone, _) = run(&prior, &removed, &Context::default());
+        assert!(gone.owned_objects.value().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_pre_existing_vpc_is_known_at_plan_and_has_no_created_vpc_settings() {
+        let mut v = config();
+        let mut vpc = schema()
+            .block
+            .find_block("vpc")
+            .unwrap()
+            .block
+            .null_object();
+        vpc.set("id", Value::string("vpc-0123456789abcdef0"));
+        vpc.set("subnet_ids", Value::string_list(["subnet-1", "subnet-2"]));
+        v.set("vpc", Value::List(vec![vpc]));
+        let cidrs = ["10.1.0.0/16".parse().unwrap()];
+        let cx = Context {
+            existing_vpc_cidrs: Some(&cidrs),
+            ..Context::default()
+        };
+        let (p, _) = run(&Value::Null, &v, &cx);
+        let v = p.to_value();
+        assert_eq!(v.get("vpc_id"), &Value::string("vpc-0123456789abcdef0"));
+        assert_eq!(
+            v.get("private_subnet_ids"),
+            &Value::string_list(["subnet-1", "subnet-2"])
+        );
+        assert!(v.get("vpc").first().get("cidr").is_null());
+        assert!(v.get("vpc").first().get("nat_gateway").is_null());
+        assert_eq!(v.get("service_ipv4_cidr"), &Value::string("172.20.0.0/16"));
     }
 }

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value as Json};
 
-use super::model::CredentialsProvider;
+use super::spec::CredentialsProvider;
 
 pub const NODES_INLINE_POLICY: &str = "EKSHybridNodes";
 pub const CLUSTER_MANAGED_POLICY: &str = "AmazonEKSClusterPolicy";

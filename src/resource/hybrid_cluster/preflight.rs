@@ -9,10 +9,12 @@ use std::time::Duration;
 use ipnet::Ipv4Net;
 use tokio_util::sync::CancellationToken;
 
+use tfplugin6::{AttrPath, Diagnostics, One, Unknown};
+
 use super::cidr;
+use super::model::{ClusterConfig, Networks, RemoteNetworkConfig, Strings, Vpc};
 use crate::aws::wait::{self, Budget, Poll};
 use crate::aws::{ec2, AwsClients, AwsError, AwsResult};
-use crate::plugin::{AttrPath, Diagnostics, Value};
 
 pub struct Preflight {
     pub diagnostics: Diagnostics,
@@ -20,21 +22,21 @@ pub struct Preflight {
     pub vpc_cidrs: Option<Vec<Ipv4Net>>,
 }
 
-pub async fn check_existing_vpc(aws: &AwsClients, config: &Value) -> Preflight {
+pub async fn check_existing_vpc(aws: &AwsClients, config: &ClusterConfig) -> Preflight {
     let mut d = Diagnostics::default();
-    let vpc = config.get("vpc").first();
-    let Some(vpc_id) = vpc.get("id").as_str() else {
+    let vpc = config.vpc.known().and_then(One::get);
+    let Some((vpc, vpc_id)) = vpc.and_then(|v| Some((v, v.id.value()?.as_str()))) else {
         return Preflight {
             diagnostics: d,
             vpc_cidrs: None,
         };
     };
-    let path = AttrPath::root("vpc").index(0);
+    let path = AttrPath::root(ClusterConfig::vpc).index(0);
     let cidrs = match once_visible(|| ec2::vpc_cidrs(&aws.ec2, vpc_id), Option::is_some).await {
         Ok(Some(c)) => c,
         Ok(None) => {
             d.error_at(
-                path.attr("id"),
+                path.attr(Vpc::id),
                 "VPC not found",
                 format!("VPC {vpc_id} does not exist in this account and region."),
             );
@@ -44,7 +46,7 @@ pub async fn check_existing_vpc(aws: &AwsClients, config: &Value) -> Preflight {
             };
         }
         Err(e) => {
-            d.error_at(path.attr("id"), "Cannot read the VPC", e.to_string());
+            d.error_at(path.attr(Vpc::id), "Cannot read the VPC", e.to_string());
             return Preflight {
                 diagnostics: d,
                 vpc_cidrs: None,
@@ -52,10 +54,10 @@ pub async fn check_existing_vpc(aws: &AwsClients, config: &Value) -> Preflight {
         }
     };
     let cidrs: Vec<Ipv4Net> = cidrs.iter().filter_map(|c| c.parse().ok()).collect();
-    check_subnets(aws, vpc_id, vpc.get("subnet_ids"), &path, &mut d).await;
-    let service = match config.get("service_ipv4_cidr") {
-        Value::Null => cidr::default_service_cidr(cidrs.iter()).parse().ok(),
-        v => v.as_str().and_then(|s| s.parse().ok()),
+    check_subnets(aws, vpc_id, &vpc.subnet_ids, &path, &mut d).await;
+    let service = match &config.service_ipv4_cidr {
+        Unknown::Known(None) => cidr::default_service_cidr(cidrs.iter()).parse().ok(),
+        v => v.value().and_then(|s| s.parse().ok()),
     };
     for (net, at) in remote_networks(config) {
         if let Some(vpc_cidr) = cidrs.iter().find(|v| cidr::overlaps(&net, v)) {
@@ -83,35 +85,38 @@ pub async fn check_existing_vpc(aws: &AwsClients, config: &Value) -> Preflight {
 async fn check_subnets(
     aws: &AwsClients,
     vpc_id: &str,
-    subnets: &Value,
+    subnets: &Unknown<Option<Strings>>,
     path: &AttrPath,
     d: &mut Diagnostics,
 ) {
-    if !subnets.is_wholly_known() {
+    let Some(ids) = subnets.value().and_then(|ids| {
+        ids.iter()
+            .map(|s| s.known().cloned())
+            .collect::<Option<Vec<_>>>()
+    }) else {
         return;
-    }
-    let ids = subnets.strings();
+    };
     match once_visible(|| ec2::subnet_vpcs(&aws.ec2, &ids), Result::is_ok).await {
         Ok(Ok(found)) => {
             for (i, id) in ids.iter().enumerate() {
                 match found.iter().find(|(s, _)| s == id) {
                     Some((_, vpc)) if vpc == vpc_id => {}
                     Some((_, vpc)) => d.error_at(
-                        path.attr("subnet_ids").index(i),
+                        path.attr(Vpc::subnet_ids).index(i),
                         "Subnet in another VPC",
                         format!("Subnet {id} is in {vpc}, not in {vpc_id}."),
                     ),
                     None => d.error_at(
-                        path.attr("subnet_ids").index(i),
+                        path.attr(Vpc::subnet_ids).index(i),
                         "Subnet not found",
                         format!("Subnet {id} does not exist in this account and region."),
                     ),
                 }
             }
         }
-        Ok(Err(message)) => d.error_at(path.attr("subnet_ids"), "Subnet not found", message),
+        Ok(Err(message)) => d.error_at(path.attr(Vpc::subnet_ids), "Subnet not found", message),
         Err(e) => d.error_at(
-            path.attr("subnet_ids"),
+            path.attr(Vpc::subnet_ids),
             "Cannot read the subnets",
             e.to_string(),
         ),
@@ -149,18 +154,30 @@ where
 }
 
 /// Every known remote node and pod CIDR, with its attribute path.
-fn remote_networks(config: &Value) -> Vec<(Ipv4Net, AttrPath)> {
-    let rnc = config.get("remote_network_config").first();
+fn remote_networks(config: &ClusterConfig) -> Vec<(Ipv4Net, AttrPath)> {
+    let Some(rnc) = config.remote_network_config.known().and_then(One::get) else {
+        return Vec::new();
+    };
+    let lists = [
+        (
+            &rnc.remote_node_networks,
+            RemoteNetworkConfig::remote_node_networks,
+        ),
+        (
+            &rnc.remote_pod_networks,
+            RemoteNetworkConfig::remote_pod_networks,
+        ),
+    ];
     let mut out = Vec::new();
-    for block in ["remote_node_networks", "remote_pod_networks"] {
-        for (bi, network) in rnc.get(block).as_list().iter().enumerate() {
-            for (ci, c) in network.get("cidrs").as_list().iter().enumerate() {
-                if let Some(net) = c.as_str().and_then(|s| cidr::parse_network(s).ok()) {
-                    let at = AttrPath::root("remote_network_config")
+    for (networks, name) in lists {
+        for (bi, network) in networks.known().into_iter().flatten().enumerate() {
+            for (ci, c) in network.cidrs.known().into_iter().flatten().enumerate() {
+                if let Some(net) = c.known().and_then(|s| cidr::parse_network(s).ok()) {
+                    let at = AttrPath::root(ClusterConfig::remote_network_config)
                         .index(0)
-                        .attr(block)
+                        .attr(name)
                         .index(bi)
-                        .attr("cidrs")
+                        .attr(Networks::cidrs)
                         .index(ci);
                     out.push((net, at));
                 }

@@ -1,161 +1,144 @@
 //! Builds the resource's state from the plan (or prior state), the inventory and what AWS
 //! reported, leaving no unknown behind.
 
-use super::inventory::Inventory;
-use super::model::ClusterSpec;
-use super::observe::Observed;
-use crate::plugin::Value;
+use std::collections::BTreeMap;
 
-pub fn build(base: &Value, inv: &Inventory, obs: &Observed, spec: &ClusterSpec) -> Value {
+use tfplugin6::{One, Unknown};
+
+use super::inventory::Inventory;
+use super::model::ClusterState;
+use super::objects::ObjectKey;
+use super::observe::Observed;
+use super::spec::{ClusterSpec, CredentialsProvider};
+
+fn known<T>(v: Option<T>) -> Unknown<Option<T>> {
+    Unknown::Known(v)
+}
+
+fn text(v: Option<&str>) -> Unknown<Option<String>> {
+    known(v.map(str::to_string))
+}
+
+pub fn build(
+    base: &ClusterState,
+    inv: &Inventory,
+    obs: &Observed,
+    spec: &ClusterSpec,
+) -> ClusterState {
     let mut s = base.clone();
-    s.set("id", Value::string(&spec.name));
+    s.id = Unknown::some(spec.name.clone());
     if let Some(c) = &obs.cluster {
-        s.set("arn", Value::opt_string(c.arn()));
-        s.set("endpoint", Value::opt_string(c.endpoint()));
-        s.set(
-            "certificate_authority_data",
-            Value::opt_string(c.certificate_authority().and_then(|a| a.data())),
-        );
-        s.set("status", Value::opt_string(c.status().map(|x| x.as_str())));
-        s.set("platform_version", Value::opt_string(c.platform_version()));
-        s.set("kubernetes_version", Value::opt_string(c.version()));
+        s.arn = text(c.arn());
+        s.endpoint = text(c.endpoint());
+        s.certificate_authority_data = text(c.certificate_authority().and_then(|a| a.data()));
+        s.status = text(c.status().map(|x| x.as_str()));
+        s.platform_version = text(c.platform_version());
+        s.config.kubernetes_version = text(c.version());
         let vpc_cfg = c.resources_vpc_config();
-        s.set(
-            "cluster_security_group_id",
-            Value::opt_string(vpc_cfg.and_then(|v| v.cluster_security_group_id())),
-        );
+        s.cluster_security_group_id = text(vpc_cfg.and_then(|v| v.cluster_security_group_id()));
         if let Some(v) = vpc_cfg {
-            s.set(
-                "endpoint_public_access",
-                Value::Bool(v.endpoint_public_access()),
-            );
-            s.set(
-                "endpoint_private_access",
-                Value::Bool(v.endpoint_private_access()),
-            );
+            s.config.endpoint_public_access = Unknown::some(v.endpoint_public_access());
+            s.config.endpoint_private_access = Unknown::some(v.endpoint_private_access());
         }
         if let Some(tags) = c.tags() {
             // Tags changed outside Terraform show as drift on tags_all.
-            let observed = tags
+            let observed: BTreeMap<String, String> = tags
                 .iter()
                 .filter(|(k, _)| k.as_str() != super::names::OWNERSHIP_TAG)
-                .map(|(k, v)| (k.clone(), v.clone()));
-            s.set(
-                "tags_all",
-                Value::string_map(observed.collect::<std::collections::BTreeMap<_, _>>()),
-            );
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            s.tags_all = Unknown::some(observed);
         }
         if let Some(cidr) = c
             .kubernetes_network_config()
             .and_then(|k| k.service_ipv4_cidr())
         {
-            s.set("service_ipv4_cidr", Value::string(cidr));
+            s.config.service_ipv4_cidr = Unknown::some(cidr.to_string());
         }
-    } else if obs.statuses.keys().any(|k| k.starts_with("cluster/")) {
-        s.set("status", Value::string("DELETED"));
+    } else if obs
+        .statuses
+        .keys()
+        .any(|k| matches!(k, ObjectKey::Cluster(_)))
+    {
+        s.status = Unknown::some("DELETED".into());
     }
-    s.set("vpc_id", Value::opt_string(inv.vpc_id.clone()));
-    s.set(
-        "public_subnet_ids",
-        Value::string_list(inv.public_subnet_ids.clone()),
-    );
-    s.set(
-        "private_subnet_ids",
-        Value::string_list(inv.private_subnet_ids.clone()),
-    );
-    s.set(
-        "control_plane_security_group_id",
-        Value::opt_string(inv.control_plane_security_group_id.clone()),
-    );
-    s.set(
-        "vpc_gateway_attachment_id",
-        Value::opt_string(inv.gateway_attachment_id.clone()),
-    );
+    s.vpc_id = known(inv.vpc_id.clone());
+    s.public_subnet_ids = Unknown::some(inv.public_subnet_ids.clone());
+    s.private_subnet_ids = Unknown::some(inv.private_subnet_ids.clone());
+    s.control_plane_security_group_id = known(inv.control_plane_security_group_id.clone());
+    s.vpc_gateway_attachment_id = known(inv.gateway_attachment_id.clone());
     let cluster_role = spec
         .cluster_role_arn
         .clone()
         .filter(|_| inv.cluster_role_name.is_none())
         .or(obs.cluster_role_arn.clone());
-    keep_or_set(&mut s, "cluster_role_arn", cluster_role);
+    keep_or_set(&mut s.config.cluster_role_arn, cluster_role);
     keep_or_set(
-        &mut s,
-        "remote_nodes_role_arn",
+        &mut s.remote_nodes_role_arn,
         spec.remote.role_arn.clone().or(obs.nodes_role_arn.clone()),
     );
     keep_or_set(
-        &mut s,
-        "remote_nodes_trust_anchor_arn",
+        &mut s.remote_nodes_trust_anchor_arn,
         obs.trust_anchor_arn.clone(),
     );
     keep_or_set(
-        &mut s,
-        "remote_nodes_anywhere_profile_arn",
+        &mut s.remote_nodes_anywhere_profile_arn,
         obs.profile_arn.clone(),
     );
-    keep_or_set(&mut s, "access_entry_arn", obs.access_entry_arn.clone());
-    s.set("owned_objects", Value::string_map(obs.shown()));
+    keep_or_set(&mut s.access_entry_arn, obs.access_entry_arn.clone());
+    s.owned_objects = Unknown::some(obs.statuses.clone());
     let region = s
-        .get("arn")
-        .as_str()
+        .arn
+        .value()
         .and_then(|arn| arn.split(':').nth(3))
         .map(str::to_string);
     if let Some(region) = region {
-        let arn = |k: &str| s.get(k).as_str().map(str::to_string);
+        let arn = |v: &Unknown<Option<String>>| v.value().cloned();
         let ira = (
-            arn("remote_nodes_trust_anchor_arn"),
-            arn("remote_nodes_anywhere_profile_arn"),
-            arn("remote_nodes_role_arn"),
+            arn(&s.remote_nodes_trust_anchor_arn),
+            arn(&s.remote_nodes_anywhere_profile_arn),
+            arn(&s.remote_nodes_role_arn),
         );
-        s.set(
-            "node_config",
-            Value::string(node_config(spec, &region, ira)),
-        );
+        s.node_config = Unknown::some(node_config(spec, &region, ira));
     }
-    if let (Some(Value::List(blocks)), Some(a)) = (s.get_mut("ssm_activation"), &inv.ssm_activation)
-    {
-        for b in blocks {
-            b.set("activation_id", Value::string(&a.id));
+    if let (Some(block), Some(a)) = (
+        s.config.ssm_activation.known_mut().and_then(One::get_mut),
+        &inv.ssm_activation,
+    ) {
+        block.activation_id = Unknown::some(a.id.clone());
+    }
+    if let Some(vpc) = s.config.vpc.known_mut().and_then(One::get_mut) {
+        if vpc.availability_zones.is_unknown() {
+            vpc.availability_zones = Unknown::some(
+                inv.availability_zones
+                    .iter()
+                    .map(|z| Unknown::Known(z.clone()))
+                    .collect(),
+            );
         }
     }
-    if let Some(Value::List(vpcs)) = s.get_mut("vpc") {
-        if let Some(vpc) = vpcs.first_mut() {
-            if vpc.get("availability_zones").is_unknown() {
-                vpc.set(
-                    "availability_zones",
-                    Value::string_list(inv.availability_zones.clone()),
-                );
-            }
-        }
-    }
-    unknowns_to_null(&mut s);
     s
 }
 
 /// AWS returns an activation's code only when it creates it, so it comes from the apply.
-pub fn set_activation_code(state: &mut Value, code: &str) {
-    if let Some(Value::List(blocks)) = state.get_mut("ssm_activation") {
-        for b in blocks {
-            b.set("activation_code", Value::string(code));
-        }
+pub fn set_activation_code(state: &mut ClusterState, code: &str) {
+    if let Some(block) = state
+        .config
+        .ssm_activation
+        .known_mut()
+        .and_then(One::get_mut)
+    {
+        block.activation_code = Unknown::some(code.to_string());
     }
 }
 
 /// An ARN AWS did not report this time (object drifted away) keeps its last known value, so
 /// drift shows in `owned_objects` rather than as a flapping ARN.
-fn keep_or_set(s: &mut Value, key: &str, v: Option<String>) {
+fn keep_or_set(slot: &mut Unknown<Option<String>>, v: Option<String>) {
     match v {
-        Some(v) => s.set(key, Value::string(v)),
-        None if s.get(key).is_unknown() => s.set(key, Value::Null),
+        Some(v) => *slot = Unknown::some(v),
+        None if slot.is_unknown() => *slot = Unknown::null(),
         None => {}
-    }
-}
-
-fn unknowns_to_null(v: &mut Value) {
-    match v {
-        Value::Unknown => *v = Value::Null,
-        Value::List(items) => items.iter_mut().for_each(unknowns_to_null),
-        Value::Map(entries) => entries.values_mut().for_each(unknowns_to_null),
-        _ => {}
     }
 }
 
@@ -167,10 +150,10 @@ pub fn node_config(
     (anchor, profile, role): (Option<String>, Option<String>, Option<String>),
 ) -> String {
     let credentials = match spec.remote.provider {
-        super::model::CredentialsProvider::Ssm => {
+        CredentialsProvider::Ssm => {
             "    ssm:\n      activationCode: <SSM_ACTIVATION_CODE>\n      activationId: <SSM_ACTIVATION_ID>\n".to_string()
         }
-        super::model::CredentialsProvider::Ira => {
+        CredentialsProvider::Ira => {
             let or = |v: Option<String>, placeholder: &str| v.unwrap_or_else(|| placeholder.to_string());
             format!(
                 "    iamRolesAnywhere:\n      nodeName: <NODE_NAME>\n      trustAnchorArn: {}\n      profileArn: {}\n      roleArn: {}\n      certificatePath: /etc/iam/pki/server.pem\n      privateKeyPath: /etc/iam/pki/server.key\n",
@@ -189,18 +172,21 @@ pub fn node_config(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::hybrid_cluster::model::ClusterSpec;
-    use crate::resource::hybrid_cluster::schema::schema;
+    use crate::resource::hybrid_cluster::model::{schema, ClusterConfig};
+    use tfplugin6::Value;
 
     fn spec(provider: &str) -> ClusterSpec {
-        let mut v = schema().block.null_object();
+        let block = schema().block;
+        let mut v = block.null_object();
         v.set("name", Value::string("demo"));
-        let mut iam = Value::Map(Default::default());
+        let rnc_block = &block.find_block("remote_network_config").unwrap().block;
+        let mut iam = rnc_block.find_block("iam").unwrap().block.null_object();
         iam.set("provider", Value::string(provider));
-        let mut rnc = Value::Map(Default::default());
+        let mut rnc = rnc_block.null_object();
         rnc.set("iam", Value::List(vec![iam]));
         v.set("remote_network_config", Value::List(vec![rnc]));
-        ClusterSpec::from_value(&v)
+        let c: ClusterConfig = tfplugin6::model::read(&v).unwrap();
+        ClusterSpec::from_config(&c, Default::default())
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! becoming Ready. The provider reads the cluster's `vpc-cni` add-on and warns.
 
 use crate::aws::{eks, AwsClients};
-use crate::plugin::Diagnostics;
+use tfplugin6::Diagnostics;
 
 pub const ADDON: &str = "vpc-cni";
 pub const MIN_VERSION: &str = "v1.19.0-eksbuild.1";

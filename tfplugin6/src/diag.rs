@@ -1,7 +1,5 @@
 //! Diagnostics with attribute paths, as Terraform shows them next to the configuration line.
 
-use super::proto::tfplugin6 as pb;
-
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
     Attr(String),
@@ -34,23 +32,6 @@ impl AttrPath {
         let mut steps = self.0.clone();
         steps.push(Step::Key(k.to_string()));
         AttrPath(steps)
-    }
-
-    pub fn to_proto(&self) -> pb::AttributePath {
-        use pb::attribute_path::step::Selector;
-        pb::AttributePath {
-            steps: self
-                .0
-                .iter()
-                .map(|s| pb::attribute_path::Step {
-                    selector: Some(match s {
-                        Step::Attr(a) => Selector::AttributeName(a.clone()),
-                        Step::Index(i) => Selector::ElementKeyInt(*i),
-                        Step::Key(k) => Selector::ElementKeyString(k.clone()),
-                    }),
-                })
-                .collect(),
-        }
     }
 }
 
@@ -138,21 +119,6 @@ impl Diagnostics {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-
-    pub fn to_proto(&self) -> Vec<pb::Diagnostic> {
-        self.0
-            .iter()
-            .map(|d| pb::Diagnostic {
-                severity: match d.severity {
-                    Severity::Error => pb::diagnostic::Severity::Error,
-                    Severity::Warning => pb::diagnostic::Severity::Warning,
-                } as i32,
-                summary: d.summary.clone(),
-                detail: d.detail.clone(),
-                attribute: d.path.as_ref().map(AttrPath::to_proto),
-            })
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -171,13 +137,9 @@ mod tests {
             p.to_string(),
             "remote_network_config[0].remote_node_networks[0].cidrs[2]"
         );
-        let proto = AttrPath::root("tags").key("team").to_proto();
-        assert_eq!(proto.steps.len(), 2);
         assert_eq!(
-            proto.steps[1].selector,
-            Some(pb::attribute_path::step::Selector::ElementKeyString(
-                "team".into()
-            ))
+            AttrPath::root("tags").key("team").to_string(),
+            r#"tags["team"]"#
         );
     }
 
@@ -188,9 +150,8 @@ mod tests {
         assert!(!d.has_errors());
         d.error_at(AttrPath::root("name"), "bad", "detail");
         assert!(d.has_errors());
-        let p = d.to_proto();
-        assert_eq!(p[0].severity, 2);
-        assert_eq!(p[1].severity, 1);
-        assert!(p[1].attribute.is_some());
+        assert_eq!(d.0[0].severity, Severity::Warning);
+        assert_eq!(d.0[1].severity, Severity::Error);
+        assert!(d.0[1].path.is_some());
     }
 }

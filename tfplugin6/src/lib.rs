@@ -1,16 +1,34 @@
-//! The protocol layer: go-plugin launch and handshake, mutual TLS, the gRPC server, value
-//! codec, schema and diagnostics. Nothing here knows about AWS.
+//! Terraform's plugin protocol 6 for providers written in Rust.
+//!
+//! A provider implements [`Provider`] for its configuration block and [`Resource`] (or
+//! [`DataSource`], [`EphemeralResource`], [`ListResource`]) for each type it serves,
+//! registers them with a [`Server`] by type name, and calls [`serve`]. The crate does the
+//! rest: go-plugin's launch and handshake, mutual TLS, the gRPC service, decoding values,
+//! type lookup, and what a schema declares (validators, defaults, replacement). The
+//! protocol's generated types stay inside the crate.
 
+mod convert;
+pub mod data_source;
 pub mod diag;
+pub mod ephemeral;
+mod grpc;
 pub mod handshake;
+pub mod list;
 pub mod logging;
+pub mod model;
+pub mod planning;
+pub mod provider;
+pub mod resource;
 pub mod schema;
-pub mod serve;
-pub mod tls;
+mod server;
+mod tls;
+mod transport;
+pub mod validators;
 pub mod value;
 
-pub mod proto {
-    #![allow(clippy::all, clippy::pedantic, dead_code)]
+/// The generated protocol types (tonic + prost); `convert` maps them to the public ones.
+#[allow(clippy::all, clippy::pedantic, dead_code)]
+mod proto {
     pub mod tfplugin6 {
         tonic::include_proto!("tfplugin6");
     }
@@ -19,16 +37,26 @@ pub mod proto {
     }
 }
 
+pub use data_source::DataSource;
 pub use diag::{AttrPath, Diagnostics};
+pub use ephemeral::EphemeralResource;
+pub use list::ListResource;
+pub use model::{One, Unknown};
+pub use provider::Provider;
+pub use resource::{Outcome, Resource};
+pub use schema::{Attribute, Block, NestedBlock, Schema, Type};
+pub use server::{PlanInput, Server};
 pub use value::Value;
 
-use std::io::Write as _;
+pub use async_trait::async_trait;
 
-/// Everything between process start and serving: read the launch environment, bind, set up
-/// TLS, print the handshake line, serve until Shutdown. Returns the process exit code.
-pub async fn run<P: proto::tfplugin6::provider_server::Provider>(
-    make_provider: impl FnOnce(serve::Lifecycle) -> P,
-) -> i32 {
+use std::io::Write as _;
+use std::sync::Arc;
+
+/// Everything between process start and exit: read the launch environment, bind, set up TLS,
+/// print the handshake line, serve until Terraform shuts the plugin down. Returns the exit
+/// code.
+pub async fn serve(server: Server) -> i32 {
     let launch = match handshake::read_launch_env(|k| std::env::var(k).ok()) {
         Ok(l) => l,
         Err(e) => {
@@ -59,8 +87,8 @@ pub async fn run<P: proto::tfplugin6::provider_server::Provider>(
     let addr = listener
         .local_addr()
         .expect("bound listener has an address");
-    let lifecycle = serve::Lifecycle::default();
-    let incoming = serve::accept_connections(
+    let lifecycle = server.lifecycle.clone();
+    let incoming = transport::accept_connections(
         listener,
         identity.as_ref().map(|i| i.config.clone()),
         lifecycle.shutdown.clone(),
@@ -72,8 +100,7 @@ pub async fn run<P: proto::tfplugin6::provider_server::Provider>(
         let _ = stdout.flush();
     }
     ignore_interrupts();
-    let provider = make_provider(lifecycle.clone());
-    match serve::serve(provider, incoming, lifecycle).await {
+    match transport::serve(grpc::Grpc(Arc::new(server)), incoming, lifecycle).await {
         Ok(()) => 0,
         Err(e) => {
             tracing::error!(error = %e, "gRPC server failed");

@@ -1,10 +1,13 @@
-//! Typed schema building: attributes and nested blocks, converted to the protocol's form and
-//! used to build null-filled objects of the right shape.
+//! Schemas, with each attribute's facts declared once: type, flags, description, default,
+//! whether a change replaces the resource, and validators. Validation, planning and the docs
+//! generator all read them from here.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
 
-use super::proto::tfplugin6 as pb;
-use super::value::Value;
+use crate::validators::Validator;
+use crate::value::Value;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Type {
@@ -54,7 +57,7 @@ impl Type {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Attribute {
     pub name: String,
     pub ty: Type,
@@ -64,6 +67,27 @@ pub struct Attribute {
     pub computed: bool,
     pub sensitive: bool,
     pub deprecated: bool,
+    /// Planned when the configuration leaves the attribute null.
+    pub default: Option<Value>,
+    /// A change to it plans a replacement of the resource.
+    pub requires_replace: bool,
+    /// Run on its known, non-null value at validate and plan.
+    pub validators: Vec<Arc<dyn Validator>>,
+}
+
+impl fmt::Debug for Attribute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Attribute")
+            .field("name", &self.name)
+            .field("ty", &self.ty)
+            .field("required", &self.required)
+            .field("optional", &self.optional)
+            .field("computed", &self.computed)
+            .field("default", &self.default)
+            .field("requires_replace", &self.requires_replace)
+            .field("validators", &self.validators.len())
+            .finish()
+    }
 }
 
 impl Attribute {
@@ -77,7 +101,24 @@ impl Attribute {
             computed: false,
             sensitive: false,
             deprecated: false,
+            default: None,
+            requires_replace: false,
+            validators: Vec::new(),
         }
+    }
+
+    /// An attribute of this type, named by the model that declares it.
+    pub fn of(ty: Type, description: &str) -> Attribute {
+        Attribute::new("", ty, description)
+    }
+
+    pub fn string(description: &str) -> Attribute {
+        Attribute::of(Type::String, description)
+    }
+
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
     }
 
     pub fn required(mut self) -> Self {
@@ -105,25 +146,29 @@ impl Attribute {
         self
     }
 
-    fn to_proto(&self) -> pb::schema::Attribute {
-        pb::schema::Attribute {
-            name: self.name.clone(),
-            r#type: self.ty.to_json().to_string().into_bytes(),
-            description: self.description.clone(),
-            required: self.required,
-            optional: self.optional,
-            computed: self.computed,
-            sensitive: self.sensitive,
-            description_kind: pb::StringKind::Markdown as i32,
-            deprecated: self.deprecated,
-        }
+    /// Optional and computed, planned as `value` when unset.
+    pub fn default(mut self, value: Value) -> Self {
+        self.optional = true;
+        self.computed = true;
+        self.default = Some(value);
+        self
+    }
+
+    pub fn requires_replace(mut self) -> Self {
+        self.requires_replace = true;
+        self
+    }
+
+    pub fn validator(mut self, v: impl Validator + 'static) -> Self {
+        self.validators.push(Arc::new(v));
+        self
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Nesting {
-    /// Encoded as a list of at most one element, so `min_items`/`max_items` apply and
-    /// Terraform 1.0 treats it like the AWS provider's MaxItems=1 blocks.
+    /// Encoded as a list; with `max_items = 1` Terraform 1.0 treats it like the AWS
+    /// provider's MaxItems=1 blocks.
     List,
     Set,
 }
@@ -134,25 +179,49 @@ pub struct NestedBlock {
     pub nesting: Nesting,
     pub min_items: i64,
     pub max_items: i64,
+    /// A change anywhere in it plans a replacement of the resource.
+    pub requires_replace: bool,
     pub block: Block,
 }
 
 impl NestedBlock {
-    pub fn list(name: &str, block: Block) -> NestedBlock {
+    pub fn list() -> NestedBlock {
         NestedBlock {
-            name: name.to_string(),
+            name: String::new(),
             nesting: Nesting::List,
             min_items: 0,
             max_items: 0,
-            block,
+            requires_replace: false,
+            block: Block::default(),
         }
     }
 
-    pub fn set(name: &str, block: Block) -> NestedBlock {
+    pub fn set() -> NestedBlock {
         NestedBlock {
             nesting: Nesting::Set,
-            ..NestedBlock::list(name, block)
+            ..NestedBlock::list()
         }
+    }
+
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
+    }
+
+    /// The element's block. A description set with `described` stays: one element type may
+    /// serve blocks that mean different things.
+    pub fn of(mut self, block: Block) -> Self {
+        let description = std::mem::take(&mut self.block.description);
+        self.block = block;
+        if !description.is_empty() {
+            self.block.description = description;
+        }
+        self
+    }
+
+    pub fn described(mut self, description: &str) -> Self {
+        self.block.description = description.to_string();
+        self
     }
 
     pub fn items(mut self, min: i64, max: i64) -> Self {
@@ -161,18 +230,9 @@ impl NestedBlock {
         self
     }
 
-    fn to_proto(&self) -> pb::schema::NestedBlock {
-        use pb::schema::nested_block::NestingMode;
-        pb::schema::NestedBlock {
-            type_name: self.name.clone(),
-            block: Some(self.block.to_proto()),
-            nesting: match self.nesting {
-                Nesting::List => NestingMode::List,
-                Nesting::Set => NestingMode::Set,
-            } as i32,
-            min_items: self.min_items,
-            max_items: self.max_items,
-        }
+    pub fn requires_replace(mut self) -> Self {
+        self.requires_replace = true;
+        self
     }
 }
 
@@ -182,6 +242,22 @@ pub struct Block {
     pub attributes: Vec<Attribute>,
     pub blocks: Vec<NestedBlock>,
     pub deprecated: bool,
+}
+
+/// A doc comment's lines as one description: lines trimmed, paragraphs kept.
+pub fn doc_text(lines: &[&str]) -> String {
+    let mut out = String::new();
+    for line in lines.iter().map(|l| l.trim()) {
+        if line.is_empty() {
+            out.push_str("\n\n");
+        } else {
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push(' ');
+            }
+            out.push_str(line);
+        }
+    }
+    out.trim().to_string()
 }
 
 impl Block {
@@ -199,6 +275,16 @@ impl Block {
 
     pub fn block(mut self, block: NestedBlock) -> Self {
         self.blocks.push(block);
+        self
+    }
+
+    /// Another block's attributes and nested blocks, as if declared here.
+    pub fn inline(mut self, other: Block) -> Self {
+        if self.description.is_empty() {
+            self.description = other.description;
+        }
+        self.attributes.extend(other.attributes);
+        self.blocks.extend(other.blocks);
         self
     }
 
@@ -241,17 +327,6 @@ impl Block {
         }
         out
     }
-
-    pub fn to_proto(&self) -> pb::schema::Block {
-        pb::schema::Block {
-            version: 0,
-            attributes: self.attributes.iter().map(Attribute::to_proto).collect(),
-            block_types: self.blocks.iter().map(NestedBlock::to_proto).collect(),
-            description: self.description.clone(),
-            description_kind: pb::StringKind::Markdown as i32,
-            deprecated: self.deprecated,
-        }
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -261,11 +336,13 @@ pub struct Schema {
 }
 
 impl Schema {
-    pub fn to_proto(&self) -> pb::Schema {
-        pb::Schema {
-            version: self.version,
-            block: Some(self.block.to_proto()),
-        }
+    pub fn new(block: Block) -> Schema {
+        Schema { version: 0, block }
+    }
+
+    pub fn version(mut self, version: i64) -> Schema {
+        self.version = version;
+        self
     }
 }
 
@@ -278,11 +355,14 @@ mod tests {
             .attribute(Attribute::new("name", Type::String, "n").required())
             .attribute(Attribute::new("tags", Type::map_of_strings(), "t").optional())
             .block(
-                NestedBlock::list(
-                    "inner",
-                    Block::new("i").attribute(Attribute::new("cidrs", Type::set_of_strings(), "c")),
-                )
-                .items(1, 1),
+                NestedBlock::list()
+                    .named("inner")
+                    .of(Block::new("i").attribute(Attribute::new(
+                        "cidrs",
+                        Type::set_of_strings(),
+                        "c",
+                    )))
+                    .items(1, 1),
             )
     }
 
@@ -296,12 +376,18 @@ mod tests {
     }
 
     #[test]
-    fn proto_carries_flags_and_nesting() {
-        let p = sample().to_proto();
-        assert!(p.attributes[0].required);
-        assert_eq!(p.attributes[1].r#type, br#"["map","string"]"#);
-        assert_eq!(p.block_types[0].max_items, 1);
-        assert_eq!(p.block_types[0].nesting, 2);
+    fn a_default_makes_an_attribute_optional_and_computed() {
+        let a = Attribute::of(Type::Bool, "b").default(Value::Bool(true));
+        assert!(a.optional && a.computed && !a.required);
+        assert_eq!(a.default, Some(Value::Bool(true)));
+    }
+
+    #[test]
+    fn doc_comments_become_one_description() {
+        assert_eq!(
+            doc_text(&[" An EKS cluster", " for hybrid nodes.", "", " Second."]),
+            "An EKS cluster for hybrid nodes.\n\nSecond."
+        );
     }
 
     #[test]

@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::server::Connected;
 use tonic::{Request, Response, Status};
 
-use super::proto::plugin as gp;
-use super::proto::tfplugin6::provider_server::{Provider, ProviderServer};
+use crate::proto::plugin as gp;
+use crate::proto::tfplugin6::provider_server::{Provider, ProviderServer};
 
 /// Tokens every part of the process can observe: `stop` cancels in-flight resource
 /// operations (StopProvider, Shutdown); `shutdown` ends the server (Shutdown).
@@ -198,7 +198,7 @@ impl gp::grpc_broker_server::GrpcBroker for Broker {
                         knock: Some(gp::conn_info::Knock {
                             knock: false,
                             ack: true,
-                            error: "terraform-provider-eks offers no brokered services".into(),
+                            error: "this provider offers no brokered services".into(),
                         }),
                         ..Default::default()
                     };

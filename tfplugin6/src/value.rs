@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 const UNKNOWN_EXT: i8 = 0;
 const REFINED_UNKNOWN_EXT: i8 = 12;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub enum Value {
+    #[default]
     Null,
     Unknown,
     Bool(bool),
@@ -89,6 +90,24 @@ impl Value {
             Value::List(items) => items.iter().all(Value::is_wholly_known),
             Value::Map(entries) => entries.values().all(Value::is_wholly_known),
             _ => true,
+        }
+    }
+
+    /// The same value with every unknown, at any depth, made null: what a state must be
+    /// once apply is done.
+    pub fn without_unknowns(self) -> Value {
+        match self {
+            Value::Unknown => Value::Null,
+            Value::List(items) => {
+                Value::List(items.into_iter().map(Value::without_unknowns).collect())
+            }
+            Value::Map(entries) => Value::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, v.without_unknowns()))
+                    .collect(),
+            ),
+            other => other,
         }
     }
 

@@ -9,8 +9,6 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
-pub const MODULE: &str = "provider.terraform-provider-eks";
-
 /// Reads the level like Terraform: TF_LOG_PROVIDER wins over TF_LOG; unset or unrecognised
 /// means warnings and errors only. JSON (`TF_LOG=json`) means trace.
 pub fn level_from_env(get: impl Fn(&str) -> Option<String>) -> Level {
@@ -27,14 +25,17 @@ pub fn level_from_env(get: impl Fn(&str) -> Option<String>) -> Level {
     }
 }
 
-pub fn init() {
+/// Installs the hclog layer as the global subscriber. `module` is what Terraform shows as the
+/// log's source, by convention `provider.terraform-provider-<name>`.
+pub fn init(module: &'static str) {
     let level = level_from_env(|k| std::env::var(k).ok());
-    let subscriber = tracing_subscriber::registry().with(HclogLayer { level });
+    let subscriber = tracing_subscriber::registry().with(HclogLayer { level, module });
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
 pub struct HclogLayer {
     pub level: Level,
+    pub module: &'static str,
 }
 
 impl<S: Subscriber> Layer<S> for HclogLayer {
@@ -43,13 +44,13 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        let line = format_event(event);
+        let line = format_event(event, self.module);
         let mut stderr = std::io::stderr().lock();
         let _ = stderr.write_all(line.as_bytes());
     }
 }
 
-pub fn format_event(event: &Event<'_>) -> String {
+pub fn format_event(event: &Event<'_>, module: &str) -> String {
     let mut fields = JsonFields::default();
     event.record(&mut fields);
     let mut obj = serde_json::Map::new();
@@ -58,7 +59,7 @@ pub fn format_event(event: &Event<'_>) -> String {
         level_name(*event.metadata().level()).into(),
     );
     obj.insert("@message".into(), fields.message.unwrap_or_default().into());
-    obj.insert("@module".into(), MODULE.into());
+    obj.insert("@module".into(), module.into());
     obj.insert("@timestamp".into(), timestamp().into());
     for (k, v) in fields.fields {
         obj.insert(k, v);
@@ -141,11 +142,13 @@ mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
+    const MODULE: &str = "provider.terraform-provider-example";
+
     struct Capture(Arc<Mutex<Vec<String>>>);
 
     impl<S: Subscriber> Layer<S> for Capture {
         fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-            self.0.lock().unwrap().push(format_event(event));
+            self.0.lock().unwrap().push(format_event(event, MODULE));
         }
     }
 

@@ -1,0 +1,14 @@
+//! terraform-provider-eks: EKS clusters ready for EKS Hybrid Nodes, as one Terraform
+//! resource. `provider::server()` is everything the provider serves; `tfplugin6` does the
+//! protocol.
+
+pub mod aws;
+#[cfg(test)]
+mod docs;
+pub mod provider;
+pub mod resource;
+
+pub use provider::server;
+
+/// The module name Terraform shows on this provider's log lines.
+pub const LOG_MODULE: &str = "provider.terraform-provider-eks";

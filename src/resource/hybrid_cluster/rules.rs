@@ -1,0 +1,448 @@
+//! The single-attribute rules the model declares on its attributes, each as AWS (or eksctl,
+//! where it has a rule) states it. They run at `terraform validate` and again at plan, on
+//! known values only, and make no AWS call.
+
+use ipnet::Ipv4Net;
+use tfplugin6::validators::{self, list_rule, string_rule, ListRule, StringRule, Validator};
+use tfplugin6::{AttrPath, Diagnostics, Value};
+
+use super::cidr::{self, CidrError};
+use super::spec::parse_duration;
+
+/// EKS API reference, CreateCluster `name`: `^[0-9A-Za-z][A-Za-z0-9\-_]*$`, 1 to 100.
+pub fn cluster_name() -> StringRule {
+    string_rule(
+        "1 to 100 letters, digits, hyphens and underscores, starting with a letter or digit, and not starting with `sg-` (it names the control plane security group).",
+        |name, path, d| {
+            let valid_chars = name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            let starts_ok = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric());
+            if name.is_empty() || name.len() > 100 || !valid_chars || !starts_ok {
+                d.error_at(
+                    path.clone(),
+                    "Invalid cluster name",
+                    format!(
+                        "{name:?} is not a valid EKS cluster name: 1 to 100 characters, letters, \
+                         digits, hyphens and underscores, starting with a letter or digit."
+                    ),
+                );
+            } else if name.starts_with("sg-") {
+                // EC2 API reference, CreateSecurityGroup: a group name "Cannot start with sg-".
+                d.error_at(
+                    path.clone(),
+                    "Cluster name makes an invalid security group name",
+                    format!(
+                        "The control plane security group is named {:?}, and EC2 refuses \
+                         security group names that start with \"sg-\". Choose a cluster name \
+                         that does not start with \"sg-\".",
+                        super::names::control_plane_sg(name)
+                    ),
+                );
+            }
+        },
+    )
+}
+
+pub fn kubernetes_version() -> StringRule {
+    string_rule("A minor version such as `1.33`.", |version, path, d| {
+        let parts: Vec<&str> = version.split('.').collect();
+        let ok = parts.len() == 2
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        if !ok {
+            d.error_at(
+                path.clone(),
+                "Invalid Kubernetes version",
+                format!("{version:?} is not a Kubernetes minor version such as \"1.33\"."),
+            );
+        }
+    })
+}
+
+/// eksctl: hybrid nodes need access entries, so `CONFIG_MAP` alone is refused.
+pub fn authentication_mode() -> StringRule {
+    string_rule(
+        "`API` or `API_AND_CONFIG_MAP`; hybrid nodes need access entries, so `CONFIG_MAP` is refused.",
+        |mode, path, d| match mode {
+            "API" | "API_AND_CONFIG_MAP" => {}
+            "CONFIG_MAP" => d.error_at(
+                path.clone(),
+                "Unsupported authentication mode",
+                "remoteNetworkConfig requires authenticationMode to be either \"API_AND_CONFIG_MAP\" or \"API\"",
+            ),
+            other => d.error_at(
+                path.clone(),
+                "Invalid authentication mode",
+                format!("{other:?} is not one of \"API\", \"API_AND_CONFIG_MAP\"."),
+            ),
+        },
+    )
+}
+
+pub fn role_arn() -> StringRule {
+    string_rule(
+        "An IAM role ARN, `arn:aws:iam::<account>:role/<name>`.",
+        |arn, path, d| {
+            let parts: Vec<&str> = arn.splitn(6, ':').collect();
+            let ok = parts.len() == 6
+                && parts[0] == "arn"
+                && parts[1].starts_with("aws")
+                && parts[2] == "iam"
+                && parts[3].is_empty()
+                && parts[4].len() == 12
+                && parts[4].chars().all(|c| c.is_ascii_digit())
+                && parts[5]
+                    .strip_prefix("role/")
+                    .is_some_and(|r| !r.is_empty());
+            if !ok {
+                d.error_at(
+                    path.clone(),
+                    "Invalid IAM role ARN",
+                    format!(
+                        "{arn:?} is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)."
+                    ),
+                );
+            }
+        },
+    )
+}
+
+/// EC2 IDs: the prefix, then 8 or 17 lowercase hexadecimal digits.
+pub fn is_aws_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|hex| {
+            (hex.len() == 8 || hex.len() == 17)
+                && hex
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        })
+}
+
+pub fn vpc_id() -> StringRule {
+    string_rule("A VPC ID (`vpc-…`).", |id, path, d| {
+        if !is_aws_id(id, "vpc") {
+            d.error_at(
+                path.clone(),
+                "Invalid VPC ID",
+                format!("{id:?} is not a VPC ID (vpc- followed by 8 or 17 hexadecimal digits)."),
+            );
+        }
+    })
+}
+
+pub fn subnet_id() -> StringRule {
+    string_rule("a subnet ID (`subnet-…`).", |id, path, d| {
+        if !is_aws_id(id, "subnet") {
+            d.error_at(
+                path.clone(),
+                "Invalid ID",
+                format!("{id:?} is not a subnet- ID."),
+            );
+        }
+    })
+}
+
+pub fn security_group_id() -> StringRule {
+    string_rule("a security group ID (`sg-…`).", |id, path, d| {
+        if !is_aws_id(id, "sg") {
+            d.error_at(
+                path.clone(),
+                "Invalid ID",
+                format!("{id:?} is not a sg- ID."),
+            );
+        }
+    })
+}
+
+/// eksctl's `remoteNetworkConfig.vpcGatewayID` rule.
+pub fn gateway_id() -> StringRule {
+    string_rule(
+        "A transit gateway (`tgw-…`) or virtual private gateway (`vgw-…`) ID.",
+        |gw, path, d| {
+            if !(is_aws_id(gw, "tgw") || is_aws_id(gw, "vgw")) {
+                d.error_at(
+                    path.clone(),
+                    "Invalid VPC gateway ID",
+                    format!("invalid value {gw:?} provided for remoteNetworkConfig.vpcGatewayID; only transit gateway (tgw-*) or virtual private gateway (vgw-*) IDs are supported"),
+                );
+            }
+        },
+    )
+}
+
+/// EKS needs subnets in at least two zones; eksctl lays out 2 or 3.
+pub fn availability_zones() -> ListRule {
+    list_rule("2 or 3 distinct zones.", |zones, path, d| {
+        if !(2..=3).contains(&zones.len()) {
+            d.error_at(
+                path.clone(),
+                "Wrong number of availability zones",
+                format!(
+                    "EKS needs subnets in at least 2 availability zones; give 2 or 3, not {}.",
+                    zones.len()
+                ),
+            );
+        }
+        for (i, az) in zones.iter().enumerate() {
+            if zones[..i].contains(az) {
+                d.error_at(
+                    path.index(i),
+                    "Duplicate availability zone",
+                    format!("{:?} is listed twice.", az.as_str().unwrap_or_default()),
+                );
+            }
+        }
+    })
+}
+
+/// EKS API reference, CreateCluster: subnets in at least two zones.
+pub fn subnet_ids() -> ListRule {
+    list_rule(
+        "At least 2, in at least two availability zones.",
+        |ids, path, d| {
+            if ids.len() < 2 {
+                d.error_at(
+                path.clone(),
+                "Too few subnets",
+                "EKS needs subnets in at least two availability zones: give at least 2 subnet IDs.",
+            );
+            }
+        },
+    )
+}
+
+/// At least one CIDR in a remote network.
+pub fn remote_cidrs() -> ListRule {
+    list_rule("At least one.", |cidrs, path, d| {
+        if cidrs.is_empty() {
+            d.error_at(
+                path.clone(),
+                "Empty remote network",
+                "Give at least one CIDR.",
+            );
+        }
+    })
+}
+
+pub fn nat_gateway() -> validators::OneOf {
+    validators::one_of(
+        "Invalid NAT gateway mode",
+        &["Single", "HighlyAvailable", "Disable"],
+    )
+}
+
+/// eksctl's `remoteNetworkConfig.iam.provider` rule, in any case.
+pub fn credentials_provider() -> StringRule {
+    string_rule(
+        "`SSM` or `IRA` (IAM Roles Anywhere), in any case.",
+        |p, path, d| {
+            if super::spec::parse_provider(p).is_none() {
+                d.error_at(
+                path.clone(),
+                "Invalid credentials provider",
+                format!("invalid value {p:?} provided for remoteNetworkConfig.iam.provider; only \"ssm\" and \"ira\" are supported"),
+            );
+            }
+        },
+    )
+}
+
+pub fn ca_bundle() -> StringRule {
+    string_rule(
+        "PEM CA certificates only (no private key), at most 204,800 characters.",
+        |pem, path, d| {
+            if let Err(problem) = super::certs::check_ca_bundle(pem) {
+                d.error_at(path.clone(), "Invalid CA bundle", problem);
+            }
+        },
+    )
+}
+
+/// Reports a CIDR that does not parse or has host bits set, as AWS refuses both.
+pub fn check_cidr(s: &str, path: &AttrPath, what: &str, d: &mut Diagnostics) -> Option<Ipv4Net> {
+    match cidr::parse_network(s) {
+        Ok(net) => Some(net),
+        Err(CidrError::Syntax) => {
+            d.error_at(
+                path.clone(),
+                format!("Invalid {what}"),
+                format!("{s:?} is not an IPv4 CIDR such as 10.80.146.0/24."),
+            );
+            None
+        }
+        Err(CidrError::HostBits(net)) => {
+            d.error_at(
+                path.clone(),
+                format!("Invalid {what}"),
+                format!("{s} has host bits set; did you mean {net}?"),
+            );
+            None
+        }
+    }
+}
+
+/// A VPC the provider lays out subnets in: /16 to /24.
+pub fn vpc_cidr_of(s: &str, path: &AttrPath, d: &mut Diagnostics) -> Option<Ipv4Net> {
+    let net = check_cidr(s, path, "VPC CIDR", d)?;
+    if !(16..=24).contains(&net.prefix_len()) {
+        d.error_at(
+            path.clone(),
+            "VPC CIDR size out of range",
+            format!(
+                "{s} has prefix /{}; a VPC the provider lays out subnets in must be /16 to /24.",
+                net.prefix_len()
+            ),
+        );
+        return None;
+    }
+    Some(net)
+}
+
+pub fn vpc_cidr() -> StringRule {
+    string_rule("An IPv4 CIDR from /16 to /24.", |s, path, d| {
+        vpc_cidr_of(s, path, d);
+    })
+}
+
+/// EKS API reference, KubernetesNetworkConfigRequest.serviceIpv4Cidr.
+pub fn service_cidr_of(s: &str, path: &AttrPath, d: &mut Diagnostics) -> Option<Ipv4Net> {
+    let net = check_cidr(s, path, "service CIDR", d)?;
+    if !(12..=24).contains(&net.prefix_len()) || !cidr::is_rfc1918(&net) {
+        d.error_at(
+            path.clone(),
+            "Invalid service CIDR",
+            format!("{s} must be within 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, with a prefix from /12 to /24."),
+        );
+        return None;
+    }
+    Some(net)
+}
+
+pub fn service_cidr() -> StringRule {
+    string_rule(
+        "Within 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, /12 to /24.",
+        |s, path, d| {
+            service_cidr_of(s, path, d);
+        },
+    )
+}
+
+/// EKS's remote network rules: /8 or smaller, RFC 1918 or CGNAT.
+pub fn remote_cidr_of(
+    s: &str,
+    path: &AttrPath,
+    kind: &str,
+    d: &mut Diagnostics,
+) -> Option<Ipv4Net> {
+    let net = check_cidr(s, path, &format!("{kind} CIDR"), d)?;
+    if net.prefix_len() < 8 {
+        d.error_at(
+            path.clone(),
+            format!("{kind} CIDR too large"),
+            format!("{s} is larger than /8, the largest {kind} network EKS accepts."),
+        );
+        return None;
+    }
+    if !cidr::is_remote_network_range(&net) {
+        d.error_at(
+            path.clone(),
+            format!("{kind} CIDR not private"),
+            format!("{s} is not within RFC 1918 (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) or CGNAT (100.64.0.0/10); EKS accepts only private remote networks."),
+        );
+        return None;
+    }
+    Some(net)
+}
+
+/// Which remote network list a `cidrs` path is in, from the path itself.
+fn remote_kind(path: &AttrPath) -> &'static str {
+    let pods = path
+        .0
+        .iter()
+        .any(|s| matches!(s, tfplugin6::diag::Step::Attr(a) if a == "remote_pod_networks"));
+    if pods {
+        "remote pod"
+    } else {
+        "remote node"
+    }
+}
+
+pub fn remote_cidr() -> StringRule {
+    string_rule(
+        "within RFC 1918 or CGNAT (100.64.0.0/10), /8 to /32.",
+        |s, path, d| {
+            remote_cidr_of(s, path, remote_kind(path), d);
+        },
+    )
+}
+
+/// SSM refuses expirations in the past or more than 30 days ahead.
+pub const MAX_ACTIVATION_DAYS: i64 = 30;
+
+pub fn activation_expiration() -> StringRule {
+    string_rule(
+        "RFC 3339, in the future and at most 30 days ahead.",
+        |t, path, d| {
+            let format = aws_smithy_types::date_time::Format::DateTime;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            let problem = match aws_smithy_types::DateTime::from_str(t, format) {
+                Err(_) => Some(format!(
+                    "{t:?} is not an RFC 3339 time such as \"2026-12-31T00:00:00Z\"."
+                )),
+                Ok(at) if at.secs() <= now => Some(format!("{t} is in the past.")),
+                Ok(at) if at.secs() > now + MAX_ACTIVATION_DAYS * 86_400 => Some(format!(
+                    "{t} is more than {MAX_ACTIVATION_DAYS} days ahead, the longest SSM allows."
+                )),
+                Ok(_) => None,
+            };
+            if let Some(problem) = problem {
+                d.error_at(path.clone(), "Invalid activation expiration", problem);
+            }
+        },
+    )
+}
+
+/// SSM API reference, CreateActivation `RegistrationLimit`: 1 to 1000.
+pub struct RegistrationLimit;
+
+impl Validator for RegistrationLimit {
+    fn description(&self) -> String {
+        "From 1 to 1000.".into()
+    }
+
+    fn validate(&self, value: &Value, path: &AttrPath, d: &mut Diagnostics) {
+        match value.as_i64() {
+            Some(n) if (1..=1000).contains(&n) => {}
+            Some(n) => d.error_at(
+                path.clone(),
+                "Invalid registration limit",
+                format!("{n} is outside what SSM accepts: 1 to 1000 nodes."),
+            ),
+            None => d.error_at(
+                path.clone(),
+                "Invalid registration limit",
+                "Give a whole number of nodes, 1 to 1000.",
+            ),
+        }
+    }
+}
+
+pub fn duration() -> StringRule {
+    string_rule("A Go duration such as `40m` or `1h30m`.", |s, path, d| {
+        if parse_duration(s).is_none_or(|d| d.is_zero()) {
+            d.error_at(
+                path.clone(),
+                "Invalid timeout",
+                format!("{s:?} is not a duration such as \"40m\" or \"1h30m\"."),
+            );
+        }
+    })
+}

@@ -1,0 +1,171 @@
+//! Between the generated protocol types and the crate's public ones, in both directions (as
+//! terraform-plugin-go's fromproto / toproto). Nothing outside this module and `grpc.rs`
+//! touches a generated type.
+
+use tonic::Status;
+
+use crate::diag::{AttrPath, Diagnostics, Severity, Step};
+use crate::proto::tfplugin6 as pb;
+use crate::resource::ClientCapabilities;
+use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+use crate::value::Value;
+
+pub fn value(v: Option<&pb::DynamicValue>) -> Result<Value, Status> {
+    let Some(v) = v else { return Ok(Value::Null) };
+    let r = if !v.msgpack.is_empty() {
+        Value::from_msgpack(&v.msgpack)
+    } else if !v.json.is_empty() {
+        Value::from_json(&v.json)
+    } else {
+        Ok(Value::Null)
+    };
+    r.map_err(|e| Status::invalid_argument(e.to_string()))
+}
+
+pub fn dynamic(v: &Value) -> Option<pb::DynamicValue> {
+    Some(pb::DynamicValue {
+        msgpack: v.to_msgpack(),
+        json: Vec::new(),
+    })
+}
+
+pub fn client_capabilities(c: Option<&pb::ClientCapabilities>) -> ClientCapabilities {
+    ClientCapabilities {
+        deferral_allowed: c.is_some_and(|c| c.deferral_allowed),
+    }
+}
+
+pub fn attribute_path(p: &AttrPath) -> pb::AttributePath {
+    use pb::attribute_path::step::Selector;
+    pb::AttributePath {
+        steps: p
+            .0
+            .iter()
+            .map(|s| pb::attribute_path::Step {
+                selector: Some(match s {
+                    Step::Attr(a) => Selector::AttributeName(a.clone()),
+                    Step::Index(i) => Selector::ElementKeyInt(*i),
+                    Step::Key(k) => Selector::ElementKeyString(k.clone()),
+                }),
+            })
+            .collect(),
+    }
+}
+
+pub fn diagnostics(d: &Diagnostics) -> Vec<pb::Diagnostic> {
+    d.0.iter()
+        .map(|d| pb::Diagnostic {
+            severity: match d.severity {
+                Severity::Error => pb::diagnostic::Severity::Error,
+                Severity::Warning => pb::diagnostic::Severity::Warning,
+            } as i32,
+            summary: d.summary.clone(),
+            detail: d.detail.clone(),
+            attribute: d.path.as_ref().map(attribute_path),
+        })
+        .collect()
+}
+
+pub fn schema(s: &Schema) -> pb::Schema {
+    pb::Schema {
+        version: s.version,
+        block: Some(block(&s.block, s.version)),
+    }
+}
+
+fn block(b: &Block, version: i64) -> pb::schema::Block {
+    pb::schema::Block {
+        version,
+        attributes: b.attributes.iter().map(attribute).collect(),
+        block_types: b.blocks.iter().map(nested_block).collect(),
+        description: b.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecated: b.deprecated,
+    }
+}
+
+fn attribute(a: &Attribute) -> pb::schema::Attribute {
+    pb::schema::Attribute {
+        name: a.name.clone(),
+        r#type: a.ty.to_json().to_string().into_bytes(),
+        description: a.description.clone(),
+        required: a.required,
+        optional: a.optional,
+        computed: a.computed,
+        sensitive: a.sensitive,
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecated: a.deprecated,
+    }
+}
+
+fn nested_block(b: &NestedBlock) -> pb::schema::NestedBlock {
+    use pb::schema::nested_block::NestingMode;
+    pb::schema::NestedBlock {
+        type_name: b.name.clone(),
+        block: Some(block(&b.block, 0)),
+        nesting: match b.nesting {
+            Nesting::List => NestingMode::List,
+            Nesting::Set => NestingMode::Set,
+        } as i32,
+        min_items: b.min_items,
+        max_items: b.max_items,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Type;
+
+    #[test]
+    fn schemas_carry_flags_types_and_nesting() {
+        let s = Schema::new(
+            Block::new("root")
+                .attribute(Attribute::string("n").named("name").required())
+                .attribute(
+                    Attribute::of(Type::map_of_strings(), "t")
+                        .named("tags")
+                        .optional(),
+                )
+                .block(
+                    NestedBlock::list()
+                        .named("inner")
+                        .of(Block::new("i"))
+                        .items(1, 1),
+                ),
+        );
+        let p = schema(&s).block.unwrap();
+        assert!(p.attributes[0].required);
+        assert_eq!(p.attributes[1].r#type, br#"["map","string"]"#);
+        assert_eq!(p.block_types[0].max_items, 1);
+        assert_eq!(p.block_types[0].nesting, 2);
+    }
+
+    #[test]
+    fn paths_and_severities_reach_the_wire() {
+        let mut d = Diagnostics::default();
+        d.warning("w", "");
+        d.error_at(AttrPath::root("tags").key("team"), "bad", "detail");
+        let p = diagnostics(&d);
+        assert_eq!(p[0].severity, 2);
+        assert_eq!(p[1].severity, 1);
+        assert_eq!(
+            p[1].attribute.as_ref().unwrap().steps[1].selector,
+            Some(pb::attribute_path::step::Selector::ElementKeyString(
+                "team".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn values_round_trip_through_msgpack() {
+        let v = Value::string_list(["a", "b"]);
+        assert_eq!(value(dynamic(&v).as_ref()).unwrap(), v);
+        assert_eq!(value(None).unwrap(), Value::Null);
+        let bad = pb::DynamicValue {
+            msgpack: vec![0x92, 0x01],
+            json: vec![],
+        };
+        assert!(value(Some(&bad)).is_err());
+    }
+}

@@ -1,0 +1,168 @@
+//! What a managed resource implements. The server decodes each request, finds the resource
+//! by type name, runs what the schema declares (validators, defaults, replacement), and
+//! calls these methods with plain values; they never see the protocol's types.
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::diag::{AttrPath, Diagnostics};
+use crate::schema::Schema;
+use crate::value::Value;
+
+/// What Terraform can handle, as it told the provider in the request.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ClientCapabilities {
+    pub deferral_allowed: bool,
+}
+
+/// PlanResourceChange, after the server applied the schema's defaults and found the
+/// attributes whose change requires a replacement.
+pub struct PlanRequest {
+    /// Null when the resource is being created.
+    pub prior: Value,
+    /// The configuration merged with the prior state, defaults filled. Null for a destroy.
+    pub proposed: Value,
+    pub config: Value,
+    pub prior_private: Vec<u8>,
+    /// Paths the schema says replace the resource and that changed.
+    pub requires_replace: Vec<AttrPath>,
+    pub client: ClientCapabilities,
+}
+
+impl PlanRequest {
+    pub fn is_create(&self) -> bool {
+        self.prior.is_null()
+    }
+
+    pub fn is_destroy(&self) -> bool {
+        self.proposed.is_null()
+    }
+
+    /// Create, or a replacement: everything will be made anew.
+    pub fn makes_new(&self) -> bool {
+        self.is_create() || !self.requires_replace.is_empty()
+    }
+}
+
+pub struct PlanResponse {
+    pub planned: Value,
+    pub requires_replace: Vec<AttrPath>,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+impl PlanResponse {
+    /// The proposal as it stands: what a resource without plan logic returns.
+    pub fn proposed(req: PlanRequest) -> PlanResponse {
+        PlanResponse {
+            planned: req.proposed,
+            requires_replace: req.requires_replace,
+            private: req.prior_private,
+            diagnostics: Diagnostics::default(),
+        }
+    }
+}
+
+/// ApplyResourceChange: create (prior null), update, or destroy (planned null).
+pub struct ApplyRequest {
+    pub prior: Value,
+    pub planned: Value,
+    pub config: Value,
+    pub private: Vec<u8>,
+    /// Cancelled when Terraform asks the provider to stop (Ctrl-C).
+    pub cancel: CancellationToken,
+}
+
+impl ApplyRequest {
+    pub fn is_destroy(&self) -> bool {
+        self.planned.is_null()
+    }
+}
+
+/// ReadResource: the state as last saved.
+pub struct ReadRequest {
+    pub state: Value,
+    pub private: Vec<u8>,
+}
+
+/// ImportResourceState: the ID the user gave.
+pub struct ImportRequest {
+    pub id: String,
+}
+
+/// What apply, read and import return: the new state (null when the object is gone), the
+/// resource's private data, and diagnostics.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+impl Outcome {
+    /// Nothing changes: `state` and `private` as they were, with an explanation.
+    pub fn unchanged(state: Value, private: Vec<u8>, diagnostics: Diagnostics) -> Outcome {
+        Outcome {
+            state,
+            private,
+            diagnostics,
+        }
+    }
+}
+
+#[async_trait]
+pub trait Resource: Send + Sync {
+    /// The full type name, `<provider>_<name>`.
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    /// Rules across attributes; the schema's single-attribute validators have already run.
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::default()
+    }
+
+    /// Refines the server's proposal: computed values, unknowns, warnings.
+    async fn plan(&self, req: PlanRequest) -> PlanResponse {
+        PlanResponse::proposed(req)
+    }
+
+    async fn apply(&self, req: ApplyRequest) -> Outcome;
+
+    async fn read(&self, req: ReadRequest) -> Outcome;
+
+    async fn import(&self, req: ImportRequest) -> Outcome {
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.error(
+            "Import not supported",
+            format!("{} cannot be imported ({:?}).", self.type_name(), req.id),
+        );
+        Outcome {
+            diagnostics,
+            ..Outcome::default()
+        }
+    }
+
+    /// State written by an earlier schema `version`, decoded from its JSON. By default it is
+    /// fitted to the current schema's shape.
+    fn upgrade(&self, version: i64, state: Value) -> Result<Value, Diagnostics> {
+        let schema = self.schema();
+        if version > schema.version {
+            let mut d = Diagnostics::default();
+            d.error(
+                "State from a newer provider",
+                format!(
+                    "The state of {} has schema version {version}; this provider knows up to {}. Upgrade the provider.",
+                    self.type_name(),
+                    schema.version
+                ),
+            );
+            return Err(d);
+        }
+        Ok(if state.is_null() {
+            state
+        } else {
+            schema.block.conform(&state)
+        })
+    }
+}

@@ -1,0 +1,288 @@
+//! The provider server: resources, data sources, ephemeral and list resources registered by
+//! type name, and the protocol's calls as methods on plain values. The gRPC layer
+//! (`grpc.rs`) only decodes and encodes around these methods, so tests can drive a provider
+//! in-process exactly as Terraform does over the wire.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::data_source::DataSource;
+use crate::diag::Diagnostics;
+use crate::ephemeral::EphemeralResource;
+use crate::list::ListResource;
+use crate::planning;
+use crate::provider::Provider;
+use crate::resource::{
+    ApplyRequest, ClientCapabilities, ImportRequest, Outcome, PlanRequest, PlanResponse,
+    ReadRequest, Resource,
+};
+use crate::schema::Schema;
+use crate::transport::Lifecycle;
+use crate::validators::validate_block;
+use crate::value::Value;
+use crate::AttrPath;
+
+pub struct Server {
+    pub(crate) provider: Arc<dyn Provider>,
+    pub(crate) resources: BTreeMap<&'static str, Arc<dyn Resource>>,
+    pub(crate) data_sources: BTreeMap<&'static str, Arc<dyn DataSource>>,
+    pub(crate) ephemeral_resources: BTreeMap<&'static str, Arc<dyn EphemeralResource>>,
+    pub(crate) list_resources: BTreeMap<&'static str, Arc<dyn ListResource>>,
+    pub(crate) lifecycle: Lifecycle,
+}
+
+/// What Terraform sends to plan a change, decoded.
+pub struct PlanInput {
+    pub prior: Value,
+    pub proposed: Value,
+    pub config: Value,
+    pub prior_private: Vec<u8>,
+    pub client: ClientCapabilities,
+}
+
+fn register<T: ?Sized>(
+    map: &mut BTreeMap<&'static str, Arc<T>>,
+    kind: &str,
+    name: &'static str,
+    item: Arc<T>,
+) {
+    if map.insert(name, item).is_some() {
+        panic!("{kind} {name} is registered twice");
+    }
+}
+
+fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    d.error(
+        format!("Unknown {kind} type"),
+        format!("This provider has no {kind} named {type_name:?}."),
+    );
+    d
+}
+
+impl Server {
+    pub fn new(provider: impl Provider + 'static) -> Server {
+        Server {
+            provider: Arc::new(provider),
+            resources: BTreeMap::new(),
+            data_sources: BTreeMap::new(),
+            ephemeral_resources: BTreeMap::new(),
+            list_resources: BTreeMap::new(),
+            lifecycle: Lifecycle::default(),
+        }
+    }
+
+    pub fn resource(mut self, r: impl Resource + 'static) -> Server {
+        register(&mut self.resources, "resource", r.type_name(), Arc::new(r));
+        self
+    }
+
+    pub fn data_source(mut self, d: impl DataSource + 'static) -> Server {
+        register(
+            &mut self.data_sources,
+            "data source",
+            d.type_name(),
+            Arc::new(d),
+        );
+        self
+    }
+
+    pub fn ephemeral_resource(mut self, e: impl EphemeralResource + 'static) -> Server {
+        let name = e.type_name();
+        register(
+            &mut self.ephemeral_resources,
+            "ephemeral resource",
+            name,
+            Arc::new(e),
+        );
+        self
+    }
+
+    pub fn list_resource(mut self, l: impl ListResource + 'static) -> Server {
+        register(
+            &mut self.list_resources,
+            "list resource",
+            l.type_name(),
+            Arc::new(l),
+        );
+        self
+    }
+
+    pub fn resource_types(&self) -> Vec<&'static str> {
+        self.resources.keys().copied().collect()
+    }
+
+    pub fn data_source_types(&self) -> Vec<&'static str> {
+        self.data_sources.keys().copied().collect()
+    }
+
+    pub fn provider_schema(&self) -> Schema {
+        self.provider.schema()
+    }
+
+    pub fn resource_schemas(&self) -> BTreeMap<&'static str, Schema> {
+        self.resources
+            .iter()
+            .map(|(k, r)| (*k, r.schema()))
+            .collect()
+    }
+
+    pub fn data_source_schemas(&self) -> BTreeMap<&'static str, Schema> {
+        self.data_sources
+            .iter()
+            .map(|(k, d)| (*k, d.schema()))
+            .collect()
+    }
+
+    fn find_resource(&self, type_name: &str) -> Result<&Arc<dyn Resource>, Diagnostics> {
+        self.resources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("resource", type_name))
+    }
+
+    fn find_data_source(&self, type_name: &str) -> Result<&Arc<dyn DataSource>, Diagnostics> {
+        self.data_sources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("data source", type_name))
+    }
+
+    pub fn validate_provider_config(&self, config: &Value) -> Diagnostics {
+        let mut d = Diagnostics::default();
+        validate_block(
+            &self.provider.schema().block,
+            config,
+            &AttrPath::default(),
+            &mut d,
+        );
+        d.extend(self.provider.validate(config));
+        d
+    }
+
+    pub async fn configure_provider(&self, config: Value) -> Diagnostics {
+        let d = self.validate_provider_config(&config);
+        if d.has_errors() {
+            return d;
+        }
+        let mut out = d;
+        out.extend(self.provider.configure(config).await);
+        out
+    }
+
+    /// The schema's validators, then the resource's own rules.
+    pub fn validate_resource_config(&self, type_name: &str, config: &Value) -> Diagnostics {
+        let r = match self.find_resource(type_name) {
+            Ok(r) => r,
+            Err(d) => return d,
+        };
+        let mut d = Diagnostics::default();
+        validate_block(&r.schema().block, config, &AttrPath::default(), &mut d);
+        d.extend(r.validate(config));
+        d
+    }
+
+    pub async fn plan_resource_change(&self, type_name: &str, input: PlanInput) -> PlanResponse {
+        let r = match self.find_resource(type_name) {
+            Ok(r) => r.clone(),
+            Err(diagnostics) => {
+                return PlanResponse {
+                    planned: input.prior,
+                    requires_replace: vec![],
+                    private: input.prior_private,
+                    diagnostics,
+                }
+            }
+        };
+        let (proposed, requires_replace) = if input.proposed.is_null() {
+            (Value::Null, Vec::new())
+        } else {
+            let p = planning::propose(
+                &r.schema().block,
+                &input.prior,
+                &input.proposed,
+                &input.config,
+            );
+            (p.planned, p.requires_replace)
+        };
+        r.plan(PlanRequest {
+            prior: input.prior,
+            proposed,
+            config: input.config,
+            prior_private: input.prior_private,
+            requires_replace,
+            client: input.client,
+        })
+        .await
+    }
+
+    pub async fn apply_resource_change(
+        &self,
+        type_name: &str,
+        prior: Value,
+        planned: Value,
+        config: Value,
+        private: Vec<u8>,
+    ) -> Outcome {
+        let r = match self.find_resource(type_name) {
+            Ok(r) => r.clone(),
+            Err(d) => return Outcome::unchanged(prior, private, d),
+        };
+        r.apply(ApplyRequest {
+            prior,
+            planned,
+            config,
+            private,
+            cancel: self.lifecycle.stop.child_token(),
+        })
+        .await
+    }
+
+    pub async fn read_resource(&self, type_name: &str, state: Value, private: Vec<u8>) -> Outcome {
+        let r = match self.find_resource(type_name) {
+            Ok(r) => r.clone(),
+            Err(d) => return Outcome::unchanged(state, private, d),
+        };
+        r.read(ReadRequest { state, private }).await
+    }
+
+    pub async fn import_resource_state(&self, type_name: &str, id: String) -> Outcome {
+        let r = match self.find_resource(type_name) {
+            Ok(r) => r.clone(),
+            Err(d) => return Outcome::unchanged(Value::Null, vec![], d),
+        };
+        r.import(ImportRequest { id }).await
+    }
+
+    pub fn upgrade_resource_state(
+        &self,
+        type_name: &str,
+        version: i64,
+        state: Value,
+    ) -> Result<Value, Diagnostics> {
+        self.find_resource(type_name)?.upgrade(version, state)
+    }
+
+    pub fn validate_data_source_config(&self, type_name: &str, config: &Value) -> Diagnostics {
+        let ds = match self.find_data_source(type_name) {
+            Ok(ds) => ds,
+            Err(d) => return d,
+        };
+        let mut d = Diagnostics::default();
+        validate_block(&ds.schema().block, config, &AttrPath::default(), &mut d);
+        d.extend(ds.validate(config));
+        d
+    }
+
+    pub async fn read_data_source(&self, type_name: &str, config: Value) -> Outcome {
+        let ds = match self.find_data_source(type_name) {
+            Ok(ds) => ds.clone(),
+            Err(d) => return Outcome::unchanged(Value::Null, vec![], d),
+        };
+        ds.read(config).await
+    }
+
+    /// StopProvider: in-flight applies see their cancellation token fire.
+    pub fn stop(&self) {
+        tracing::info!("stop requested: cancelling in-flight operations");
+        self.lifecycle.stop.cancel();
+    }
+}
