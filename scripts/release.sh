@@ -6,6 +6,9 @@
 #   mirror/                                            a filesystem mirror (packed layout) for
 #                                                      provider_installation { filesystem_mirror }
 # NAMESPACE (default "local") sets the mirror's registry.terraform.io/<namespace>/eks address.
+# RELEASE_BINARY packages a binary already built instead of building the optimised one (the
+# test suite packages its debug build: the layout is what it checks). DIST sets the output
+# folder (default dist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,14 +16,18 @@ name=terraform-provider-eks
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 namespace=${NAMESPACE:-local}
 target=linux_amd64
-dist=dist
+dist=${DIST:-dist}
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
-cargo build --release --locked --bin "$name"
+binary=${RELEASE_BINARY:-}
+if [ -z "$binary" ]; then
+  cargo build --release --locked --bin "$name"
+  binary="target/release/$name"
+fi
 rm -rf "$dist"
 mkdir -p "$dist"
-cp "target/release/$name" "$stage/${name}_v${version}"
+cp "$binary" "$stage/${name}_v${version}"
 chmod 0755 "$stage/${name}_v${version}"
 
 zip_name="${name}_${version}_${target}.zip"

@@ -7,7 +7,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{restrict_to, route_tables_of, ssm_config, testbed, Testbed, Workspace, TF_NEW};
+use common::{
+    destroy_leaves_nothing, restrict_to, route_tables_of, ssm_config, testbed, Applied, Testbed,
+    Workspace, TF_NEW,
+};
 
 fn nat_of(ws: &Workspace) -> String {
     let s = ws.state();
@@ -42,72 +45,62 @@ fn defaults_route_to(tb: &Testbed, ws: &Workspace, nat: &str) {
     }
 }
 
-fn destroy_leaves_nothing(tb: &Testbed, ws: &Workspace, before: &[String]) {
-    ws.destroy();
-    assert_eq!(tb.inventory(), before, "destroy must leave nothing behind");
-    assert_eq!(
-        tb.denied_calls(),
-        Vec::<String>::new(),
-        "calls outside the minimal policy"
-    );
-}
-
-#[test]
-fn nat_gateways_deleted_or_failed_outside_terraform_are_rebuilt() {
+/// The demo's cluster with its NAT gateway, held to the SSM runner policy.
+fn cluster_with_nat() -> Applied {
     let tb = testbed();
     restrict_to(&tb, "ssm");
     let tgw = tb.seed().transit_gateway;
-    let before = tb.inventory();
-    let ws = Workspace::new(
+    Applied::new(
         TF_NEW,
-        &tb,
+        tb,
         &ssm_config(&tgw, "timeouts {\n    update = \"2m\"\n  }"),
-    );
-    ws.apply();
-    let first = nat_of(&ws);
+    )
+}
 
-    // Deleted outside Terraform: AWS keeps showing it as `deleted`.
-    tb.query(
-        "ec2",
-        &format!("Action=DeleteNatGateway&NatGatewayId={first}"),
-    );
-    std::thread::sleep(Duration::from_millis(500));
-    let drift = ws.plan_code();
-    assert_eq!(drift.code, 2, "{}", drift.all());
-    assert!(
-        drift
-            .text()
-            .contains(&format!("\"nat_gateway/{first}\" = \"deleted\"")),
-        "{}",
-        drift.all()
-    );
+/// Apply rebuilds the NAT gateway well within the update timeout, and the default routes
+/// follow the new one.
+fn rebuilt(c: &Applied, old: &str) {
     let started = Instant::now();
-    ws.apply();
+    c.ws.apply();
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "rebuilt, not waited on until the timeout: {:?}",
         started.elapsed()
     );
-    let second = nat_of(&ws);
-    assert_ne!(second, first);
-    defaults_route_to(&tb, &ws, &second);
-    assert_eq!(ws.plan_code().code, 0);
+    let new = nat_of(&c.ws);
+    assert_ne!(new, old);
+    defaults_route_to(&c.tb, &c.ws, &new);
+    c.plans_no_changes("the NAT gateway is rebuilt");
+}
 
-    // Failed: AWS does not bring a failed NAT gateway back either.
-    tb.control(
+#[test]
+fn a_nat_gateway_deleted_outside_terraform_is_rebuilt() {
+    let c = cluster_with_nat();
+    let first = nat_of(&c.ws);
+    // AWS keeps showing it as `deleted`.
+    c.tb.query(
+        "ec2",
+        &format!("Action=DeleteNatGateway&NatGatewayId={first}"),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    c.drift_shows(&[&format!("\"nat_gateway/{first}\" = \"deleted\"")]);
+    rebuilt(&c, &first);
+    c.destroy_leaves_nothing();
+}
+
+#[test]
+fn a_failed_nat_gateway_is_rebuilt() {
+    let c = cluster_with_nat();
+    let first = nat_of(&c.ws);
+    // AWS does not bring a failed NAT gateway back.
+    c.tb.control(
         "POST",
         "fail-nat-gateway",
-        &format!(r#"{{"id":"{second}"}}"#),
+        &format!(r#"{{"id":"{first}"}}"#),
     );
-    let drift = ws.plan_code();
-    assert_eq!(drift.code, 2);
-    assert!(drift.text().contains("\"failed\""), "{}", drift.all());
-    ws.apply();
-    let third = nat_of(&ws);
-    assert!(third != second && third != first);
-    defaults_route_to(&tb, &ws, &third);
-    assert_eq!(ws.plan_code().code, 0);
-    destroy_leaves_nothing(&tb, &ws, &before);
+    c.drift_shows(&[&format!("\"nat_gateway/{first}\" = \"failed\"")]);
+    rebuilt(&c, &first);
+    c.destroy_leaves_nothing();
 }
 
 #[test]

@@ -1,8 +1,50 @@
-//! End-to-end: real Terraform CLIs drive the provider against the local testbed.
+//! End-to-end: real Terraform CLIs drive the provider against the local testbed, one
+//! scenario per test, through the shared steps of `common::Applied`.
 
 mod common;
 
-use common::{ssm_config, Testbed, Workspace, TF_NEW, TF_OLD};
+use common::{ssm_config, Applied, Testbed, Workspace, TF_NEW, TF_OLD};
+
+const NODES_ROLE: &str = "hybrid-demo-eks-hybrid-nodes-role";
+const IRA_NODES_ROLE: &str = "hybrid-ira-eks-hybrid-nodes-role";
+
+/// The demo's SSM + transit gateway cluster, on a testbed held to the SSM runner policy.
+fn ssm_cluster(tf: &str, extra: &str) -> (Applied, String) {
+    let tb = common::testbed();
+    common::restrict_to(&tb, "ssm");
+    let tgw = tb.seed().transit_gateway;
+    let applied = Applied::new(tf, tb, &ssm_config(&tgw, extra));
+    (applied, tgw)
+}
+
+fn ira_config(extra: &str, ca: &str) -> String {
+    format!(
+        r#"
+resource "eks_hybrid_cluster" "this" {{
+  name = "hybrid-ira"
+  {extra}
+  vpc {{ cidr = "10.20.0.0/16" }}
+  remote_network_config {{
+    remote_node_networks {{ cidrs = ["192.168.100.0/24"] }}
+    iam {{
+      provider       = "ira"
+      ca_bundle_cert = <<-PEM
+{ca}PEM
+    }}
+  }}
+}}
+"#
+    )
+}
+
+/// An IRA cluster with its trust anchor and profile, on a testbed held to the IRA policy;
+/// and its CA bundle, for configurations that change something else.
+fn ira_cluster(tf: &str) -> (Applied, String) {
+    let tb = common::testbed();
+    common::restrict_to(&tb, "ira");
+    let ca = common::ca_pem();
+    (Applied::new(tf, tb, &ira_config("", &ca)), ca)
+}
 
 #[test]
 fn schema_and_validate_on_both_terraform_versions() {
@@ -45,14 +87,9 @@ fn schema_and_validate_on_both_terraform_versions() {
 }
 
 #[test]
-fn ssm_with_transit_gateway_full_lifecycle_with_drift_repair() {
-    let tb = common::testbed();
-    common::restrict_to(&tb, "ssm");
-    let tgw = tb.seed().transit_gateway;
-    let before = tb.inventory();
-    let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
-    ws.apply();
-    let s = ws.state();
+fn an_ssm_transit_gateway_cluster_gets_its_access_entry_and_routes_in_every_table() {
+    let (c, tgw) = ssm_cluster(TF_NEW, "");
+    let s = c.state();
     assert_eq!(s["status"], "ACTIVE");
     let role = s["remote_nodes_role_arn"].as_str().unwrap();
     assert!(
@@ -71,17 +108,8 @@ fn ssm_with_transit_gateway_full_lifecycle_with_drift_repair() {
         .unwrap()
         .starts_with("tgw-attach-"));
     // The access entry exists in EKS, typed HYBRID_LINUX, for exactly that role.
-    let (code, body) = tb.rest(
-        "eks",
-        "GET",
-        &format!(
-            "/clusters/hybrid-demo/access-entries/{}",
-            role.replace('/', "%2F")
-        ),
-        "",
-    );
-    assert_eq!(code, 200, "{body}");
-    let entry: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (code, entry) = common::access_entry(&c.tb, "hybrid-demo", role);
+    assert_eq!(code, 200, "{entry}");
     assert_eq!(entry["accessEntry"]["type"], "HYBRID_LINUX");
     assert_eq!(entry["accessEntry"]["kubernetesGroups"][0], "system:nodes");
     // Every route table of every subnet the cluster uses (EKS may put the control plane's
@@ -92,8 +120,7 @@ fn ssm_with_transit_gateway_full_lifecycle_with_drift_repair() {
         .map(|v| v.as_str().unwrap().to_string())
         .collect();
     assert_eq!(cluster_subnets.len(), 4);
-    let tables = common::route_tables_of(&tb, s["vpc_id"].as_str().unwrap());
-    let mut checked = 0;
+    let tables = common::route_tables_of(&c.tb, s["vpc_id"].as_str().unwrap());
     for subnet in &cluster_subnets {
         let table = tables
             .iter()
@@ -107,13 +134,17 @@ fn ssm_with_transit_gateway_full_lifecycle_with_drift_repair() {
                 table.id
             );
         }
-        checked += 1;
     }
-    assert_eq!(checked, 4);
-    assert_eq!(ws.plan_code().code, 0, "a fresh apply must plan no changes");
+    c.plans_no_changes("a fresh apply must plan no changes");
+    c.destroy_leaves_nothing();
+}
 
-    // Drift: the access entry and a route are deleted behind Terraform's back.
-    let (code, _) = tb.rest(
+#[test]
+fn a_deleted_access_entry_and_route_are_repaired_in_place() {
+    let (c, _) = ssm_cluster(TF_NEW, "");
+    let s = c.state();
+    let role = s["remote_nodes_role_arn"].as_str().unwrap();
+    let (code, _) = c.tb.rest(
         "eks",
         "DELETE",
         &format!(
@@ -133,89 +164,25 @@ fn ssm_with_transit_gateway_full_lifecycle_with_drift_repair() {
         .nth(1)
         .unwrap()
         .to_string();
-    tb.query(
+    c.tb.query(
         "ec2",
         &format!("Action=DeleteRoute&RouteTableId={rtb}&DestinationCidrBlock=10.80.146.0/24"),
     );
-    let drift = ws.plan_code();
-    assert_eq!(drift.code, 2, "{}", drift.all());
-    assert!(
-        drift.stdout.contains("access_entry/hybrid-demo")
-            && drift.stdout.contains(r#""missing" -> "ok""#),
-        "{}",
-        drift.stdout
-    );
-    assert!(
-        drift
-            .stdout
-            .contains(&format!("route/{rtb}/10.80.146.0/24")),
-        "{}",
-        drift.stdout
-    );
-    assert!(
-        drift.stdout.contains("update in-place"),
-        "repair must not replace the cluster: {}",
-        drift.stdout
-    );
-    ws.apply();
-    assert_eq!(ws.plan_code().code, 0, "apply must repair the drift");
-
-    // Tags change in place.
-    ws.write(&ssm_config(&tgw, "").replace("team = \"platform\"", "team = \"edge\""));
-    let plan = ws.plan_code();
-    assert_eq!(plan.code, 2);
-    assert!(
-        plan.stdout.contains("1 to change, 0 to destroy"),
-        "{}",
-        plan.stdout
-    );
-    ws.apply();
-    let (_, tags) = tb.rest(
-        "eks",
-        "GET",
-        &format!(
-            "/tags/{}",
-            s["arn"]
-                .as_str()
-                .unwrap()
-                .replace('/', "%2F")
-                .replace(':', "%3A")
-        ),
-        "",
-    );
-    assert!(tags.contains("\"team\":\"edge\""), "{tags}");
-    assert_eq!(ws.plan_code().code, 0);
-
-    ws.destroy();
-    assert_eq!(tb.inventory(), before, "destroy must leave nothing behind");
-    assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
+    c.drift_shows(&[
+        "access_entry/hybrid-demo",
+        r#""missing" -> "ok""#,
+        &format!("route/{rtb}/10.80.146.0/24"),
+    ]);
+    c.repair();
+    let (code, _) = common::access_entry(&c.tb, "hybrid-demo", role);
+    assert_eq!(code, 200);
+    c.destroy_leaves_nothing();
 }
 
 #[test]
-fn ira_with_ca_bundle_on_terraform_1_0() {
-    let tb = common::testbed();
-    common::restrict_to(&tb, "ira");
-    let before = tb.inventory();
-    let config = format!(
-        r#"
-resource "eks_hybrid_cluster" "this" {{
-  name = "hybrid-ira"
-  vpc {{ cidr = "10.20.0.0/16" }}
-  remote_network_config {{
-    remote_node_networks {{ cidrs = ["192.168.100.0/24"] }}
-    iam {{
-      provider       = "ira"
-      ca_bundle_cert = <<-PEM
-{}PEM
-    }}
-  }}
-}}
-"#,
-        common::ca_pem()
-    );
-    let ws = Workspace::new(TF_OLD, &tb, &config);
-    ws.apply();
-    let s = ws.state();
+fn an_ira_cluster_on_terraform_1_0_trusts_only_its_anchor_and_each_nodes_cn() {
+    let (c, _) = ira_cluster(TF_OLD);
+    let s = c.state();
     let anchor = s["remote_nodes_trust_anchor_arn"].as_str().unwrap();
     let profile = s["remote_nodes_anywhere_profile_arn"].as_str().unwrap();
     assert!(
@@ -233,14 +200,12 @@ resource "eks_hybrid_cluster" "this" {{
     let node_config = s["node_config"].as_str().unwrap();
     assert!(
         node_config.contains(&format!("trustAnchorArn: {anchor}"))
-            && node_config.contains(&format!("profileArn: {profile}")),
+            && node_config.contains(&format!("profileArn: {profile}"))
+            && node_config.contains("name: hybrid-ira")
+            && node_config.contains("region: us-west-2"),
         "{node_config}"
     );
-    assert!(
-        node_config.contains("name: hybrid-ira") && node_config.contains("region: us-west-2"),
-        "{node_config}"
-    );
-    let (_, p) = tb.rest(
+    let (_, p) = c.tb.rest(
         "rolesanywhere",
         "GET",
         &format!("/profile/{}", profile.rsplit('/').next().unwrap()),
@@ -251,14 +216,7 @@ resource "eks_hybrid_cluster" "this" {{
     assert_eq!(p["profile"]["roleArns"][0], s["remote_nodes_role_arn"]);
     // As AWS's IRA template: certificates from our trust anchor only, and each node only under
     // the session name of its own certificate's CN; ECR pull, not SSM's managed-instance policy.
-    let role = tb.query(
-        "iam",
-        "Action=GetRole&RoleName=hybrid-ira-eks-hybrid-nodes-role",
-    );
-    let trust: serde_json::Value = serde_json::from_str(&common::percent_decode(
-        &common::xml_values(&role, "AssumeRolePolicyDocument")[0],
-    ))
-    .unwrap();
+    let trust = common::role_document(&c.tb, IRA_NODES_ROLE, None);
     let statements = trust["Statement"].as_array().unwrap();
     assert!(
         statements
@@ -274,18 +232,21 @@ resource "eks_hybrid_cluster" "this" {{
         assume["Condition"]["StringEquals"]["sts:RoleSessionName"],
         "${aws:PrincipalTag/x509Subject/CN}"
     );
-    let managed = common::xml_values(
-        &tb.query(
-            "iam",
-            "Action=ListAttachedRolePolicies&RoleName=hybrid-ira-eks-hybrid-nodes-role",
-        ),
-        "PolicyName",
+    assert_eq!(
+        common::attached_policies(&c.tb, IRA_NODES_ROLE),
+        ["AmazonEC2ContainerRegistryPullOnly"]
     );
-    assert_eq!(managed, ["AmazonEC2ContainerRegistryPullOnly"]);
-    assert_eq!(ws.plan_code().code, 0);
+    c.plans_no_changes("a fresh apply must plan no changes");
+    c.destroy_leaves_nothing();
+}
 
-    // Drift: the trust anchor is disabled outside Terraform.
-    tb.rest(
+#[test]
+fn a_disabled_trust_anchor_is_enabled_and_a_deleted_profile_recreated() {
+    let (c, _) = ira_cluster(TF_NEW);
+    let s = c.state();
+    let anchor = s["remote_nodes_trust_anchor_arn"].as_str().unwrap();
+    let profile = s["remote_nodes_anywhere_profile_arn"].as_str().unwrap();
+    c.tb.rest(
         "rolesanywhere",
         "POST",
         &format!(
@@ -294,218 +255,88 @@ resource "eks_hybrid_cluster" "this" {{
         ),
         "",
     );
-    let drift = ws.plan_code();
-    assert_eq!(drift.code, 2);
-    assert!(
-        drift.stdout.contains(r#""disabled" -> "ok""#),
-        "{}",
-        drift.stdout
-    );
-    ws.apply();
-    assert_eq!(ws.plan_code().code, 0);
-
-    // Drift: the profile is deleted; it comes back with a new ARN.
-    tb.rest(
+    c.drift_shows(&[r#""disabled" -> "ok""#]);
+    c.repair();
+    c.tb.rest(
         "rolesanywhere",
         "DELETE",
         &format!("/profile/{}", profile.rsplit('/').next().unwrap()),
         "",
     );
-    let drift = ws.plan_code();
-    assert_eq!(drift.code, 2);
-    assert!(
-        drift.stdout.contains("remote_nodes_anywhere_profile_arn")
-            && drift.stdout.contains("(known after apply)"),
-        "{}",
-        drift.stdout
-    );
-    ws.apply();
-    assert_eq!(ws.plan_code().code, 0);
-    let profile = ws.state()["remote_nodes_anywhere_profile_arn"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let profile = profile.as_str();
+    // It comes back with a new ARN, which the plan shows.
+    c.drift_shows(&["remote_nodes_anywhere_profile_arn", "(known after apply)"]);
+    c.repair();
+    assert_ne!(c.state()["remote_nodes_anywhere_profile_arn"], profile);
+    c.destroy_leaves_nothing();
+}
 
-    // Tags reach every object the resource created: EC2, IAM, Roles Anywhere, EKS.
-    ws.write(&config.replace(
-        "name = \"hybrid-ira\"",
-        "name = \"hybrid-ira\"\n  tags = { cost-center = \"42\" }",
-    ));
-    ws.apply();
-    let vpc = tb.query(
-        "ec2",
-        &format!(
-            "Action=DescribeVpcs&VpcId.1={}",
-            s["vpc_id"].as_str().unwrap()
-        ),
+#[test]
+fn tags_change_in_place_on_every_object_the_cluster_owns() {
+    let (c, ca) = ira_cluster(TF_NEW);
+    let s = c.state();
+    c.ws.write(&ira_config("tags = { cost-center = \"42\" }", &ca));
+    let plan = c.ws.plan_code();
+    assert!(
+        plan.stdout.contains("1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
     );
+    c.ws.apply();
+    let vpc_id = s["vpc_id"].as_str().unwrap();
+    let vpc =
+        c.tb.query("ec2", &format!("Action=DescribeVpcs&VpcId.1={vpc_id}"));
     assert!(vpc.contains("<key>cost-center</key>"), "{vpc}");
-    let subnets = tb.query(
+    let subnets = c.tb.query(
         "ec2",
-        &format!(
-            "Action=DescribeSubnets&Filter.1.Name=vpc-id&Filter.1.Value.1={}",
-            s["vpc_id"].as_str().unwrap()
-        ),
+        &format!("Action=DescribeSubnets&Filter.1.Name=vpc-id&Filter.1.Value.1={vpc_id}"),
     );
     assert_eq!(
         subnets.matches("<key>cost-center</key>").count(),
         4,
         "{subnets}"
     );
-    let role_tags = tb.query(
+    let role_tags = c.tb.query(
         "iam",
-        "Action=ListRoleTags&RoleName=hybrid-ira-eks-hybrid-nodes-role",
+        &format!("Action=ListRoleTags&RoleName={IRA_NODES_ROLE}"),
     );
     assert!(role_tags.contains("cost-center"), "{role_tags}");
-    let encoded = profile.replace(':', "%3A").replace('/', "%2F");
-    let (_, ra_tags) = tb.rest(
+    let profile = s["remote_nodes_anywhere_profile_arn"].as_str().unwrap();
+    let (_, ra_tags) = c.tb.rest(
         "rolesanywhere",
         "GET",
-        &format!("/ListTagsForResource?resourceArn={encoded}"),
+        &format!(
+            "/ListTagsForResource?resourceArn={}",
+            common::path_segment(profile)
+        ),
         "",
     );
     assert!(ra_tags.contains("cost-center"), "{ra_tags}");
-    assert_eq!(ws.plan_code().code, 0);
+    let eks = common::eks_tags(&c.tb, s["arn"].as_str().unwrap());
+    assert!(eks.contains("\"cost-center\":\"42\""), "{eks}");
+    c.plans_no_changes("tags are settled");
+    c.destroy_leaves_nothing();
+}
 
-    // The whole cluster is deleted outside Terraform: the plan says so, apply recreates it
-    // inside the existing network and identity, and nothing is replaced.
-    let (code, _) = tb.rest("eks", "DELETE", "/clusters/hybrid-ira", "");
+#[test]
+fn a_cluster_deleted_outside_terraform_is_recreated_in_its_network() {
+    let (c, _) = ira_cluster(TF_NEW);
+    let vpc = c.state()["vpc_id"].clone();
+    let (code, _) = c.tb.rest("eks", "DELETE", "/clusters/hybrid-ira", "");
     assert_eq!(code, 200);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while tb.control("GET", "objects", "")["clusters"]
-        .as_array()
-        .is_some_and(|c| !c.is_empty())
-    {
-        assert!(std::time::Instant::now() < deadline);
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let drift = ws.plan_code();
-    assert_eq!(drift.code, 2, "{}", drift.all());
-    assert!(
-        drift.stdout.contains(r#""cluster/hybrid-ira""#)
-            && drift.stdout.contains("update in-place"),
-        "{}",
-        drift.stdout
-    );
-    ws.apply();
-    assert_eq!(ws.state()["status"], "ACTIVE");
-    assert_eq!(ws.state()["vpc_id"], s["vpc_id"], "the network was kept");
-    assert_eq!(ws.plan_code().code, 0);
-
-    ws.destroy();
-    assert_eq!(tb.inventory(), before, "destroy must leave nothing behind");
-    assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
+    common::wait_for_no_clusters(&c.tb);
+    c.drift_shows(&[r#""cluster/hybrid-ira""#]);
+    c.repair();
+    let s = c.state();
+    assert_eq!(s["status"], "ACTIVE");
+    assert_eq!(s["vpc_id"], vpc, "the network was kept");
+    c.destroy_leaves_nothing();
 }
 
 #[test]
-fn bad_inputs_fail_at_validate_and_plan_with_no_aws_call() {
-    let tb = common::testbed();
-    let cases = [
-        (
-            r#"remote_node_networks { cidrs = ["8.8.8.0/24"] }"#,
-            "not within RFC 1918",
-        ),
-        (
-            r#"remote_node_networks { cidrs = ["10.80.146.1/24"] }"#,
-            "did you mean 10.80.146.0/24",
-        ),
-        (
-            r#"remote_node_networks { cidrs = ["192.168.1.0/24"] }"#,
-            "overlaps with VPC CIDR 192.168.0.0/16",
-        ),
-        (
-            r#"remote_node_networks { cidrs = ["10.100.1.0/24"] }"#,
-            "overlaps the Kubernetes service CIDR",
-        ),
-        (
-            r#"remote_node_networks { cidrs = ["10.1.0.0/24"] }
-    remote_node_networks { cidrs = ["10.2.0.0/24"] }"#,
-            "only one remoteNodeNetwork is allowed",
-        ),
-        (
-            r#"remote_node_networks { cidrs = ["10.1.0.0/16"] }
-    remote_pod_networks { cidrs = ["10.1.4.0/24"] }"#,
-            "overlaps remote node CIDR 10.1.0.0/16",
-        ),
-        (
-            r#"vpc_gateway_id = "igw-0123456789abcdef0"
-    remote_node_networks { cidrs = ["10.1.0.0/24"] }"#,
-            "only transit gateway (tgw-*) or virtual private gateway (vgw-*) IDs are supported",
-        ),
-        (
-            r#"remote_node_networks { cidrs = ["10.1.0.0/24"] }
-    iam { provider = "ira" }"#,
-            "caBundleCert is required when using IAMRolesAnywhere",
-        ),
-        (
-            r#"remote_node_networks { cidrs = ["10.1.0.0/24"] }
-    iam { provider = "kerberos" }"#,
-            "only \"ssm\" and \"ira\" are supported",
-        ),
-        (
-            r#"remote_node_networks { cidrs = ["10.1.0.0/24"] }
-    iam {
-      provider = "ira"
-      ca_bundle_cert = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
-    }"#,
-            "not valid X.509",
-        ),
-        (
-            r#"remote_node_networks { cidrs = ["10.1.0.0/24"] }
-    iam { role_arn = "arn:aws:iam::123:user/bob" }"#,
-            "is not an IAM role ARN",
-        ),
-    ];
-    let first = format!("resource \"eks_hybrid_cluster\" \"bad\" {{\n  name = \"bad\"\n  remote_network_config {{\n    {}\n  }}\n}}\n", cases[0].0);
-    let ws = Workspace::new(TF_NEW, &tb, &first);
-    for (rnc, expected) in cases {
-        ws.write(&format!("resource \"eks_hybrid_cluster\" \"bad\" {{\n  name = \"bad\"\n  remote_network_config {{\n    {rnc}\n  }}\n}}\n"));
-        for cmd in [
-            &["validate", "-no-color"][..],
-            &["plan", "-input=false", "-no-color"][..],
-        ] {
-            let r = ws.run(cmd);
-            assert_eq!(r.code, 1, "{cmd:?} should fail for {rnc}");
-            let text = r.text();
-            assert!(
-                text.contains(expected),
-                "{cmd:?} for {rnc}: expected {expected:?} in\n{}",
-                r.all()
-            );
-            assert!(
-                r.all().contains("on main.tf line"),
-                "error must point at the configuration: {}",
-                r.all()
-            );
-        }
-    }
-    ws.write("resource \"eks_hybrid_cluster\" \"bad\" {\n  name = \"-bad name\"\n  authentication_mode = \"CONFIG_MAP\"\n  remote_network_config {\n    remote_node_networks { cidrs = [\"10.1.0.0/24\"] }\n  }\n}\n");
-    let r = ws.run(&["validate", "-no-color"]);
-    assert!(
-        r.all().contains("not a valid EKS cluster name")
-            && r.all().contains("requires authenticationMode"),
-        "{}",
-        r.all()
-    );
-    assert!(
-        tb.calls().is_empty(),
-        "bad input must make no AWS call, saw {:?}",
-        tb.calls()
-    );
-}
-
-#[test]
-fn import_round_trip_by_command_and_by_import_block() {
-    let tb = common::testbed();
-    let tgw = tb.seed().transit_gateway;
-    let before = tb.inventory();
-    let config = ssm_config(&tgw, "");
-    let origin = Workspace::new(TF_NEW, &tb, &config);
-    origin.apply();
-    let created = origin.state();
-
-    let by_command = Workspace::new(TF_NEW, &tb, &config);
+fn import_by_command_plans_no_changes_and_destroy_removes_everything() {
+    let (c, tgw) = ssm_cluster(TF_NEW, "");
+    let created = c.state();
+    let by_command = Workspace::new(TF_NEW, &c.tb, &ssm_config(&tgw, ""));
     by_command.ok(&[
         "import",
         "-input=false",
@@ -532,10 +363,22 @@ fn import_round_trip_by_command_and_by_import_block() {
     ] {
         assert_eq!(imported[attr], created[attr], "{attr} differs after import");
     }
+    // Destroy from the imported state: the inventory found by import must be complete.
+    by_command.destroy();
+    assert_eq!(
+        c.tb.inventory(),
+        c.before,
+        "destroy after import must leave nothing behind"
+    );
+}
 
+#[test]
+fn import_by_block_adopts_the_cluster_and_a_missing_one_is_named() {
+    let (c, tgw) = ssm_cluster(TF_NEW, "");
+    let config = ssm_config(&tgw, "");
     let by_block = Workspace::new(
         TF_NEW,
-        &tb,
+        &c.tb,
         &format!(
             "{config}\nimport {{\n  to = eks_hybrid_cluster.this\n  id = \"hybrid-demo\"\n}}\n"
         ),
@@ -548,8 +391,8 @@ fn import_round_trip_by_command_and_by_import_block() {
         plan.stdout
     );
     by_block.apply();
-
-    let missing = Workspace::new(TF_NEW, &tb, &config.replace("hybrid-demo", "nope"));
+    assert_eq!(by_block.plan_code().code, 0);
+    let missing = Workspace::new(TF_NEW, &c.tb, &config.replace("hybrid-demo", "nope"));
     let r = missing.run(&[
         "import",
         "-input=false",
@@ -563,18 +406,13 @@ fn import_round_trip_by_command_and_by_import_block() {
         "{}",
         r.all()
     );
-
-    // Destroy from the imported state: the inventory found by import must be complete.
-    by_command.destroy();
-    assert_eq!(
-        tb.inventory(),
-        before,
-        "destroy after import must leave nothing behind"
-    );
+    c.destroy_leaves_nothing();
 }
 
-#[test]
-fn vgw_with_own_role_and_in_place_upgrades() {
+const OWN_ROLE: &str = "arn:aws:iam::123456789012:role/my-hybrid-nodes";
+
+/// A VPN gateway, and a hybrid nodes role of the user's own.
+fn vgw_testbed() -> (Testbed, String) {
     let tb = common::testbed();
     let vgw = tb.seed().vpn_gateway;
     let trust = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
@@ -582,11 +420,12 @@ fn vgw_with_own_role_and_in_place_upgrades() {
         "iam",
         &format!("Action=CreateRole&RoleName=my-hybrid-nodes&AssumeRolePolicyDocument={trust}"),
     );
-    let own_role = "arn:aws:iam::123456789012:role/my-hybrid-nodes";
-    let before = tb.inventory();
-    let config = |version: &str, private: bool| {
-        format!(
-            r#"
+    (tb, vgw)
+}
+
+fn vgw_config(vgw: &str, version: &str, private: bool, node_cidr: &str) -> String {
+    format!(
+        r#"
 resource "eks_hybrid_cluster" "this" {{
   name                    = "hybrid-vgw"
   kubernetes_version      = "{version}"
@@ -599,67 +438,74 @@ resource "eks_hybrid_cluster" "this" {{
   }}
   remote_network_config {{
     vpc_gateway_id = "{vgw}"
-    remote_node_networks {{ cidrs = ["10.80.146.0/24"] }}
-    iam {{ role_arn = "{own_role}" }}
+    remote_node_networks {{ cidrs = ["{node_cidr}"] }}
+    iam {{ role_arn = "{OWN_ROLE}" }}
   }}
 }}
 "#,
-            public = !private
-        )
-    };
-    let ws = Workspace::new(TF_OLD, &tb, &config("1.33", false));
-    ws.apply();
-    let s = ws.state();
-    assert_eq!(s["remote_nodes_role_arn"], own_role);
+        public = !private
+    )
+}
+
+#[test]
+fn a_vgw_cluster_with_the_users_own_role_attaches_the_gateway_and_creates_no_role() {
+    let (tb, vgw) = vgw_testbed();
+    let c = Applied::new(
+        TF_OLD,
+        tb,
+        &vgw_config(&vgw, "1.33", false, "10.80.146.0/24"),
+    );
+    let s = c.state();
+    assert_eq!(s["remote_nodes_role_arn"], OWN_ROLE);
     assert_eq!(
         s["vpc_gateway_attachment_id"], s["vpc_id"],
         "a VGW attachment is identified by the VPC"
     );
-    let roles = tb.query("iam", "Action=ListRoles");
+    let roles = c.tb.query("iam", "Action=ListRoles");
     assert!(
         !roles.contains("hybrid-vgw-eks-hybrid-nodes-role"),
         "no nodes role is created when role_arn is given"
     );
-    let (code, body) = tb.rest(
-        "eks",
-        "GET",
-        &format!(
-            "/clusters/hybrid-vgw/access-entries/{}",
-            own_role.replace('/', "%2F")
-        ),
-        "",
-    );
+    let (code, body) = common::access_entry(&c.tb, "hybrid-vgw", OWN_ROLE);
     assert_eq!(
         code, 200,
         "the access entry exists for the user's own role: {body}"
     );
-    let vgws = tb.query(
+    let vgws = c.tb.query(
         "ec2",
         &format!("Action=DescribeVpnGateways&VpnGatewayId.1={vgw}"),
     );
     assert!(vgws.contains("<state>attached</state>"), "{vgws}");
-    assert!(
-        tb.query("ec2", "Action=DescribeNatGateways")
+    assert_eq!(
+        c.tb.query("ec2", "Action=DescribeNatGateways")
             .matches("<natGatewayId>")
-            .count()
-            == 0,
+            .count(),
+        0,
         "nat_gateway = Disable"
     );
-    assert_eq!(ws.plan_code().code, 0);
+    c.plans_no_changes("a fresh apply must plan no changes");
+    c.destroy_leaves_nothing();
+}
 
-    ws.write(&config("1.34", false));
-    let plan = ws.plan_code();
+#[test]
+fn version_and_endpoint_access_change_in_place_and_outside_changes_show() {
+    let (tb, vgw) = vgw_testbed();
+    let config =
+        |version: &str, private: bool| vgw_config(&vgw, version, private, "10.80.146.0/24");
+    let c = Applied::new(TF_NEW, tb, &config("1.33", false));
+    c.ws.write(&config("1.34", false));
+    let plan = c.ws.plan_code();
     assert_eq!(plan.code, 2);
     assert!(
         plan.stdout.contains("update in-place") && plan.stdout.contains(r#""1.33" -> "1.34""#),
         "{}",
         plan.stdout
     );
-    ws.apply();
-    assert_eq!(ws.state()["kubernetes_version"], "1.34");
-    ws.write(&config("1.34", true));
-    ws.apply();
-    let s = ws.state();
+    c.ws.apply();
+    assert_eq!(c.state()["kubernetes_version"], "1.34");
+    c.ws.write(&config("1.34", true));
+    c.ws.apply();
+    let s = c.state();
     assert_eq!(
         (
             s["endpoint_private_access"].clone(),
@@ -667,10 +513,9 @@ resource "eks_hybrid_cluster" "this" {{
         ),
         (serde_json::json!(true), serde_json::json!(false))
     );
-    assert_eq!(ws.plan_code().code, 0);
-
+    c.plans_no_changes("the updates are settled");
     // A version change made outside Terraform shows as an in-place update back to the config.
-    let (code, body) = tb.rest(
+    let (code, body) = c.tb.rest(
         "eks",
         "POST",
         "/clusters/hybrid-vgw/updates",
@@ -678,38 +523,32 @@ resource "eks_hybrid_cluster" "this" {{
     );
     assert_eq!(code, 200, "{body}");
     std::thread::sleep(std::time::Duration::from_millis(600));
-    let drift = ws.plan_code();
-    assert_eq!(drift.code, 2);
-    assert!(
-        drift.stdout.contains(r#""1.35" -> "1.34""#) && drift.stdout.contains("update in-place"),
-        "{}",
-        drift.stdout
-    );
-    ws.write(&config("1.35", true));
-    assert_eq!(
-        ws.plan_code().code,
-        0,
-        "adopting the new version in the config settles it"
-    );
+    c.drift_shows(&[r#""1.35" -> "1.34""#]);
+    c.ws.write(&config("1.35", true));
+    c.plans_no_changes("adopting the new version in the config settles it");
+    c.destroy_leaves_nothing();
+}
 
-    ws.write(&config("1.35", true).replace("10.80.146.0/24", "10.80.147.0/24"));
-    let plan = ws.plan_code();
+#[test]
+fn a_changed_remote_network_plans_a_replacement() {
+    let (tb, vgw) = vgw_testbed();
+    let c = Applied::new(
+        TF_NEW,
+        tb,
+        &vgw_config(&vgw, "1.33", false, "10.80.146.0/24"),
+    );
+    c.ws.write(&vgw_config(&vgw, "1.33", false, "10.80.147.0/24"));
+    let plan = c.ws.plan_code();
     assert!(
         plan.stdout.contains("must be replaced") && plan.stdout.contains("forces replacement"),
         "remote networks are ForceNew: {}",
         plan.stdout
     );
-
-    ws.destroy();
-    assert_eq!(
-        tb.inventory(),
-        before,
-        "destroy must leave nothing behind (the user's role stays)"
-    );
+    c.destroy_leaves_nothing();
 }
 
 #[test]
-fn pre_existing_vpc_is_used_and_never_amended() {
+fn a_pre_existing_vpc_is_checked_at_plan_used_and_never_amended() {
     let tb = common::testbed();
     let vpc_xml = tb.query("ec2", "Action=CreateVpc&CidrBlock=10.0.0.0/16");
     let vpc = common::xml_values(&vpc_xml, "vpcId")[0].clone();
@@ -743,9 +582,9 @@ resource "eks_hybrid_cluster" "this" {{
     tb.control("DELETE", "calls", "");
     let plan = ws.run(&["plan", "-input=false", "-no-color"]);
     assert_eq!(plan.code, 1);
-    let text = plan.text();
     assert!(
-        text.contains(&format!("overlaps with CIDR 10.0.0.0/16 of VPC {vpc}")),
+        plan.text()
+            .contains(&format!("overlaps with CIDR 10.0.0.0/16 of VPC {vpc}")),
         "{}",
         plan.all()
     );
@@ -758,15 +597,6 @@ resource "eks_hybrid_cluster" "this" {{
         ops,
         ["DescribeVpcs", "DescribeSubnets"],
         "the plan-time check reads the VPC and its subnets and creates nothing"
-    );
-    ws.write(&config("192.168.10.0/24"));
-    ws.write(&format!("{}\nresource \"eks_hybrid_cluster\" \"gw\" {{\n  name = \"x\"\n  vpc {{\n    id = \"{vpc}\"\n    subnet_ids = [\"{}\", \"{}\"]\n  }}\n  remote_network_config {{\n    vpc_gateway_id = \"tgw-0123456789abcdef0\"\n    remote_node_networks {{ cidrs = [\"192.168.11.0/24\"] }}\n  }}\n}}\n", config("192.168.10.0/24"), subnets[0], subnets[1]));
-    let r = ws.run(&["validate", "-no-color"]);
-    let text = r.text();
-    assert!(
-        text.contains("vpcGatewayID is not supported when using pre-existing VPC"),
-        "{}",
-        r.all()
     );
     // EKS picks 172.20.0.0/16 for services in a 10.0.0.0/8 VPC: plan reads the VPC's CIDR
     // and checks against that, not against the 10.100.0.0/16 of other VPCs.
@@ -886,109 +716,76 @@ fn logs_follow_tf_log_and_never_carry_secrets() {
 }
 
 #[test]
-fn drift_on_every_kind_of_owned_object_is_shown_and_repaired() {
-    let tb = common::testbed();
-    let tgw = tb.seed().transit_gateway;
-    let before = tb.inventory();
-    let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
-    ws.apply();
-    let s = ws.state();
-    let sg = s["control_plane_security_group_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let attachment = s["vpc_gateway_attachment_id"].as_str().unwrap().to_string();
-    let role = "hybrid-demo-eks-hybrid-nodes-role";
-
-    tb.query("ec2", &format!("Action=RevokeSecurityGroupIngress&GroupId={sg}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=443&IpPermissions.1.ToPort=443&IpPermissions.1.IpRanges.1.CidrIp=10.86.30.0/23"));
-    tb.query("iam", &format!("Action=DetachRolePolicy&RoleName={role}&PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"));
-    tb.query(
+fn drift_on_rules_policies_and_tags_is_shown_and_repaired() {
+    let (c, _) = ssm_cluster(TF_NEW, "");
+    let s = c.state();
+    let sg = s["control_plane_security_group_id"].as_str().unwrap();
+    c.tb.query("ec2", &format!("Action=RevokeSecurityGroupIngress&GroupId={sg}&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=443&IpPermissions.1.ToPort=443&IpPermissions.1.IpRanges.1.CidrIp=10.86.30.0/23"));
+    c.tb.query("iam", &format!("Action=DetachRolePolicy&RoleName={NODES_ROLE}&PolicyArn=arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"));
+    c.tb.query(
         "iam",
-        &format!("Action=DeleteRolePolicy&RoleName={role}&PolicyName=EKSHybridNodes"),
+        &format!("Action=DeleteRolePolicy&RoleName={NODES_ROLE}&PolicyName=EKSHybridNodes"),
     );
-    let arn = s["arn"]
-        .as_str()
-        .unwrap()
-        .replace(':', "%3A")
-        .replace('/', "%2F");
-    let (code, _) = tb.rest(
+    let arn = s["arn"].as_str().unwrap();
+    let (code, _) = c.tb.rest(
         "eks",
         "POST",
-        &format!("/tags/{arn}"),
+        &format!("/tags/{}", common::path_segment(arn)),
         r#"{"tags":{"rogue":"1"}}"#,
     );
     assert_eq!(code, 200);
-
-    let drift = ws.plan_code();
-    assert_eq!(drift.code, 2, "{}", drift.all());
-    let out = &drift.stdout;
-    for expected in [
-        format!("security_group_rule/{sg}/tcp443/10.86.30.0/23"),
-        format!("iam_role_policy_attachment/{role}/AmazonSSMManagedInstanceCore"),
-        format!("iam_role_policy/{role}/EKSHybridNodes"),
-        "\"rogue\" = \"1\" -> null".to_string(),
-    ] {
-        assert!(out.contains(&expected), "the plan names {expected}:\n{out}");
-    }
-    assert!(
-        out.contains(r#""detached" -> "ok""#)
-            && out.contains("update in-place")
-            && !out.contains("must be replaced"),
-        "{out}"
-    );
-    ws.apply();
-    let after = ws.plan_code();
-    assert_eq!(
-        after.code, 0,
-        "apply repaired everything:\n{}",
-        after.stdout
-    );
-    let sg_now = tb.query(
+    c.drift_shows(&[
+        &format!("security_group_rule/{sg}/tcp443/10.86.30.0/23"),
+        &format!("iam_role_policy_attachment/{NODES_ROLE}/AmazonSSMManagedInstanceCore"),
+        &format!("iam_role_policy/{NODES_ROLE}/EKSHybridNodes"),
+        "\"rogue\" = \"1\" -> null",
+        r#""detached" -> "ok""#,
+    ]);
+    c.repair();
+    let sg_now = c.tb.query(
         "ec2",
         &format!("Action=DescribeSecurityGroups&GroupId.1={sg}"),
     );
     assert!(sg_now.contains("10.86.30.0/23"), "{sg_now}");
-    assert!(tb
-        .query(
-            "iam",
-            &format!("Action=ListAttachedRolePolicies&RoleName={role}")
-        )
-        .contains("AmazonSSMManagedInstanceCore"));
-    let (_, tags) = tb.rest("eks", "GET", &format!("/tags/{arn}"), "");
-    assert!(!tags.contains("rogue"), "{tags}");
+    assert!(common::attached_policies(&c.tb, NODES_ROLE)
+        .iter()
+        .any(|p| p == "AmazonSSMManagedInstanceCore"));
+    assert!(!common::eks_tags(&c.tb, arn).contains("rogue"));
+    c.destroy_leaves_nothing();
+}
 
-    // The gateway attachment is deleted: it comes back with a new ID, which the plan says.
-    tb.query(
+#[test]
+fn a_deleted_gateway_attachment_comes_back_with_a_new_id() {
+    let (c, _) = ssm_cluster(TF_NEW, "");
+    let attachment = c.state()["vpc_gateway_attachment_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    c.tb.query(
         "ec2",
         &format!(
             "Action=DeleteTransitGatewayVpcAttachment&TransitGatewayAttachmentId={attachment}"
         ),
     );
-    let drift = ws.plan_code();
-    assert_eq!(drift.code, 2, "{}", drift.all());
-    assert!(
-        drift.stdout.contains(&format!(
-            "~ vpc_gateway_attachment_id       = \"{attachment}\" -> (known after apply)"
-        )),
-        "{}",
-        drift.stdout
-    );
-    ws.apply();
-    assert_eq!(ws.plan_code().code, 0);
-    let new_attachment = ws.state()["vpc_gateway_attachment_id"]
+    c.drift_shows(&[&format!(
+        "~ vpc_gateway_attachment_id       = \"{attachment}\" -> (known after apply)"
+    )]);
+    c.repair();
+    let new_attachment = c.state()["vpc_gateway_attachment_id"]
         .as_str()
         .unwrap()
         .to_string();
     assert_ne!(new_attachment, attachment);
-    let atts = tb.query("ec2", &format!("Action=DescribeTransitGatewayVpcAttachments&TransitGatewayAttachmentIds.1={new_attachment}"));
+    let atts = c.tb.query(
+        "ec2",
+        &format!("Action=DescribeTransitGatewayVpcAttachments&TransitGatewayAttachmentIds.1={new_attachment}"),
+    );
     assert!(atts.contains("<state>available</state>"), "{atts}");
-
-    ws.destroy();
-    assert_eq!(tb.inventory(), before, "destroy must leave nothing behind");
+    c.destroy_leaves_nothing();
 }
 
 #[test]
-fn provider_configuration_unknown_at_plan_and_invalid_provider_settings() {
+fn an_unknown_provider_configuration_plans_without_aws_calls() {
     let tb = common::testbed();
     let tgw = tb.seed().transit_gateway;
     let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
@@ -1008,6 +805,12 @@ fn provider_configuration_unknown_at_plan_and_invalid_provider_settings() {
         "nothing to call AWS with yet: {:?}",
         tb.calls()
     );
+}
+
+#[test]
+fn invalid_provider_settings_fail_validate() {
+    let tb = common::testbed();
+    let ws = Workspace::new(TF_NEW, &tb, &ssm_config("tgw-0123456789abcdef0", ""));
     for (provider, expected) in [
         (
             "provider \"eks\" {\n  region = \"US West\"\n}\n",
@@ -1022,15 +825,15 @@ fn provider_configuration_unknown_at_plan_and_invalid_provider_settings() {
             "max_retries must be between 0 and 100",
         ),
     ] {
-        ws.write_with_provider(provider, &ssm_config(&tgw, ""));
+        ws.write_with_provider(provider, &ssm_config("tgw-0123456789abcdef0", ""));
         let r = ws.run(&["validate", "-no-color"]);
-        let text = r.text();
         assert!(
-            r.code == 1 && text.contains(expected),
+            r.code == 1 && r.text().contains(expected),
             "{expected}: {}",
             r.all()
         );
     }
+    assert!(tb.calls().is_empty());
 }
 
 #[test]
@@ -1090,28 +893,40 @@ fn activations(tb: &Testbed) -> Vec<String> {
         .collect()
 }
 
+fn activation_of(c: &Applied) -> String {
+    c.state()["ssm_activation"][0]["activation_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// An SSM call as another client would make it (`inspect`: behind the provider's back).
+fn ssm_call(tb: &Testbed, target: &str, body: &str, inspect: bool) -> serde_json::Value {
+    let mut headers = vec![
+        ("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-west-2/ssm/aws4_request, SignedHeaders=host, Signature=0".to_string()),
+        ("x-amz-target", format!("AmazonSSM.{target}")),
+    ];
+    if inspect {
+        headers.push(("x-testbed-inspect", "1".into()));
+    }
+    let (status, body) = tb.request("POST", "/", &headers, body);
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
 #[test]
-fn ssm_activation_is_created_replaced_in_place_repaired_and_removed() {
-    let tb = common::testbed();
-    common::restrict_to(&tb, "ssm");
-    let tgw = tb.seed().transit_gateway;
-    let before = tb.inventory();
-    let ws = Workspace::new(
-        TF_NEW,
-        &tb,
-        &ssm_config(&tgw, "ssm_activation { registration_limit = 5 }"),
-    );
-    let applied = ws.apply();
-    let s = ws.state();
+fn an_ssm_activation_is_created_for_the_nodes_role_tagged_and_scoped() {
+    let (c, _) = ssm_cluster(TF_NEW, "ssm_activation { registration_limit = 5 }");
+    let s = c.state();
     let activation = &s["ssm_activation"][0];
     let (id, code) = (
         activation["activation_id"].as_str().unwrap().to_string(),
         activation["activation_code"].as_str().unwrap().to_string(),
     );
-    assert_eq!(activations(&tb), vec![id.clone()]);
+    assert_eq!(activations(&c.tb), vec![id.clone()]);
     assert!(code.len() >= 16, "{code}");
     assert!(
-        !applied.all().contains(&code),
+        !c.first.all().contains(&code),
         "the activation code is sensitive and never printed"
     );
     assert_eq!(
@@ -1121,21 +936,10 @@ fn ssm_activation_is_created_replaced_in_place_repaired_and_removed() {
         s["owned_objects"]
     );
     // SSM recorded what was asked for, for the nodes role.
-    let (status, body) = tb.request(
-        "POST",
-        "/",
-        &[
-            ("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-west-2/ssm/aws4_request, SignedHeaders=host, Signature=0".into()),
-            ("x-amz-target", "AmazonSSM.DescribeActivations".into()),
-            ("x-testbed-inspect", "1".into()),
-        ],
-        "{}",
-    );
-    assert_eq!(status, 200, "{body}");
-    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let listed = ssm_call(&c.tb, "DescribeActivations", "{}", true);
     let a = &listed["ActivationList"][0];
     assert_eq!(a["RegistrationLimit"], 5);
-    assert_eq!(a["IamRole"], "hybrid-demo-eks-hybrid-nodes-role");
+    assert_eq!(a["IamRole"], NODES_ROLE);
     // Tagged with the cluster's ARN, which SSM copies onto the nodes that register with it and
     // the nodes role may deregister only those (the EKS user guide's scoping).
     let cluster_arn = s["arn"].as_str().unwrap();
@@ -1147,14 +951,7 @@ fn ssm_activation_is_created_replaced_in_place_repaired_and_removed() {
             .any(|t| t["Key"] == "EKSClusterARN" && t["Value"] == cluster_arn),
         "{a}"
     );
-    let inline = tb.query(
-        "iam",
-        "Action=GetRolePolicy&RoleName=hybrid-demo-eks-hybrid-nodes-role&PolicyName=EKSHybridNodes",
-    );
-    let inline: serde_json::Value = serde_json::from_str(&common::percent_decode(
-        &common::xml_values(&inline, "PolicyDocument")[0],
-    ))
-    .unwrap();
+    let inline = common::role_document(&c.tb, NODES_ROLE, Some("EKSHybridNodes"));
     let deregister = inline["Statement"]
         .as_array()
         .unwrap()
@@ -1169,45 +966,42 @@ fn ssm_activation_is_created_replaced_in_place_repaired_and_removed() {
         deregister["Condition"]["StringEquals"]["ssm:resourceTag/EKSClusterARN"],
         cluster_arn
     );
-    assert_eq!(ws.plan_code().code, 0, "no changes after apply");
+    c.plans_no_changes("no changes after apply");
+    c.destroy_leaves_nothing();
+}
 
+#[test]
+fn a_changed_or_deleted_activation_is_replaced_and_the_cluster_kept() {
+    let (c, tgw) = ssm_cluster(TF_NEW, "ssm_activation { registration_limit = 5 }");
+    let first = activation_of(&c);
     // A new limit replaces the activation, not the cluster.
-    ws.write(&ssm_config(
+    c.ws.write(&ssm_config(
         &tgw,
         "ssm_activation { registration_limit = 10 }",
     ));
-    let plan = ws.plan_code();
+    let plan = c.ws.plan_code();
     assert_eq!(plan.code, 2, "{}", plan.all());
     let text = plan.text();
     assert!(
         text.contains("will be updated in-place") && text.contains("registration_limit = 5 -> 10"),
         "{text}"
     );
-    ws.apply();
-    let replaced = ws.state()["ssm_activation"][0]["activation_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_ne!(replaced, id);
+    c.ws.apply();
+    let replaced = activation_of(&c);
+    assert_ne!(replaced, first);
     assert_eq!(
-        activations(&tb),
+        activations(&c.tb),
         vec![replaced.clone()],
         "the old one is deleted"
     );
-    assert_eq!(ws.plan_code().code, 0);
-
     // Deleted outside Terraform: the plan says so, apply makes a new one.
-    let (status, body) = tb.request(
-        "POST",
-        "/",
-        &[
-            ("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-west-2/ssm/aws4_request, SignedHeaders=host, Signature=0".into()),
-            ("x-amz-target", "AmazonSSM.DeleteActivation".into()),
-        ],
+    ssm_call(
+        &c.tb,
+        "DeleteActivation",
         &format!(r#"{{"ActivationId":"{replaced}"}}"#),
+        false,
     );
-    assert_eq!(status, 200, "{body}");
-    let plan = ws.plan_code();
+    let plan = c.ws.plan_code();
     assert_eq!(plan.code, 2, "{}", plan.all());
     assert!(
         plan.text()
@@ -1215,37 +1009,30 @@ fn ssm_activation_is_created_replaced_in_place_repaired_and_removed() {
         "{}",
         plan.all()
     );
-    ws.apply();
-    assert_eq!(activations(&tb).len(), 1);
-    assert_eq!(ws.plan_code().code, 0);
+    c.repair();
+    assert_eq!(activations(&c.tb).len(), 1);
+    assert_eq!(c.state()["status"], "ACTIVE");
+    c.destroy_leaves_nothing();
+}
 
-    // Removing the block deletes the activation and keeps the cluster.
-    ws.write(&ssm_config(&tgw, ""));
-    ws.apply();
-    assert!(activations(&tb).is_empty());
-    assert_eq!(ws.state()["status"], "ACTIVE");
-    assert_eq!(ws.plan_code().code, 0);
-
-    ws.write(&ssm_config(&tgw, "ssm_activation {}"));
-    ws.apply();
-    ws.destroy();
-    assert_eq!(
-        tb.inventory(),
-        before,
-        "no leaked object, activations included"
-    );
-    assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
+#[test]
+fn removing_the_activation_block_deletes_it_and_keeps_the_cluster() {
+    let (c, tgw) = ssm_cluster(TF_NEW, "ssm_activation {}");
+    assert_eq!(activations(&c.tb).len(), 1);
+    c.ws.write(&ssm_config(&tgw, ""));
+    c.ws.apply();
+    assert!(activations(&c.tb).is_empty());
+    assert_eq!(c.state()["status"], "ACTIVE");
+    c.plans_no_changes("the block is gone and so is the activation");
+    c.destroy_leaves_nothing();
 }
 
 #[test]
 fn vpc_cni_addon_older_than_1_19_warns_at_plan_and_apply() {
-    let tb = common::testbed();
-    let tgw = tb.seed().transit_gateway;
-    let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
-    let applied = ws.apply();
-    assert!(!applied.all().contains("VPC CNI"), "no add-on, no warning");
+    let (c, tgw) = ssm_cluster(TF_NEW, "");
+    assert!(!c.first.all().contains("VPC CNI"), "no add-on, no warning");
     let install = |version: &str| {
-        let (status, body) = tb.rest(
+        let (status, body) = c.tb.rest(
             "eks",
             "POST",
             "/clusters/hybrid-demo/addons",
@@ -1254,7 +1041,7 @@ fn vpc_cni_addon_older_than_1_19_warns_at_plan_and_apply() {
         assert_eq!(status, 200, "{body}");
     };
     install("v1.18.5-eksbuild.1");
-    let plan = ws.plan_code();
+    let plan = c.ws.plan_code();
     let text = plan.text();
     assert_eq!(plan.code, 0, "a warning is not a change: {text}");
     assert!(
@@ -1263,18 +1050,19 @@ fn vpc_cni_addon_older_than_1_19_warns_at_plan_and_apply() {
             && text.contains("v1.19.0-eksbuild.1 or later"),
         "{text}"
     );
-    ws.write(&ssm_config(&tgw, "").replace("platform", "platform-2"));
-    let apply = ws.apply();
+    c.ws.write(&ssm_config(&tgw, "").replace("platform", "platform-2"));
+    let apply = c.ws.apply();
     assert!(
         apply.text().contains("Warning: VPC CNI add-on too old"),
         "apply warns too: {}",
         apply.all()
     );
-    let (status, _) = tb.rest("eks", "DELETE", "/clusters/hybrid-demo/addons/vpc-cni", "");
+    let (status, _) =
+        c.tb.rest("eks", "DELETE", "/clusters/hybrid-demo/addons/vpc-cni", "");
     assert_eq!(status, 200);
     install("v1.19.0-eksbuild.1");
-    let plan = ws.plan_code();
+    let plan = c.ws.plan_code();
     assert_eq!(plan.code, 0);
     assert!(!plan.all().contains("VPC CNI"), "{}", plan.all());
-    ws.destroy();
+    c.destroy_leaves_nothing();
 }

@@ -15,7 +15,7 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ec2::Client;
 
 use super::wait::{self, Budget, Poll};
-use super::{err, ignore_not_found, AwsError, AwsResult};
+use super::{error, ignore_not_found, AwsError, AwsResult};
 
 pub fn tag_spec(
     kind: ResourceType,
@@ -81,7 +81,7 @@ pub async fn default_availability_zones(
         .filters(filter("state", "available"))
         .send()
         .await
-        .map_err(err(step))?;
+        .map_err(error::ec2(step))?;
     let mut zones: Vec<String> = out
         .availability_zones()
         .iter()
@@ -114,7 +114,7 @@ pub async fn create_vpc(
         .tag_specifications(tag_spec(ResourceType::Vpc, name, tags))
         .send()
         .await
-        .map_err(err(step))?;
+        .map_err(error::ec2(step))?;
     out.vpc()
         .and_then(|v| v.vpc_id())
         .map(str::to_string)
@@ -133,7 +133,7 @@ pub async fn enable_vpc_dns(ec2: &Client, id: &str, budget: &Budget) -> AwsResul
             } else {
                 req.set_enable_dns_support(on)
             };
-            req.send().await.map(|_| ()).map_err(err(step))
+            req.send().await.map(|_| ()).map_err(error::ec2(step))
         })
         .await?;
     }
@@ -151,7 +151,7 @@ pub async fn create_internet_gateway(
         .tag_specifications(tag_spec(ResourceType::InternetGateway, name, tags))
         .send()
         .await
-        .map_err(err(step))?;
+        .map_err(error::ec2(step))?;
     out.internet_gateway()
         .and_then(|g| g.internet_gateway_id())
         .map(str::to_string)
@@ -172,7 +172,7 @@ pub async fn attach_internet_gateway(
             .send()
             .await
             .map(|_| ())
-            .map_err(err(step))
+            .map_err(error::ec2(step))
     })
     .await
 }
@@ -191,7 +191,7 @@ pub async fn create_route_table(
             .tag_specifications(tag_spec(ResourceType::RouteTable, name, tags))
             .send()
             .await
-            .map_err(err(step))
+            .map_err(error::ec2(step))
     })
     .await?;
     out.route_table()
@@ -239,14 +239,14 @@ pub async fn put_route(
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(err(&step))
+                .map_err(error::ec2(&step))
         } else {
             let req = ec2.create_route().route_table_id(route_table_id);
             targeted!(req.destination_cidr_block(cidr), target)
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(err(&step))
+                .map_err(error::ec2(&step))
         }
     })
     .await
@@ -269,7 +269,9 @@ pub async fn delete_route(ec2: &Client, route_table_id: &str, cidr: &str) -> Aws
         .destination_cidr_block(cidr)
         .send()
         .await
-        .map_err(err(&format!("deleting route {cidr} in {route_table_id}")));
+        .map_err(error::ec2(&format!(
+            "deleting route {cidr} in {route_table_id}"
+        )));
     ignore_not_found(r.map(|_| ()))
 }
 
@@ -303,7 +305,7 @@ pub async fn create_subnet(
             .tag_specifications(tag_spec(ResourceType::Subnet, s.name, &tags))
             .send()
             .await
-            .map_err(err(step))
+            .map_err(error::ec2(step))
     })
     .await?;
     out.subnet()
@@ -321,7 +323,7 @@ pub async fn enable_public_ips(ec2: &Client, subnet_id: &str, budget: &Budget) -
             .send()
             .await
             .map(|_| ())
-            .map_err(err(step))
+            .map_err(error::ec2(step))
     })
     .await
 }
@@ -340,7 +342,7 @@ pub async fn associate_route_table(
             .send()
             .await
             .map(|_| ())
-            .map_err(err(step))
+            .map_err(error::ec2(step))
     })
     .await
 }
@@ -357,7 +359,7 @@ pub async fn allocate_eip(
         .tag_specifications(tag_spec(ResourceType::ElasticIp, name, tags))
         .send()
         .await
-        .map_err(err(step))?;
+        .map_err(error::ec2(step))?;
     out.allocation_id()
         .map(str::to_string)
         .ok_or_else(|| AwsError::invalid_response(step, "allocation ID"))
@@ -385,7 +387,7 @@ pub async fn create_nat_gateway(
             .tag_specifications(tag_spec(ResourceType::Natgateway, name, tags))
             .send()
             .await
-            .map_err(err(step))
+            .map_err(error::ec2(step))
     })
     .await?;
     out.nat_gateway()
@@ -401,7 +403,7 @@ pub async fn nat_gateway_state(ec2: &Client, id: &str) -> AwsResult<Option<NatGa
         .filter(filter("nat-gateway-id", id))
         .send()
         .await
-        .map_err(err("reading NAT gateway"))?;
+        .map_err(error::ec2("reading NAT gateway"))?;
     Ok(out.nat_gateways().first().and_then(|n| n.state().cloned()))
 }
 
@@ -462,7 +464,7 @@ pub async fn create_security_group(
             .tag_specifications(tag_spec(ResourceType::SecurityGroup, name, tags))
             .send()
             .await
-            .map_err(err(step))
+            .map_err(error::ec2(step))
     })
     .await?;
     out.group_id()
@@ -506,7 +508,7 @@ pub async fn authorize_https_ingress(
             .send()
             .await
             .map(|_| ())
-            .map_err(err(step))
+            .map_err(error::ec2(step))
     })
     .await
 }
@@ -518,7 +520,7 @@ pub async fn https_ingress_cidrs(ec2: &Client, group_id: &str) -> AwsResult<Opti
         .group_ids(group_id)
         .send()
         .await
-        .map_err(err("reading security group"));
+        .map_err(error::ec2("reading security group"));
     let out = match r {
         Err(e) if e.is_not_found() => return Ok(None),
         other => other?,
@@ -562,7 +564,7 @@ pub async fn create_tgw_attachment(
             .tag_specifications(tag_spec(ResourceType::TransitGatewayAttachment, name, tags))
             .send()
             .await
-            .map_err(err(step))
+            .map_err(error::ec2(step))
     })
     .await?;
     out.transit_gateway_vpc_attachment()
@@ -581,7 +583,7 @@ pub async fn tgw_attachment_state(
         .transit_gateway_attachment_ids(id)
         .send()
         .await
-        .map_err(err("reading transit gateway attachment"));
+        .map_err(error::ec2("reading transit gateway attachment"));
     let out = match r {
         Err(e) if e.is_not_found() => return Ok(None),
         other => other?,
@@ -639,7 +641,7 @@ pub async fn delete_tgw_attachment(ec2: &Client, id: &str, budget: &Budget) -> A
         .transit_gateway_attachment_id(id)
         .send()
         .await
-        .map_err(err("deleting transit gateway attachment"));
+        .map_err(error::ec2("deleting transit gateway attachment"));
     ignore_not_found(r.map(|_| ()))?;
     wait::until(
         &format!("waiting for attachment {id} to be deleted"),
@@ -668,7 +670,7 @@ pub async fn attach_vpn_gateway(
             .send()
             .await
             .map(|_| ())
-            .map_err(err(step))
+            .map_err(error::ec2(step))
     })
     .await
 }
@@ -684,7 +686,7 @@ pub async fn vpn_gateway_attachment(
         .vpn_gateway_ids(vgw_id)
         .send()
         .await
-        .map_err(err("reading virtual private gateway"));
+        .map_err(error::ec2("reading virtual private gateway"));
     let out = match r {
         Err(e) if e.is_not_found() => return Ok(None),
         other => other?,
@@ -734,7 +736,7 @@ pub async fn detach_vpn_gateway(
         .vpc_id(vpc_id)
         .send()
         .await
-        .map_err(err("detaching the virtual private gateway"));
+        .map_err(error::ec2("detaching the virtual private gateway"));
     match r {
         Err(e) if e.is_not_found() || e.is("InvalidVpnGatewayAttachment.NotFound") => return Ok(()),
         other => other?,
@@ -771,14 +773,14 @@ async fn delete_detached_interfaces(ec2: &Client, by: Filter) -> AwsResult<()> {
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(err(step))?;
+        .map_err(error::ec2(step))?;
     for id in enis.iter().filter_map(|e| e.network_interface_id()) {
         let r = ec2
             .delete_network_interface()
             .network_interface_id(id)
             .send()
             .await
-            .map_err(err(step));
+            .map_err(error::ec2(step));
         ignore_not_found(r.map(|_| ()))?;
     }
     Ok(())
@@ -793,7 +795,7 @@ pub async fn delete_security_group(ec2: &Client, group_id: &str, budget: &Budget
             .send()
             .await
             .map(|_| ())
-            .map_err(err(&step))
+            .map_err(error::ec2(&step))
     })
     .await
 }
@@ -804,7 +806,7 @@ pub async fn delete_nat_gateway(ec2: &Client, id: &str, budget: &Budget) -> AwsR
         .nat_gateway_id(id)
         .send()
         .await
-        .map_err(err("deleting NAT gateway"));
+        .map_err(error::ec2("deleting NAT gateway"));
     ignore_not_found(r.map(|_| ()))?;
     wait_nat_gateway_deleted(ec2, id, budget).await
 }
@@ -828,7 +830,7 @@ pub async fn release_eip(ec2: &Client, allocation_id: &str, budget: &Budget) -> 
             .send()
             .await
             .map(|_| ())
-            .map_err(err(&step))
+            .map_err(error::ec2(&step))
     })
     .await;
     match r {
@@ -846,7 +848,7 @@ pub async fn delete_subnet(ec2: &Client, id: &str, budget: &Budget) -> AwsResult
             .send()
             .await
             .map(|_| ())
-            .map_err(err(&step))
+            .map_err(error::ec2(&step))
     })
     .await
 }
@@ -868,7 +870,7 @@ pub async fn delete_internet_gateway(
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(err(step));
+                .map_err(error::ec2(step));
             match r {
                 Err(e) if e.is("Gateway.NotAttached") => Ok(()),
                 other => other,
@@ -881,7 +883,7 @@ pub async fn delete_internet_gateway(
         .internet_gateway_id(id)
         .send()
         .await
-        .map_err(err("deleting internet gateway"));
+        .map_err(error::ec2("deleting internet gateway"));
     ignore_not_found(r.map(|_| ()))
 }
 
@@ -892,7 +894,7 @@ pub async fn delete_route_table(ec2: &Client, id: &str, budget: &Budget) -> AwsR
         .route_table_ids(id)
         .send()
         .await
-        .map_err(err("reading route table"));
+        .map_err(error::ec2("reading route table"));
     let tables = match found {
         Err(e) if e.is_not_found() => return Ok(()),
         other => other?,
@@ -907,7 +909,7 @@ pub async fn delete_route_table(ec2: &Client, id: &str, budget: &Budget) -> AwsR
                 .association_id(assoc_id)
                 .send()
                 .await
-                .map_err(err("disassociating route table"));
+                .map_err(error::ec2("disassociating route table"));
             ignore_not_found(r.map(|_| ()))?;
         }
     }
@@ -918,7 +920,7 @@ pub async fn delete_route_table(ec2: &Client, id: &str, budget: &Budget) -> AwsR
             .send()
             .await
             .map(|_| ())
-            .map_err(err(&step))
+            .map_err(error::ec2(&step))
     })
     .await
 }
@@ -931,7 +933,7 @@ pub async fn delete_vpc(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()
             .send()
             .await
             .map(|_| ())
-            .map_err(err(&step))
+            .map_err(error::ec2(&step))
     })
     .await
 }
@@ -943,7 +945,7 @@ pub async fn vpc_cidrs(ec2: &Client, vpc_id: &str) -> AwsResult<Option<Vec<Strin
         .vpc_ids(vpc_id)
         .send()
         .await
-        .map_err(err(&format!("reading VPC {vpc_id}")));
+        .map_err(error::ec2(&format!("reading VPC {vpc_id}")));
     let out = match r {
         Err(e) if e.is_not_found() => return Ok(None),
         other => other?,
@@ -971,7 +973,7 @@ pub async fn subnet_vpcs(
         .set_subnet_ids(Some(ids.to_vec()))
         .send()
         .await
-        .map_err(err("reading the subnets"));
+        .map_err(error::ec2("reading the subnets"));
     let found = match r {
         Err(e) if e.is_not_found() => return Ok(Err(e.message().to_string())),
         other => other?,
@@ -996,7 +998,7 @@ pub async fn vpc_tags(ec2: &Client, vpc_id: &str) -> AwsResult<Option<BTreeMap<S
         .vpc_ids(vpc_id)
         .send()
         .await
-        .map_err(err("reading VPC tags"));
+        .map_err(error::ec2("reading VPC tags"));
     let out = match r {
         Err(e) if e.is_not_found() => return Ok(None),
         other => other?,
@@ -1018,7 +1020,7 @@ async fn subnets_of(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<Subnet>> {
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(err("listing subnets"))
+        .map_err(error::ec2("listing subnets"))
 }
 
 pub async fn subnets_in(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<SubnetInfo>> {
@@ -1075,7 +1077,7 @@ pub async fn route_tables_in(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<RouteT
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(err("listing route tables"))?;
+        .map_err(error::ec2("listing route tables"))?;
     Ok(tables.iter().filter_map(route_table_info).collect())
 }
 
@@ -1128,7 +1130,7 @@ async fn internet_gateways(ec2: &Client, by: Filter) -> AwsResult<Vec<String>> {
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(err("listing internet gateways"))?;
+        .map_err(error::ec2("listing internet gateways"))?;
     Ok(gateways
         .iter()
         .filter_map(|g| g.internet_gateway_id().map(str::to_string))
@@ -1146,7 +1148,7 @@ async fn nat_gateways(
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(err("listing NAT gateways"))
+        .map_err(error::ec2("listing NAT gateways"))
 }
 
 pub async fn internet_gateway_of(ec2: &Client, vpc_id: &str) -> AwsResult<Option<String>> {
@@ -1188,7 +1190,7 @@ pub async fn tgw_attachments_of(ec2: &Client, vpc_id: &str) -> AwsResult<Vec<(St
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(err("listing transit gateway attachments"))?;
+        .map_err(error::ec2("listing transit gateway attachments"))?;
     Ok(attachments
         .iter()
         .filter(|a| {
@@ -1216,7 +1218,7 @@ pub async fn vpn_gateway_of(ec2: &Client, vpc_id: &str) -> AwsResult<Option<Stri
         .filters(filter("attachment.vpc-id", vpc_id))
         .send()
         .await
-        .map_err(err("finding the virtual private gateway"))?;
+        .map_err(error::ec2("finding the virtual private gateway"))?;
     Ok(out
         .vpn_gateways()
         .iter()
@@ -1237,7 +1239,7 @@ async fn security_groups(ec2: &Client, filters: Vec<Filter>) -> AwsResult<Vec<St
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(err("listing security groups"))?;
+        .map_err(error::ec2("listing security groups"))?;
     Ok(groups
         .iter()
         .filter_map(|g| g.group_id().map(str::to_string))
@@ -1273,7 +1275,7 @@ pub async fn retag(
             .set_tags(Some(keys))
             .send()
             .await
-            .map_err(err("removing tags"))?;
+            .map_err(error::ec2("removing tags"))?;
     }
     let set: Vec<Tag> = tags
         .iter()
@@ -1286,7 +1288,7 @@ pub async fn retag(
             .set_tags(Some(set))
             .send()
             .await
-            .map_err(err("tagging"))?;
+            .map_err(error::ec2("tagging"))?;
     }
     Ok(())
 }
@@ -1312,7 +1314,7 @@ pub async fn tagged(ec2: &Client, key: &str, value: &str) -> AwsResult<Tagged> {
             .send()
             .collect::<Result<_, _>>()
             .await
-            .map_err(err("finding VPCs by tag"))?;
+            .map_err(error::ec2("finding VPCs by tag"))?;
         AwsResult::Ok(
             vpcs.iter()
                 .filter_map(|v| v.vpc_id().map(str::to_string))
@@ -1330,7 +1332,7 @@ pub async fn tagged(ec2: &Client, key: &str, value: &str) -> AwsResult<Tagged> {
         security_groups: sgs?,
         internet_gateways: igws?,
         eip_allocations: eips
-            .map_err(err("finding Elastic IPs by tag"))?
+            .map_err(error::ec2("finding Elastic IPs by tag"))?
             .addresses()
             .iter()
             .filter_map(|a| a.allocation_id().map(str::to_string))

@@ -12,7 +12,7 @@ use aws_sdk_eks::types::{
 use aws_sdk_eks::Client;
 
 use super::wait::{self, Budget, Poll};
-use super::{err, ignore_not_found, AwsError, AwsResult};
+use super::{error, ignore_not_found, AwsError, AwsResult, ErrorKind};
 
 pub struct ClusterRequest<'a> {
     pub name: &'a str,
@@ -42,7 +42,7 @@ const CLUSTER_PROPAGATION_MESSAGES: [&str; 5] = [
 ];
 
 pub fn cluster_inputs_propagating(e: &AwsError) -> bool {
-    e.is("InvalidParameterException")
+    e.kind() == ErrorKind::InvalidParameter
         && CLUSTER_PROPAGATION_MESSAGES
             .iter()
             .any(|m| e.message().contains(m))
@@ -51,17 +51,15 @@ pub fn cluster_inputs_propagating(e: &AwsError) -> bool {
 /// What CreateAccessEntry answers while the principal's role is not visible to EKS yet
 /// (`internal/service/eks/access_entry.go`).
 pub fn principal_propagating(e: &AwsError) -> bool {
-    e.is("InvalidParameterException")
+    e.kind() == ErrorKind::InvalidParameter
         && e.message()
             .contains("The specified principalArn is invalid: invalid principal")
 }
 
-/// EKS's two "no such cluster" answers: ResourceNotFoundException, and sometimes
-/// `ClientException: No cluster found for name: …` (`findClusterByName` in the Terraform AWS
-/// provider handles both).
+/// EKS's two "no such cluster" answers, ResourceNotFoundException and `ClientException: No
+/// cluster found for name: …`, which `error::eks` both classifies as not found.
 pub fn is_cluster_gone(e: &AwsError) -> bool {
     e.is_not_found()
-        || (e.is("ClientException") && e.message().contains("No cluster found for name"))
 }
 
 /// `UnsupportedAvailabilityZoneException`, with the zones EKS accepts, as the user must act
@@ -125,7 +123,7 @@ pub async fn create_cluster(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| unsupported_zone(&step, &e).unwrap_or_else(|| err(&step)(e)))
+            .map_err(|e| unsupported_zone(&step, &e).unwrap_or_else(|| error::eks(&step)(e)))
     })
     .await
 }
@@ -136,7 +134,7 @@ pub async fn describe_cluster(eks: &Client, name: &str) -> AwsResult<Option<Clus
         .name(name)
         .send()
         .await
-        .map_err(err(&format!("reading EKS cluster {name}")))
+        .map_err(error::eks(&format!("reading EKS cluster {name}")))
     {
         Ok(out) => Ok(out.cluster().cloned()),
         Err(e) if is_cluster_gone(&e) => Ok(None),
@@ -173,7 +171,7 @@ pub async fn wait_cluster_active(eks: &Client, name: &str, budget: &Budget) -> A
 /// update in progress"); only that is retried (`resourceClusterDelete` in the Terraform AWS
 /// provider). Anything else in use, such as node groups still attached, fails at once.
 fn busy_in_progress(e: &AwsError) -> bool {
-    e.is("ResourceInUseException") && e.message().contains("in progress")
+    e.kind() == ErrorKind::InUse && e.message().contains("in progress")
 }
 
 pub async fn delete_cluster(eks: &Client, name: &str, budget: &Budget) -> AwsResult<()> {
@@ -184,7 +182,7 @@ pub async fn delete_cluster(eks: &Client, name: &str, budget: &Budget) -> AwsRes
             .send()
             .await
             .map(|_| ())
-            .map_err(err(&step))
+            .map_err(error::eks(&step))
     })
     .await;
     match r {
@@ -217,7 +215,7 @@ async fn wait_update(eks: &Client, name: &str, update_id: &str, budget: &Budget)
             .update_id(update_id)
             .send()
             .await
-            .map_err(err(&step))?;
+            .map_err(error::eks(&step))?;
         let update = out.update();
         match update.and_then(|u| u.status()) {
             Some(UpdateStatus::Successful) => Ok(Poll::Ready(())),
@@ -251,7 +249,7 @@ fn update_id(update: Option<&aws_sdk_eks::types::Update>) -> &str {
 
 /// One update at a time: EKS refuses another while one runs.
 fn busy(e: &AwsError) -> bool {
-    e.is("ResourceInUseException")
+    e.kind() == ErrorKind::InUse
 }
 
 pub async fn update_version(
@@ -267,7 +265,7 @@ pub async fn update_version(
             .version(version)
             .send()
             .await
-            .map_err(err(&step))
+            .map_err(error::eks(&step))
     })
     .await?;
     wait_update(eks, name, update_id(out.update()), budget).await
@@ -291,7 +289,7 @@ pub async fn update_endpoint_access(
             .resources_vpc_config(vpc.clone())
             .send()
             .await
-            .map_err(err(&step))
+            .map_err(error::eks(&step))
     })
     .await?;
     wait_update(eks, name, update_id(out.update()), budget).await
@@ -314,7 +312,7 @@ pub async fn set_tags(
             .set_tag_keys(Some(removed))
             .send()
             .await
-            .map_err(err("removing cluster tags"))?;
+            .map_err(error::eks("removing cluster tags"))?;
     }
     let changed: HashMap<String, String> = new
         .iter()
@@ -327,7 +325,7 @@ pub async fn set_tags(
             .set_tags(Some(changed))
             .send()
             .await
-            .map_err(err("tagging cluster"))?;
+            .map_err(error::eks("tagging cluster"))?;
     }
     Ok(())
 }
@@ -348,7 +346,7 @@ pub async fn create_access_entry(
             .set_tags(Some(tags.clone()))
             .send()
             .await
-            .map_err(err(&step))
+            .map_err(error::eks(&step))
     })
     .await?;
     Ok(out
@@ -370,7 +368,7 @@ pub async fn access_entry(
         .principal_arn(principal)
         .send()
         .await
-        .map_err(err("reading access entry"))
+        .map_err(error::eks("reading access entry"))
     {
         Ok(out) => Ok(out.access_entry().map(|a| {
             (
@@ -391,7 +389,7 @@ pub async fn delete_access_entry(eks: &Client, cluster: &str, principal: &str) -
         .send()
         .await
         .map(|_| ())
-        .map_err(err("deleting access entry"));
+        .map_err(error::eks("deleting access entry"));
     match r {
         Err(e) if is_cluster_gone(&e) => Ok(()),
         other => ignore_not_found(other),
@@ -408,7 +406,7 @@ pub async fn hybrid_principals(eks: &Client, cluster: &str) -> AwsResult<Vec<Str
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(err("listing access entries"))?;
+        .map_err(error::eks("listing access entries"))?;
     let mut principals = Vec::new();
     for p in all {
         if let Some((_, kind)) = access_entry(eks, cluster, &p).await? {
@@ -428,7 +426,7 @@ pub async fn addon_version(eks: &Client, cluster: &str, addon: &str) -> AwsResul
         .addon_name(addon)
         .send()
         .await
-        .map_err(err(&format!("reading the {addon} add-on")))
+        .map_err(error::eks(&format!("reading the {addon} add-on")))
     {
         Ok(out) => Ok(out
             .addon()
@@ -442,10 +440,45 @@ pub async fn addon_version(eks: &Client, cluster: &str, addon: &str) -> AwsResul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_eks::types::error::{
+        ClientException, InvalidParameterException, ResourceInUseException,
+        ResourceNotFoundException,
+    };
+    use aws_sdk_eks::Error as E;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    /// EKS's answer with this code and message, as the SDK types it.
+    fn answer(code: &str, m: &str) -> AwsError {
+        let meta = ErrorMetadata::builder().code(code).message(m).build();
+        let service = match code {
+            "InvalidParameterException" => E::InvalidParameterException(
+                InvalidParameterException::builder()
+                    .message(m)
+                    .meta(meta)
+                    .build(),
+            ),
+            "ResourceInUseException" => E::ResourceInUseException(
+                ResourceInUseException::builder()
+                    .message(m)
+                    .meta(meta)
+                    .build(),
+            ),
+            "ResourceNotFoundException" => E::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .message(m)
+                    .meta(meta)
+                    .build(),
+            ),
+            "ClientException" => {
+                E::ClientException(ClientException::builder().message(m).meta(meta).build())
+            }
+            other => panic!("no typed EKS error for {other}"),
+        };
+        error::eks_service("s", service)
+    }
 
     #[test]
     fn only_propagation_messages_are_retried() {
-        let e = |code: &str, m: &str| AwsError::api("s", code, m);
         for m in [
             "roleArn, arn:aws:iam::1:role/r, does not exist",
             "Error in role params",
@@ -454,17 +487,17 @@ mod tests {
             "IAM role's policy must include the `ec2:DescribeSubnets` action",
             "The subnet ID 'subnet-1' does not exist (Service: AmazonEC2; Status Code: 400; Error Code: InvalidSubnetID.NotFound)",
         ] {
-            assert!(cluster_inputs_propagating(&e("InvalidParameterException", m)), "{m}");
+            assert!(cluster_inputs_propagating(&answer("InvalidParameterException", m)), "{m}");
         }
-        assert!(!cluster_inputs_propagating(&e(
+        assert!(!cluster_inputs_propagating(&answer(
             "InvalidParameterException",
             "CIDR overlaps"
         )));
-        assert!(!cluster_inputs_propagating(&e(
-            "AccessDeniedException",
-            "not authorized"
+        assert!(!cluster_inputs_propagating(&answer(
+            "ClientException",
+            "not authorized: does not exist"
         )));
-        assert!(principal_propagating(&e(
+        assert!(principal_propagating(&answer(
             "InvalidParameterException",
             "The specified principalArn is invalid: invalid principal"
         )));
@@ -472,29 +505,24 @@ mod tests {
 
     #[test]
     fn delete_retries_only_an_update_in_progress() {
-        let e = |m: &str| AwsError::api("s", "ResourceInUseException", m);
+        let e = |m: &str| answer("ResourceInUseException", m);
         assert!(busy_in_progress(&e(
             "Cannot delete because cluster c currently has an update in progress"
         )));
         assert!(!busy_in_progress(&e("Cluster has nodegroups attached")));
+        assert!(!busy_in_progress(&answer(
+            "ClientException",
+            "update in progress"
+        )));
     }
 
     #[test]
     fn both_not_founds_mean_gone() {
-        assert!(is_cluster_gone(&AwsError::api(
-            "s",
+        assert!(is_cluster_gone(&answer(
             "ClientException",
             "No cluster found for name: c."
         )));
-        assert!(is_cluster_gone(&AwsError::api(
-            "s",
-            "ResourceNotFoundException",
-            "x"
-        )));
-        assert!(!is_cluster_gone(&AwsError::api(
-            "s",
-            "ClientException",
-            "other"
-        )));
+        assert!(is_cluster_gone(&answer("ResourceNotFoundException", "x")));
+        assert!(!is_cluster_gone(&answer("ClientException", "other")));
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 
-use super::{err, ignore_not_found, AwsResult};
+use super::{error, ignore_not_found, AwsResult};
 
 fn tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter()
@@ -29,7 +29,7 @@ pub async fn create_role(
         .set_tags(Some(tags(t)))
         .send()
         .await
-        .map_err(err(&step))?;
+        .map_err(error::iam(&step))?;
     Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
 }
 
@@ -43,7 +43,7 @@ pub async fn update_trust_policy(
         .policy_document(trust.to_string())
         .send()
         .await
-        .map_err(err(&format!("updating the trust policy of {name}")))?;
+        .map_err(error::iam(&format!("updating the trust policy of {name}")))?;
     Ok(())
 }
 
@@ -59,7 +59,9 @@ pub async fn put_inline_policy(
         .policy_document(document.to_string())
         .send()
         .await
-        .map_err(err(&format!("putting inline policy {policy} on {role}")))?;
+        .map_err(error::iam(&format!(
+            "putting inline policy {policy} on {role}"
+        )))?;
     Ok(())
 }
 
@@ -71,7 +73,7 @@ pub async fn detach_policy(iam: &Client, role: &str, policy_arn: &str) -> AwsRes
         .send()
         .await
         .map(|_| ())
-        .map_err(err(&format!("detaching {policy_arn} from {role}")));
+        .map_err(error::iam(&format!("detaching {policy_arn} from {role}")));
     ignore_not_found(r)
 }
 
@@ -81,7 +83,7 @@ pub async fn attach_policy(iam: &Client, role: &str, policy_arn: &str) -> AwsRes
         .policy_arn(policy_arn)
         .send()
         .await
-        .map_err(err(&format!("attaching {policy_arn} to {role}")))?;
+        .map_err(error::iam(&format!("attaching {policy_arn} to {role}")))?;
     Ok(())
 }
 
@@ -99,7 +101,7 @@ pub async fn attached_policies(iam: &Client, role: &str) -> AwsResult<Vec<String
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(err(&format!("listing policies of {role}")))?;
+        .map_err(error::iam(&format!("listing policies of {role}")))?;
     Ok(attached
         .iter()
         .filter_map(|p| p.policy_arn().map(str::to_string))
@@ -114,7 +116,7 @@ pub async fn inline_policies(iam: &Client, role: &str) -> AwsResult<Vec<String>>
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(err(&format!("listing inline policies of {role}")))
+        .map_err(error::iam(&format!("listing inline policies of {role}")))
 }
 
 /// An inline policy's document (URL-decoded JSON), or None when the role has no such policy.
@@ -125,7 +127,7 @@ pub async fn inline_policy(iam: &Client, role: &str, policy: &str) -> AwsResult<
         .policy_name(policy)
         .send()
         .await
-        .map_err(err(&format!("reading policy {policy} of {role}")));
+        .map_err(error::iam(&format!("reading policy {policy} of {role}")));
     match r {
         Ok(out) => Ok(Some(percent_decode(out.policy_document()))),
         Err(e) if e.is_not_found() => Ok(None),
@@ -147,7 +149,7 @@ pub async fn delete_role(iam: &Client, name: &str) -> AwsResult<()> {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(err(&format!("detaching {arn} from {name}"))),
+                .map_err(error::iam(&format!("detaching {arn} from {name}"))),
         )?;
     }
     for policy in inline_policies(iam, name).await.or_else(|e| {
@@ -164,7 +166,7 @@ pub async fn delete_role(iam: &Client, name: &str) -> AwsResult<()> {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(err(&format!("deleting policy {policy} of {name}"))),
+                .map_err(error::iam(&format!("deleting policy {policy} of {name}"))),
         )?;
     }
     ignore_not_found(
@@ -173,7 +175,7 @@ pub async fn delete_role(iam: &Client, name: &str) -> AwsResult<()> {
             .send()
             .await
             .map(|_| ())
-            .map_err(err(&format!("deleting IAM role {name}"))),
+            .map_err(error::iam(&format!("deleting IAM role {name}"))),
     )
 }
 
@@ -191,7 +193,7 @@ pub async fn role_details(iam: &Client, name: &str) -> AwsResult<Option<RoleDeta
         .role_name(name)
         .send()
         .await
-        .map_err(err(&format!("reading IAM role {name}")))
+        .map_err(error::iam(&format!("reading IAM role {name}")))
     {
         Ok(out) => out,
         Err(e) if e.is_not_found() => return Ok(None),
@@ -230,13 +232,13 @@ pub async fn retag_role(
             .set_tag_keys(Some(removed.to_vec()))
             .send()
             .await
-            .map_err(err(&format!("removing tags of {name}")))?;
+            .map_err(error::iam(&format!("removing tags of {name}")))?;
     }
     iam.tag_role()
         .role_name(name)
         .set_tags(Some(tags(t)))
         .send()
         .await
-        .map_err(err(&format!("tagging {name}")))?;
+        .map_err(error::iam(&format!("tagging {name}")))?;
     Ok(())
 }

@@ -94,4 +94,4 @@ impl AwsClients {
     }
 }
 
-pub use error::{err, ignore_not_found, AwsError, AwsResult};
+pub use error::{ignore_not_found, AwsError, AwsResult, ErrorKind};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_rolesanywhere::types::{Source, SourceData, Tag, TrustAnchorType};
 use aws_sdk_rolesanywhere::Client;
 
-use super::{err, ignore_not_found, AwsError, AwsResult};
+use super::{error, ignore_not_found, AwsError, AwsResult};
 
 fn tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
     t.iter()
@@ -33,7 +33,7 @@ pub async fn create_trust_anchor(
         .set_tags(Some(tags(t)))
         .send()
         .await
-        .map_err(err(step))?;
+        .map_err(error::rolesanywhere(step))?;
     let anchor = out
         .trust_anchor()
         .ok_or_else(|| AwsError::invalid_response(step, "trust anchor"))?;
@@ -50,7 +50,7 @@ pub async fn trust_anchor(ra: &Client, id: &str) -> AwsResult<Option<(String, bo
         .trust_anchor_id(id)
         .send()
         .await
-        .map_err(err("reading trust anchor"))
+        .map_err(error::rolesanywhere("reading trust anchor"))
     {
         Ok(out) => Ok(out.trust_anchor().map(|a| {
             (
@@ -68,7 +68,7 @@ pub async fn enable_trust_anchor(ra: &Client, id: &str) -> AwsResult<()> {
         .trust_anchor_id(id)
         .send()
         .await
-        .map_err(err("enabling trust anchor"))?;
+        .map_err(error::rolesanywhere("enabling trust anchor"))?;
     Ok(())
 }
 
@@ -79,7 +79,7 @@ pub async fn delete_trust_anchor(ra: &Client, id: &str) -> AwsResult<()> {
             .send()
             .await
             .map(|_| ())
-            .map_err(err("deleting trust anchor")),
+            .map_err(error::rolesanywhere("deleting trust anchor")),
     )
 }
 
@@ -100,7 +100,7 @@ pub async fn create_profile(
         .set_tags(Some(tags(t)))
         .send()
         .await
-        .map_err(err(step))?;
+        .map_err(error::rolesanywhere(step))?;
     let p = out
         .profile()
         .ok_or_else(|| AwsError::invalid_response(step, "profile"))?;
@@ -117,7 +117,7 @@ pub async fn profile(ra: &Client, id: &str) -> AwsResult<Option<(String, bool)>>
         .profile_id(id)
         .send()
         .await
-        .map_err(err("reading profile"))
+        .map_err(error::rolesanywhere("reading profile"))
     {
         Ok(out) => Ok(out.profile().map(|p| {
             (
@@ -135,7 +135,7 @@ pub async fn enable_profile(ra: &Client, id: &str) -> AwsResult<()> {
         .profile_id(id)
         .send()
         .await
-        .map_err(err("enabling profile"))?;
+        .map_err(error::rolesanywhere("enabling profile"))?;
     Ok(())
 }
 
@@ -146,7 +146,7 @@ pub async fn delete_profile(ra: &Client, id: &str) -> AwsResult<()> {
             .send()
             .await
             .map(|_| ())
-            .map_err(err("deleting profile")),
+            .map_err(error::rolesanywhere("deleting profile")),
     )
 }
 
@@ -163,7 +163,7 @@ pub async fn find_by_names(
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(err("listing trust anchors"))?;
+        .map_err(error::rolesanywhere("listing trust anchors"))?;
     let profiles: Vec<_> = ra
         .list_profiles()
         .into_paginator()
@@ -171,7 +171,7 @@ pub async fn find_by_names(
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(err("listing profiles"))?;
+        .map_err(error::rolesanywhere("listing profiles"))?;
     let anchor = anchors
         .iter()
         .find(|a| a.name() == Some(anchor_name))
@@ -190,7 +190,7 @@ pub async fn trust_anchor_bundle(ra: &Client, id: &str) -> AwsResult<Option<Stri
         .trust_anchor_id(id)
         .send()
         .await
-        .map_err(err("reading trust anchor"))?;
+        .map_err(error::rolesanywhere("reading trust anchor"))?;
     Ok(out
         .trust_anchor()
         .and_then(|a| a.source())
@@ -211,13 +211,13 @@ pub async fn retag(
             .set_tag_keys(Some(removed.to_vec()))
             .send()
             .await
-            .map_err(err("removing Roles Anywhere tags"))?;
+            .map_err(error::rolesanywhere("removing Roles Anywhere tags"))?;
     }
     ra.tag_resource()
         .resource_arn(arn)
         .set_tags(Some(tags(t)))
         .send()
         .await
-        .map_err(err("tagging Roles Anywhere object"))?;
+        .map_err(error::rolesanywhere("tagging Roles Anywhere object"))?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use aws_sdk_ssm::Client;
 use aws_smithy_types::DateTime;
 
 use super::wait::{self, Budget};
-use super::{err, AwsError, AwsResult};
+use super::{error, AwsError, AwsResult};
 
 pub struct Activation {
     pub id: String,
@@ -60,7 +60,7 @@ pub async fn create_activation(
             .set_tags(Some(tags.clone()))
             .send()
             .await
-            .map_err(err(&step))
+            .map_err(error::ssm(&step))
     })
     .await?;
     match (out.activation_id(), out.activation_code()) {
@@ -88,7 +88,7 @@ async fn activations_where(
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(err("reading SSM activations"))
+        .map_err(error::ssm("reading SSM activations"))
 }
 
 /// Whether the activation still exists and has not expired: Some(expired), or None when gone.
@@ -120,9 +120,9 @@ pub async fn delete_activation(ssm: &Client, id: &str) -> AwsResult<()> {
         .activation_id(id)
         .send()
         .await
-        .map_err(err("deleting SSM activation"))
+        .map_err(error::ssm("deleting SSM activation"))
     {
-        Err(e) if e.is("InvalidActivationId") || e.is("InvalidActivation") => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
         other => other.map(|_| ()),
     }
 }

@@ -437,3 +437,146 @@ pub fn startup_median(binary: &std::path::Path, protocol: &str) -> std::time::Du
     times.sort();
     times[10]
 }
+
+/// One scenario's cluster: applied from a configuration on its own testbed, with what the
+/// testbed held before (for the leak check at the end).
+pub struct Applied {
+    pub tb: Testbed,
+    pub ws: Workspace,
+    pub before: Vec<String>,
+    pub first: Run,
+}
+
+impl Applied {
+    /// Applies `config` with Terraform `tf` on `tb` (seeded and restricted as the test wants).
+    pub fn new(tf: &str, tb: Testbed, config: &str) -> Applied {
+        let before = tb.inventory();
+        let ws = Workspace::new(tf, &tb, config);
+        let first = ws.apply();
+        Applied {
+            tb,
+            ws,
+            before,
+            first,
+        }
+    }
+
+    pub fn state(&self) -> serde_json::Value {
+        self.ws.state()
+    }
+
+    pub fn plans_no_changes(&self, why: &str) {
+        let plan = self.ws.plan_code();
+        assert_eq!(plan.code, 0, "{why}:\n{}", plan.all());
+    }
+
+    /// A plan that shows drift, naming each of `expected`, as an in-place update.
+    pub fn drift_shows(&self, expected: &[&str]) -> Run {
+        let drift = self.ws.plan_code();
+        assert_eq!(drift.code, 2, "{}", drift.all());
+        for e in expected {
+            assert!(
+                drift.stdout.contains(e),
+                "the plan names {e}:\n{}",
+                drift.stdout
+            );
+        }
+        assert!(
+            drift.stdout.contains("update in-place") && !drift.stdout.contains("must be replaced"),
+            "repair must not replace the cluster:\n{}",
+            drift.stdout
+        );
+        drift
+    }
+
+    /// Apply, then a plan with no changes.
+    pub fn repair(&self) {
+        self.ws.apply();
+        self.plans_no_changes("apply must repair the drift");
+    }
+
+    /// Destroy; then the testbed holds what it held before, and no call was denied.
+    pub fn destroy_leaves_nothing(self) {
+        destroy_leaves_nothing(&self.tb, &self.ws, &self.before);
+    }
+}
+
+/// Destroy; then the testbed holds what it held before, and no call was denied.
+pub fn destroy_leaves_nothing(tb: &Testbed, ws: &Workspace, before: &[String]) {
+    ws.destroy();
+    assert_eq!(tb.inventory(), before, "destroy must leave nothing behind");
+    assert!(
+        tb.denied_calls().is_empty(),
+        "calls outside the minimal policy: {:?}",
+        tb.denied_calls()
+    );
+}
+
+/// An ARN or ID as one segment of a REST path.
+pub fn path_segment(s: &str) -> String {
+    s.replace(':', "%3A").replace('/', "%2F")
+}
+
+/// The cluster's access entry for `principal`: (HTTP status, body).
+pub fn access_entry(tb: &Testbed, cluster: &str, principal: &str) -> (u16, serde_json::Value) {
+    let (code, body) = tb.rest(
+        "eks",
+        "GET",
+        &format!(
+            "/clusters/{cluster}/access-entries/{}",
+            principal.replace('/', "%2F")
+        ),
+        "",
+    );
+    (code, serde_json::from_str(&body).unwrap_or_default())
+}
+
+/// A role's policy document (trust when `inline` is None), decoded.
+pub fn role_document(tb: &Testbed, role: &str, inline: Option<&str>) -> serde_json::Value {
+    let (xml, tag) = match inline {
+        None => (
+            tb.query("iam", &format!("Action=GetRole&RoleName={role}")),
+            "AssumeRolePolicyDocument",
+        ),
+        Some(p) => (
+            tb.query(
+                "iam",
+                &format!("Action=GetRolePolicy&RoleName={role}&PolicyName={p}"),
+            ),
+            "PolicyDocument",
+        ),
+    };
+    serde_json::from_str(&percent_decode(&xml_values(&xml, tag)[0])).unwrap()
+}
+
+/// The names of the managed policies attached to a role.
+pub fn attached_policies(tb: &Testbed, role: &str) -> Vec<String> {
+    xml_values(
+        &tb.query(
+            "iam",
+            &format!("Action=ListAttachedRolePolicies&RoleName={role}"),
+        ),
+        "PolicyName",
+    )
+}
+
+/// The tags EKS holds for an ARN, as its JSON body.
+pub fn eks_tags(tb: &Testbed, arn: &str) -> String {
+    tb.rest("eks", "GET", &format!("/tags/{}", path_segment(arn)), "")
+        .1
+}
+
+/// Waits until the testbed's EKS holds no cluster (a delete finishes after `eks_delete_ms`).
+pub fn wait_for_no_clusters(tb: &Testbed) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while tb.control("GET", "objects", "")["clusters"]
+        .as_array()
+        .is_some_and(|c| !c.is_empty())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cluster never went"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

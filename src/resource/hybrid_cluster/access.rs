@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::create::Ctx;
 use super::inventory::ActivationRecord;
+use super::model::{ClusterConfig, Iam, RemoteNetworkConfig};
 use super::names;
 use super::objects::{ObjectKey, ObjectStatus as Status};
 use super::policies::{self, Scope};
@@ -31,7 +32,7 @@ pub async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
     let trust = policies::cluster_trust_policy();
     let arn = match iam::role_arn(&ctx.aws.iam, &name).await? {
         Some(arn) if ctx.inv().cluster_role_name.is_some() => arn,
-        Some(_) => return Err(name_taken(&name, "cluster_role_arn")),
+        Some(_) => return Err(name_taken(&name, ClusterConfig::cluster_role_arn)),
         None => {
             let arn = iam::create_role(
                 &ctx.aws.iam,
@@ -160,9 +161,15 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
             ctx.each(attachments).await?;
             Ok(arn)
         }
-        Some(_) if ctx.inv().nodes_role_name.is_none() => {
-            Err(name_taken(&name, "remote_network_config.iam.role_arn"))
-        }
+        Some(_) if ctx.inv().nodes_role_name.is_none() => Err(name_taken(
+            &name,
+            &format!(
+                "{}.{}.{}",
+                ClusterConfig::remote_network_config,
+                RemoteNetworkConfig::iam,
+                Iam::role_arn
+            ),
+        )),
         Some(arn) => {
             // A trust anchor recreated by this repair has a new ARN for the trust condition.
             let anchor_recreated = ctx

@@ -38,7 +38,7 @@ pub async fn identity(aws: &AwsClients) -> AwsResult<Identity> {
         .get_caller_identity()
         .send()
         .await
-        .map_err(crate::aws::err("reading the caller identity"))?;
+        .map_err(crate::aws::error::sts("reading the caller identity"))?;
     let arn = out.arn().unwrap_or("arn:aws:");
     Ok(Identity {
         account: out.account().unwrap_or_default().to_string(),

@@ -11,7 +11,8 @@ use tfplugin6::{Diagnostics, One, Outcome, Unknown, Value};
 
 use super::inventory::{ActivationRecord, Inventory, Route};
 use super::model::{
-    ClusterState, Iam, Networks, RemoteNetworkConfig, Vpc, DEFAULT_NAT_GATEWAY, DEFAULT_VPC_CIDR,
+    ClusterConfig, ClusterState, Iam, Networks, RemoteNetworkConfig, Vpc, DEFAULT_NAT_GATEWAY,
+    DEFAULT_VPC_CIDR,
 };
 use super::names::{self, OWNERSHIP_TAG};
 use super::spec::{ActivationSpec, ClusterSpec};
@@ -65,8 +66,11 @@ struct Network {
 /// requires it): what import starts from.
 fn empty<T: tfplugin6::model::Object>(name: &str) -> T {
     let mut v = T::schema_block().null_object();
-    if T::schema_block().find_attribute("name").is_some() {
-        v.set("name", Value::string(name));
+    if T::schema_block()
+        .find_attribute(ClusterConfig::name)
+        .is_some()
+    {
+        v.set(ClusterConfig::name, Value::string(name));
     }
     read(&v).expect("a null object with its required name fits its own model")
 }

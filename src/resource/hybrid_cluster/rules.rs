@@ -365,7 +365,7 @@ fn remote_kind(path: &AttrPath) -> &'static str {
     let pods = path
         .0
         .iter()
-        .any(|s| matches!(s, tfplugin6::diag::Step::Attr(a) if a == "remote_pod_networks"));
+        .any(|s| matches!(s, tfplugin6::diag::Step::Attr(a) if a == super::model::RemoteNetworkConfig::remote_pod_networks));
     if pods {
         "remote pod"
     } else {
