@@ -56,12 +56,6 @@ pub fn principal_propagating(e: &AwsError) -> bool {
             .contains("The specified principalArn is invalid: invalid principal")
 }
 
-/// EKS's two "no such cluster" answers, ResourceNotFoundException and `ClientException: No
-/// cluster found for name: …`, which `error::eks` both classifies as not found.
-pub fn is_cluster_gone(e: &AwsError) -> bool {
-    e.is_not_found()
-}
-
 /// `UnsupportedAvailabilityZoneException`, with the zones EKS accepts, as the user must act
 /// on it: choose other zones.
 fn unsupported_zone(step: &str, e: &SdkError<CreateClusterError>) -> Option<AwsError> {
@@ -137,7 +131,7 @@ pub async fn describe_cluster(eks: &Client, name: &str) -> AwsResult<Option<Clus
         .map_err(error::eks(&format!("reading EKS cluster {name}")))
     {
         Ok(out) => Ok(out.cluster().cloned()),
-        Err(e) if is_cluster_gone(&e) => Ok(None),
+        Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -186,7 +180,7 @@ pub async fn delete_cluster(eks: &Client, name: &str, budget: &Budget) -> AwsRes
     })
     .await;
     match r {
-        Err(e) if is_cluster_gone(&e) => return Ok(()),
+        Err(e) if e.is_not_found() => return Ok(()),
         other => other?,
     }
     wait::until(
@@ -391,7 +385,7 @@ pub async fn delete_access_entry(eks: &Client, cluster: &str, principal: &str) -
         .map(|_| ())
         .map_err(error::eks("deleting access entry"));
     match r {
-        Err(e) if is_cluster_gone(&e) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
         other => ignore_not_found(other),
     }
 }
@@ -518,11 +512,9 @@ mod tests {
 
     #[test]
     fn both_not_founds_mean_gone() {
-        assert!(is_cluster_gone(&answer(
-            "ClientException",
-            "No cluster found for name: c."
-        )));
-        assert!(is_cluster_gone(&answer("ResourceNotFoundException", "x")));
-        assert!(!is_cluster_gone(&answer("ClientException", "other")));
+        // `error::eks` classifies both of EKS's "no such cluster" answers as not found.
+        assert!(answer("ClientException", "No cluster found for name: c.").is_not_found());
+        assert!(answer("ResourceNotFoundException", "x").is_not_found());
+        assert!(!answer("ClientException", "other").is_not_found());
     }
 }

@@ -14,7 +14,6 @@ use aws_types::request_id::RequestId;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
     NotFound,
-    AlreadyExists,
     /// In use, or busy with another change.
     InUse,
     InvalidParameter,
@@ -190,7 +189,6 @@ impl AwsError {
 fn kind_of_code(code: &str) -> ErrorKind {
     match code {
         c if c.ends_with(".NotFound") || c.ends_with("NotFound") => ErrorKind::NotFound,
-        c if c.ends_with(".Duplicate") || c.ends_with("AlreadyExists") => ErrorKind::AlreadyExists,
         "DependencyViolation" | "IncorrectState" => ErrorKind::InUse,
         "InvalidParameterValue" | "InvalidParameterCombination" | "ValidationException" => {
             ErrorKind::InvalidParameter
@@ -277,7 +275,6 @@ where
         let service = E::from(e);
         let kind = match &service {
             E::NoSuchEntityException(_) => ErrorKind::NotFound,
-            E::EntityAlreadyExistsException(_) => ErrorKind::AlreadyExists,
             E::DeleteConflictException(_) | E::ConcurrentModificationException(_) => {
                 ErrorKind::InUse
             }

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use tfplugin6::model::Object;
+use tfplugin6::model::{known_elements, known_entries, Object};
 use tfplugin6::schema::{Attribute, NestedBlock, Schema, Type};
-use tfplugin6::validators::{string_rule, StringRule, Validator};
-use tfplugin6::{AttrPath, Diagnostics, One, Unknown, Value};
+use tfplugin6::validators::{int_between, string_rule, IntBetween, StringRule};
+use tfplugin6::{One, Unknown};
 
 use crate::aws::AwsClients;
 
@@ -40,22 +40,10 @@ fn endpoint_url() -> StringRule {
     )
 }
 
-struct MaxRetries;
-
-impl Validator for MaxRetries {
-    fn description(&self) -> String {
-        "From 0 to 100.".into()
-    }
-
-    fn validate(&self, value: &Value, path: &AttrPath, d: &mut Diagnostics) {
-        if !value.as_i64().is_some_and(|n| (0..=100).contains(&n)) {
-            d.error_at(
-                path.clone(),
-                "Invalid max_retries",
-                "max_retries must be between 0 and 100.",
-            );
-        }
-    }
+/// Any number of attempts within reason, as the AWS provider allows.
+fn max_retries() -> IntBetween {
+    int_between("Invalid max_retries", 0, 100)
+        .saying(|_| "max_retries must be between 0 and 100.".into())
 }
 
 fn url(service: &str) -> Attribute {
@@ -113,7 +101,7 @@ tfplugin6::object! {
         pub profile: Unknown<Option<String>>,
         #[attr(Attribute::of(Type::list_of_strings(), "Shared config files to read instead of `~/.aws/config`.").optional())]
         pub shared_config_files: Unknown<Option<Vec<Unknown<String>>>>,
-        #[attr(Attribute::of(Type::Number, "Attempts after the first for throttled or failed AWS calls. Default 25, as the AWS provider.").optional().validator(MaxRetries))]
+        #[attr(Attribute::of(Type::Number, "Attempts after the first for throttled or failed AWS calls. Default 25, as the AWS provider.").optional().validator(max_retries()))]
         pub max_retries: Unknown<Option<i64>>,
         #[block(NestedBlock::list().items(0, 1))]
         pub assume_role: Unknown<One<AssumeRole>>,
@@ -173,11 +161,7 @@ impl ProviderConfig {
         ProviderConfig {
             region: known(&m.region),
             profile: known(&m.profile),
-            shared_config_files: m
-                .shared_config_files
-                .value()
-                .map(|fs| fs.iter().filter_map(|f| f.known().cloned()).collect())
-                .unwrap_or_default(),
+            shared_config_files: known_elements(&m.shared_config_files),
             max_retries: m.max_retries.value().map(|n| *n as u32),
             assume_role: assume.and_then(|a| {
                 Some(AssumeRoleConfig {
@@ -191,12 +175,7 @@ impl ProviderConfig {
                 .default_tags
                 .known()
                 .and_then(One::get)
-                .and_then(|t| t.tags.value())
-                .map(|tags| {
-                    tags.iter()
-                        .filter_map(|(k, v)| Some((k.clone(), v.known()?.clone())))
-                        .collect()
-                })
+                .map(|t| known_entries(&t.tags))
                 .unwrap_or_default(),
         }
     }

@@ -110,6 +110,27 @@ impl<T> From<Option<T>> for Unknown<Option<T>> {
     }
 }
 
+/// The known elements of a configurable list whose elements may each be unknown at plan
+/// (unknown ones are skipped; null or unknown lists give none).
+pub fn known_elements<T: Clone>(v: &Unknown<Option<Vec<Unknown<T>>>>) -> Vec<T> {
+    v.value()
+        .map(|items| items.iter().filter_map(|x| x.known().cloned()).collect())
+        .unwrap_or_default()
+}
+
+/// The known entries of a configurable map whose values may each be unknown at plan.
+pub fn known_entries<T: Clone>(
+    v: &Unknown<Option<BTreeMap<String, Unknown<T>>>>,
+) -> BTreeMap<String, T> {
+    v.value()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, x)| Some((k.clone(), x.known()?.clone())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Why a wire value does not fit its model, and where.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelError {

@@ -11,27 +11,15 @@ pub trait Validator: Send + Sync {
     fn validate(&self, value: &Value, path: &AttrPath, d: &mut Diagnostics);
 }
 
-/// One of the given strings, compared exactly or ignoring ASCII case.
+/// One of the given strings.
 pub struct OneOf {
     allowed: &'static [&'static str],
-    ignore_case: bool,
     summary: &'static str,
 }
 
 /// The value must be one of `allowed`; `summary` heads the error ("Invalid NAT gateway mode").
 pub fn one_of(summary: &'static str, allowed: &'static [&'static str]) -> OneOf {
-    OneOf {
-        allowed,
-        ignore_case: false,
-        summary,
-    }
-}
-
-pub fn one_of_ignoring_case(summary: &'static str, allowed: &'static [&'static str]) -> OneOf {
-    OneOf {
-        ignore_case: true,
-        ..one_of(summary, allowed)
-    }
+    OneOf { allowed, summary }
 }
 
 fn quoted_list(items: &[&str]) -> String {
@@ -45,24 +33,12 @@ fn quoted_list(items: &[&str]) -> String {
 impl Validator for OneOf {
     fn description(&self) -> String {
         let items: Vec<String> = self.allowed.iter().map(|s| format!("`{s}`")).collect();
-        let case = if self.ignore_case {
-            ", in any case"
-        } else {
-            ""
-        };
-        format!("One of {}{case}.", items.join(", "))
+        format!("One of {}.", items.join(", "))
     }
 
     fn validate(&self, value: &Value, path: &AttrPath, d: &mut Diagnostics) {
         let Some(s) = value.as_str() else { return };
-        let matches = |a: &&str| {
-            if self.ignore_case {
-                a.eq_ignore_ascii_case(s)
-            } else {
-                *a == s
-            }
-        };
-        if !self.allowed.iter().any(matches) {
+        if !self.allowed.contains(&s) {
             d.error_at(
                 path.clone(),
                 self.summary,
@@ -77,10 +53,25 @@ pub struct IntBetween {
     min: i64,
     max: i64,
     summary: &'static str,
+    /// The error's wording for the value given (None: not a whole number).
+    saying: Option<fn(Option<i64>) -> String>,
 }
 
 pub fn int_between(summary: &'static str, min: i64, max: i64) -> IntBetween {
-    IntBetween { min, max, summary }
+    IntBetween {
+        min,
+        max,
+        summary,
+        saying: None,
+    }
+}
+
+impl IntBetween {
+    /// Words the error in the service's or the provider's terms.
+    pub fn saying(mut self, detail: fn(Option<i64>) -> String) -> IntBetween {
+        self.saying = Some(detail);
+        self
+    }
 }
 
 impl Validator for IntBetween {
@@ -89,14 +80,15 @@ impl Validator for IntBetween {
     }
 
     fn validate(&self, value: &Value, path: &AttrPath, d: &mut Diagnostics) {
-        match value.as_i64() {
-            Some(n) if (self.min..=self.max).contains(&n) => {}
-            _ => d.error_at(
-                path.clone(),
-                self.summary,
-                format!("Must be a whole number from {} to {}.", self.min, self.max),
-            ),
+        let n = value.as_i64();
+        if n.is_some_and(|n| (self.min..=self.max).contains(&n)) {
+            return;
         }
+        let detail = match self.saying {
+            Some(say) => say(n),
+            None => format!("Must be a whole number from {} to {}.", self.min, self.max),
+        };
+        d.error_at(path.clone(), self.summary, detail);
     }
 }
 
@@ -171,76 +163,6 @@ impl<V: Validator> Validator for Each<V> {
     }
 }
 
-/// A list or set with `min..=max` elements (checked once the list is wholly known).
-pub struct SizeBetween {
-    min: usize,
-    max: usize,
-    summary: &'static str,
-    detail: &'static str,
-}
-
-pub fn size_between(
-    summary: &'static str,
-    min: usize,
-    max: usize,
-    detail: &'static str,
-) -> SizeBetween {
-    SizeBetween {
-        min,
-        max,
-        summary,
-        detail,
-    }
-}
-
-impl Validator for SizeBetween {
-    fn description(&self) -> String {
-        format!("{} to {} elements.", self.min, self.max)
-    }
-
-    fn validate(&self, value: &Value, path: &AttrPath, d: &mut Diagnostics) {
-        let n = value.as_list().len();
-        if value.is_wholly_known() && !(self.min..=self.max).contains(&n) {
-            d.error_at(
-                path.clone(),
-                self.summary,
-                format!("{} Got {n}.", self.detail),
-            );
-        }
-    }
-}
-
-/// No element twice.
-pub struct Distinct {
-    summary: &'static str,
-}
-
-pub fn distinct(summary: &'static str) -> Distinct {
-    Distinct { summary }
-}
-
-impl Validator for Distinct {
-    fn description(&self) -> String {
-        "No duplicates.".into()
-    }
-
-    fn validate(&self, value: &Value, path: &AttrPath, d: &mut Diagnostics) {
-        let items = value.as_list();
-        for (i, item) in items.iter().enumerate() {
-            if item.is_wholly_known() && items[..i].contains(item) {
-                let shown = item
-                    .as_str()
-                    .map_or_else(|| format!("{item:?}"), |s| format!("{s:?}"));
-                d.error_at(
-                    path.index(i),
-                    self.summary,
-                    format!("{shown} is listed twice."),
-                );
-            }
-        }
-    }
-}
-
 /// Runs the validators of `block`'s attributes and nested blocks over `value`, an object of
 /// that block's shape. Unknown and null values are left for plan or are the resource's to
 /// judge.
@@ -279,7 +201,7 @@ mod tests {
     }
 
     #[test]
-    fn one_of_names_the_choices_and_can_ignore_case() {
+    fn one_of_names_the_choices() {
         let v = one_of("Invalid mode", &["API", "API_AND_CONFIG_MAP"]);
         assert!(!run(&v, Value::string("API")).has_errors());
         let d = run(&v, Value::string("api"));
@@ -288,20 +210,18 @@ mod tests {
             r#""api" is not one of "API", "API_AND_CONFIG_MAP"."#
         );
         assert_eq!(v.description(), "One of `API`, `API_AND_CONFIG_MAP`.");
-        let v = one_of_ignoring_case("Invalid provider", &["SSM", "IRA"]);
-        assert!(!run(&v, Value::string("ira")).has_errors());
     }
 
     #[test]
-    fn ranges_sizes_and_duplicates() {
+    fn ranges_in_general_or_in_a_service_s_words() {
         let v = int_between("Invalid limit", 1, 1000);
-        assert!(run(&v, Value::Number(crate::value::Number::Int(0))).has_errors());
+        let d = run(&v, Value::Number(crate::value::Number::Int(0)));
+        assert_eq!(d.0[0].detail, "Must be a whole number from 1 to 1000.");
         assert!(!run(&v, Value::Number(crate::value::Number::Int(1000))).has_errors());
-        let v = size_between("Wrong count", 2, 3, "Give 2 or 3.");
-        assert!(run(&v, Value::string_list(["a"])).has_errors());
-        assert!(!run(&v, Value::List(vec![Value::Unknown])).has_errors());
-        let d = run(&distinct("Duplicate"), Value::string_list(["a", "b", "a"]));
-        assert_eq!(d.0[0].path.as_ref().unwrap().to_string(), "x[2]");
+        let v = v.saying(|n| format!("{n:?} nodes is outside 1 to 1000."));
+        let d = run(&v, Value::Number(crate::value::Number::Int(1001)));
+        assert_eq!(d.0[0].detail, "Some(1001) nodes is outside 1 to 1000.");
+        assert_eq!(v.description(), "From 1 to 1000.");
     }
 
     #[test]

@@ -87,7 +87,7 @@ tfplugin6::object! {
     /// register nodes with. Changing it creates a new activation in place; the cluster is
     /// kept.
     pub struct SsmActivation {
-        #[attr(Attribute::of(Type::Number, "How many nodes may register with it.").default(Value::Number(tfplugin6::value::Number::Int(1))).validator(rules::RegistrationLimit))]
+        #[attr(Attribute::of(Type::Number, "How many nodes may register with it.").default(Value::Number(tfplugin6::value::Number::Int(1))).validator(rules::registration_limit()))]
         pub registration_limit: Unknown<Option<i64>>,
         #[attr(Attribute::string("When it expires. Default: 24 hours after creation (SSM's default).").optional().validator(rules::activation_expiration()))]
         pub expiration: Unknown<Option<String>>,

@@ -3,8 +3,8 @@
 //! known values only, and make no AWS call.
 
 use ipnet::Ipv4Net;
-use tfplugin6::validators::{self, list_rule, string_rule, ListRule, StringRule, Validator};
-use tfplugin6::{AttrPath, Diagnostics, Value};
+use tfplugin6::validators::{self, list_rule, string_rule, ListRule, StringRule};
+use tfplugin6::{AttrPath, Diagnostics};
 
 use super::cidr::{self, CidrError};
 use super::spec::parse_duration;
@@ -411,28 +411,11 @@ pub fn activation_expiration() -> StringRule {
 }
 
 /// SSM API reference, CreateActivation `RegistrationLimit`: 1 to 1000.
-pub struct RegistrationLimit;
-
-impl Validator for RegistrationLimit {
-    fn description(&self) -> String {
-        "From 1 to 1000.".into()
-    }
-
-    fn validate(&self, value: &Value, path: &AttrPath, d: &mut Diagnostics) {
-        match value.as_i64() {
-            Some(n) if (1..=1000).contains(&n) => {}
-            Some(n) => d.error_at(
-                path.clone(),
-                "Invalid registration limit",
-                format!("{n} is outside what SSM accepts: 1 to 1000 nodes."),
-            ),
-            None => d.error_at(
-                path.clone(),
-                "Invalid registration limit",
-                "Give a whole number of nodes, 1 to 1000.",
-            ),
-        }
-    }
+pub fn registration_limit() -> validators::IntBetween {
+    validators::int_between("Invalid registration limit", 1, 1000).saying(|n| match n {
+        Some(n) => format!("{n} is outside what SSM accepts: 1 to 1000 nodes."),
+        None => "Give a whole number of nodes, 1 to 1000.".into(),
+    })
 }
 
 pub fn duration() -> StringRule {

@@ -5,11 +5,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use tfplugin6::model::known_elements;
 use tfplugin6::Unknown;
 
-use super::model::{
-    ClusterConfig, StringMap, Strings, DEFAULT_AUTHENTICATION_MODE, DEFAULT_VPC_CIDR,
-};
+use super::model::{ClusterConfig, DEFAULT_AUTHENTICATION_MODE, DEFAULT_VPC_CIDR};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum CredentialsProvider {
@@ -173,24 +172,6 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     Some(Duration::from_secs(total))
 }
 
-/// The known strings of a configurable list (an unknown element is skipped).
-pub fn known_strings(v: &Unknown<Option<Strings>>) -> Vec<String> {
-    v.value()
-        .map(|items| items.iter().filter_map(|s| s.known().cloned()).collect())
-        .unwrap_or_default()
-}
-
-/// The known entries of a configurable map.
-pub fn known_map(v: &Unknown<Option<StringMap>>) -> BTreeMap<String, String> {
-    v.value()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.known()?.clone())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn known<T: Clone>(v: &Unknown<Option<T>>) -> Option<T> {
     v.value().cloned()
 }
@@ -203,10 +184,10 @@ impl ClusterSpec {
             Some(id) => VpcSpec::Existing {
                 id,
                 subnet_ids: vpc
-                    .map(|v| known_strings(&v.subnet_ids))
+                    .map(|v| known_elements(&v.subnet_ids))
                     .unwrap_or_default(),
                 security_group_ids: vpc
-                    .map(|v| known_strings(&v.security_group_ids))
+                    .map(|v| known_elements(&v.security_group_ids))
                     .unwrap_or_default(),
             },
             None => VpcSpec::Create {
@@ -214,7 +195,7 @@ impl ClusterSpec {
                     .and_then(|v| known(&v.cidr))
                     .unwrap_or_else(|| DEFAULT_VPC_CIDR.into()),
                 availability_zones: vpc
-                    .map(|v| known_strings(&v.availability_zones))
+                    .map(|v| known_elements(&v.availability_zones))
                     .unwrap_or_default(),
                 nat: vpc
                     .and_then(|v| v.nat_gateway.value())

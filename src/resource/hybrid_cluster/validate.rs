@@ -9,9 +9,7 @@ use ipnet::Ipv4Net;
 use tfplugin6::{AttrPath, Diagnostics, One, Unknown, Value};
 
 use super::cidr;
-use super::model::{
-    ClusterConfig, Iam, Networks, RemoteNetworkConfig, SsmActivation, Vpc, DEFAULT_VPC_CIDR,
-};
+use super::model::{ClusterConfig, Iam, Networks, RemoteNetworkConfig, Vpc, DEFAULT_VPC_CIDR};
 use super::rules;
 use super::spec::{parse_provider, CredentialsProvider};
 
@@ -44,8 +42,8 @@ fn validate(c: &ClusterConfig, d: &mut Diagnostics) {
     if let Some(tags) = tags {
         tag_rules(c, &tags, d);
     }
-    if let Some(a) = c.ssm_activation.known().and_then(One::get) {
-        activation_with_ssm(c, a, d);
+    if c.ssm_activation.known().and_then(One::get).is_some() {
+        activation_with_ssm(c, d);
     }
 }
 
@@ -340,7 +338,7 @@ fn iam_of(c: &ClusterConfig) -> Option<&Iam> {
         .and_then(One::get)
 }
 
-fn activation_with_ssm(c: &ClusterConfig, _a: &SsmActivation, d: &mut Diagnostics) {
+fn activation_with_ssm(c: &ClusterConfig, d: &mut Diagnostics) {
     if provider_of(iam_of(c)) == Some(CredentialsProvider::Ira) {
         d.error_at(
             AttrPath::root(ClusterConfig::ssm_activation),
