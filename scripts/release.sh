@@ -5,7 +5,10 @@
 #   terraform-provider-eks_<version>_SHA256SUMS        sha256 of the zip and the manifest
 #   mirror/                                            a filesystem mirror (packed layout) for
 #                                                      provider_installation { filesystem_mirror }
-# NAMESPACE (default "local") sets the mirror's registry.terraform.io/<namespace>/eks address.
+#                                                      under both hosts: `source = "<ns>/eks"` is
+#                                                      registry.terraform.io/<ns>/eks to Terraform
+#                                                      and registry.opentofu.org/<ns>/eks to OpenTofu
+# NAMESPACE (default "local") sets the mirror's <host>/<namespace>/eks address.
 # RELEASE_BINARY packages a binary already built instead of building the optimised one (the
 # test suite packages its debug build: the layout is what it checks). DIST sets the output
 # folder (default dist).
@@ -46,10 +49,11 @@ manifest="${name}_${version}_manifest.json"
 printf '{\n  "version": 1,\n  "metadata": {\n    "protocol_versions": ["6.0"]\n  }\n}\n' > "$dist/$manifest"
 (cd "$dist" && sha256sum "$zip_name" "$manifest" > "${name}_${version}_SHA256SUMS")
 
-mirror="$dist/mirror/registry.terraform.io/$namespace/eks"
-mkdir -p "$mirror"
-cp "$dist/$zip_name" "$mirror/"
+for host in registry.terraform.io registry.opentofu.org; do
+  mkdir -p "$dist/mirror/$host/$namespace/eks"
+  cp "$dist/$zip_name" "$dist/mirror/$host/$namespace/eks/"
+done
 
 echo "release $version in $dist/:"
 (cd "$dist" && ls -l "$zip_name" "$manifest" "${name}_${version}_SHA256SUMS" && cat "${name}_${version}_SHA256SUMS")
-echo "filesystem mirror: $dist/mirror (provider registry.terraform.io/$namespace/eks $version)"
+echo "filesystem mirror: $dist/mirror (provider $namespace/eks $version for Terraform and OpenTofu)"

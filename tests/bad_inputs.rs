@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Workspace, TF_NEW};
+use common::{Workspace, TF_NEW, TOFU};
 
 /// `body` of the resource; `rnc` a remote_network_config body (a default one when empty).
 fn resource(body: &str, rnc: &str) -> String {
@@ -68,10 +68,16 @@ fn line_of(config: &str, marker: &str) -> usize {
         + 1
 }
 
-/// What AWS accepts today passes real Terraform too: CGNAT remote networks and a CA bundle
-/// past the 8,000 characters older API pages gave, with tags Roles Anywhere allows.
+/// What AWS accepts today passes real Terraform and OpenTofu too: CGNAT remote networks and a
+/// CA bundle past the 8,000 characters older API pages gave, with tags Roles Anywhere allows.
 #[test]
 fn configurations_aws_accepts_pass_validate_and_plan_without_aws_calls() {
+    for tf in [TF_NEW, TOFU] {
+        accepted_configuration_passes(tf);
+    }
+}
+
+fn accepted_configuration_passes(tf: &str) {
     let tb = common::testbed();
     let bundle: String = (0..20).map(|_| common::ca_pem()).collect();
     assert!(bundle.len() > 8000);
@@ -80,7 +86,7 @@ fn configurations_aws_accepts_pass_validate_and_plan_without_aws_calls() {
         "name = \"big-bundle-sg-x\"\n  tags = { team = \"a b:c/d=e+f@g-h_i.j\" }",
         &ira,
     );
-    let ws = Workspace::new(TF_NEW, &tb, &config);
+    let ws = Workspace::new(tf, &tb, &config);
     let validate = ws.run(&["validate", "-no-color"]);
     assert_eq!(validate.code, 0, "{}", validate.all());
     let plan = ws.run(&["plan", "-input=false", "-no-color"]);
@@ -90,9 +96,15 @@ fn configurations_aws_accepts_pass_validate_and_plan_without_aws_calls() {
 
 #[test]
 fn bad_input_points_at_its_line_at_validate_and_plan_without_aws_calls() {
+    for tf in [TF_NEW, TOFU] {
+        bad_input_points_at_its_line(tf);
+    }
+}
+
+fn bad_input_points_at_its_line(tf: &str) {
     let tb = common::testbed();
     let cases = cases();
-    let ws = Workspace::new(TF_NEW, &tb, &cases[0].0);
+    let ws = Workspace::new(tf, &tb, &cases[0].0);
     for (config, expected, marker) in &cases {
         ws.write(config);
         // `write` puts the provider block first: find the line in the file as written.
@@ -103,11 +115,16 @@ fn bad_input_points_at_its_line_at_validate_and_plan_without_aws_calls() {
             &["plan", "-input=false", "-no-color"][..],
         ] {
             let r = ws.run(cmd);
-            assert_eq!(r.code, 1, "{cmd:?} should fail for:\n{config}\n{}", r.all());
+            assert_eq!(
+                r.code,
+                1,
+                "{tf} {cmd:?} should fail for:\n{config}\n{}",
+                r.all()
+            );
             let text = r.text();
             assert!(
                 text.contains(expected) && text.contains(&line),
-                "{cmd:?}: expected {expected:?} {line}, got:\n{}",
+                "{tf} {cmd:?}: expected {expected:?} {line}, got:\n{}",
                 r.all()
             );
         }

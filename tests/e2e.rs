@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{ssm_config, Applied, Testbed, Workspace, TF_NEW, TF_OLD};
+use common::{ssm_config, Applied, Testbed, Workspace, TF_NEW, TF_OLD, TOFU};
 
 const NODES_ROLE: &str = "hybrid-demo-eks-hybrid-nodes-role";
 const IRA_NODES_ROLE: &str = "hybrid-ira-eks-hybrid-nodes-role";
@@ -47,9 +47,9 @@ fn ira_cluster(tf: &str) -> (Applied, String) {
 }
 
 #[test]
-fn schema_and_validate_on_both_terraform_versions() {
+fn schema_and_validate_on_both_terraform_versions_and_opentofu() {
     let tb = common::testbed();
-    for tf in [TF_NEW, TF_OLD] {
+    for tf in [TF_NEW, TF_OLD, TOFU] {
         let ws = Workspace::new(tf, &tb, &ssm_config("tgw-0123456789abcdef0", ""));
         let v = ws.ok(&["validate", "-no-color"]);
         assert!(
@@ -59,7 +59,13 @@ fn schema_and_validate_on_both_terraform_versions() {
         );
         let schema = ws.ok(&["providers", "schema", "-json"]);
         let s: serde_json::Value = serde_json::from_str(&schema.stdout).unwrap();
-        let provider = &s["provider_schemas"]["registry.terraform.io/local/eks"];
+        // The provider's address names the tool's own registry host.
+        let host = if tf == TOFU {
+            "registry.opentofu.org"
+        } else {
+            "registry.terraform.io"
+        };
+        let provider = &s["provider_schemas"][format!("{host}/local/eks")];
         let attrs = &provider["resource_schemas"]["eks_hybrid_cluster"]["block"]["attributes"];
         assert_eq!(attrs["name"]["required"], true, "{tf}");
         for computed in [
@@ -141,7 +147,14 @@ fn an_ssm_transit_gateway_cluster_gets_its_access_entry_and_routes_in_every_tabl
 
 #[test]
 fn a_deleted_access_entry_and_route_are_repaired_in_place() {
-    let (c, _) = ssm_cluster(TF_NEW, "");
+    deleted_access_entry_and_route_are_repaired(TF_NEW);
+}
+
+/// The SSM + transit gateway lifecycle: apply, a no-change plan, drift shown and repaired,
+/// destroy with the leak check.
+fn deleted_access_entry_and_route_are_repaired(tf: &str) {
+    let (c, _) = ssm_cluster(tf, "");
+    c.plans_no_changes("a fresh apply must plan no changes");
     let s = c.state();
     let role = s["remote_nodes_role_arn"].as_str().unwrap();
     let (code, _) = c.tb.rest(
@@ -181,7 +194,11 @@ fn a_deleted_access_entry_and_route_are_repaired_in_place() {
 
 #[test]
 fn an_ira_cluster_on_terraform_1_0_trusts_only_its_anchor_and_each_nodes_cn() {
-    let (c, _) = ira_cluster(TF_OLD);
+    ira_cluster_trusts_only_its_anchor_and_each_nodes_cn(TF_OLD);
+}
+
+fn ira_cluster_trusts_only_its_anchor_and_each_nodes_cn(tf: &str) {
+    let (c, _) = ira_cluster(tf);
     let s = c.state();
     let anchor = s["remote_nodes_trust_anchor_arn"].as_str().unwrap();
     let profile = s["remote_nodes_anywhere_profile_arn"].as_str().unwrap();
@@ -334,9 +351,13 @@ fn a_cluster_deleted_outside_terraform_is_recreated_in_its_network() {
 
 #[test]
 fn import_by_command_plans_no_changes_and_destroy_removes_everything() {
-    let (c, tgw) = ssm_cluster(TF_NEW, "");
+    import_by_command(TF_NEW);
+}
+
+fn import_by_command(tf: &str) {
+    let (c, tgw) = ssm_cluster(tf, "");
     let created = c.state();
-    let by_command = Workspace::new(TF_NEW, &c.tb, &ssm_config(&tgw, ""));
+    let by_command = Workspace::new(tf, &c.tb, &ssm_config(&tgw, ""));
     by_command.ok(&[
         "import",
         "-input=false",
@@ -374,10 +395,14 @@ fn import_by_command_plans_no_changes_and_destroy_removes_everything() {
 
 #[test]
 fn import_by_block_adopts_the_cluster_and_a_missing_one_is_named() {
-    let (c, tgw) = ssm_cluster(TF_NEW, "");
+    import_by_block(TF_NEW);
+}
+
+fn import_by_block(tf: &str) {
+    let (c, tgw) = ssm_cluster(tf, "");
     let config = ssm_config(&tgw, "");
     let by_block = Workspace::new(
-        TF_NEW,
+        tf,
         &c.tb,
         &format!(
             "{config}\nimport {{\n  to = eks_hybrid_cluster.this\n  id = \"hybrid-demo\"\n}}\n"
@@ -392,7 +417,7 @@ fn import_by_block_adopts_the_cluster_and_a_missing_one_is_named() {
     );
     by_block.apply();
     assert_eq!(by_block.plan_code().code, 0);
-    let missing = Workspace::new(TF_NEW, &c.tb, &config.replace("hybrid-demo", "nope"));
+    let missing = Workspace::new(tf, &c.tb, &config.replace("hybrid-demo", "nope"));
     let r = missing.run(&[
         "import",
         "-input=false",
@@ -627,11 +652,15 @@ resource "eks_hybrid_cluster" "this" {{
 
 #[test]
 fn ctrl_c_during_apply_stops_cleanly_and_destroy_removes_what_exists() {
+    ctrl_c_during_apply(TF_OLD);
+}
+
+fn ctrl_c_during_apply(tf: &str) {
     let tb = common::testbed();
     let tgw = tb.seed().transit_gateway;
     let before = tb.inventory();
     tb.control("POST", "timing", r#"{"eks_create_ms": 600000}"#);
-    let ws = Workspace::new(TF_OLD, &tb, &ssm_config(&tgw, ""));
+    let ws = Workspace::new(tf, &tb, &ssm_config(&tgw, ""));
     let cluster_creating = || {
         tb.control("GET", "objects", "")["clusters"]
             .as_array()
@@ -672,10 +701,14 @@ fn ctrl_c_during_apply_stops_cleanly_and_destroy_removes_what_exists() {
 
 #[test]
 fn logs_follow_tf_log_and_never_carry_secrets() {
+    logs_follow_tf_log(TF_NEW);
+}
+
+fn logs_follow_tf_log(tf: &str) {
     let tb = common::testbed();
     let tgw = tb.seed().transit_gateway;
     let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY";
-    let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
+    let ws = Workspace::new(tf, &tb, &ssm_config(&tgw, ""));
     let quiet = ws.run_env(
         &["plan", "-input=false", "-no-color"],
         &[("AWS_SECRET_ACCESS_KEY", secret)],
@@ -786,9 +819,15 @@ fn a_deleted_gateway_attachment_comes_back_with_a_new_id() {
 
 #[test]
 fn an_unknown_provider_configuration_plans_without_aws_calls() {
+    unknown_provider_configuration_plans(TF_NEW);
+}
+
+/// Neither CLI announces `deferral_allowed` (Terraform only in its experimental builds,
+/// OpenTofu 1.12 not at all), so both get a plan with AWS's values unknown.
+fn unknown_provider_configuration_plans(tf: &str) {
     let tb = common::testbed();
     let tgw = tb.seed().transit_gateway;
-    let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
+    let ws = Workspace::new(tf, &tb, &ssm_config(&tgw, ""));
     // The region comes from a resource that does not exist yet: unknown at plan time.
     let unknown = "resource \"terraform_data\" \"region\" {\n  input = \"us-west-2\"\n}\nprovider \"eks\" {\n  region = terraform_data.region.output\n}\n";
     ws.write_with_provider(unknown, &ssm_config(&tgw, ""));
@@ -1065,4 +1104,66 @@ fn vpc_cni_addon_older_than_1_19_warns_at_plan_and_apply() {
     assert_eq!(plan.code, 0);
     assert!(!plan.all().contains("VPC CNI"), "{}", plan.all());
     c.destroy_leaves_nothing();
+}
+
+/// The same guarantees under OpenTofu, through the real `tofu` CLI.
+mod opentofu {
+    use super::*;
+
+    #[test]
+    fn the_ssm_transit_gateway_lifecycle_with_drift_repair() {
+        deleted_access_entry_and_route_are_repaired(TOFU);
+    }
+
+    #[test]
+    fn an_ira_cluster_trusts_only_its_anchor_and_each_nodes_cn() {
+        ira_cluster_trusts_only_its_anchor_and_each_nodes_cn(TOFU);
+    }
+
+    #[test]
+    fn import_by_command_plans_no_changes() {
+        import_by_command(TOFU);
+    }
+
+    #[test]
+    fn import_by_block_adopts_the_cluster() {
+        import_by_block(TOFU);
+    }
+
+    #[test]
+    fn ctrl_c_during_apply_stops_cleanly() {
+        ctrl_c_during_apply(TOFU);
+    }
+
+    #[test]
+    fn logs_follow_tf_log_and_never_carry_secrets() {
+        logs_follow_tf_log(TOFU);
+    }
+
+    #[test]
+    fn an_unknown_provider_configuration_plans_without_aws_calls() {
+        unknown_provider_configuration_plans(TOFU);
+    }
+
+    /// OpenTofu asks GetFunctions for a function the provider's schema does not list: the
+    /// answer lets it name the function instead of failing on the protocol.
+    #[test]
+    fn a_call_to_a_function_the_provider_lacks_names_it() {
+        let tb = common::testbed();
+        let ws = Workspace::new(
+            TOFU,
+            &tb,
+            "output \"x\" {\n  value = provider::eks::nope(\"a\")\n}\n",
+        );
+        let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+        assert_eq!(plan.code, 1, "{}", plan.all());
+        let text = plan.text();
+        assert!(
+            text.contains("Function not found in provider")
+                && text.contains("\"provider::eks::nope\" was not registered by provider"),
+            "{}",
+            plan.all()
+        );
+        assert!(!text.contains("Unsupported plugin method"), "{text}");
+    }
 }

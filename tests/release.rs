@@ -1,6 +1,6 @@
 //! `make release` end to end: the registry-layout files are there and consistent, and a real
-//! `terraform init` installs the provider from the filesystem mirror it writes, checking the
-//! zip's hash, then `validate` runs it. The suite packages the debug build it already has
+//! `terraform init` and `tofu init` each install the provider from the filesystem mirror it
+//! writes, checking the zip's hash, then `validate` runs it. The suite packages the debug build it already has
 //! (`RELEASE_BINARY`): the layout is what is tested, and `make release` alone builds the
 //! optimised binary.
 
@@ -8,7 +8,7 @@ mod common;
 
 use std::process::Command;
 
-use common::TF_NEW;
+use common::{MIRROR_HOSTS, TF_NEW, TOFU};
 
 fn sha256(path: &std::path::Path) -> String {
     let out = Command::new("sha256sum")
@@ -78,14 +78,25 @@ fn make_release_packages_for_the_registry_and_a_filesystem_mirror() {
         format!("terraform-provider-eks_v{version}")
     );
 
-    // A real init from the mirror, with nothing else reachable.
+    for tool in [TF_NEW, TOFU] {
+        init_from_the_mirror(tool, &dist.join("mirror"), version);
+    }
+    let size = std::fs::metadata(&zip).unwrap().len() as f64 / 1e6;
+    println!("zip of the packaged (debug) build {size:.1} MB, installed by terraform init and tofu init from the mirror");
+}
+
+/// A real init from the mirror by `tool`, with nothing else reachable, then validate.
+fn init_from_the_mirror(tool: &str, mirror: &std::path::Path, version: &str) {
     let work = tempfile::tempdir().unwrap();
     let rc = work.path().join("tf.rc");
+    let include = MIRROR_HOSTS
+        .map(|h| format!("\"{h}/example/eks\""))
+        .join(", ");
     std::fs::write(
         &rc,
         format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n    include = [\"registry.terraform.io/example/eks\"]\n  }}\n  direct {{ exclude = [\"registry.terraform.io/example/eks\"] }}\n}}\n",
-            dist.join("mirror").display()
+            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n    include = [{include}]\n  }}\n  direct {{ exclude = [{include}] }}\n}}\n",
+            mirror.display()
         ),
     )
     .unwrap();
@@ -94,31 +105,32 @@ fn make_release_packages_for_the_registry_and_a_filesystem_mirror() {
         format!("terraform {{\n  required_providers {{\n    eks = {{ source = \"example/eks\", version = \"{version}\" }}\n  }}\n}}\nprovider \"eks\" {{\n  region = \"us-west-2\"\n}}\n"),
     )
     .unwrap();
-    let terraform = repo.join(".tools/bin").join(TF_NEW);
+    let cli = common::repo().join(".tools/bin").join(tool);
     let run = |args: &[&str]| {
-        let out = Command::new(&terraform)
+        let out = Command::new(&cli)
             .args(args)
             .current_dir(work.path())
             .env("TF_CLI_CONFIG_FILE", &rc)
             .env("CHECKPOINT_DISABLE", "1")
             .output()
-            .expect("terraform");
+            .expect("run the CLI");
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(out.status.success(), "terraform {args:?}:\n{text}");
+        assert!(out.status.success(), "{tool} {args:?}:\n{text}");
         text
     };
     let init = run(&["init", "-input=false", "-no-color"]);
     assert!(
         init.contains(&format!("Installed example/eks v{version}")),
-        "{init}"
+        "{tool}: {init}"
     );
     let lock = std::fs::read_to_string(work.path().join(".terraform.lock.hcl")).unwrap();
-    assert!(lock.contains("zh:") || lock.contains("h1:"), "{lock}");
+    assert!(
+        lock.contains("zh:") || lock.contains("h1:"),
+        "{tool}: {lock}"
+    );
     run(&["validate", "-no-color"]);
-    let size = std::fs::metadata(&zip).unwrap().len() as f64 / 1e6;
-    println!("zip of the packaged (debug) build {size:.1} MB, installed by terraform init from the mirror");
 }

@@ -304,6 +304,63 @@ async fn unknown_values_are_deferred_not_rejected() {
     );
 }
 
+/// A client that announces `deferral_allowed` (protocol 6.6; no released Terraform or
+/// OpenTofu does yet, see the README's compatibility section) gets a deferral when the
+/// provider's own configuration is unknown; one that does not gets today's plan, with the
+/// values only AWS knows left unknown.
+#[tokio::test]
+async fn an_unknown_provider_configuration_defers_only_when_the_client_allows_it() {
+    use serde_json::json;
+    use tfplugin6::resource::{ClientCapabilities, ReadRequest};
+    use tfplugin6::Deferral;
+    let s = server(json!({})).await;
+    let c = config(json!({}));
+    let plan = |deferral_allowed| {
+        s.plan_resource_change(
+            TYPE,
+            PlanInput {
+                prior: Value::Null,
+                proposed: c.clone(),
+                config: c.clone(),
+                prior_private: vec![],
+                client: ClientCapabilities { deferral_allowed },
+            },
+        )
+    };
+    let allowed = plan(true).await;
+    assert_eq!(allowed.deferred, Some(Deferral::ProviderConfigUnknown));
+    assert!(
+        !allowed.diagnostics.has_errors(),
+        "{:?}",
+        allowed.diagnostics
+    );
+    let not_allowed = plan(false).await;
+    assert_eq!(not_allowed.deferred, None);
+    assert!(!not_allowed.diagnostics.has_errors());
+    assert_eq!(not_allowed.planned.get("arn"), &Value::Unknown);
+
+    let read = |deferral_allowed| {
+        s.read_resource(
+            TYPE,
+            ReadRequest {
+                state: Value::Null,
+                private: vec![],
+                client: ClientCapabilities { deferral_allowed },
+            },
+        )
+    };
+    assert_eq!(
+        read(true).await.deferred,
+        Some(Deferral::ProviderConfigUnknown)
+    );
+    let refused = read(false).await;
+    assert_eq!(refused.deferred, None);
+    assert!(
+        refused.diagnostics.has_errors(),
+        "a read without AWS must say why"
+    );
+}
+
 /// Tag rules apply again at plan to `tags` merged with the provider's `default_tags`, which
 /// only plan knows.
 #[tokio::test]

@@ -16,6 +16,24 @@ pub const PROPAGATION_MS: &str = "5000";
 
 pub const TF_NEW: &str = "terraform-1.15.5";
 pub const TF_OLD: &str = "terraform-1.0.3";
+/// OpenTofu, built from its Go module by `make tools`.
+pub const TOFU: &str = "tofu-1.12.6";
+
+/// `source = "local/eks"` expands to a different host in each tool: a mirror holds both.
+pub const MIRROR_HOSTS: [&str; 2] = ["registry.terraform.io", "registry.opentofu.org"];
+
+/// CLI configuration installing `include`d providers from `mirror` only.
+fn mirror_rc(mirror: &std::path::Path, include: &[String]) -> String {
+    let list = include
+        .iter()
+        .map(|i| format!("\"{i}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n    include = [{list}]\n  }}\n  direct {{ exclude = [{list}] }}\n}}\n",
+        mirror.display()
+    )
+}
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -158,10 +176,7 @@ impl Workspace {
         main_tf: &str,
     ) -> Workspace {
         let dir = tempfile::tempdir().expect("tempdir");
-        let rc = format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n    include = [\"{include}\"]\n  }}\n  direct {{ exclude = [\"{include}\"] }}\n}}\n",
-            mirror.display()
-        );
+        let rc = mirror_rc(mirror, &[include.to_string()]);
         std::fs::write(dir.path().join("tf.rc"), rc).unwrap();
         std::fs::create_dir_all(dir.path().join("work")).unwrap();
         std::fs::write(dir.path().join("work/main.tf"), main_tf).unwrap();
@@ -178,19 +193,19 @@ impl Workspace {
     /// A working directory whose provider comes from a filesystem mirror holding this build.
     pub fn new(terraform: &str, testbed: &Testbed, config: &str) -> Workspace {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mirror = dir
-            .path()
-            .join("mirror/registry.terraform.io/local/eks/0.1.0/linux_amd64");
-        std::fs::create_dir_all(&mirror).unwrap();
-        std::fs::copy(
-            provider_binary(),
-            mirror.join("terraform-provider-eks_v0.1.0"),
-        )
-        .unwrap();
-        let rc = format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n    include = [\"registry.terraform.io/local/*\"]\n  }}\n  direct {{ exclude = [\"registry.terraform.io/local/*\"] }}\n}}\n",
-            dir.path().join("mirror").display()
-        );
+        for host in MIRROR_HOSTS {
+            let mirror = dir
+                .path()
+                .join(format!("mirror/{host}/local/eks/0.1.0/linux_amd64"));
+            std::fs::create_dir_all(&mirror).unwrap();
+            std::fs::copy(
+                provider_binary(),
+                mirror.join("terraform-provider-eks_v0.1.0"),
+            )
+            .unwrap();
+        }
+        let include = MIRROR_HOSTS.map(|h| format!("{h}/local/*"));
+        let rc = mirror_rc(&dir.path().join("mirror"), &include);
         std::fs::write(dir.path().join("tf.rc"), rc).unwrap();
         std::fs::create_dir_all(dir.path().join("work")).unwrap();
         let ws = Workspace {

@@ -6,7 +6,7 @@ use tonic::Status;
 
 use crate::diag::{AttrPath, Diagnostics, Severity, Step};
 use crate::proto::tfplugin6 as pb;
-use crate::resource::ClientCapabilities;
+use crate::resource::{ClientCapabilities, Deferral};
 use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::value::Value;
 
@@ -33,6 +33,17 @@ pub fn client_capabilities(c: Option<&pb::ClientCapabilities>) -> ClientCapabili
     ClientCapabilities {
         deferral_allowed: c.is_some_and(|c| c.deferral_allowed),
     }
+}
+
+pub fn deferred(reason: Option<Deferral>) -> Option<pb::Deferred> {
+    use pb::deferred::Reason;
+    reason.map(|r| pb::Deferred {
+        reason: match r {
+            Deferral::ResourceConfigUnknown => Reason::ResourceConfigUnknown,
+            Deferral::ProviderConfigUnknown => Reason::ProviderConfigUnknown,
+            Deferral::AbsentPrereq => Reason::AbsentPrereq,
+        } as i32,
+    })
 }
 
 pub fn attribute_path(p: &AttrPath) -> pb::AttributePath {
@@ -81,6 +92,7 @@ fn block(b: &Block, version: i64) -> pb::schema::Block {
         description: b.description.clone(),
         description_kind: pb::StringKind::Markdown as i32,
         deprecated: b.deprecated,
+        ..Default::default()
     }
 }
 
@@ -95,6 +107,7 @@ fn attribute(a: &Attribute) -> pb::schema::Attribute {
         sensitive: a.sensitive,
         description_kind: pb::StringKind::Markdown as i32,
         deprecated: a.deprecated,
+        ..Default::default()
     }
 }
 

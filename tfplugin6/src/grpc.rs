@@ -9,6 +9,7 @@ use tonic::{Request, Response, Status};
 use crate::convert;
 use crate::diag::Diagnostics;
 use crate::proto::tfplugin6 as pb;
+use crate::resource::{ImportRequest, ReadRequest};
 use crate::server::{PlanInput, Server};
 use crate::value::Value;
 
@@ -21,6 +22,7 @@ fn capabilities() -> Option<pb::ServerCapabilities> {
         plan_destroy: false,
         get_provider_schema_optional: true,
         move_resource_state: false,
+        generate_resource_config: false,
     })
 }
 
@@ -52,6 +54,7 @@ impl pb::provider_server::Provider for Grpc {
                     type_name: t.into(),
                 })
                 .collect(),
+            ..Default::default()
         })
     }
 
@@ -72,7 +75,18 @@ impl pb::provider_server::Provider for Grpc {
             diagnostics: vec![],
             provider_meta: None,
             server_capabilities: capabilities(),
+            ..Default::default()
         })
+    }
+
+    /// OpenTofu asks for the provider's functions when a configuration calls one; answering
+    /// (even with none) lets it say "function not found" instead of "Unsupported plugin
+    /// method".
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> Rpc<pb::get_functions::Response> {
+        ok(pb::get_functions::Response::default())
     }
 
     async fn validate_provider_config(
@@ -165,14 +179,18 @@ impl pb::provider_server::Provider for Grpc {
     ) -> Rpc<pb::read_resource::Response> {
         let req = r.into_inner();
         let state = convert::value(req.current_state.as_ref())?;
-        let out = self
-            .0
-            .read_resource(&req.type_name, state, req.private)
-            .await;
+        let read = ReadRequest {
+            state,
+            private: req.private,
+            client: convert::client_capabilities(req.client_capabilities.as_ref()),
+        };
+        let out = self.0.read_resource(&req.type_name, read).await;
         ok(pb::read_resource::Response {
             new_state: convert::dynamic(&out.state),
             diagnostics: convert::diagnostics(&out.diagnostics),
             private: out.private,
+            deferred: convert::deferred(out.deferred),
+            new_identity: None,
         })
     }
 
@@ -198,6 +216,8 @@ impl pb::provider_server::Provider for Grpc {
                 .collect(),
             planned_private: out.private,
             diagnostics: convert::diagnostics(&out.diagnostics),
+            deferred: convert::deferred(out.deferred),
+            ..Default::default()
         })
     }
 
@@ -220,6 +240,7 @@ impl pb::provider_server::Provider for Grpc {
             new_state: convert::dynamic(&out.state),
             private: out.private,
             diagnostics: convert::diagnostics(&out.diagnostics),
+            ..Default::default()
         })
     }
 
@@ -228,7 +249,11 @@ impl pb::provider_server::Provider for Grpc {
         r: Request<pb::import_resource_state::Request>,
     ) -> Rpc<pb::import_resource_state::Response> {
         let req = r.into_inner();
-        let out = self.0.import_resource_state(&req.type_name, req.id).await;
+        let import = ImportRequest {
+            id: req.id,
+            client: convert::client_capabilities(req.client_capabilities.as_ref()),
+        };
+        let out = self.0.import_resource_state(&req.type_name, import).await;
         let imported = if out.state.is_null() {
             vec![]
         } else {
@@ -236,11 +261,13 @@ impl pb::provider_server::Provider for Grpc {
                 type_name: req.type_name,
                 state: convert::dynamic(&out.state),
                 private: out.private,
+                identity: None,
             }]
         };
         ok(pb::import_resource_state::Response {
             imported_resources: imported,
             diagnostics: convert::diagnostics(&out.diagnostics),
+            deferred: convert::deferred(out.deferred),
         })
     }
 
@@ -254,6 +281,7 @@ impl pb::provider_server::Provider for Grpc {
         ok(pb::read_data_source::Response {
             state: convert::dynamic(&out.state),
             diagnostics: convert::diagnostics(&out.diagnostics),
+            deferred: convert::deferred(out.deferred),
         })
     }
 

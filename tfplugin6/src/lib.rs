@@ -43,7 +43,7 @@ pub use ephemeral::EphemeralResource;
 pub use list::ListResource;
 pub use model::{One, Unknown};
 pub use provider::Provider;
-pub use resource::{Outcome, Resource};
+pub use resource::{Deferral, Outcome, Resource};
 pub use schema::{Attribute, Block, NestedBlock, Schema, Type};
 pub use server::{PlanInput, Server};
 pub use value::Value;

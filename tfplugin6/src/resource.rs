@@ -15,6 +15,22 @@ pub struct ClientCapabilities {
     pub deferral_allowed: bool,
 }
 
+/// Why a change cannot be planned, or an object read, in this run (protocol 6.6's
+/// `Deferred.Reason`). Only returned when the client announced `deferral_allowed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deferral {
+    ResourceConfigUnknown,
+    ProviderConfigUnknown,
+    AbsentPrereq,
+}
+
+impl ClientCapabilities {
+    /// `Some(reason)` when `cannot_proceed` and the client can take a deferral.
+    pub fn defer_if(&self, cannot_proceed: bool, reason: Deferral) -> Option<Deferral> {
+        (self.deferral_allowed && cannot_proceed).then_some(reason)
+    }
+}
+
 /// PlanResourceChange, after the server applied the schema's defaults and found the
 /// attributes whose change requires a replacement.
 pub struct PlanRequest {
@@ -49,6 +65,7 @@ pub struct PlanResponse {
     pub requires_replace: Vec<AttrPath>,
     pub private: Vec<u8>,
     pub diagnostics: Diagnostics,
+    pub deferred: Option<Deferral>,
 }
 
 impl PlanResponse {
@@ -59,6 +76,7 @@ impl PlanResponse {
             requires_replace: req.requires_replace,
             private: req.prior_private,
             diagnostics: Diagnostics::default(),
+            deferred: None,
         }
     }
 }
@@ -83,11 +101,13 @@ impl ApplyRequest {
 pub struct ReadRequest {
     pub state: Value,
     pub private: Vec<u8>,
+    pub client: ClientCapabilities,
 }
 
 /// ImportResourceState: the ID the user gave.
 pub struct ImportRequest {
     pub id: String,
+    pub client: ClientCapabilities,
 }
 
 /// What apply, read and import return: the new state (null when the object is gone), the
@@ -97,15 +117,32 @@ pub struct Outcome {
     pub state: Value,
     pub private: Vec<u8>,
     pub diagnostics: Diagnostics,
+    /// Read and import only: the object could not be looked at in this run.
+    pub deferred: Option<Deferral>,
 }
 
 impl Outcome {
-    /// Nothing changes: `state` and `private` as they were, with an explanation.
-    pub fn unchanged(state: Value, private: Vec<u8>, diagnostics: Diagnostics) -> Outcome {
+    pub fn new(state: Value, private: Vec<u8>, diagnostics: Diagnostics) -> Outcome {
         Outcome {
             state,
             private,
             diagnostics,
+            deferred: None,
+        }
+    }
+
+    /// Nothing changes: `state` and `private` as they were, with an explanation.
+    pub fn unchanged(state: Value, private: Vec<u8>, diagnostics: Diagnostics) -> Outcome {
+        Outcome::new(state, private, diagnostics)
+    }
+
+    /// The object as it was, looked at in a later run.
+    pub fn deferred(state: Value, private: Vec<u8>, reason: Deferral) -> Outcome {
+        Outcome {
+            state,
+            private,
+            diagnostics: Diagnostics::default(),
+            deferred: Some(reason),
         }
     }
 }

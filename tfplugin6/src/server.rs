@@ -189,6 +189,7 @@ impl Server {
                     requires_replace: vec![],
                     private: input.prior_private,
                     diagnostics,
+                    deferred: None,
                 }
             }
         };
@@ -236,20 +237,20 @@ impl Server {
         .await
     }
 
-    pub async fn read_resource(&self, type_name: &str, state: Value, private: Vec<u8>) -> Outcome {
+    pub async fn read_resource(&self, type_name: &str, req: ReadRequest) -> Outcome {
         let r = match self.find_resource(type_name) {
             Ok(r) => r.clone(),
-            Err(d) => return Outcome::unchanged(state, private, d),
+            Err(d) => return Outcome::unchanged(req.state, req.private, d),
         };
-        r.read(ReadRequest { state, private }).await
+        r.read(req).await
     }
 
-    pub async fn import_resource_state(&self, type_name: &str, id: String) -> Outcome {
+    pub async fn import_resource_state(&self, type_name: &str, req: ImportRequest) -> Outcome {
         let r = match self.find_resource(type_name) {
             Ok(r) => r.clone(),
             Err(d) => return Outcome::unchanged(Value::Null, vec![], d),
         };
-        r.import(ImportRequest { id }).await
+        r.import(req).await
     }
 
     pub fn upgrade_resource_state(

@@ -25,29 +25,17 @@ pub async fn import(
 ) -> Outcome {
     let mut d = Diagnostics::default();
     match discover(aws, name, default_tags).await {
-        Ok(Some((state, inv))) => Outcome {
-            state: state.to_value(),
-            private: inv.to_private(),
-            diagnostics: d,
-        },
+        Ok(Some((state, inv))) => Outcome::new(state.to_value(), inv.to_private(), d),
         Ok(None) => {
             d.error(
                 "Cannot import eks_hybrid_cluster",
                 format!("No EKS cluster named {name:?} exists in this account and region."),
             );
-            Outcome {
-                state: Value::Null,
-                private: Vec::new(),
-                diagnostics: d,
-            }
+            Outcome::new(Value::Null, Vec::new(), d)
         }
         Err(e) => {
             super::report(vec![e], &mut d);
-            Outcome {
-                state: Value::Null,
-                private: Vec::new(),
-                diagnostics: d,
-            }
+            Outcome::new(Value::Null, Vec::new(), d)
         }
     }
 }

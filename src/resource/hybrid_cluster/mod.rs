@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use tfplugin6::model::{read as read_model, ModelError, ToValue};
 use tfplugin6::resource::{ApplyRequest, ImportRequest, PlanRequest, PlanResponse, ReadRequest};
-use tfplugin6::{async_trait, Diagnostics, Outcome, Resource, Schema, Value};
+use tfplugin6::{async_trait, Deferral, Diagnostics, Outcome, Resource, Schema, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::wait::Budget;
@@ -72,6 +72,16 @@ impl Resource for HybridCluster {
         if req.is_destroy() {
             return PlanResponse::proposed(req);
         }
+        let unconfigured = self.data.aws_if_known().await.is_none();
+        if let Some(reason) = req
+            .client
+            .defer_if(unconfigured, Deferral::ProviderConfigUnknown)
+        {
+            return PlanResponse {
+                deferred: Some(reason),
+                ..PlanResponse::proposed(req)
+            };
+        }
         match plan_change(&self.data, &req).await {
             Ok((planned, diagnostics)) => PlanResponse {
                 planned: planned.to_value(),
@@ -110,7 +120,12 @@ impl Resource for HybridCluster {
     async fn read(&self, req: ReadRequest) -> Outcome {
         let aws = match self.data.aws().await {
             Ok(aws) => aws,
-            Err(d) => return Outcome::unchanged(req.state, req.private, d),
+            Err(d) => {
+                return match req.client.defer_if(true, Deferral::ProviderConfigUnknown) {
+                    Some(reason) => Outcome::deferred(req.state, req.private, reason),
+                    None => Outcome::unchanged(req.state, req.private, d),
+                }
+            }
         };
         match typed_prior(&req.state) {
             Ok(Some(prior)) => read(&aws, &prior, &req.private).await,
@@ -122,7 +137,12 @@ impl Resource for HybridCluster {
     async fn import(&self, req: ImportRequest) -> Outcome {
         let aws = match self.data.aws().await {
             Ok(aws) => aws,
-            Err(d) => return Outcome::unchanged(Value::Null, vec![], d),
+            Err(d) => {
+                return match req.client.defer_if(true, Deferral::ProviderConfigUnknown) {
+                    Some(reason) => Outcome::deferred(Value::Null, vec![], reason),
+                    None => Outcome::unchanged(Value::Null, vec![], d),
+                }
+            }
         };
         import::import(&aws, &req.id, &self.data.default_tags().await).await
     }
@@ -230,10 +250,12 @@ async fn apply(
     let budget = Budget::new(timeout, cancel);
     let inv = Inventory::from_private(private);
     let mut d = Diagnostics::default();
-    let unchanged = |d: Diagnostics, inv: &Inventory| Outcome {
-        state: prior.map_or(Value::Null, ToValue::to_value),
-        private: inv.to_private(),
-        diagnostics: d,
+    let unchanged = |d: Diagnostics, inv: &Inventory| {
+        Outcome::new(
+            prior.map_or(Value::Null, ToValue::to_value),
+            inv.to_private(),
+            d,
+        )
     };
 
     let observed = if creating {
@@ -392,11 +414,7 @@ async fn finish(
     };
     let state =
         (!(inv.is_empty() && d.has_errors())).then(|| state::build(base, &inv, &observed, spec));
-    let outcome = Outcome {
-        state: Value::Null,
-        private: inv.to_private(),
-        diagnostics: d,
-    };
+    let outcome = Outcome::new(Value::Null, inv.to_private(), d);
     (state, outcome)
 }
 
@@ -413,11 +431,7 @@ async fn read(aws: &AwsClients, prior: &ClusterState, private: &[u8]) -> Outcome
             } else {
                 state_value(&state::build(prior, &inv, &o, &spec))
             };
-            Outcome {
-                state,
-                private: inv.to_private(),
-                diagnostics: d,
-            }
+            Outcome::new(state, inv.to_private(), d)
         }
         Err(e) => {
             report(vec![e], &mut d);
@@ -447,11 +461,7 @@ async fn delete(
     tracing::debug!(inventory = ?inv, "deleting");
     let budget = Budget::new(spec.timeouts.delete, cancel);
     match delete::delete_all(aws, &inv, &budget).await {
-        Ok(()) => Outcome {
-            state: Value::Null,
-            private: Vec::new(),
-            diagnostics: d,
-        },
+        Ok(()) => Outcome::new(Value::Null, Vec::new(), d),
         Err(errors) => {
             report(errors, &mut d);
             Outcome::unchanged(prior.to_value(), inv.to_private(), d)
