@@ -434,6 +434,55 @@ fn import_by_block(tf: &str) {
     c.destroy_leaves_nothing();
 }
 
+#[test]
+fn import_by_identity_plans_no_changes() {
+    import_by_identity(TF_NEW);
+}
+
+/// Terraform and OpenTofu 1.12+ store `{ name, region, account_id }` beside the state and
+/// import by it; the region and account default to the provider's, and others are refused.
+fn import_by_identity(tf: &str) {
+    let (c, tgw) = ssm_cluster(tf, "");
+    let show = c.ws.ok(&["show", "-json", "-no-color"]);
+    let shown: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
+    let resource = &shown["values"]["root_module"]["resources"][0];
+    assert_eq!(
+        resource["identity"],
+        serde_json::json!({"name": "hybrid-demo", "region": "us-west-2", "account_id": "123456789012"}),
+        "{tf}: {resource}"
+    );
+    let config = ssm_config(&tgw, "");
+    let by_identity = |identity: &str| {
+        Workspace::new(
+            tf,
+            &c.tb,
+            &format!("{config}\nimport {{\n  to = eks_hybrid_cluster.this\n  identity = {identity}\n}}\n"),
+        )
+    };
+    let elsewhere = by_identity(r#"{ name = "hybrid-demo", region = "eu-west-1" }"#);
+    let refused = elsewhere.plan_code();
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert!(
+        refused.text().contains(
+            r#"The identity's region is "eu-west-1", but the provider's region is "us-west-2""#
+        ),
+        "{}",
+        refused.all()
+    );
+    let ws = by_identity(r#"{ name = "hybrid-demo" }"#);
+    let plan = ws.plan_code();
+    assert!(
+        plan.stdout
+            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{tf}: {}",
+        plan.all()
+    );
+    ws.apply();
+    assert_eq!(ws.plan_code().code, 0, "{tf}: no changes after the import");
+    assert_eq!(ws.state()["owned_objects"], c.state()["owned_objects"]);
+    c.destroy_leaves_nothing();
+}
+
 const OWN_ROLE: &str = "arn:aws:iam::123456789012:role/my-hybrid-nodes";
 
 /// A VPN gateway, and a hybrid nodes role of the user's own.
@@ -831,12 +880,25 @@ fn unknown_provider_configuration_plans(tf: &str) {
     // The region comes from a resource that does not exist yet: unknown at plan time.
     let unknown = "resource \"terraform_data\" \"region\" {\n  input = \"us-west-2\"\n}\nprovider \"eks\" {\n  region = terraform_data.region.output\n}\n";
     ws.write_with_provider(unknown, &ssm_config(&tgw, ""));
-    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    let plan = ws.run_env(
+        &["plan", "-input=false", "-no-color"],
+        &[("TF_LOG", "DEBUG")],
+    );
     assert_eq!(
         plan.code,
         0,
         "an unknown provider configuration must not fail the plan:\n{}",
         plan.all()
+    );
+    // What the CLI announced: when this changes, the plan should show a deferral instead.
+    let planning = plan
+        .stderr
+        .lines()
+        .find(|l| l.contains("provider.terraform-provider-eks: planning"))
+        .unwrap_or_else(|| panic!("no planning log line:\n{}", plan.stderr));
+    assert!(
+        planning.contains("deferral_allowed=false"),
+        "{tf}: {planning}"
     );
     assert!(plan.stdout.contains("2 to add"), "{}", plan.stdout);
     assert!(
@@ -1128,6 +1190,11 @@ mod opentofu {
     #[test]
     fn import_by_block_adopts_the_cluster() {
         import_by_block(TOFU);
+    }
+
+    #[test]
+    fn import_by_identity_plans_no_changes() {
+        import_by_identity(TOFU);
     }
 
     #[test]

@@ -98,6 +98,7 @@ async fn check(s: &Server, config: &Value) -> Diagnostics {
                 config: config.clone(),
                 prior_private: vec![],
                 client: Default::default(),
+                prior_identity: Value::Null,
             },
         )
         .await;
@@ -324,6 +325,7 @@ async fn an_unknown_provider_configuration_defers_only_when_the_client_allows_it
                 config: c.clone(),
                 prior_private: vec![],
                 client: ClientCapabilities { deferral_allowed },
+                prior_identity: Value::Null,
             },
         )
     };
@@ -346,6 +348,7 @@ async fn an_unknown_provider_configuration_defers_only_when_the_client_allows_it
                 state: Value::Null,
                 private: vec![],
                 client: ClientCapabilities { deferral_allowed },
+                identity: Value::Null,
             },
         )
     };

@@ -5,6 +5,7 @@
 use tonic::Status;
 
 use crate::diag::{AttrPath, Diagnostics, Severity, Step};
+use crate::identity::IdentitySchema;
 use crate::proto::tfplugin6 as pb;
 use crate::resource::{ClientCapabilities, Deferral};
 use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
@@ -27,6 +28,34 @@ pub fn dynamic(v: &Value) -> Option<pb::DynamicValue> {
         msgpack: v.to_msgpack(),
         json: Vec::new(),
     })
+}
+
+/// An identity as the CLI sent it: null when it sent none.
+pub fn identity_in(v: Option<&pb::ResourceIdentityData>) -> Result<Value, Status> {
+    value(v.and_then(|d| d.identity_data.as_ref()))
+}
+
+pub fn identity_out(v: Option<&Value>) -> Option<pb::ResourceIdentityData> {
+    v.map(|v| pb::ResourceIdentityData {
+        identity_data: dynamic(v),
+    })
+}
+
+pub fn identity_schema(s: &IdentitySchema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: s.version,
+        identity_attributes: s
+            .attributes
+            .iter()
+            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                name: a.name.clone(),
+                r#type: a.ty.to_json().to_string().into_bytes(),
+                required_for_import: a.required_for_import,
+                optional_for_import: !a.required_for_import,
+                description: a.description.clone(),
+            })
+            .collect(),
+    }
 }
 
 pub fn client_capabilities(c: Option<&pb::ClientCapabilities>) -> ClientCapabilities {

@@ -10,7 +10,7 @@ use crate::convert;
 use crate::diag::Diagnostics;
 use crate::proto::tfplugin6 as pb;
 use crate::resource::{ImportRequest, ReadRequest};
-use crate::server::{PlanInput, Server};
+use crate::server::{ApplyInput, PlanInput, Server};
 use crate::value::Value;
 
 pub struct Grpc(pub Arc<Server>);
@@ -76,6 +76,21 @@ impl pb::provider_server::Provider for Grpc {
             provider_meta: None,
             server_capabilities: capabilities(),
             ..Default::default()
+        })
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Rpc<pb::get_resource_identity_schemas::Response> {
+        ok(pb::get_resource_identity_schemas::Response {
+            identity_schemas: self
+                .0
+                .identity_schemas()
+                .iter()
+                .map(|(k, v)| (k.to_string(), convert::identity_schema(v)))
+                .collect(),
+            diagnostics: vec![],
         })
     }
 
@@ -183,6 +198,7 @@ impl pb::provider_server::Provider for Grpc {
             state,
             private: req.private,
             client: convert::client_capabilities(req.client_capabilities.as_ref()),
+            identity: convert::identity_in(req.current_identity.as_ref())?,
         };
         let out = self.0.read_resource(&req.type_name, read).await;
         ok(pb::read_resource::Response {
@@ -190,7 +206,7 @@ impl pb::provider_server::Provider for Grpc {
             diagnostics: convert::diagnostics(&out.diagnostics),
             private: out.private,
             deferred: convert::deferred(out.deferred),
-            new_identity: None,
+            new_identity: convert::identity_out(out.identity.as_ref()),
         })
     }
 
@@ -205,6 +221,7 @@ impl pb::provider_server::Provider for Grpc {
             config: convert::value(req.config.as_ref())?,
             prior_private: req.prior_private,
             client: convert::client_capabilities(req.client_capabilities.as_ref()),
+            prior_identity: convert::identity_in(req.prior_identity.as_ref())?,
         };
         let out = self.0.plan_resource_change(&req.type_name, input).await;
         ok(pb::plan_resource_change::Response {
@@ -217,7 +234,8 @@ impl pb::provider_server::Provider for Grpc {
             planned_private: out.private,
             diagnostics: convert::diagnostics(&out.diagnostics),
             deferred: convert::deferred(out.deferred),
-            ..Default::default()
+            planned_identity: convert::identity_out(out.identity.as_ref()),
+            legacy_type_system: false,
         })
     }
 
@@ -226,21 +244,20 @@ impl pb::provider_server::Provider for Grpc {
         r: Request<pb::apply_resource_change::Request>,
     ) -> Rpc<pb::apply_resource_change::Response> {
         let req = r.into_inner();
-        let out = self
-            .0
-            .apply_resource_change(
-                &req.type_name,
-                convert::value(req.prior_state.as_ref())?,
-                convert::value(req.planned_state.as_ref())?,
-                convert::value(req.config.as_ref())?,
-                req.planned_private,
-            )
-            .await;
+        let input = ApplyInput {
+            prior: convert::value(req.prior_state.as_ref())?,
+            planned: convert::value(req.planned_state.as_ref())?,
+            config: convert::value(req.config.as_ref())?,
+            private: req.planned_private,
+            planned_identity: convert::identity_in(req.planned_identity.as_ref())?,
+        };
+        let out = self.0.apply_resource_change(&req.type_name, input).await;
         ok(pb::apply_resource_change::Response {
             new_state: convert::dynamic(&out.state),
             private: out.private,
             diagnostics: convert::diagnostics(&out.diagnostics),
-            ..Default::default()
+            legacy_type_system: false,
+            new_identity: convert::identity_out(out.identity.as_ref()),
         })
     }
 
@@ -252,6 +269,7 @@ impl pb::provider_server::Provider for Grpc {
         let import = ImportRequest {
             id: req.id,
             client: convert::client_capabilities(req.client_capabilities.as_ref()),
+            identity: convert::identity_in(req.identity.as_ref())?,
         };
         let out = self.0.import_resource_state(&req.type_name, import).await;
         let imported = if out.state.is_null() {
@@ -261,7 +279,7 @@ impl pb::provider_server::Provider for Grpc {
                 type_name: req.type_name,
                 state: convert::dynamic(&out.state),
                 private: out.private,
-                identity: None,
+                identity: convert::identity_out(out.identity.as_ref()),
             }]
         };
         ok(pb::import_resource_state::Response {

@@ -13,6 +13,7 @@ pub mod diag;
 pub mod ephemeral;
 mod grpc;
 pub mod handshake;
+pub mod identity;
 pub mod list;
 pub mod logging;
 pub mod model;
@@ -40,12 +41,13 @@ mod proto {
 pub use data_source::DataSource;
 pub use diag::{AttrPath, Diagnostics};
 pub use ephemeral::EphemeralResource;
+pub use identity::IdentitySchema;
 pub use list::ListResource;
 pub use model::{One, Unknown};
 pub use provider::Provider;
 pub use resource::{Deferral, Outcome, Resource};
 pub use schema::{Attribute, Block, NestedBlock, Schema, Type};
-pub use server::{PlanInput, Server};
+pub use server::{ApplyInput, PlanInput, Server};
 pub use value::Value;
 
 pub use async_trait::async_trait;

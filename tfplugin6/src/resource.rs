@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::diag::{AttrPath, Diagnostics};
+use crate::identity::IdentitySchema;
 use crate::schema::Schema;
 use crate::value::Value;
 
@@ -43,6 +44,8 @@ pub struct PlanRequest {
     /// Paths the schema says replace the resource and that changed.
     pub requires_replace: Vec<AttrPath>,
     pub client: ClientCapabilities,
+    /// The identity stored with the prior state (null when none).
+    pub prior_identity: Value,
 }
 
 impl PlanRequest {
@@ -66,6 +69,8 @@ pub struct PlanResponse {
     pub private: Vec<u8>,
     pub diagnostics: Diagnostics,
     pub deferred: Option<Deferral>,
+    /// The identity the object will have, when the resource has an identity schema.
+    pub identity: Option<Value>,
 }
 
 impl PlanResponse {
@@ -77,6 +82,7 @@ impl PlanResponse {
             private: req.prior_private,
             diagnostics: Diagnostics::default(),
             deferred: None,
+            identity: None,
         }
     }
 }
@@ -89,6 +95,7 @@ pub struct ApplyRequest {
     pub private: Vec<u8>,
     /// Cancelled when Terraform asks the provider to stop (Ctrl-C).
     pub cancel: CancellationToken,
+    pub planned_identity: Value,
 }
 
 impl ApplyRequest {
@@ -102,12 +109,17 @@ pub struct ReadRequest {
     pub state: Value,
     pub private: Vec<u8>,
     pub client: ClientCapabilities,
+    /// The identity stored with the state (null when none, as after an upgrade).
+    pub identity: Value,
 }
 
-/// ImportResourceState: the ID the user gave.
+/// ImportResourceState: the ID the user gave, or (Terraform and OpenTofu 1.12+) the identity.
 pub struct ImportRequest {
+    /// Empty when the user gave an identity.
     pub id: String,
     pub client: ClientCapabilities,
+    /// Null when the user gave an ID.
+    pub identity: Value,
 }
 
 /// What apply, read and import return: the new state (null when the object is gone), the
@@ -119,6 +131,8 @@ pub struct Outcome {
     pub diagnostics: Diagnostics,
     /// Read and import only: the object could not be looked at in this run.
     pub deferred: Option<Deferral>,
+    /// The object's identity, when the resource has an identity schema and the object exists.
+    pub identity: Option<Value>,
 }
 
 impl Outcome {
@@ -128,6 +142,7 @@ impl Outcome {
             private,
             diagnostics,
             deferred: None,
+            identity: None,
         }
     }
 
@@ -143,6 +158,7 @@ impl Outcome {
             private,
             diagnostics: Diagnostics::default(),
             deferred: Some(reason),
+            identity: None,
         }
     }
 }
@@ -153,6 +169,17 @@ pub trait Resource: Send + Sync {
     fn type_name(&self) -> &'static str;
 
     fn schema(&self) -> Schema;
+
+    /// The attributes that name one object for good, when the resource has them.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object a state describes, when it is known. The server returns it
+    /// from plan, apply, read and import.
+    fn identity_of(&self, _state: &Value) -> Option<Value> {
+        None
+    }
 
     /// Rules across attributes; the schema's single-attribute validators have already run.
     fn validate(&self, _config: &Value) -> Diagnostics {

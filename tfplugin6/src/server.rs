@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::data_source::DataSource;
 use crate::diag::Diagnostics;
 use crate::ephemeral::EphemeralResource;
+use crate::identity::IdentitySchema;
 use crate::list::ListResource;
 use crate::planning;
 use crate::provider::Provider;
@@ -38,6 +39,16 @@ pub struct PlanInput {
     pub config: Value,
     pub prior_private: Vec<u8>,
     pub client: ClientCapabilities,
+    pub prior_identity: Value,
+}
+
+/// What Terraform sends to apply a change, decoded.
+pub struct ApplyInput {
+    pub prior: Value,
+    pub planned: Value,
+    pub config: Value,
+    pub private: Vec<u8>,
+    pub planned_identity: Value,
 }
 
 fn register<T: ?Sized>(
@@ -49,6 +60,19 @@ fn register<T: ?Sized>(
     if map.insert(name, item).is_some() {
         panic!("{kind} {name} is registered twice");
     }
+}
+
+/// The identity of `state`, shaped by the resource's identity schema.
+fn identity_of(r: &dyn Resource, state: &Value) -> Option<Value> {
+    let schema = r.identity_schema()?;
+    r.identity_of(state).map(|id| schema.conform(&id))
+}
+
+fn with_identity(r: &dyn Resource, mut out: Outcome) -> Outcome {
+    if out.identity.is_none() && !out.state.is_null() {
+        out.identity = identity_of(r, &out.state);
+    }
+    out
 }
 
 fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
@@ -181,6 +205,11 @@ impl Server {
     }
 
     pub async fn plan_resource_change(&self, type_name: &str, input: PlanInput) -> PlanResponse {
+        tracing::debug!(
+            type_name,
+            deferral_allowed = input.client.deferral_allowed,
+            "planning"
+        );
         let r = match self.find_resource(type_name) {
             Ok(r) => r.clone(),
             Err(diagnostics) => {
@@ -190,6 +219,7 @@ impl Server {
                     private: input.prior_private,
                     diagnostics,
                     deferred: None,
+                    identity: None,
                 }
             }
         };
@@ -204,37 +234,47 @@ impl Server {
             );
             (p.planned, p.requires_replace)
         };
-        r.plan(PlanRequest {
-            prior: input.prior,
-            proposed,
-            config: input.config,
-            prior_private: input.prior_private,
-            requires_replace,
-            client: input.client,
-        })
-        .await
+        let mut out = r
+            .plan(PlanRequest {
+                prior: input.prior,
+                proposed,
+                config: input.config,
+                prior_private: input.prior_private,
+                requires_replace,
+                client: input.client,
+                prior_identity: input.prior_identity,
+            })
+            .await;
+        if out.identity.is_none() && !out.planned.is_null() {
+            out.identity = identity_of(r.as_ref(), &out.planned);
+        }
+        out
     }
 
-    pub async fn apply_resource_change(
-        &self,
-        type_name: &str,
-        prior: Value,
-        planned: Value,
-        config: Value,
-        private: Vec<u8>,
-    ) -> Outcome {
+    /// ApplyResourceChange; the server supplies the cancellation token.
+    pub async fn apply_resource_change(&self, type_name: &str, input: ApplyInput) -> Outcome {
         let r = match self.find_resource(type_name) {
             Ok(r) => r.clone(),
-            Err(d) => return Outcome::unchanged(prior, private, d),
+            Err(d) => return Outcome::unchanged(input.prior, input.private, d),
         };
-        r.apply(ApplyRequest {
-            prior,
-            planned,
-            config,
-            private,
-            cancel: self.lifecycle.stop.child_token(),
-        })
-        .await
+        let out = r
+            .apply(ApplyRequest {
+                prior: input.prior,
+                planned: input.planned,
+                config: input.config,
+                private: input.private,
+                cancel: self.lifecycle.stop.child_token(),
+                planned_identity: input.planned_identity,
+            })
+            .await;
+        with_identity(r.as_ref(), out)
+    }
+
+    pub fn identity_schemas(&self) -> BTreeMap<&'static str, IdentitySchema> {
+        self.resources
+            .iter()
+            .filter_map(|(k, r)| Some((*k, r.identity_schema()?)))
+            .collect()
     }
 
     pub async fn read_resource(&self, type_name: &str, req: ReadRequest) -> Outcome {
@@ -242,7 +282,7 @@ impl Server {
             Ok(r) => r.clone(),
             Err(d) => return Outcome::unchanged(req.state, req.private, d),
         };
-        r.read(req).await
+        with_identity(r.as_ref(), r.read(req).await)
     }
 
     pub async fn import_resource_state(&self, type_name: &str, req: ImportRequest) -> Outcome {
@@ -250,7 +290,7 @@ impl Server {
             Ok(r) => r.clone(),
             Err(d) => return Outcome::unchanged(Value::Null, vec![], d),
         };
-        r.import(req).await
+        with_identity(r.as_ref(), r.import(req).await)
     }
 
     pub fn upgrade_resource_state(

@@ -319,6 +319,8 @@ fn state_from(
             .map(|m| m.as_str().to_string()),
     );
     s.config.cluster_role_arn = Unknown::some(cluster_role.to_string());
+    // The ARN names the cluster for good: import returns it as the identity.
+    s.arn = Unknown::Known(cluster.arn().map(str::to_string));
     s.config.vpc = Unknown::Known(One(net.vpc_block.clone()));
     let remote = cluster.remote_network_config();
     let networks = |cidrs: Vec<String>| -> Unknown<Vec<Networks>> {

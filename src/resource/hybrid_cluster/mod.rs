@@ -6,6 +6,7 @@ pub mod certs;
 pub mod cidr;
 pub mod create;
 pub mod delete;
+pub mod identity;
 pub mod import;
 pub mod inventory;
 pub mod model;
@@ -26,7 +27,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use tfplugin6::model::{read as read_model, ModelError, ToValue};
 use tfplugin6::resource::{ApplyRequest, ImportRequest, PlanRequest, PlanResponse, ReadRequest};
-use tfplugin6::{async_trait, Deferral, Diagnostics, Outcome, Resource, Schema, Value};
+use tfplugin6::{
+    async_trait, Deferral, Diagnostics, IdentitySchema, Outcome, Resource, Schema, Value,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::wait::Budget;
@@ -62,6 +65,14 @@ impl Resource for HybridCluster {
 
     fn schema(&self) -> Schema {
         model::schema()
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(identity::schema())
+    }
+
+    fn identity_of(&self, state: &Value) -> Option<Value> {
+        identity::of_state(state)
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
@@ -144,7 +155,24 @@ impl Resource for HybridCluster {
                 }
             }
         };
-        import::import(&aws, &req.id, &self.data.default_tags().await).await
+        let default_tags = self.data.default_tags().await;
+        if req.identity.is_null() {
+            return import::import(&aws, &req.id, &default_tags).await;
+        }
+        let asked = match identity::requested(&req.identity) {
+            Ok(asked) => asked,
+            Err(d) => return Outcome::unchanged(Value::Null, vec![], d),
+        };
+        let d = asked.check_region(&aws.region);
+        if d.has_errors() {
+            return Outcome::unchanged(Value::Null, vec![], d);
+        }
+        let out = import::import(&aws, &asked.name, &default_tags).await;
+        let d = asked.check_found(&out.state);
+        if d.has_errors() {
+            return Outcome::unchanged(Value::Null, vec![], d);
+        }
+        out
     }
 }
 
