@@ -1234,3 +1234,227 @@ mod opentofu {
         assert!(!text.contains("Unsupported plugin method"), "{text}");
     }
 }
+
+/// `terraform query` with the `eks_hybrid_cluster` list resource: find, generate
+/// configuration, import with no change.
+mod query {
+    use super::*;
+
+    const QUERY: &str = "list \"eks_hybrid_cluster\" \"all\" {\n  provider = eks\n}\n";
+
+    /// `terraform query -generate-config-out=clusters.tf` in `ws`, and what it wrote.
+    fn generate(ws: &Workspace) -> String {
+        std::fs::write(ws.work().join("clusters.tfquery.hcl"), QUERY).unwrap();
+        let listed = ws.ok(&["query", "-no-color"]);
+        assert!(
+            listed.stdout.contains("list.eks_hybrid_cluster.all"),
+            "{}",
+            listed.all()
+        );
+        ws.ok(&["query", "-no-color", "-generate-config-out=clusters.tf"]);
+        std::fs::read_to_string(ws.work().join("clusters.tf")).unwrap()
+    }
+
+    /// Plan imports one cluster and changes nothing; apply; then a plan with no changes.
+    fn imports_with_no_change(ws: &Workspace) {
+        let plan = ws.plan_code();
+        assert!(
+            plan.stdout
+                .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+            "{}",
+            plan.all()
+        );
+        ws.apply();
+        let again = ws.plan_code();
+        assert_eq!(again.code, 0, "{}", again.all());
+    }
+
+    #[test]
+    fn a_cluster_this_provider_made_is_found_and_adopted_with_its_objects() {
+        let (c, tgw) = ssm_cluster(TF_NEW, "");
+        let ws = Workspace::new(TF_NEW, &c.tb, "");
+        let generated = generate(&ws);
+        for expected in [
+            "resource \"eks_hybrid_cluster\" \"all_0\"",
+            "name = \"hybrid-demo\"",
+            &format!("vpc_gateway_id = \"{tgw}\""),
+            "cidrs = [\"10.80.146.0/24\"]",
+            "identity = {",
+            "account_id = \"123456789012\"",
+        ] {
+            let folded = generated.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(folded.contains(expected), "{expected}:\n{generated}");
+        }
+        imports_with_no_change(&ws);
+        assert_eq!(
+            ws.state()["owned_objects"],
+            c.state()["owned_objects"],
+            "the adopted cluster owns what the provider created"
+        );
+        // Destroy from the adopting state: everything goes.
+        common::destroy_leaves_nothing(&c.tb, &ws, &c.before);
+    }
+
+    /// What eksctl makes for `remoteNetworkConfig`: a VPC with subnets in two zones, a cluster
+    /// role, a nodes role and a HYBRID_LINUX access entry, made here through the EKS, EC2 and
+    /// IAM APIs directly.
+    struct Eksctl {
+        vpc: String,
+        subnets: Vec<String>,
+        nodes_role_arn: String,
+        cluster_security_group: String,
+    }
+
+    /// Retries a call that EKS refuses while an IAM change propagates (the testbed's window).
+    fn retry_while_propagating(call: impl Fn() -> (u16, String)) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let (code, out) = call();
+            if code == 200 {
+                return;
+            }
+            assert!(
+                code == 400 && std::time::Instant::now() < deadline,
+                "{code}: {out}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
+    fn made_as_eksctl_makes_it(tb: &Testbed) -> Eksctl {
+        let vpc_xml = tb.query("ec2", "Action=CreateVpc&CidrBlock=192.168.0.0/16");
+        let vpc = common::xml_values(&vpc_xml, "vpcId")[0].clone();
+        let mut subnets = Vec::new();
+        for (cidr, az) in [
+            ("192.168.0.0/19", "us-west-2a"),
+            ("192.168.32.0/19", "us-west-2b"),
+        ] {
+            let x = tb.query(
+                "ec2",
+                &format!("Action=CreateSubnet&VpcId={vpc}&CidrBlock={cidr}&AvailabilityZone={az}"),
+            );
+            subnets.push(common::xml_values(&x, "subnetId")[0].clone());
+        }
+        let trust = |service: &str| {
+            common::path_segment(&format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#
+            ))
+        };
+        let role = |name: &str, service: &str| {
+            let x = tb.query(
+                "iam",
+                &format!(
+                    "Action=CreateRole&RoleName={name}&AssumeRolePolicyDocument={}",
+                    trust(service)
+                ),
+            );
+            common::xml_values(&x, "Arn")[0].clone()
+        };
+        let cluster_role = role("eksctl-legacy-cluster-ServiceRole", "eks.amazonaws.com");
+        tb.query(
+            "iam",
+            "Action=AttachRolePolicy&RoleName=eksctl-legacy-cluster-ServiceRole&PolicyArn=arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+        );
+        let nodes_role_arn = role("eksctl-legacy-cluster-RemoteNodesRole", "ssm.amazonaws.com");
+        let body = serde_json::json!({
+            "name": "legacy",
+            "roleArn": cluster_role,
+            "version": "1.33",
+            "resourcesVpcConfig": {"subnetIds": subnets},
+            "accessConfig": {"authenticationMode": "API_AND_CONFIG_MAP"},
+            "remoteNetworkConfig": {
+                "remoteNodeNetworks": [{"cidrs": ["10.200.0.0/24"]}],
+                "remotePodNetworks": [{"cidrs": ["10.201.0.0/16"]}],
+            },
+        });
+        // As eksctl does, wait out IAM propagation: EKS refuses a role it cannot see yet.
+        retry_while_propagating(|| tb.rest("eks", "POST", "/clusters", &body.to_string()));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let (_, d) = tb.rest("eks", "GET", "/clusters/legacy", "");
+            if d.contains("\"ACTIVE\"") {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{d}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let entry = serde_json::json!({"principalArn": nodes_role_arn, "type": "HYBRID_LINUX"});
+        retry_while_propagating(|| {
+            tb.rest(
+                "eks",
+                "POST",
+                "/clusters/legacy/access-entries",
+                &entry.to_string(),
+            )
+        });
+        let (_, described) = tb.rest("eks", "GET", "/clusters/legacy", "");
+        let described: serde_json::Value = serde_json::from_str(&described).unwrap();
+        Eksctl {
+            vpc,
+            subnets,
+            nodes_role_arn,
+            cluster_security_group: described["cluster"]["resourcesVpcConfig"]
+                ["clusterSecurityGroupId"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        }
+    }
+
+    #[test]
+    fn a_cluster_made_as_eksctl_makes_it_is_adopted_and_destroy_keeps_its_vpc_and_roles() {
+        let tb = common::testbed();
+        let made = made_as_eksctl_makes_it(&tb);
+        common::restrict_to(&tb, "ssm");
+        let ws = Workspace::new(TF_NEW, &tb, "");
+        let generated = generate(&ws);
+        let folded = generated.split_whitespace().collect::<Vec<_>>().join(" ");
+        for expected in [
+            "name = \"legacy\"".to_string(),
+            format!("id = \"{}\"", made.vpc),
+            format!("\"{}\"", made.subnets[0]),
+            format!("role_arn = \"{}\"", made.nodes_role_arn),
+            "cidrs = [\"10.200.0.0/24\"]".to_string(),
+            "cidrs = [\"10.201.0.0/16\"]".to_string(),
+        ] {
+            assert!(folded.contains(&expected), "{expected}:\n{generated}");
+        }
+        imports_with_no_change(&ws);
+        let before_destroy = tb.inventory();
+        ws.destroy();
+        common::wait_for_no_clusters(&tb);
+        let after = tb.inventory();
+        for kept in [&made.vpc, &made.subnets[0], &made.subnets[1]] {
+            assert!(
+                after.iter().any(|o| o.contains(kept.as_str())),
+                "{kept} must stay: {after:?}"
+            );
+        }
+        for role in [
+            "eksctl-legacy-cluster-ServiceRole",
+            "eksctl-legacy-cluster-RemoteNodesRole",
+        ] {
+            assert!(
+                after.iter().any(|o| o.contains(role)),
+                "{role} must stay: {after:?}"
+            );
+        }
+        // Gone: the cluster, its access entry, and the security group EKS made with it (EKS
+        // deletes that one itself).
+        let gone: Vec<&String> = before_destroy
+            .iter()
+            .filter(|o| !after.contains(o))
+            .collect();
+        let cluster_sg = &made.cluster_security_group;
+        assert_eq!(
+            gone,
+            [
+                &format!("DescribeSecurityGroups:{cluster_sg}"),
+                &format!("access_entry:legacy:{}", made.nodes_role_arn),
+                &"cluster:legacy".to_string(),
+            ],
+            "destroy removed only the cluster and what belongs to it"
+        );
+        assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
+    }
+}

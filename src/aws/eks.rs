@@ -122,6 +122,17 @@ pub async fn create_cluster(
     .await
 }
 
+/// The names of every EKS cluster in the region, over all pages.
+pub async fn cluster_names(eks: &Client) -> AwsResult<Vec<String>> {
+    eks.list_clusters()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(error::eks("listing EKS clusters"))
+}
+
 pub async fn describe_cluster(eks: &Client, name: &str) -> AwsResult<Option<Cluster>> {
     match eks
         .describe_cluster()

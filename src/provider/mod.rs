@@ -10,12 +10,15 @@ use tfplugin6::{async_trait, Diagnostics, Schema, Server, Value};
 use tokio::sync::RwLock;
 
 use crate::aws::AwsClients;
+use crate::resource::hybrid_cluster::list::HybridClusterList;
 use crate::resource::hybrid_cluster::HybridCluster;
 
 /// Everything the provider serves. A new resource or data source is one more line here.
 pub fn server() -> Server {
     let data = ProviderData::default();
-    Server::new(EksProvider { data: data.clone() }).resource(HybridCluster::new(data))
+    Server::new(EksProvider { data: data.clone() })
+        .resource(HybridCluster::new(data.clone()))
+        .list_resource(HybridClusterList::new(data))
 }
 
 #[derive(Default)]

@@ -8,6 +8,7 @@ use tonic::{Request, Response, Status};
 
 use crate::convert;
 use crate::diag::Diagnostics;
+use crate::list::ListRequest;
 use crate::proto::tfplugin6 as pb;
 use crate::resource::{ImportRequest, ReadRequest};
 use crate::server::{ApplyInput, PlanInput, Server};
@@ -22,7 +23,7 @@ fn capabilities() -> Option<pb::ServerCapabilities> {
         plan_destroy: false,
         get_provider_schema_optional: true,
         move_resource_state: false,
-        generate_resource_config: false,
+        generate_resource_config: true,
     })
 }
 
@@ -54,6 +55,13 @@ impl pb::provider_server::Provider for Grpc {
                     type_name: t.into(),
                 })
                 .collect(),
+            list_resources: s
+                .list_resource_types()
+                .into_iter()
+                .map(|t| pb::get_metadata::ListResourceMetadata {
+                    type_name: t.into(),
+                })
+                .collect(),
             ..Default::default()
         })
     }
@@ -75,7 +83,62 @@ impl pb::provider_server::Provider for Grpc {
             diagnostics: vec![],
             provider_meta: None,
             server_capabilities: capabilities(),
+            list_resource_schemas: schemas(s.list_resource_schemas()),
             ..Default::default()
+        })
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        r: Request<pb::validate_list_resource_config::Request>,
+    ) -> Rpc<pb::validate_list_resource_config::Response> {
+        let req = r.get_ref();
+        let config = convert::value(req.config.as_ref())?;
+        let d = self
+            .0
+            .validate_list_resource_config(&req.type_name, &config);
+        ok(pb::validate_list_resource_config::Response {
+            diagnostics: convert::diagnostics(&d),
+        })
+    }
+
+    async fn list_resource(
+        &self,
+        r: Request<pb::list_resource::Request>,
+    ) -> Rpc<tonic::codegen::BoxStream<pb::list_resource::Event>> {
+        let req = r.into_inner();
+        let list = ListRequest {
+            config: convert::value(req.config.as_ref())?,
+            include_resource: req.include_resource_object,
+            limit: req.limit,
+        };
+        let found = self.0.list(&req.type_name, list).await;
+        let events = found.into_iter().map(|f| {
+            Ok(pb::list_resource::Event {
+                identity: (!f.identity.is_null()).then(|| pb::ResourceIdentityData {
+                    identity_data: convert::dynamic(&f.identity),
+                }),
+                display_name: f.display_name,
+                resource_object: f.resource.as_ref().and_then(convert::dynamic),
+                diagnostic: convert::diagnostics(&f.diagnostics),
+            })
+        });
+        ok(Box::pin(tokio_stream::iter(events.collect::<Vec<_>>())))
+    }
+
+    async fn generate_resource_config(
+        &self,
+        r: Request<pb::generate_resource_config::Request>,
+    ) -> Rpc<pb::generate_resource_config::Response> {
+        let req = r.get_ref();
+        let state = convert::value(req.state.as_ref())?;
+        let (config, d) = match self.0.generate_resource_config(&req.type_name, &state) {
+            Ok(c) => (c, Diagnostics::default()),
+            Err(d) => (Value::Null, d),
+        };
+        ok(pb::generate_resource_config::Response {
+            config: convert::dynamic(&config),
+            diagnostics: convert::diagnostics(&d),
         })
     }
 

@@ -25,6 +25,18 @@ pub struct Listed {
     pub diagnostics: Diagnostics,
 }
 
+impl Listed {
+    /// An entry that carries only why the listing stopped.
+    pub fn failed(diagnostics: Diagnostics) -> Listed {
+        Listed {
+            identity: Value::Null,
+            display_name: String::new(),
+            resource: None,
+            diagnostics,
+        }
+    }
+}
+
 #[async_trait]
 pub trait ListResource: Send + Sync {
     /// The managed resource type it lists.

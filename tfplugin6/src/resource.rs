@@ -181,6 +181,12 @@ pub trait Resource: Send + Sync {
         None
     }
 
+    /// Configuration that, imported with this state, plans no change (`terraform query
+    /// -generate-config-out`). By default: the state without what only the provider sets.
+    fn generate_config(&self, state: &Value) -> Result<Value, Diagnostics> {
+        Ok(self.schema().block.config_from_state(state))
+    }
+
     /// Rules across attributes; the schema's single-attribute validators have already run.
     fn validate(&self, _config: &Value) -> Diagnostics {
         Diagnostics::default()

@@ -310,6 +310,27 @@ impl Block {
 
     /// Fills what `value` lacks (attributes absent, blocks absent) so it has this block's shape,
     /// and drops keys the schema does not know. Used on state from older provider versions.
+    /// `state` with the attributes only the provider sets (computed, not optional) null, in
+    /// this block and every nested one: what a configuration of it can say.
+    pub fn config_from_state(&self, state: &Value) -> Value {
+        if !matches!(state, Value::Map(_)) {
+            return state.clone();
+        }
+        let mut out = state.clone();
+        for a in &self.attributes {
+            if a.computed && !a.optional {
+                out.set(&a.name, Value::Null);
+            }
+        }
+        for b in &self.blocks {
+            if let Value::List(items) = state.get(&b.name) {
+                let items = items.iter().map(|i| b.block.config_from_state(i)).collect();
+                out.set(&b.name, Value::List(items));
+            }
+        }
+        out
+    }
+
     pub fn conform(&self, value: &Value) -> Value {
         let mut out = self.null_object();
         for a in &self.attributes {

@@ -10,7 +10,7 @@ use crate::data_source::DataSource;
 use crate::diag::Diagnostics;
 use crate::ephemeral::EphemeralResource;
 use crate::identity::IdentitySchema;
-use crate::list::ListResource;
+use crate::list::{ListRequest, ListResource, Listed};
 use crate::planning;
 use crate::provider::Provider;
 use crate::resource::{
@@ -138,6 +138,75 @@ impl Server {
 
     pub fn data_source_types(&self) -> Vec<&'static str> {
         self.data_sources.keys().copied().collect()
+    }
+
+    pub fn list_resource_types(&self) -> Vec<&'static str> {
+        self.list_resources.keys().copied().collect()
+    }
+
+    pub fn list_resource_schemas(&self) -> BTreeMap<&'static str, Schema> {
+        self.list_resources
+            .iter()
+            .map(|(k, l)| (*k, l.config_schema()))
+            .collect()
+    }
+
+    fn find_list_resource(&self, type_name: &str) -> Result<&Arc<dyn ListResource>, Diagnostics> {
+        self.list_resources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("list resource", type_name))
+    }
+
+    /// The `list` block's `config`: the schema's validators, then the list resource's rules.
+    pub fn validate_list_resource_config(&self, type_name: &str, config: &Value) -> Diagnostics {
+        let l = match self.find_list_resource(type_name) {
+            Ok(l) => l,
+            Err(d) => return d,
+        };
+        let mut d = Diagnostics::default();
+        validate_block(
+            &l.config_schema().block,
+            config,
+            &AttrPath::default(),
+            &mut d,
+        );
+        d.extend(l.validate(config));
+        d
+    }
+
+    /// The instances found, each identity shaped by the managed resource's identity schema.
+    pub async fn list(&self, type_name: &str, req: ListRequest) -> Vec<Listed> {
+        let l = match self.find_list_resource(type_name) {
+            Ok(l) => l.clone(),
+            Err(diagnostics) => return vec![Listed::failed(diagnostics)],
+        };
+        let d = self.validate_list_resource_config(type_name, &req.config);
+        if d.has_errors() {
+            return vec![Listed::failed(d)];
+        }
+        let identity = self
+            .resources
+            .get(type_name)
+            .and_then(|r| r.identity_schema());
+        let limit = usize::try_from(req.limit.max(0)).unwrap_or(usize::MAX);
+        let mut found = l.list(req).await;
+        found.truncate(limit);
+        if let Some(schema) = identity {
+            for f in &mut found {
+                if !f.identity.is_null() {
+                    f.identity = schema.conform(&f.identity);
+                }
+            }
+        }
+        found
+    }
+
+    pub fn generate_resource_config(
+        &self,
+        type_name: &str,
+        state: &Value,
+    ) -> Result<Value, Diagnostics> {
+        self.find_resource(type_name)?.generate_config(state)
     }
 
     pub fn provider_schema(&self) -> Schema {

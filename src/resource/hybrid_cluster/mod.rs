@@ -9,6 +9,7 @@ pub mod delete;
 pub mod identity;
 pub mod import;
 pub mod inventory;
+pub mod list;
 pub mod model;
 pub mod names;
 pub mod network;

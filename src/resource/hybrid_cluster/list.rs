@@ -1,0 +1,146 @@
+//! `list "eks_hybrid_cluster"` for `terraform query`: every EKS cluster in the region that has
+//! a `remoteNetworkConfig`, whoever made it, with its identity; with
+//! `-generate-config-out`, each one's state as import would find it, from which
+//! `generate_config` writes configuration that imports with no change.
+
+use tfplugin6::list::{ListRequest, Listed};
+use tfplugin6::schema::{Attribute, Block, Schema};
+use tfplugin6::{async_trait, Diagnostics, ListResource, Value};
+
+use super::{identity, import, report, TYPE_NAME};
+use crate::aws::{eks, AwsClients, AwsResult};
+use crate::provider::ProviderData;
+
+const NAME_PREFIX: &str = "name_prefix";
+
+pub struct HybridClusterList {
+    data: ProviderData,
+}
+
+impl HybridClusterList {
+    pub fn new(data: ProviderData) -> HybridClusterList {
+        HybridClusterList { data }
+    }
+}
+
+#[async_trait]
+impl ListResource for HybridClusterList {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn config_schema(&self) -> Schema {
+        Schema::new(
+            Block::new("Lists the EKS clusters of the provider's region that accept hybrid nodes.")
+                .attribute(
+                    Attribute::string("Only clusters whose name starts with this.")
+                        .named(NAME_PREFIX)
+                        .optional(),
+                ),
+        )
+    }
+
+    async fn list(&self, req: ListRequest) -> Vec<Listed> {
+        let aws = match self.data.aws().await {
+            Ok(aws) => aws,
+            Err(d) => return vec![Listed::failed(d)],
+        };
+        let prefix = req.config.get(NAME_PREFIX).as_str().unwrap_or_default();
+        match hybrid_clusters(&aws, prefix).await {
+            Ok(clusters) => {
+                let default_tags = self.data.default_tags().await;
+                let mut found = Vec::new();
+                for c in clusters.into_iter().take(limit(req.limit)) {
+                    found.push(listed(&aws, c, req.include_resource, &default_tags).await);
+                }
+                found
+            }
+            Err(e) => {
+                let mut d = Diagnostics::default();
+                report(vec![e], &mut d);
+                vec![Listed::failed(d)]
+            }
+        }
+    }
+}
+
+fn limit(limit: i64) -> usize {
+    usize::try_from(limit).unwrap_or(0)
+}
+
+struct Found {
+    name: String,
+    arn: String,
+    summary: String,
+}
+
+/// Clusters whose name has `prefix` and whose `remoteNetworkConfig` names remote nodes.
+async fn hybrid_clusters(aws: &AwsClients, prefix: &str) -> AwsResult<Vec<Found>> {
+    let mut found = Vec::new();
+    for name in eks::cluster_names(&aws.eks).await? {
+        if !name.starts_with(prefix) {
+            continue;
+        }
+        let Some(c) = eks::describe_cluster(&aws.eks, &name).await? else {
+            continue; // deleted since it was listed
+        };
+        let nodes: Vec<String> = c
+            .remote_network_config()
+            .map(|r| {
+                r.remote_node_networks()
+                    .iter()
+                    .flat_map(|n| n.cidrs().iter().cloned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if nodes.is_empty() {
+            continue;
+        }
+        found.push(Found {
+            summary: format!(
+                "{name} (Kubernetes {}, remote nodes {})",
+                c.version().unwrap_or("?"),
+                nodes.join(", ")
+            ),
+            arn: c.arn().unwrap_or_default().to_string(),
+            name,
+        });
+    }
+    Ok(found)
+}
+
+async fn listed(
+    aws: &AwsClients,
+    c: Found,
+    include_resource: bool,
+    default_tags: &std::collections::BTreeMap<String, String>,
+) -> Listed {
+    let mut arn_only = Value::Map(Default::default());
+    arn_only.set(super::model::ClusterState::arn, Value::string(&c.arn));
+    let identity = identity::of_state(&arn_only).unwrap_or_default();
+    if !include_resource {
+        return Listed {
+            identity,
+            display_name: c.summary,
+            resource: None,
+            diagnostics: Diagnostics::default(),
+        };
+    }
+    let out = import::import(aws, &c.name, default_tags).await;
+    if out.diagnostics.has_errors() || out.state.is_null() {
+        // Listed without an identity, Terraform shows the warning and skips it.
+        let mut d = Diagnostics::default();
+        let why: Vec<String> = out.diagnostics.0.iter().map(|x| x.detail.clone()).collect();
+        d.warning(
+            format!("Cluster {} cannot be imported", c.name),
+            why.join("; "),
+        );
+        return Listed::failed(d);
+    }
+    Listed {
+        identity,
+        display_name: c.summary,
+        resource: Some(out.state),
+        diagnostics: out.diagnostics,
+    }
+}
