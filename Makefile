@@ -83,7 +83,7 @@ testbed-down:
 
 # Registry-layout docs from the provider's schema (a test fails when they are stale).
 docs:
-	UPDATE_DOCS=1 cargo test --bin terraform-provider-eks docs::
+	UPDATE_DOCS=1 cargo test --lib docs::
 
 fmt:
 	cargo fmt --all

@@ -119,6 +119,25 @@ fn first_sentence(s: &str) -> &str {
     }
 }
 
+/// The identity's attributes, as the schema's are listed.
+pub fn render_identity(id: &tfplugin6::IdentitySchema) -> String {
+    let mut out = String::new();
+    for a in &id.attributes {
+        let need = if a.required_for_import {
+            "Required for import"
+        } else {
+            "Optional for import"
+        };
+        out.push_str(&format!(
+            "- `{}` ({}, {need}) {}\n",
+            a.name,
+            a.ty.describe(),
+            a.description
+        ));
+    }
+    out
+}
+
 pub fn render(template: &str, block: &Block) -> String {
     template.replace("{{ .SchemaMarkdown }}", render_block(block, "").trim_end())
 }
@@ -131,7 +150,12 @@ mod tests {
     fn check_or_write(template: &str, target: &str, block: &Block) {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let template = std::fs::read_to_string(root.join(template)).expect("template");
-        let rendered = render(&template, block);
+        check_rendered(&template, target, block);
+    }
+
+    fn check_rendered(template: &str, target: &str, block: &Block) {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let rendered = render(template, block);
         let path = root.join(target);
         if std::env::var("UPDATE_DOCS").is_ok() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -141,6 +165,7 @@ mod tests {
         assert!(current == rendered, "{target} is stale: run `make docs`");
     }
 
+    /// One page per registered type, from `templates/<kind>/<name>.md.tmpl`.
     #[test]
     fn docs_are_current() {
         check_or_write(
@@ -148,11 +173,33 @@ mod tests {
             "docs/index.md",
             &crate::provider::config::schema().block,
         );
-        check_or_write(
-            "templates/resources/hybrid_cluster.md.tmpl",
-            "docs/resources/hybrid_cluster.md",
-            &crate::resource::hybrid_cluster::model::schema().block,
-        );
+        let server = crate::provider::server();
+        let pages = [
+            ("resources", server.resource_schemas()),
+            ("data-sources", server.data_source_schemas()),
+            ("list-resources", server.list_resource_schemas()),
+        ];
+        for (kind, schemas) in pages {
+            for (type_name, schema) in schemas {
+                let short = type_name.trim_start_matches("eks_");
+                let template = format!("templates/{kind}/{short}.md.tmpl");
+                let identity = server.identity_schemas().remove(type_name);
+                let template_text = std::fs::read_to_string(
+                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(&template),
+                )
+                .unwrap_or_else(|_| panic!("{template} is missing"));
+                let with_identity = match (&identity, kind) {
+                    (Some(id), "resources") => template_text
+                        .replace("{{ .IdentityMarkdown }}", render_identity(id).trim_end()),
+                    _ => template_text,
+                };
+                check_rendered(
+                    &with_identity,
+                    &format!("docs/{kind}/{short}.md"),
+                    &schema.block,
+                );
+            }
+        }
     }
 
     #[test]

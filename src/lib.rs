@@ -3,6 +3,7 @@
 //! protocol.
 
 pub mod aws;
+pub mod data_source;
 #[cfg(test)]
 mod docs;
 pub mod provider;

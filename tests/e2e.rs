@@ -1298,10 +1298,10 @@ mod query {
     /// What eksctl makes for `remoteNetworkConfig`: a VPC with subnets in two zones, a cluster
     /// role, a nodes role and a HYBRID_LINUX access entry, made here through the EKS, EC2 and
     /// IAM APIs directly.
-    struct Eksctl {
+    pub(super) struct Eksctl {
         vpc: String,
         subnets: Vec<String>,
-        nodes_role_arn: String,
+        pub(super) nodes_role_arn: String,
         cluster_security_group: String,
     }
 
@@ -1321,7 +1321,7 @@ mod query {
         }
     }
 
-    fn made_as_eksctl_makes_it(tb: &Testbed) -> Eksctl {
+    pub(super) fn made_as_eksctl_makes_it(tb: &Testbed) -> Eksctl {
         let vpc_xml = tb.query("ec2", "Action=CreateVpc&CidrBlock=192.168.0.0/16");
         let vpc = common::xml_values(&vpc_xml, "vpcId")[0].clone();
         let mut subnets = Vec::new();
@@ -1456,5 +1456,85 @@ mod query {
             "destroy removed only the cluster and what belongs to it"
         );
         assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
+    }
+}
+
+/// `data "eks_hybrid_cluster"`: a cluster read by name from another state.
+mod data_source {
+    use super::*;
+
+    const READ: &str = r#"
+data "eks_hybrid_cluster" "x" {
+  name = "NAME"
+}
+output "cluster" {
+  value = data.eks_hybrid_cluster.x
+}
+"#;
+
+    /// The data source's attributes, read by `tf` in a workspace of its own.
+    fn read(tf: &str, tb: &Testbed, name: &str) -> serde_json::Value {
+        let ws = Workspace::new(tf, tb, &READ.replace("NAME", name));
+        ws.apply();
+        let out = ws.ok(&["output", "-json", "-no-color"]);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        v["cluster"]["value"].clone()
+    }
+
+    #[test]
+    fn a_cluster_this_provider_made_reads_as_its_state_on_both_terraform_versions() {
+        let (c, _) = ssm_cluster(TF_NEW, "");
+        let s = c.state();
+        for tf in [TF_NEW, TF_OLD] {
+            let d = read(tf, &c.tb, "hybrid-demo");
+            for (data, resource) in [
+                ("arn", "arn"),
+                ("endpoint", "endpoint"),
+                ("certificate_authority_data", "certificate_authority_data"),
+                ("vpc_id", "vpc_id"),
+                ("remote_nodes_role_arn", "remote_nodes_role_arn"),
+                ("node_config", "node_config"),
+                ("kubernetes_version", "kubernetes_version"),
+            ] {
+                assert!(!d[data].is_null(), "{tf}: {data} is null: {d}");
+                assert_eq!(d[data], s[resource], "{tf}: {data}");
+            }
+            assert_eq!(
+                d["remote_node_cidrs"],
+                serde_json::json!(["10.80.146.0/24"])
+            );
+            assert_eq!(d["remote_pod_cidrs"], serde_json::json!(["10.86.30.0/23"]));
+            assert_eq!(d["credentials_provider"], "SSM");
+        }
+        // Reading owns nothing: the cluster's own plan is unchanged and destroy is complete.
+        c.plans_no_changes("a data source read changes nothing");
+        c.destroy_leaves_nothing();
+    }
+
+    #[test]
+    fn a_cluster_made_as_eksctl_makes_it_reads_and_a_missing_one_is_named() {
+        let tb = common::testbed();
+        let made = super::query::made_as_eksctl_makes_it(&tb);
+        let d = read(TF_NEW, &tb, "legacy");
+        assert_eq!(d["remote_nodes_role_arn"], made.nodes_role_arn.as_str());
+        assert_eq!(d["remote_node_cidrs"], serde_json::json!(["10.200.0.0/24"]));
+        assert_eq!(d["remote_pod_cidrs"], serde_json::json!(["10.201.0.0/16"]));
+        assert!(
+            d["remote_nodes_trust_anchor_arn"].is_null()
+                && d.get("remote_nodes_trust_anchor_arn").is_some()
+        );
+        let node_config = d["node_config"].as_str().unwrap();
+        assert!(
+            node_config.contains("name: legacy") && node_config.contains("activationId"),
+            "{node_config}"
+        );
+        let ws = Workspace::new(TF_NEW, &tb, &READ.replace("NAME", "nope"));
+        let r = ws.run(&["plan", "-input=false", "-no-color"]);
+        assert_eq!(r.code, 1);
+        assert!(
+            r.text().contains("No EKS cluster named \"nope\""),
+            "{}",
+            r.all()
+        );
     }
 }

@@ -10,6 +10,7 @@ use tfplugin6::{async_trait, Diagnostics, Schema, Server, Value};
 use tokio::sync::RwLock;
 
 use crate::aws::AwsClients;
+use crate::data_source::hybrid_cluster::HybridClusterData;
 use crate::resource::hybrid_cluster::list::HybridClusterList;
 use crate::resource::hybrid_cluster::HybridCluster;
 
@@ -18,7 +19,8 @@ pub fn server() -> Server {
     let data = ProviderData::default();
     Server::new(EksProvider { data: data.clone() })
         .resource(HybridCluster::new(data.clone()))
-        .list_resource(HybridClusterList::new(data))
+        .list_resource(HybridClusterList::new(data.clone()))
+        .data_source(HybridClusterData::new(data))
 }
 
 #[derive(Default)]

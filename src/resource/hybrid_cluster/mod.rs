@@ -140,7 +140,7 @@ impl Resource for HybridCluster {
             }
         };
         match typed_prior(&req.state) {
-            Ok(Some(prior)) => read(&aws, &prior, &req.private).await,
+            Ok(Some(prior)) => read_cluster(&aws, &prior, &req.private).await,
             Ok(None) => Outcome::default(),
             Err(d) => Outcome::unchanged(req.state, req.private, d),
         }
@@ -447,7 +447,9 @@ async fn finish(
     (state, outcome)
 }
 
-async fn read(aws: &AwsClients, prior: &ClusterState, private: &[u8]) -> Outcome {
+/// The cluster as AWS has it now, for `prior`'s objects: the resource's read, which the data
+/// source shares.
+pub async fn read_cluster(aws: &AwsClients, prior: &ClusterState, private: &[u8]) -> Outcome {
     let spec = spec_of(prior);
     let inv = Inventory::from_private(private);
     let mut d = Diagnostics::default();
