@@ -618,6 +618,52 @@ fn a_changed_remote_network_plans_a_replacement() {
         "remote networks are ForceNew: {}",
         plan.stdout
     );
+    // The replacement says what it deletes, and keeps the user's own role and gateway.
+    let text = plan.text();
+    for expected in [
+        "Warning: Replacing eks_hybrid_cluster \"hybrid-vgw\" deletes the cluster and what it owns",
+        "remote_network_config can only change by replacing the cluster",
+        "Hybrid nodes registered with this cluster stop working",
+        &format!("the hybrid nodes role {OWN_ROLE}"),
+        &format!("the virtual private gateway {vgw}"),
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{}", plan.all());
+    }
+    c.destroy_leaves_nothing();
+}
+
+#[test]
+fn a_destroy_plan_says_what_goes_and_what_stays() {
+    destroy_plan_says_what_goes(TF_NEW);
+}
+
+fn destroy_plan_says_what_goes(tf: &str) {
+    let (c, tgw) = ssm_cluster(tf, "");
+    let plan = c.ws.ok(&["plan", "-destroy", "-input=false", "-no-color"]);
+    let text = plan.text();
+    let s = c.state();
+    for expected in [
+        "Warning: Destroying eks_hybrid_cluster \"hybrid-demo\" deletes the cluster and what it owns".to_string(),
+        "the EKS cluster hybrid-demo and its HYBRID_LINUX access entry".to_string(),
+        format!(
+            "the VPC {} with 4 subnets, 1 NAT gateway, its internet gateway",
+            s["vpc_id"].as_str().unwrap()
+        ),
+        format!(
+            "the transit gateway attachment {}",
+            s["vpc_gateway_attachment_id"].as_str().unwrap()
+        ),
+        "2 IAM roles (hybrid-demo-eks-cluster-role, hybrid-demo-eks-hybrid-nodes-role)".to_string(),
+        "Hybrid nodes registered with this cluster stop working".to_string(),
+        format!("Kept (not made by this provider): - the transit gateway {tgw}"),
+    ] {
+        assert!(text.contains(&expected), "{tf}: {expected}:\n{}", plan.all());
+    }
+    assert!(c
+        .tb
+        .calls()
+        .iter()
+        .all(|call| !call.to_string().contains("Delete")));
     c.destroy_leaves_nothing();
 }
 
@@ -1195,6 +1241,11 @@ mod opentofu {
     #[test]
     fn import_by_identity_plans_no_changes() {
         import_by_identity(TOFU);
+    }
+
+    #[test]
+    fn a_destroy_plan_says_what_goes_and_what_stays() {
+        destroy_plan_says_what_goes(TOFU);
     }
 
     #[test]

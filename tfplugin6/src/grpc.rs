@@ -20,7 +20,8 @@ type Rpc<T> = Result<Response<T>, Status>;
 
 fn capabilities() -> Option<pb::ServerCapabilities> {
     Some(pb::ServerCapabilities {
-        plan_destroy: false,
+        // Destroy plans reach the provider, which says what they delete.
+        plan_destroy: true,
         get_provider_schema_optional: true,
         move_resource_state: false,
         generate_resource_config: true,

@@ -6,6 +6,7 @@ pub mod certs;
 pub mod cidr;
 pub mod create;
 pub mod delete;
+pub mod destroy_preview;
 pub mod identity;
 pub mod import;
 pub mod inventory;
@@ -82,7 +83,14 @@ impl Resource for HybridCluster {
 
     async fn plan(&self, req: PlanRequest) -> PlanResponse {
         if req.is_destroy() {
-            return PlanResponse::proposed(req);
+            let mut diagnostics = Diagnostics::default();
+            if let Ok(Some(prior)) = typed_prior(&req.prior) {
+                destroy_preview::warn(&prior, None, &mut diagnostics);
+            }
+            return PlanResponse {
+                diagnostics,
+                ..PlanResponse::proposed(req)
+            };
         }
         let unconfigured = self.data.aws_if_known().await.is_none();
         if let Some(reason) = req
@@ -95,11 +103,23 @@ impl Resource for HybridCluster {
             };
         }
         match plan_change(&self.data, &req).await {
-            Ok((planned, diagnostics)) => PlanResponse {
-                planned: planned.to_value(),
-                diagnostics,
-                ..PlanResponse::proposed(req)
-            },
+            Ok((planned, mut diagnostics)) => {
+                if let (false, Ok(Some(prior))) =
+                    (req.requires_replace.is_empty(), typed_prior(&req.prior))
+                {
+                    let paths: Vec<String> = req
+                        .requires_replace
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect();
+                    destroy_preview::warn(&prior, Some(&paths.join(", ")), &mut diagnostics);
+                }
+                PlanResponse {
+                    planned: planned.to_value(),
+                    diagnostics,
+                    ..PlanResponse::proposed(req)
+                }
+            }
             Err(diagnostics) => PlanResponse {
                 diagnostics,
                 ..PlanResponse::proposed(req)

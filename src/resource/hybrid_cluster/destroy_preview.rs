@@ -1,0 +1,185 @@
+//! What destroying or replacing a cluster deletes and what it keeps, said at plan time (the
+//! protocol's `plan_destroy` capability lets the provider see destroy plans), from the
+//! objects the state says the cluster owns.
+
+use std::collections::BTreeMap;
+
+use tfplugin6::Diagnostics;
+
+use super::model::ClusterState;
+use super::objects::ObjectKey;
+use super::spec::Gateway;
+
+/// A plan warning for destroying (`replacing` false) or replacing the cluster `prior`.
+pub fn warn(prior: &ClusterState, replacing: Option<&str>, d: &mut Diagnostics) {
+    let name = prior.config.name.known().map_or("?", String::as_str);
+    let summary = match replacing {
+        Some(_) => {
+            format!("Replacing eks_hybrid_cluster {name:?} deletes the cluster and what it owns")
+        }
+        None => {
+            format!("Destroying eks_hybrid_cluster {name:?} deletes the cluster and what it owns")
+        }
+    };
+    let mut detail = String::new();
+    if let Some(why) = replacing {
+        detail.push_str(&format!(
+            "{why} can only change by replacing the cluster: everything below is deleted, then made anew.\n\n"
+        ));
+    }
+    detail.push_str("Deleted:\n");
+    for line in goes(prior) {
+        detail.push_str(&format!("- {line}\n"));
+    }
+    detail.push_str(
+        "\nHybrid nodes registered with this cluster stop working: their control plane, access entry and credentials go with it, and each node must join again with nodeadm.\n",
+    );
+    let kept = stays(prior);
+    if !kept.is_empty() {
+        detail.push_str("\nKept (not made by this provider):\n");
+        for line in kept {
+            detail.push_str(&format!("- {line}\n"));
+        }
+    }
+    d.warning(summary, detail.trim_end().to_string());
+}
+
+fn owned(prior: &ClusterState) -> Vec<ObjectKey> {
+    prior
+        .owned_objects
+        .value()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// One line per kind the cluster owns, in the order a reader thinks of them.
+fn goes(prior: &ClusterState) -> Vec<String> {
+    let keys = owned(prior);
+    let mut by_kind: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for k in &keys {
+        let (kind, id) = match k {
+            ObjectKey::Cluster(n) => ("cluster", n.clone()),
+            ObjectKey::AccessEntry(n) => ("access_entry", n.clone()),
+            ObjectKey::Vpc(id) => ("vpc", id.clone()),
+            ObjectKey::Subnet(id) => ("subnet", id.clone()),
+            ObjectKey::InternetGateway(id) => ("igw", id.clone()),
+            ObjectKey::NatGateway(id) => ("nat", id.clone()),
+            ObjectKey::SecurityGroup(id) => ("sg", id.clone()),
+            ObjectKey::Route { table, cidr } => ("route", format!("{table}/{cidr}")),
+            ObjectKey::TransitGatewayAttachment(id) => ("tgw_attachment", id.clone()),
+            ObjectKey::VpnGatewayAttachment(id) => ("vgw_attachment", id.clone()),
+            ObjectKey::IamRole(n) => ("role", n.clone()),
+            ObjectKey::TrustAnchor(id) => ("anchor", id.clone()),
+            ObjectKey::Profile(id) => ("profile", id.clone()),
+            ObjectKey::SsmActivation(id) => ("activation", id.clone()),
+            _ => continue,
+        };
+        by_kind.entry(kind).or_default().push(id);
+    }
+    let n = |kind: &str| by_kind.get(kind).map_or(0, Vec::len);
+    let ids = |kind: &str| by_kind.get(kind).map(|v| v.join(", ")).unwrap_or_default();
+    let mut lines = Vec::new();
+    if n("cluster") > 0 {
+        lines.push(format!(
+            "the EKS cluster {} and its HYBRID_LINUX access entry",
+            ids("cluster")
+        ));
+    }
+    if n("vpc") > 0 {
+        let mut parts = vec![count(n("subnet"), "subnet", "subnets")];
+        if n("nat") > 0 {
+            parts.push(count(n("nat"), "NAT gateway", "NAT gateways"));
+        }
+        if n("igw") > 0 {
+            parts.push("its internet gateway".to_string());
+        }
+        lines.push(format!("the VPC {} with {}", ids("vpc"), parts.join(", ")));
+    }
+    if n("sg") > 0 {
+        lines.push(format!("the control plane security group {}", ids("sg")));
+    }
+    if n("tgw_attachment") > 0 {
+        lines.push(format!(
+            "the transit gateway attachment {}",
+            ids("tgw_attachment")
+        ));
+    }
+    if n("vgw_attachment") > 0 {
+        lines.push(format!(
+            "the attachment of the virtual private gateway {}",
+            ids("vgw_attachment")
+        ));
+    }
+    if n("route") > 0 {
+        lines.push(count(
+            n("route"),
+            "route to the remote networks",
+            "routes to the remote networks",
+        ));
+    }
+    if n("role") > 0 {
+        lines.push(format!(
+            "{} ({})",
+            count(n("role"), "IAM role", "IAM roles"),
+            ids("role")
+        ));
+    }
+    if n("anchor") + n("profile") > 0 {
+        lines.push("the IAM Roles Anywhere trust anchor and profile".to_string());
+    }
+    if n("activation") > 0 {
+        lines.push(count(
+            n("activation"),
+            "SSM hybrid activation",
+            "SSM hybrid activations",
+        ));
+    }
+    lines
+}
+
+/// What the cluster uses but did not make.
+fn stays(prior: &ClusterState) -> Vec<String> {
+    let c = &prior.config;
+    let owned_roles: Vec<String> = owned(prior)
+        .into_iter()
+        .filter_map(|k| match k {
+            ObjectKey::IamRole(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    let mut kept = Vec::new();
+    let vpc = c.vpc.known().and_then(|v| v.0.as_ref());
+    if let Some(id) = vpc.and_then(|v| v.id.value()) {
+        kept.push(format!("the pre-existing VPC {id} and its subnets"));
+    }
+    let remote = c.remote_network_config.known().and_then(|r| r.0.as_ref());
+    if let Some(g) = remote.and_then(|r| r.vpc_gateway_id.value()) {
+        match Gateway::parse(g) {
+            Some(Gateway::Transit(id)) => kept.push(format!("the transit gateway {id}")),
+            Some(Gateway::Vpn(id)) => kept.push(format!("the virtual private gateway {id}")),
+            None => {}
+        }
+    }
+    let brought_nodes_role = remote
+        .and_then(|r| r.iam.known())
+        .and_then(|i| i.0.as_ref())
+        .and_then(|i| i.role_arn.value());
+    if let Some(arn) = brought_nodes_role {
+        kept.push(format!("the hybrid nodes role {arn}"));
+    }
+    if let Some(arn) = c.cluster_role_arn.value() {
+        let ours = owned_roles.iter().any(|r| arn.ends_with(&format!("/{r}")));
+        if !ours {
+            kept.push(format!("the cluster role {arn}"));
+        }
+    }
+    kept
+}
