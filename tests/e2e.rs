@@ -1589,3 +1589,116 @@ output "cluster" {
         );
     }
 }
+
+/// For the people who work on the provider: `-debug` and crash reports.
+mod provider_developers {
+    use super::*;
+    use std::io::BufRead;
+
+    /// `-debug` prints a `TF_REATTACH_PROVIDERS` value; Terraform runs against that process,
+    /// run after run, until it is interrupted.
+    #[test]
+    fn debug_mode_serves_terraform_run_after_run_through_reattach() {
+        let tb = common::testbed();
+        let tgw = tb.seed().transit_gateway;
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let mut child = std::process::Command::new(common::provider_binary())
+            .arg("-debug")
+            .env("TF_LOG_PROVIDER", "DEBUG")
+            .env("AWS_ENDPOINT_URL", &tb.url)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+            .stdout(std::process::Stdio::piped())
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .unwrap();
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let reattach = stdout
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("TF_REATTACH_PROVIDERS='")
+                    .map(|v| v.trim_end_matches('\'').to_string())
+            })
+            .expect("a TF_REATTACH_PROVIDERS line");
+        let v: serde_json::Value = serde_json::from_str(&reattach).unwrap();
+        let p = &v["registry.terraform.io/local/eks"];
+        assert_eq!(p["Pid"], child.id());
+        assert_eq!(
+            (p["ProtocolVersion"].clone(), p["Test"].clone()),
+            (6.into(), true.into())
+        );
+        let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
+        for _ in 0..2 {
+            let plan = ws.run_env(
+                &["plan", "-input=false", "-no-color"],
+                &[("TF_REATTACH_PROVIDERS", reattach.as_str())],
+            );
+            assert_eq!(plan.code, 0, "{}", plan.all());
+            assert!(plan.stdout.contains("1 to add"), "{}", plan.stdout);
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the debug process outlives each run"
+        );
+        std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(status.success(), "Ctrl-C ends it cleanly: {status}");
+        let served = std::fs::read_to_string(log.path()).unwrap();
+        assert_eq!(
+            served.matches("\"planning\"").count(),
+            2,
+            "both plans reached this process:\n{served}"
+        );
+    }
+
+    fn a_panic_shows_as_a_crash_report(tf: &str) {
+        let tb = common::testbed();
+        let ws = Workspace::new(tf, &tb, &ssm_config("tgw-0123456789abcdef0", ""));
+        let plan = ws.run_env(
+            &["plan", "-input=false", "-no-color"],
+            &[("TF_EKS_TEST_PANIC", "1")],
+        );
+        assert_eq!(plan.code, 1, "{}", plan.all());
+        let text = plan.all();
+        for expected in [
+            "Stack trace from the terraform-provider-eks_v0.1.0 plugin:",
+            "panic: TF_EKS_TEST_PANIC is set: planning eks_hybrid_cluster panics on purpose",
+            "Error: The terraform-provider-eks_v0.1.0 plugin crashed!",
+        ] {
+            assert!(text.contains(expected), "{tf}: {expected}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_panic_shows_as_a_crash_report_in_terraform() {
+        a_panic_shows_as_a_crash_report(TF_NEW);
+    }
+
+    /// OpenTofu 1.12.6 records plugin panics only from go-plugin's Debug lines
+    /// (internal/logging/panic.go), but its go-plugin v1.7.0 forwards `panic: ` lines at Error
+    /// (client.go), so no provider's crash report reaches its UI: it says "Plugin did not
+    /// respond", and the panic shows under TF_LOG.
+    #[test]
+    fn a_panic_reaches_opentofus_log() {
+        let tb = common::testbed();
+        let ws = Workspace::new(TOFU, &tb, &ssm_config("tgw-0123456789abcdef0", ""));
+        let plan = ws.run_env(
+            &["plan", "-input=false", "-no-color"],
+            &[("TF_EKS_TEST_PANIC", "1"), ("TF_LOG", "ERROR")],
+        );
+        assert_eq!(plan.code, 1, "{}", plan.all());
+        let text = plan.all();
+        assert!(text.contains("Plugin did not respond"), "{text}");
+        let line = text
+            .lines()
+            .find(|l| l.contains("panic: TF_EKS_TEST_PANIC is set"))
+            .unwrap_or_else(|| panic!("the panic is in the log:\n{text}"));
+        assert!(line.contains("[ERROR]"), "{line}");
+    }
+}

@@ -17,6 +17,7 @@ pub mod identity;
 pub mod list;
 pub mod logging;
 pub mod model;
+mod panic;
 pub mod planning;
 pub mod provider;
 pub mod resource;
@@ -59,6 +60,7 @@ use std::sync::Arc;
 /// print the handshake line, serve until Terraform shuts the plugin down. Returns the exit
 /// code.
 pub async fn serve(server: Server) -> i32 {
+    panic::install_hook();
     let launch = match handshake::read_launch_env(|k| std::env::var(k).ok()) {
         Ok(l) => l,
         Err(e) => {
@@ -102,6 +104,49 @@ pub async fn serve(server: Server) -> i32 {
         let _ = stdout.flush();
     }
     ignore_interrupts();
+    match transport::serve(grpc::Grpc(Arc::new(server)), incoming, lifecycle).await {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!(error = %e, "gRPC server failed");
+            1
+        }
+    }
+}
+
+/// `-debug`: serve without Terraform launching the process, so a debugger can hold it. No
+/// magic cookie, no TLS (go-plugin's reattach has none), and a `TF_REATTACH_PROVIDERS` value
+/// on stdout for `address` (e.g. `registry.terraform.io/local/eks`). Terraform's shutdown
+/// requests are ignored, so the process serves run after run until Ctrl-C, as
+/// terraform-plugin-go's debug mode does.
+pub async fn serve_debug(server: Server, address: &str) -> i32 {
+    panic::install_hook();
+    let listener = match handshake::bind_loopback(None).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("cannot listen on 127.0.0.1: {e}");
+            return 1;
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .expect("bound listener has an address");
+    let mut lifecycle = server.lifecycle.clone();
+    lifecycle.debug = true;
+    let incoming = transport::accept_connections(listener, None, lifecycle.shutdown.clone());
+    {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(
+            stdout,
+            "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{}'\n",
+            handshake::reattach_config(address, std::process::id(), addr)
+        );
+        let _ = stdout.flush();
+    }
+    let shutdown = lifecycle.shutdown.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        shutdown.cancel();
+    });
     match transport::serve(grpc::Grpc(Arc::new(server)), incoming, lifecycle).await {
         Ok(()) => 0,
         Err(e) => {

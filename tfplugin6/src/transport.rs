@@ -20,6 +20,8 @@ use crate::proto::tfplugin6::provider_server::{Provider, ProviderServer};
 pub struct Lifecycle {
     pub stop: CancellationToken,
     pub shutdown: CancellationToken,
+    /// Serving under `-debug`: the process outlives each Terraform run.
+    pub debug: bool,
 }
 
 pub enum Conn {
@@ -143,6 +145,9 @@ struct Controller(Lifecycle);
 impl gp::grpc_controller_server::GrpcController for Controller {
     async fn shutdown(&self, _: Request<gp::Empty>) -> Result<Response<gp::Empty>, Status> {
         tracing::debug!("shutdown requested by Terraform");
+        if self.0.debug {
+            return Ok(Response::new(gp::Empty {}));
+        }
         self.0.stop.cancel();
         // Let this response leave before the server stops accepting work.
         let shutdown = self.0.shutdown.clone();

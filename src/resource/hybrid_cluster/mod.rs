@@ -82,6 +82,10 @@ impl Resource for HybridCluster {
     }
 
     async fn plan(&self, req: PlanRequest) -> PlanResponse {
+        // Fault injection for the crash-report test, as TF_EKS_POLL_MIN_MS tunes waits.
+        if std::env::var_os("TF_EKS_TEST_PANIC").is_some() {
+            panic!("TF_EKS_TEST_PANIC is set: planning {TYPE_NAME} panics on purpose");
+        }
         if req.is_destroy() {
             let mut diagnostics = Diagnostics::default();
             if let Ok(Some(prior)) = typed_prior(&req.prior) {
