@@ -6,6 +6,8 @@ pub mod aws;
 pub mod data_source;
 #[cfg(test)]
 mod docs;
+pub mod ephemeral;
+pub mod function;
 pub mod provider;
 pub mod resource;
 

@@ -1702,3 +1702,139 @@ mod provider_developers {
         assert!(line.contains("[ERROR]"), "{line}");
     }
 }
+
+/// Secrets that never reach state: an ephemeral activation, rendered into one node's
+/// NodeConfig by `provider::eks::node_config`, handed to a provisioner.
+mod ephemeral_activation {
+    use super::*;
+
+    fn config(tgw: &str) -> String {
+        format!(
+            r#"{}
+ephemeral "eks_hybrid_activation" "node" {{
+  cluster_name = eks_hybrid_cluster.this.id
+  ttl          = "30m"
+}}
+resource "terraform_data" "node" {{
+  provisioner "local-exec" {{
+    command = "printf '%s' \"$NODE_CONFIG\" > node.yaml"
+    environment = {{
+      NODE_CONFIG = provider::eks::node_config(eks_hybrid_cluster.this.node_config, {{
+        activation_id   = ephemeral.eks_hybrid_activation.node.activation_id
+        activation_code = ephemeral.eks_hybrid_activation.node.activation_code
+      }})
+    }}
+  }}
+}}
+"#,
+            ssm_config(tgw, "")
+        )
+    }
+
+    /// Every activation, over DescribeActivations' pages.
+    fn all_activations(tb: &Testbed) -> Vec<serde_json::Value> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let body = match &token {
+                Some(t) => serde_json::json!({ "NextToken": t }).to_string(),
+                None => "{}".to_string(),
+            };
+            let page = ssm_call(tb, "DescribeActivations", &body, true);
+            all.extend(page["ActivationList"].as_array().unwrap().iter().cloned());
+            match page["NextToken"].as_str() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return all,
+            }
+        }
+    }
+
+    fn an_activation_reaches_the_node_and_never_the_state(tf: &str) {
+        let tb = common::testbed();
+        common::restrict_to(&tb, "ssm");
+        let tgw = tb.seed().transit_gateway;
+        let before = tb.inventory();
+        let ws = Workspace::new(tf, &tb, &config(&tgw));
+        let applied = ws.apply();
+        let node = std::fs::read_to_string(ws.work().join("node.yaml")).unwrap();
+        let listed = all_activations(&tb);
+        let ours = listed
+            .iter()
+            .find(|a| a["Description"] == "eks_hybrid_activation for hybrid-demo")
+            .unwrap_or_else(|| panic!("{listed:?}"))
+            .clone();
+        let id = ours["ActivationId"].as_str().unwrap();
+        assert_eq!(ours["IamRole"], NODES_ROLE);
+        let code = tb.control("GET", "objects", "")["activation_codes"][id]
+            .as_str()
+            .map(str::to_string);
+        assert!(
+            node.contains("kind: NodeConfig")
+                && node.contains("name: hybrid-demo")
+                && node.contains(&format!("activationId: \"{id}\"")),
+            "{tf}: {node}"
+        );
+        let node_code = node
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("activationCode: \""))
+            .map(|c| c.trim_end_matches('"').to_string())
+            .expect("an activation code in the NodeConfig");
+        if let Some(code) = code {
+            assert_eq!(node_code, code, "the code SSM issued");
+        }
+        assert!(node_code.len() >= 16, "{node_code}");
+        // Neither the state nor any output carries it.
+        let raw_state = std::fs::read_to_string(ws.work().join("terraform.tfstate")).unwrap();
+        let shown = ws.ok(&["show", "-json", "-no-color"]).stdout;
+        for (what, text) in [
+            ("state", &raw_state),
+            ("show -json", &shown),
+            ("apply output", &applied.all()),
+        ] {
+            assert!(
+                !text.contains(&node_code),
+                "{tf}: the code is in the {what}"
+            );
+        }
+        let plan = ws.plan_code();
+        assert_eq!(plan.code, 0, "{tf}: {}", plan.all());
+        assert!(!plan.all().contains(&node_code));
+        ws.destroy();
+        // What is left is what was there, plus the activations this configuration opened,
+        // which expire by themselves within their ttl.
+        let after = tb.inventory();
+        let extra: Vec<&String> = after.iter().filter(|o| !before.contains(o)).collect();
+        let listed = all_activations(&tb);
+        for o in &extra {
+            let id = o
+                .strip_prefix("activation:")
+                .unwrap_or_else(|| panic!("{o} leaked"));
+            let a = listed
+                .iter()
+                .find(|a| a["ActivationId"] == id)
+                .unwrap_or_else(|| panic!("{id} not in {listed:?}"));
+            assert_eq!(a["Description"], "eks_hybrid_activation for hybrid-demo");
+            let expires = a["ExpirationDate"]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{a}"));
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64();
+            assert!(expires <= now + 30.0 * 60.0 + 5.0, "{a}");
+        }
+        // One per run that evaluated it: apply, the no-change plan, and destroy's plan.
+        assert_eq!(extra.len(), 3, "{extra:?}");
+        assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
+    }
+
+    #[test]
+    fn an_activation_reaches_the_node_and_never_the_state_in_terraform() {
+        an_activation_reaches_the_node_and_never_the_state(TF_NEW);
+    }
+
+    #[test]
+    fn an_activation_reaches_the_node_and_never_the_state_in_opentofu() {
+        an_activation_reaches_the_node_and_never_the_state(TOFU);
+    }
+}

@@ -11,6 +11,8 @@ use tokio::sync::RwLock;
 
 use crate::aws::AwsClients;
 use crate::data_source::hybrid_cluster::HybridClusterData;
+use crate::ephemeral::hybrid_activation::HybridActivation;
+use crate::function::node_config::NodeConfig;
 use crate::resource::hybrid_cluster::list::HybridClusterList;
 use crate::resource::hybrid_cluster::HybridCluster;
 
@@ -20,7 +22,9 @@ pub fn server() -> Server {
     Server::new(EksProvider { data: data.clone() })
         .resource(HybridCluster::new(data.clone()))
         .list_resource(HybridClusterList::new(data.clone()))
-        .data_source(HybridClusterData::new(data))
+        .data_source(HybridClusterData::new(data.clone()))
+        .ephemeral_resource(HybridActivation::new(data))
+        .function(NodeConfig)
 }
 
 #[derive(Default)]

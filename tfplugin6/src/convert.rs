@@ -5,6 +5,7 @@
 use tonic::Status;
 
 use crate::diag::{AttrPath, Diagnostics, Severity, Step};
+use crate::function::{FunctionError, Signature};
 use crate::identity::IdentitySchema;
 use crate::proto::tfplugin6 as pb;
 use crate::resource::{ClientCapabilities, Deferral};
@@ -56,6 +57,46 @@ pub fn identity_schema(s: &IdentitySchema) -> pb::ResourceIdentitySchema {
             })
             .collect(),
     }
+}
+
+pub fn function(s: &Signature) -> pb::Function {
+    pb::Function {
+        parameters: s
+            .parameters
+            .iter()
+            .map(|p| pb::function::Parameter {
+                name: p.name.clone(),
+                r#type: p.ty.to_json().to_string().into_bytes(),
+                allow_null_value: false,
+                allow_unknown_values: false,
+                description: p.description.clone(),
+                description_kind: pb::StringKind::Markdown as i32,
+            })
+            .collect(),
+        variadic_parameter: None,
+        r#return: Some(pb::function::Return {
+            r#type: s.returns.to_json().to_string().into_bytes(),
+        }),
+        summary: s.summary.clone(),
+        description: s.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecation_message: String::new(),
+    }
+}
+
+pub fn function_error(e: &FunctionError) -> pb::FunctionError {
+    pb::FunctionError {
+        text: e.text.clone(),
+        function_argument: e.argument.map(|a| a as i64),
+    }
+}
+
+pub fn timestamp(t: Option<std::time::SystemTime>) -> Option<prost_types::Timestamp> {
+    let since = t?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(prost_types::Timestamp {
+        seconds: i64::try_from(since.as_secs()).ok()?,
+        nanos: i32::try_from(since.subsec_nanos()).ok()?,
+    })
 }
 
 pub fn client_capabilities(c: Option<&pb::ClientCapabilities>) -> ClientCapabilities {

@@ -28,6 +28,13 @@ fn capabilities() -> Option<pb::ServerCapabilities> {
     })
 }
 
+fn functions(s: &Server) -> std::collections::HashMap<String, pb::Function> {
+    s.functions()
+        .iter()
+        .map(|(k, f)| (k.to_string(), convert::function(f)))
+        .collect()
+}
+
 fn ok<T>(v: T) -> Rpc<T> {
     Ok(Response::new(v))
 }
@@ -55,6 +62,18 @@ impl pb::provider_server::Provider for Grpc {
                 .map(|t| pb::get_metadata::ResourceMetadata {
                     type_name: t.into(),
                 })
+                .collect(),
+            ephemeral_resources: s
+                .ephemeral_resource_types()
+                .into_iter()
+                .map(|t| pb::get_metadata::EphemeralMetadata {
+                    type_name: t.into(),
+                })
+                .collect(),
+            functions: s
+                .functions()
+                .into_keys()
+                .map(|name| pb::get_metadata::FunctionMetadata { name: name.into() })
                 .collect(),
             list_resources: s
                 .list_resource_types()
@@ -85,6 +104,8 @@ impl pb::provider_server::Provider for Grpc {
             provider_meta: None,
             server_capabilities: capabilities(),
             list_resource_schemas: schemas(s.list_resource_schemas()),
+            ephemeral_resource_schemas: schemas(s.ephemeral_resource_schemas()),
+            functions: functions(s),
             ..Default::default()
         })
     }
@@ -165,7 +186,92 @@ impl pb::provider_server::Provider for Grpc {
         &self,
         _: Request<pb::get_functions::Request>,
     ) -> Rpc<pb::get_functions::Response> {
-        ok(pb::get_functions::Response::default())
+        ok(pb::get_functions::Response {
+            functions: functions(&self.0),
+            diagnostics: vec![],
+        })
+    }
+
+    async fn call_function(
+        &self,
+        r: Request<pb::call_function::Request>,
+    ) -> Rpc<pb::call_function::Response> {
+        let req = r.get_ref();
+        let arguments = req
+            .arguments
+            .iter()
+            .map(|a| convert::value(Some(a)))
+            .collect::<Result<Vec<_>, _>>()?;
+        ok(match self.0.call_function(&req.name, &arguments) {
+            Ok(v) => pb::call_function::Response {
+                result: convert::dynamic(&v),
+                error: None,
+            },
+            Err(e) => pb::call_function::Response {
+                result: None,
+                error: Some(convert::function_error(&e)),
+            },
+        })
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        r: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> Rpc<pb::validate_ephemeral_resource_config::Response> {
+        let req = r.get_ref();
+        let config = convert::value(req.config.as_ref())?;
+        let d = self
+            .0
+            .validate_ephemeral_resource_config(&req.type_name, &config);
+        ok(pb::validate_ephemeral_resource_config::Response {
+            diagnostics: convert::diagnostics(&d),
+        })
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        r: Request<pb::open_ephemeral_resource::Request>,
+    ) -> Rpc<pb::open_ephemeral_resource::Response> {
+        let req = r.get_ref();
+        let config = convert::value(req.config.as_ref())?;
+        let out = self.0.open_ephemeral_resource(&req.type_name, config).await;
+        ok(pb::open_ephemeral_resource::Response {
+            diagnostics: convert::diagnostics(&out.diagnostics),
+            renew_at: convert::timestamp(out.renew_at),
+            result: convert::dynamic(&out.result),
+            private: Some(out.private),
+            deferred: None,
+        })
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        r: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> Rpc<pb::renew_ephemeral_resource::Response> {
+        let req = r.into_inner();
+        let out = self
+            .0
+            .renew_ephemeral_resource(&req.type_name, req.private.unwrap_or_default())
+            .await;
+        ok(pb::renew_ephemeral_resource::Response {
+            diagnostics: convert::diagnostics(&out.diagnostics),
+            renew_at: convert::timestamp(out.renew_at),
+            private: Some(out.private),
+        })
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        r: Request<pb::close_ephemeral_resource::Request>,
+    ) -> Rpc<pb::close_ephemeral_resource::Response> {
+        let req = r.into_inner();
+        let d = self
+            .0
+            .close_ephemeral_resource(&req.type_name, req.private.unwrap_or_default())
+            .await;
+        ok(pb::close_ephemeral_resource::Response {
+            diagnostics: convert::diagnostics(&d),
+        })
     }
 
     async fn validate_provider_config(

@@ -11,6 +11,7 @@ mod convert;
 pub mod data_source;
 pub mod diag;
 pub mod ephemeral;
+pub mod function;
 mod grpc;
 pub mod handshake;
 pub mod identity;
@@ -42,6 +43,7 @@ mod proto {
 pub use data_source::DataSource;
 pub use diag::{AttrPath, Diagnostics};
 pub use ephemeral::EphemeralResource;
+pub use function::Function;
 pub use identity::IdentitySchema;
 pub use list::ListResource;
 pub use model::{One, Unknown};

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use crate::data_source::DataSource;
 use crate::diag::Diagnostics;
-use crate::ephemeral::EphemeralResource;
+use crate::ephemeral::{EphemeralResource, Opened, Renewed};
+use crate::function::{Function, FunctionError, Signature};
 use crate::identity::IdentitySchema;
 use crate::list::{ListRequest, ListResource, Listed};
 use crate::planning;
@@ -29,6 +30,7 @@ pub struct Server {
     pub(crate) data_sources: BTreeMap<&'static str, Arc<dyn DataSource>>,
     pub(crate) ephemeral_resources: BTreeMap<&'static str, Arc<dyn EphemeralResource>>,
     pub(crate) list_resources: BTreeMap<&'static str, Arc<dyn ListResource>>,
+    pub(crate) functions: BTreeMap<&'static str, Arc<dyn Function>>,
     pub(crate) lifecycle: Lifecycle,
 }
 
@@ -92,6 +94,7 @@ impl Server {
             data_sources: BTreeMap::new(),
             ephemeral_resources: BTreeMap::new(),
             list_resources: BTreeMap::new(),
+            functions: BTreeMap::new(),
             lifecycle: Lifecycle::default(),
         }
     }
@@ -130,6 +133,96 @@ impl Server {
             Arc::new(l),
         );
         self
+    }
+
+    pub fn function(mut self, f: impl Function + 'static) -> Server {
+        register(&mut self.functions, "function", f.name(), Arc::new(f));
+        self
+    }
+
+    pub fn functions(&self) -> BTreeMap<&'static str, Signature> {
+        self.functions
+            .iter()
+            .map(|(k, f)| (*k, f.signature()))
+            .collect()
+    }
+
+    pub fn call_function(&self, name: &str, arguments: &[Value]) -> Result<Value, FunctionError> {
+        match self.functions.get(name) {
+            Some(f) => f.call(arguments),
+            None => Err(FunctionError {
+                text: format!("This provider has no function named {name:?}."),
+                argument: None,
+            }),
+        }
+    }
+
+    pub fn ephemeral_resource_types(&self) -> Vec<&'static str> {
+        self.ephemeral_resources.keys().copied().collect()
+    }
+
+    pub fn ephemeral_resource_schemas(&self) -> BTreeMap<&'static str, Schema> {
+        self.ephemeral_resources
+            .iter()
+            .map(|(k, e)| (*k, e.schema()))
+            .collect()
+    }
+
+    fn find_ephemeral(&self, type_name: &str) -> Result<&Arc<dyn EphemeralResource>, Diagnostics> {
+        self.ephemeral_resources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("ephemeral resource", type_name))
+    }
+
+    pub fn validate_ephemeral_resource_config(
+        &self,
+        type_name: &str,
+        config: &Value,
+    ) -> Diagnostics {
+        let e = match self.find_ephemeral(type_name) {
+            Ok(e) => e,
+            Err(d) => return d,
+        };
+        let mut d = Diagnostics::default();
+        validate_block(&e.schema().block, config, &AttrPath::default(), &mut d);
+        d.extend(e.validate(config));
+        d
+    }
+
+    pub async fn open_ephemeral_resource(&self, type_name: &str, config: Value) -> Opened {
+        let failed = |diagnostics| Opened {
+            result: Value::Null,
+            private: vec![],
+            renew_at: None,
+            diagnostics,
+        };
+        let e = match self.find_ephemeral(type_name) {
+            Ok(e) => e.clone(),
+            Err(d) => return failed(d),
+        };
+        let d = self.validate_ephemeral_resource_config(type_name, &config);
+        if d.has_errors() {
+            return failed(d);
+        }
+        e.open(config).await
+    }
+
+    pub async fn renew_ephemeral_resource(&self, type_name: &str, private: Vec<u8>) -> Renewed {
+        match self.find_ephemeral(type_name) {
+            Ok(e) => e.clone().renew(private).await,
+            Err(diagnostics) => Renewed {
+                private,
+                renew_at: None,
+                diagnostics,
+            },
+        }
+    }
+
+    pub async fn close_ephemeral_resource(&self, type_name: &str, private: Vec<u8>) -> Diagnostics {
+        match self.find_ephemeral(type_name) {
+            Ok(e) => e.clone().close(private).await,
+            Err(d) => d,
+        }
     }
 
     pub fn resource_types(&self) -> Vec<&'static str> {

@@ -1,0 +1,3 @@
+//! Ephemeral resources: values opened for one run and never stored in plan or state.
+
+pub mod hybrid_activation;

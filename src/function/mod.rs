@@ -1,0 +1,3 @@
+//! Provider functions: `provider::eks::<name>(…)`.
+
+pub mod node_config;
