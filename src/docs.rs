@@ -119,6 +119,22 @@ fn first_sentence(s: &str) -> &str {
     }
 }
 
+/// A function's parameters and result, as the schema's attributes are listed.
+pub fn render_signature(s: &tfplugin6::function::Signature) -> String {
+    let mut out = format!("{}\n\n### Parameters\n\n", s.description);
+    for (i, p) in s.parameters.iter().enumerate() {
+        out.push_str(&format!(
+            "{}. `{}` ({}) {}\n",
+            i + 1,
+            p.name,
+            p.ty.describe(),
+            p.description
+        ));
+    }
+    out.push_str(&format!("\n### Return\n\n{}\n", s.returns.describe()));
+    out
+}
+
 /// The identity's attributes, as the schema's are listed.
 pub fn render_identity(id: &tfplugin6::IdentitySchema) -> String {
     let mut out = String::new();
@@ -178,6 +194,7 @@ mod tests {
             ("resources", server.resource_schemas()),
             ("data-sources", server.data_source_schemas()),
             ("list-resources", server.list_resource_schemas()),
+            ("ephemeral-resources", server.ephemeral_resource_schemas()),
         ];
         for (kind, schemas) in pages {
             for (type_name, schema) in schemas {
@@ -199,6 +216,30 @@ mod tests {
                     &schema.block,
                 );
             }
+        }
+    }
+
+    #[test]
+    fn function_docs_are_current() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        for (name, signature) in crate::provider::server().functions() {
+            let template =
+                std::fs::read_to_string(root.join(format!("templates/functions/{name}.md.tmpl")))
+                    .unwrap_or_else(|_| panic!("templates/functions/{name}.md.tmpl is missing"));
+            let rendered = template.replace(
+                "{{ .SchemaMarkdown }}",
+                render_signature(&signature).trim_end(),
+            );
+            let path = root.join(format!("docs/functions/{name}.md"));
+            if std::env::var("UPDATE_DOCS").is_ok() {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, &rendered).unwrap();
+            }
+            let current = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                current == rendered,
+                "docs/functions/{name}.md is stale: run `make docs`"
+            );
         }
     }
 

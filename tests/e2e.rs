@@ -896,7 +896,7 @@ fn a_deleted_gateway_attachment_comes_back_with_a_new_id() {
         ),
     );
     c.drift_shows(&[&format!(
-        "~ vpc_gateway_attachment_id       = \"{attachment}\" -> (known after apply)"
+        "~ vpc_gateway_attachment_id = \"{attachment}\" -> (known after apply)"
     )]);
     c.repair();
     let new_attachment = c.state()["vpc_gateway_attachment_id"]
@@ -940,7 +940,7 @@ fn unknown_provider_configuration_plans(tf: &str) {
     let planning = plan
         .stderr
         .lines()
-        .find(|l| l.contains("provider.terraform-provider-eks: planning"))
+        .find(|l| l.contains("provider.terraform-provider-eks") && l.contains(": planning:"))
         .unwrap_or_else(|| panic!("no planning log line:\n{}", plan.stderr));
     assert!(
         planning.contains("deferral_allowed=false"),
@@ -1836,5 +1836,122 @@ resource "terraform_data" "node" {{
     #[test]
     fn an_activation_reaches_the_node_and_never_the_state_in_opentofu() {
         an_activation_reaches_the_node_and_never_the_state(TOFU);
+    }
+}
+
+/// Living beside the EKS Hybrid Nodes gateway, which writes the pod CIDR routes itself.
+mod hybrid_nodes_gateway {
+    use super::*;
+
+    const NODES: &str = "10.80.146.0/24";
+    const PODS: &str = "10.86.30.0/23";
+    const BY_GATEWAY: &str = "pod_routes_by_hybrid_nodes_gateway = true";
+
+    fn route_table_ids(c: &Applied) -> Vec<String> {
+        c.state()["route_table_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The gateway's ENI, as the gateway's own route target.
+    fn gateway_eni(c: &Applied) -> String {
+        let subnet = c.state()["private_subnet_ids"][0]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let x = c.tb.query(
+            "ec2",
+            &format!("Action=CreateNetworkInterface&SubnetId={subnet}"),
+        );
+        common::xml_values(&x, "networkInterfaceId")[0].clone()
+    }
+
+    #[test]
+    fn pod_routes_are_left_to_the_gateway_and_its_routes_are_not_drift() {
+        let (c, tgw) = ssm_cluster(TF_NEW, BY_GATEWAY);
+        let ids = route_table_ids(&c);
+        let s = c.state();
+        let tables = common::route_tables_of(&c.tb, s["vpc_id"].as_str().unwrap());
+        // The list names the table of every subnet the cluster uses.
+        for key in ["public_subnet_ids", "private_subnet_ids"] {
+            for subnet in s[key].as_array().unwrap() {
+                let t = tables
+                    .iter()
+                    .find(|t| t.subnets.iter().any(|x| x == subnet.as_str().unwrap()))
+                    .unwrap();
+                assert!(ids.contains(&t.id), "{} not in {ids:?}", t.id);
+            }
+        }
+        for t in tables.iter().filter(|t| ids.contains(&t.id)) {
+            assert_eq!(t.routes.get(NODES), Some(&tgw), "{}", t.id);
+            assert_eq!(t.routes.get(PODS), None, "{}: no pod route of ours", t.id);
+        }
+        let eni = gateway_eni(&c);
+        for rtb in &ids {
+            c.tb.query(
+                "ec2",
+                &format!("Action=CreateRoute&RouteTableId={rtb}&DestinationCidrBlock={PODS}&NetworkInterfaceId={eni}"),
+            );
+        }
+        c.plans_no_changes("pod routes the gateway writes are not drift");
+        // The node routes are still the provider's to repair.
+        c.tb.query(
+            "ec2",
+            &format!(
+                "Action=DeleteRoute&RouteTableId={}&DestinationCidrBlock={NODES}",
+                ids[0]
+            ),
+        );
+        c.drift_shows(&[&format!("route/{}/{NODES}", ids[0])]);
+        c.repair();
+        c.destroy_leaves_nothing();
+    }
+
+    #[test]
+    fn switching_to_the_gateway_changes_in_place_and_leaves_the_pod_routes_for_it() {
+        let (c, tgw) = ssm_cluster(TF_NEW, "");
+        let ids = route_table_ids(&c);
+        c.ws.write(&ssm_config(&tgw, BY_GATEWAY));
+        let plan = c.ws.plan_code();
+        assert_eq!(plan.code, 2, "{}", plan.all());
+        assert!(
+            plan.stdout.contains("update in-place") && !plan.stdout.contains("must be replaced"),
+            "{}",
+            plan.stdout
+        );
+        c.repair();
+        let owned = c.state()["owned_objects"].clone();
+        let routes: Vec<&String> = owned
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| k.starts_with("route/"))
+            .collect();
+        assert!(
+            routes.iter().all(|k| !k.ends_with(PODS)) && routes.iter().any(|k| k.ends_with(NODES)),
+            "the provider owns node routes only: {routes:?}"
+        );
+        // Control plane ingress from the pods stays: webhooks and kubectl exec still need it.
+        assert_eq!(
+            owned[format!(
+                "security_group_rule/{}/tcp443/{PODS}",
+                c.state()["control_plane_security_group_id"]
+                    .as_str()
+                    .unwrap()
+            )],
+            "ok"
+        );
+        let tables = common::route_tables_of(&c.tb, c.state()["vpc_id"].as_str().unwrap());
+        for t in tables.iter().filter(|t| ids.contains(&t.id)) {
+            assert_eq!(
+                t.routes.get(PODS),
+                Some(&tgw),
+                "left for the gateway to take over"
+            );
+        }
+        c.destroy_leaves_nothing();
     }
 }

@@ -312,6 +312,23 @@ fn state_from(
         .collect();
     s.config.tags = Unknown::Known((!tags.is_empty()).then_some(tags));
     s.tags_all = Unknown::some(tags_all);
+    // Pod CIDRs the provider does not route in a VPC it made: the Hybrid Nodes gateway does.
+    let pod_cidrs: Vec<String> = cluster
+        .remote_network_config()
+        .map(|r| {
+            r.remote_pod_networks()
+                .iter()
+                .flat_map(|n| n.cidrs().to_vec())
+                .collect()
+        })
+        .unwrap_or_default();
+    let pods_routed_by_us = net.inv.routes.iter().any(|r| pod_cidrs.contains(&r.cidr));
+    s.config.pod_routes_by_hybrid_nodes_gateway = Unknown::some(
+        net.inv.vpc_owned
+            && !pod_cidrs.is_empty()
+            && !net.inv.routes.is_empty()
+            && !pods_routed_by_us,
+    );
     s.config.authentication_mode = Unknown::Known(
         cluster
             .access_config()

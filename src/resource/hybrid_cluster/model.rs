@@ -123,6 +123,8 @@ tfplugin6::object! {
         pub endpoint_public_access: Unknown<Option<bool>>,
         #[attr(Attribute::of(Type::Bool, "Whether the API server endpoint is reachable from the VPC.").default(Value::Bool(false)))]
         pub endpoint_private_access: Unknown<Option<bool>>,
+        #[attr(Attribute::of(Type::Bool, "Leave the VPC routes to the remote pod CIDRs to the EKS Hybrid Nodes gateway, which writes them itself: the provider routes only the node CIDRs to `vpc_gateway_id`, and a pod CIDR route pointing elsewhere is not drift. Changes in place; routes the provider made stay for the gateway to take over.").default(Value::Bool(false)))]
+        pub pod_routes_by_hybrid_nodes_gateway: Unknown<Option<bool>>,
         #[attr(Attribute::string("How the cluster authenticates.").default(Value::string(DEFAULT_AUTHENTICATION_MODE)).requires_replace().validator(rules::authentication_mode()))]
         pub authentication_mode: Unknown<Option<String>>,
         #[attr(Attribute::string("Kubernetes service CIDR. Defaults as EKS: `172.20.0.0/16` when the VPC is in 10.0.0.0/8, else `10.100.0.0/16`.").optional().computed().requires_replace().validator(rules::service_cidr()))]
@@ -169,6 +171,8 @@ tfplugin6::object! {
         pub public_subnet_ids: Unknown<Option<Vec<String>>>,
         #[attr(strings("Private subnets the control plane uses.").computed())]
         pub private_subnet_ids: Unknown<Option<Vec<String>>>,
+        #[attr(strings("Route tables of the cluster's subnets in a VPC the provider created (private, then public): what the EKS Hybrid Nodes gateway's configuration names. Empty for a pre-existing VPC, whose route tables are yours.").computed())]
+        pub route_table_ids: Unknown<Option<Vec<String>>>,
         #[attr(computed("The additional control plane security group, allowing TCP 443 from the remote node and pod networks."))]
         pub control_plane_security_group_id: Unknown<Option<String>>,
         #[attr(computed("IAM role the hybrid nodes assume (created, or `iam.role_arn`)."))]

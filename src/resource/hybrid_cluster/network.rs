@@ -439,10 +439,14 @@ pub async fn ensure_gateway_routes(
     gateway: &Gateway,
     route_tables: &[Fresh],
 ) -> AwsResult<()> {
+    let routed = ctx.spec.remote.routed_cidrs();
+    // Routes to CIDRs the Hybrid Nodes gateway now routes are no longer ours: left in place
+    // for it to take over, and forgotten so that destroy does not delete its routes.
+    ctx.record(|i| i.routes.retain(|r| routed.contains(&r.cidr)));
     let wanted = route_tables.iter().flat_map(|(rtb, _)| {
-        ctx.spec.remote.all_cidrs().into_iter().map(|cidr| Route {
+        routed.iter().map(|cidr| Route {
             route_table_id: rtb.clone(),
-            cidr,
+            cidr: cidr.clone(),
         })
     });
     let missing: Vec<Route> = wanted

@@ -190,7 +190,7 @@ fn observe_vpc_contents(
     };
     if let Some(gw) = inv.gateway().filter(|_| spec.remote.gateway.is_some()) {
         for rtb in cluster_route_tables(inv) {
-            for cidr in spec.remote.all_cidrs() {
+            for cidr in spec.remote.routed_cidrs() {
                 let status = match route_to(&rtb, &cidr) {
                     None => Status::Missing,
                     Some(t) => Status::ok_or(t == gw.id(), Status::Changed),

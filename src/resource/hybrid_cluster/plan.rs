@@ -49,6 +49,16 @@ pub fn plan(
             p.platform_version = Unknown::Unknown;
         }
         plan_owned_objects(&mut p);
+        let by_gateway = |c: &ClusterConfig| {
+            c.pod_routes_by_hybrid_nodes_gateway
+                .value()
+                .copied()
+                .unwrap_or(false)
+        };
+        if by_gateway(&prior.config) != by_gateway(&p.config) {
+            // The routes the provider owns change: some are forgotten or made.
+            p.owned_objects = Unknown::Unknown;
+        }
         plan_activation(prior, &mut p);
     }
     p
@@ -372,7 +382,10 @@ mod tests {
         assert!(v.get("arn").is_unknown());
         assert!(v.get("vpc_gateway_attachment_id").is_unknown());
         assert!(v.get("remote_nodes_trust_anchor_arn").is_null());
-        assert!(v.get("id").is_unknown(), "the name is the ID once the cluster exists");
+        assert!(
+            v.get("id").is_unknown(),
+            "the name is the ID once the cluster exists"
+        );
     }
 
     #[test]

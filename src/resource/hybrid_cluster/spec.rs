@@ -75,6 +75,8 @@ pub struct RemoteNetworks {
     pub gateway: Option<Gateway>,
     pub node_cidrs: Vec<String>,
     pub pod_cidrs: Vec<String>,
+    /// The EKS Hybrid Nodes gateway writes the pod CIDR routes.
+    pub pod_routes_by_gateway: bool,
     pub provider: CredentialsProvider,
     pub ca_bundle_cert: Option<String>,
     pub role_arn: Option<String>,
@@ -88,6 +90,16 @@ impl RemoteNetworks {
             .chain(&self.pod_cidrs)
             .cloned()
             .collect()
+    }
+
+    /// What the provider routes to the gateway: every remote CIDR, or only the node CIDRs
+    /// when the Hybrid Nodes gateway routes the pods.
+    pub fn routed_cidrs(&self) -> Vec<String> {
+        if self.pod_routes_by_gateway {
+            self.node_cidrs.clone()
+        } else {
+            self.all_cidrs()
+        }
     }
 }
 
@@ -223,6 +235,7 @@ impl ClusterSpec {
                 .and_then(|g| Gateway::parse(g)),
             node_cidrs: cidrs_of(rnc.map(|r| &r.remote_node_networks)),
             pod_cidrs: cidrs_of(rnc.map(|r| &r.remote_pod_networks)),
+            pod_routes_by_gateway: known(&c.pod_routes_by_hybrid_nodes_gateway).unwrap_or(false),
             provider: iam
                 .and_then(|i| i.provider.value())
                 .and_then(|p| parse_provider(p))

@@ -27,6 +27,10 @@ pub fn build(
 ) -> ClusterState {
     let mut s = base.clone();
     s.id = Unknown::some(spec.name.clone());
+    // State from before this setting existed reads as its default, so upgrading plans nothing.
+    s.config
+        .pod_routes_by_hybrid_nodes_gateway
+        .or_default_to(false);
     if let Some(c) = &obs.cluster {
         s.arn = text(c.arn());
         s.endpoint = text(c.endpoint());
@@ -65,6 +69,7 @@ pub fn build(
     s.vpc_id = known(inv.vpc_id.clone());
     s.public_subnet_ids = Unknown::some(inv.public_subnet_ids.clone());
     s.private_subnet_ids = Unknown::some(inv.private_subnet_ids.clone());
+    s.route_table_ids = Unknown::some(super::observe::cluster_route_tables(inv));
     s.control_plane_security_group_id = known(inv.control_plane_security_group_id.clone());
     s.vpc_gateway_attachment_id = known(inv.gateway_attachment_id.clone());
     let cluster_role = spec
