@@ -73,6 +73,8 @@ fn goes(prior: &ClusterState) -> Vec<String> {
             ObjectKey::InternetGateway(id) => ("igw", id.clone()),
             ObjectKey::NatGateway(id) => ("nat", id.clone()),
             ObjectKey::SecurityGroup(id) => ("sg", id.clone()),
+            // Default routes to the NAT and internet gateways go with the VPC's tables.
+            ObjectKey::Route { cidr, .. } if cidr == "0.0.0.0/0" => continue,
             ObjectKey::Route { table, cidr } => ("route", format!("{table}/{cidr}")),
             ObjectKey::TransitGatewayAttachment(id) => ("tgw_attachment", id.clone()),
             ObjectKey::VpnGatewayAttachment(id) => ("vgw_attachment", id.clone()),
@@ -182,4 +184,86 @@ fn stays(prior: &ClusterState) -> Vec<String> {
         }
     }
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tfplugin6::model::read;
+    use tfplugin6::Value;
+
+    fn state(owned: &[&str], extra: impl Fn(&mut Value)) -> ClusterState {
+        let mut v = super::super::model::schema().block.null_object();
+        v.set("name", Value::string("demo"));
+        v.set(
+            "owned_objects",
+            Value::Map(
+                owned
+                    .iter()
+                    .map(|k| (k.to_string(), Value::string("ok")))
+                    .collect(),
+            ),
+        );
+        extra(&mut v);
+        read(&v).unwrap()
+    }
+
+    fn detail(s: &ClusterState, replacing: Option<&str>) -> String {
+        let mut d = Diagnostics::default();
+        warn(s, replacing, &mut d);
+        format!("{} | {}", d.0[0].summary, d.0[0].detail)
+    }
+
+    #[test]
+    fn counts_what_goes_and_leaves_default_routes_to_the_vpc() {
+        let s = state(
+            &[
+                "cluster/demo",
+                "vpc/vpc-1",
+                "subnet/subnet-1",
+                "subnet/subnet-2",
+                "nat_gateway/nat-1",
+                "route/rtb-1/0.0.0.0/0",
+                "route/rtb-1/10.1.0.0/24",
+                "route/rtb-2/10.1.0.0/24",
+                "iam_role/demo-nodes",
+            ],
+            |_| {},
+        );
+        let text = detail(&s, None);
+        assert!(
+            text.starts_with("Destroying eks_hybrid_cluster \"demo\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("- the VPC vpc-1 with 2 subnets, 1 NAT gateway\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("- 2 routes to the remote networks\n"),
+            "{text}"
+        );
+        assert!(text.contains("- 1 IAM role (demo-nodes)\n"), "{text}");
+        assert!(!text.contains("Kept"), "{text}");
+    }
+
+    #[test]
+    fn a_replacement_names_its_cause_and_what_the_user_brought_stays() {
+        let s = state(&["cluster/demo"], |v| {
+            v.set(
+                "cluster_role_arn",
+                Value::string("arn:aws:iam::1:role/mine"),
+            );
+        });
+        let text = detail(&s, Some("remote_network_config"));
+        assert!(text.starts_with("Replacing"), "{text}");
+        assert!(
+            text.contains("remote_network_config can only change by replacing"),
+            "{text}"
+        );
+        assert!(
+            text.contains("- the cluster role arn:aws:iam::1:role/mine"),
+            "{text}"
+        );
+    }
 }
