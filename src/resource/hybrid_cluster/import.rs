@@ -40,6 +40,24 @@ pub async fn import(
     }
 }
 
+/// The node and pod CIDRs of a cluster's `remoteNetworkConfig`.
+pub fn remote_cidrs(cluster: &Cluster) -> (Vec<String>, Vec<String>) {
+    let nodes = |networks: &[aws_sdk_eks::types::RemoteNodeNetwork]| -> Vec<String> {
+        networks.iter().flat_map(|n| n.cidrs().to_vec()).collect()
+    };
+    let pods = |networks: &[aws_sdk_eks::types::RemotePodNetwork]| -> Vec<String> {
+        networks.iter().flat_map(|n| n.cidrs().to_vec()).collect()
+    };
+    cluster
+        .remote_network_config()
+        .map_or((vec![], vec![]), |r| {
+            (
+                nodes(r.remote_node_networks()),
+                pods(r.remote_pod_networks()),
+            )
+        })
+}
+
 fn owned(tags: &BTreeMap<String, String>, name: &str) -> bool {
     tags.get(OWNERSHIP_TAG).map(String::as_str) == Some(name)
 }
@@ -312,16 +330,8 @@ fn state_from(
         .collect();
     s.config.tags = Unknown::Known((!tags.is_empty()).then_some(tags));
     s.tags_all = Unknown::some(tags_all);
+    let (node_cidrs, pod_cidrs) = remote_cidrs(cluster);
     // Pod CIDRs the provider does not route in a VPC it made: the Hybrid Nodes gateway does.
-    let pod_cidrs: Vec<String> = cluster
-        .remote_network_config()
-        .map(|r| {
-            r.remote_pod_networks()
-                .iter()
-                .flat_map(|n| n.cidrs().to_vec())
-                .collect()
-        })
-        .unwrap_or_default();
     let pods_routed_by_us = net.inv.routes.iter().any(|r| pod_cidrs.contains(&r.cidr));
     s.config.pod_routes_by_hybrid_nodes_gateway = Unknown::some(
         net.inv.vpc_owned
@@ -339,7 +349,6 @@ fn state_from(
     // The ARN names the cluster for good: import returns it as the identity.
     s.arn = Unknown::Known(cluster.arn().map(str::to_string));
     s.config.vpc = Unknown::Known(One(net.vpc_block.clone()));
-    let remote = cluster.remote_network_config();
     let networks = |cidrs: Vec<String>| -> Unknown<Vec<Networks>> {
         Unknown::Known(if cidrs.is_empty() {
             vec![]
@@ -349,22 +358,6 @@ fn state_from(
             }]
         })
     };
-    let node_cidrs = remote
-        .map(|r| {
-            r.remote_node_networks()
-                .iter()
-                .flat_map(|n| n.cidrs().to_vec())
-                .collect()
-        })
-        .unwrap_or_default();
-    let pod_cidrs = remote
-        .map(|r| {
-            r.remote_pod_networks()
-                .iter()
-                .flat_map(|n| n.cidrs().to_vec())
-                .collect()
-        })
-        .unwrap_or_default();
     s.config.remote_network_config = Unknown::Known(One(Some(RemoteNetworkConfig {
         vpc_gateway_id: Unknown::Known(net.gateway_id.clone()),
         remote_node_networks: networks(node_cidrs),

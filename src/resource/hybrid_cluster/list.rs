@@ -84,15 +84,7 @@ async fn hybrid_clusters(aws: &AwsClients, prefix: &str) -> AwsResult<Vec<Found>
         let Some(c) = eks::describe_cluster(&aws.eks, &name).await? else {
             continue; // deleted since it was listed
         };
-        let nodes: Vec<String> = c
-            .remote_network_config()
-            .map(|r| {
-                r.remote_node_networks()
-                    .iter()
-                    .flat_map(|n| n.cidrs().iter().cloned())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let (nodes, _) = import::remote_cidrs(&c);
         if nodes.is_empty() {
             continue;
         }
