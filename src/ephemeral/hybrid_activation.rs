@@ -16,8 +16,8 @@ use tokio_util::sync::CancellationToken;
 use crate::aws::{eks, ssm, wait::Budget, AwsClients, AwsResult};
 use crate::provider::ProviderData;
 use crate::resource::hybrid_cluster::policies::CLUSTER_ARN_TAG;
-use crate::resource::hybrid_cluster::rules;
 use crate::resource::hybrid_cluster::spec::parse_duration;
+use crate::resource::hybrid_cluster::{report, rules};
 
 pub const TYPE_NAME: &str = "eks_hybrid_activation";
 const CLUSTER_NAME: &str = "cluster_name";
@@ -99,32 +99,23 @@ impl EphemeralResource for HybridActivation {
     }
 
     async fn open(&self, config: Value) -> Opened {
-        let mut diagnostics = Diagnostics::default();
         let aws = match self.data.aws().await {
             Ok(aws) => aws,
-            Err(d) => return failed(d),
+            Err(d) => return Opened::failed(d),
         };
         match create(&aws, &config, &self.data.default_tags().await).await {
             Ok(result) => Opened {
                 result,
                 private: vec![],
                 renew_at: None,
-                diagnostics,
+                diagnostics: Diagnostics::default(),
             },
             Err(e) => {
-                diagnostics.error(format!("AWS error while {}", e.step()), e.detail());
-                failed(diagnostics)
+                let mut d = Diagnostics::default();
+                report(vec![e], &mut d);
+                Opened::failed(d)
             }
         }
-    }
-}
-
-fn failed(diagnostics: Diagnostics) -> Opened {
-    Opened {
-        result: Value::Null,
-        private: vec![],
-        renew_at: None,
-        diagnostics,
     }
 }
 

@@ -17,6 +17,18 @@ pub struct Opened {
     pub diagnostics: Diagnostics,
 }
 
+impl Opened {
+    /// Nothing opened: only why.
+    pub fn failed(diagnostics: Diagnostics) -> Opened {
+        Opened {
+            result: Value::Null,
+            private: vec![],
+            renew_at: None,
+            diagnostics,
+        }
+    }
+}
+
 pub struct Renewed {
     pub private: Vec<u8>,
     pub renew_at: Option<SystemTime>,

@@ -137,9 +137,7 @@ impl pb::provider_server::Provider for Grpc {
         let found = self.0.list(&req.type_name, list).await;
         let events = found.into_iter().map(|f| {
             Ok(pb::list_resource::Event {
-                identity: (!f.identity.is_null()).then(|| pb::ResourceIdentityData {
-                    identity_data: convert::dynamic(&f.identity),
-                }),
+                identity: convert::identity_out(Some(&f.identity).filter(|i| !i.is_null())),
                 display_name: f.display_name,
                 resource_object: f.resource.as_ref().and_then(convert::dynamic),
                 diagnostic: convert::diagnostics(&f.diagnostics),

@@ -77,6 +77,14 @@ fn with_identity(r: &dyn Resource, mut out: Outcome) -> Outcome {
     out
 }
 
+/// The schema's validators on `config`, then the type's own rules (`rules`).
+fn validated(schema: &Schema, config: &Value, rules: impl FnOnce() -> Diagnostics) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    validate_block(&schema.block, config, &AttrPath::default(), &mut d);
+    d.extend(rules());
+    d
+}
+
 fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
     let mut d = Diagnostics::default();
     d.error(
@@ -183,26 +191,17 @@ impl Server {
             Ok(e) => e,
             Err(d) => return d,
         };
-        let mut d = Diagnostics::default();
-        validate_block(&e.schema().block, config, &AttrPath::default(), &mut d);
-        d.extend(e.validate(config));
-        d
+        validated(&e.schema(), config, || e.validate(config))
     }
 
     pub async fn open_ephemeral_resource(&self, type_name: &str, config: Value) -> Opened {
-        let failed = |diagnostics| Opened {
-            result: Value::Null,
-            private: vec![],
-            renew_at: None,
-            diagnostics,
-        };
         let e = match self.find_ephemeral(type_name) {
             Ok(e) => e.clone(),
-            Err(d) => return failed(d),
+            Err(d) => return Opened::failed(d),
         };
         let d = self.validate_ephemeral_resource_config(type_name, &config);
         if d.has_errors() {
-            return failed(d);
+            return Opened::failed(d);
         }
         e.open(config).await
     }
@@ -256,15 +255,7 @@ impl Server {
             Ok(l) => l,
             Err(d) => return d,
         };
-        let mut d = Diagnostics::default();
-        validate_block(
-            &l.config_schema().block,
-            config,
-            &AttrPath::default(),
-            &mut d,
-        );
-        d.extend(l.validate(config));
-        d
+        validated(&l.config_schema(), config, || l.validate(config))
     }
 
     /// The instances found, each identity shaped by the managed resource's identity schema.
@@ -333,15 +324,9 @@ impl Server {
     }
 
     pub fn validate_provider_config(&self, config: &Value) -> Diagnostics {
-        let mut d = Diagnostics::default();
-        validate_block(
-            &self.provider.schema().block,
-            config,
-            &AttrPath::default(),
-            &mut d,
-        );
-        d.extend(self.provider.validate(config));
-        d
+        validated(&self.provider.schema(), config, || {
+            self.provider.validate(config)
+        })
     }
 
     pub async fn configure_provider(&self, config: Value) -> Diagnostics {
@@ -360,10 +345,7 @@ impl Server {
             Ok(r) => r,
             Err(d) => return d,
         };
-        let mut d = Diagnostics::default();
-        validate_block(&r.schema().block, config, &AttrPath::default(), &mut d);
-        d.extend(r.validate(config));
-        d
+        validated(&r.schema(), config, || r.validate(config))
     }
 
     pub async fn plan_resource_change(&self, type_name: &str, input: PlanInput) -> PlanResponse {
@@ -469,10 +451,7 @@ impl Server {
             Ok(ds) => ds,
             Err(d) => return d,
         };
-        let mut d = Diagnostics::default();
-        validate_block(&ds.schema().block, config, &AttrPath::default(), &mut d);
-        d.extend(ds.validate(config));
-        d
+        validated(&ds.schema(), config, || ds.validate(config))
     }
 
     pub async fn read_data_source(&self, type_name: &str, config: Value) -> Outcome {

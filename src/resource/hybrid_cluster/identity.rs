@@ -21,7 +21,11 @@ pub fn schema() -> IdentitySchema {
 
 /// The identity of the cluster a state describes, once its ARN is known.
 pub fn of_state(state: &Value) -> Option<Value> {
-    let arn = state.get(ClusterState::arn).as_str()?;
+    of_arn(state.get(ClusterState::arn).as_str()?)
+}
+
+/// The identity an EKS cluster ARN names.
+pub fn of_arn(arn: &str) -> Option<Value> {
     let (region, account, name) = parse_arn(arn)?;
     let mut id = Value::Map(Default::default());
     id.set(NAME, Value::string(name));

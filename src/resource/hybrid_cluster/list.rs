@@ -5,7 +5,7 @@
 
 use tfplugin6::list::{ListRequest, Listed};
 use tfplugin6::schema::{Attribute, Block, Schema};
-use tfplugin6::{async_trait, Diagnostics, ListResource, Value};
+use tfplugin6::{async_trait, Diagnostics, ListResource};
 
 use super::{identity, import, report, TYPE_NAME};
 use crate::aws::{eks, AwsClients, AwsResult};
@@ -107,9 +107,7 @@ async fn listed(
     include_resource: bool,
     default_tags: &std::collections::BTreeMap<String, String>,
 ) -> Listed {
-    let mut arn_only = Value::Map(Default::default());
-    arn_only.set(super::model::ClusterState::arn, Value::string(&c.arn));
-    let identity = identity::of_state(&arn_only).unwrap_or_default();
+    let identity = identity::of_arn(&c.arn).unwrap_or_default();
     if !include_resource {
         return Listed {
             identity,

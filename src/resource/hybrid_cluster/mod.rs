@@ -247,7 +247,8 @@ async fn plan_change(
     Ok((planned, d))
 }
 
-fn report(errors: Vec<AwsError>, d: &mut Diagnostics) {
+/// Each AWS error as a diagnostic naming the step it stopped at.
+pub(crate) fn report(errors: Vec<AwsError>, d: &mut Diagnostics) {
     for e in errors {
         d.error(format!("AWS error while {}", e.step()), e.detail());
     }
