@@ -195,6 +195,15 @@ fn bad_corpus() -> Vec<(Value, &'static str, &'static str)> {
             config(c)
         }, "Roles Anywhere allows only letters, digits, spaces and _.:/=+@-", "tags[\"team\"]"),
         (config(json!({"tags": many_tags})), "exceed the 50 tags EC2 allows on an object", "tags"),
+        (config(json!({"tags": {"team": "R&D"}})), "IAM allows only letters, digits and spaces of any script and _.:/=+-@", "tags[\"team\"]"),
+        (config(json!({"tags": {"aws:owner": "me"}})), "keys that begin with aws: are reserved", "tags[\"aws:owner\"]"),
+        ({
+            let mut c = rnc(json!({"remote_node_networks": nodes(&["10.1.0.0/24"]), "iam": [{"role_arn": "arn:aws:iam::123456789012:role/nodes"}]}));
+            c["cluster_role_arn"] = json!("arn:aws:iam::123456789012:role/cluster");
+            c["ssm_activation"] = json!([{"registration_limit": 2}]);
+            c["tags"] = json!({"team": "R&D"});
+            config(c)
+        }, "SSM allows only letters, digits and spaces of any script and _.:/=+-@", "tags[\"team\"]"),
         (config(json!({"timeouts": [{"create": "forever"}]})), "\"forever\" is not a duration", "timeouts[0].create"),
         (config(json!({"timeouts": [{"delete": "0s"}]})), "\"0s\" is not a duration", "timeouts[0].delete"),
         (config(json!({"ssm_activation": [{"registration_limit": 0}]})), "0 is outside what SSM accepts: 1 to 1000 nodes", "ssm_activation[0].registration_limit"),
@@ -265,6 +274,19 @@ async fn configurations_aws_accepts_pass() {
         ),
         config(
             json!({"ssm_activation": [{"registration_limit": 1000}], "timeouts": [{"create": "1h30m"}]}),
+        ),
+        // EKS and EC2 take any character: with both roles brought, no IAM object is tagged.
+        {
+            let mut c = rnc(
+                json!({"remote_node_networks": nodes(&["10.1.0.0/24"]), "iam": [{"role_arn": "arn:aws:iam::123456789012:role/nodes"}]}),
+            );
+            c["cluster_role_arn"] = json!("arn:aws:iam::123456789012:role/cluster");
+            c["tags"] = json!({"team": "R&D", "équipe": "plateforme été"});
+            config(c)
+        },
+        // IAM and SSM take letters of any script.
+        config(
+            json!({"tags": {"équipe": "plateforme"}, "ssm_activation": [{"registration_limit": 2}]}),
         ),
     ];
     for c in &cases {

@@ -369,30 +369,98 @@ fn tag_rules(c: &ClusterConfig, tags: &BTreeMap<String, Option<String>>, d: &mut
             ),
         );
     }
-    let iam = iam_of(c);
-    let creates_ra = provider_of(iam) == Some(CredentialsProvider::Ira)
-        && iam.is_none_or(|i| i.role_arn.is_null());
-    if !creates_ra {
-        return;
-    }
-    let allowed = |s: &str| {
-        s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || " _.:/=+@-".contains(c))
-    };
-    for (k, v) in tags {
-        let bad_value = v.as_deref().is_some_and(|v| !allowed(v) || v.len() > 256);
-        if !allowed(k) || k.is_empty() || k.len() > 128 || bad_value {
+    for k in tags.keys() {
+        if k.to_ascii_lowercase().starts_with("aws:") {
             d.error_at(
                 path.key(k),
-                "Tag not allowed by IAM Roles Anywhere",
-                format!(
-                    "Tag {k:?} goes on the IAM Roles Anywhere trust anchor and profile too, and \
-                     Roles Anywhere allows only letters, digits, spaces and _.:/=+@- in tag \
-                     keys (1 to 128 characters) and values (up to 256)."
-                ),
+                "Tag key reserved by AWS",
+                format!("Tag {k:?}: keys that begin with aws: are reserved for AWS's use (EC2 user guide, \"Tag restrictions\"; IAM user guide, \"Tagging IAM resources\")."),
             );
         }
     }
+    for service in services_tagged(c) {
+        for (k, v) in tags {
+            let bad_value = v
+                .as_deref()
+                .is_some_and(|v| !(service.allowed)(v) || v.chars().count() > 256);
+            if !(service.allowed)(k) || k.is_empty() || k.chars().count() > 128 || bad_value {
+                d.error_at(
+                    path.key(k),
+                    format!("Tag not allowed by {}", service.name),
+                    format!(
+                        "Tag {k:?} goes on {} too, and {} allows only {} in tag keys (1 to 128 characters) and values (up to 256) ({}).",
+                        service.objects, service.name, service.characters, service.source
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// A service that receives the resource's tags, with the characters its tag keys and values
+/// may hold.
+struct TaggedService {
+    name: &'static str,
+    objects: &'static str,
+    characters: &'static str,
+    source: &'static str,
+    allowed: fn(&str) -> bool,
+}
+
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: letters, separators and numbers of any script, and _.:/=+-@.
+fn unicode_tag_text(s: &str) -> bool {
+    s.chars().all(|c| {
+        c.is_alphabetic()
+            || c.is_numeric()
+            || (c.is_whitespace() && !c.is_control())
+            || "_.:/=+-@".contains(c)
+    })
+}
+
+/// `[ a-zA-Z0-9_.:/=+@-]`: ASCII letters, digits, the space and _.:/=+@-.
+fn ascii_tag_text(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || " _.:/=+@-".contains(c))
+}
+
+/// The services beyond EKS and EC2 (which allow any character) that the configuration sends
+/// its tags to: IAM when the provider creates a role, Roles Anywhere when it creates the
+/// trust anchor and profile, SSM when it creates an activation. Patterns from botocore's
+/// models: `iam` tagKeyType/tagValueType, `rolesanywhere` TagKey/TagValue, `ssm`
+/// TagKey/TagValue.
+fn services_tagged(c: &ClusterConfig) -> Vec<TaggedService> {
+    let iam = iam_of(c);
+    let creates_nodes_role = iam.is_none_or(|i| i.role_arn.is_null());
+    let creates_cluster_role = c.cluster_role_arn.is_null();
+    let mut out = Vec::new();
+    if creates_nodes_role || creates_cluster_role {
+        out.push(TaggedService {
+            name: "IAM",
+            objects: "the IAM roles the provider creates",
+            characters: "letters, digits and spaces of any script and _.:/=+-@",
+            source: "botocore's iam model, tagKeyType and tagValueType",
+            allowed: unicode_tag_text,
+        });
+    }
+    if provider_of(iam) == Some(CredentialsProvider::Ira) && creates_nodes_role {
+        out.push(TaggedService {
+            name: "IAM Roles Anywhere",
+            objects: "the IAM Roles Anywhere trust anchor and profile",
+            characters: "letters, digits, spaces and _.:/=+@-",
+            source: "botocore's rolesanywhere model, TagKey and TagValue",
+            allowed: ascii_tag_text,
+        });
+    }
+    if c.ssm_activation.known().is_some_and(|a| a.get().is_some()) {
+        out.push(TaggedService {
+            name: "SSM",
+            objects: "the SSM activation",
+            characters: "letters, digits and spaces of any script and _.:/=+-@",
+            source: "botocore's ssm model, TagKey and TagValue",
+            allowed: unicode_tag_text,
+        });
+    }
+    out
 }
 
 /// The same tag rules at plan, over `tags` merged with the provider's `default_tags`.
