@@ -197,6 +197,19 @@ impl Testbed {
         self.control("POST", "policy", &body.to_string());
     }
 
+    /// (simulated AWS minutes, clusters created) since the last `reset_cost`.
+    pub fn cost(&self) -> (f64, u64) {
+        let c = self.control("GET", "cost", "");
+        (
+            c["aws_minutes"].as_f64().unwrap_or_default(),
+            c["clusters_created"].as_u64().unwrap_or_default(),
+        )
+    }
+
+    pub fn reset_cost(&self) {
+        self.control("DELETE", "cost", "");
+    }
+
     pub fn calls(&self) -> Vec<Json> {
         self.control("GET", "calls", "")["calls"]
             .as_array()

@@ -638,6 +638,9 @@ impl App {
     ) {
         let mut st = self.shared.lock().await;
         let end_ms = st.ms();
+        if status == 200 {
+            st.cost.charge(&format!("{service}:{operation}"));
+        }
         st.calls.push(Call {
             service: service.into(),
             operation: operation.into(),
@@ -806,6 +809,11 @@ impl App {
                     Ok(v) => http::json(200, v),
                     Err(e) => http::json(502, json!({"error": e})),
                 }
+            }
+            ("GET", "cost") => http::json(200, json!(self.shared.lock().await.cost)),
+            ("DELETE", "cost") => {
+                self.shared.lock().await.cost = Default::default();
+                ok()
             }
             ("GET", "calls") => http::json(200, json!({"calls": self.shared.lock().await.calls})),
             ("DELETE", "calls") => {

@@ -135,6 +135,51 @@ fn default_status() -> u16 {
     500
 }
 
+/// What AWS would have spent: each operation that takes minutes on AWS is charged its
+/// typical duration on a simulated clock, without sleeping (the knobs above keep the
+/// testbed's own waits short). Figures and their sources are in `docs/testbed.md`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AwsCost {
+    /// Sum of the simulated durations of the long operations accepted, in minutes.
+    pub aws_minutes: f64,
+    /// `CreateCluster` calls that made a cluster.
+    pub clusters_created: u32,
+    /// Minutes charged per `service:Operation`.
+    pub by_operation: BTreeMap<String, f64>,
+}
+
+/// AWS's typical duration, in minutes, of an operation that takes minutes: `docs/testbed.md`
+/// ("The simulated AWS clock") gives the source of each.
+pub fn aws_minutes_of(action: &str) -> Option<f64> {
+    Some(match action {
+        "eks:CreateCluster" => 10.0,
+        "eks:DeleteCluster" => 5.0,
+        "eks:UpdateClusterVersion" => 10.0,
+        "eks:UpdateClusterConfig" => 5.0,
+        "ec2:CreateNatGateway" => 2.0,
+        "ec2:DeleteNatGateway" => 1.0,
+        "ec2:CreateTransitGatewayVpcAttachment" => 2.0,
+        "ec2:DeleteTransitGatewayVpcAttachment" => 1.0,
+        "ec2:AttachVpnGateway" => 1.0,
+        "ec2:DetachVpnGateway" => 1.0,
+        _ => return None,
+    })
+}
+
+impl AwsCost {
+    /// Charges an accepted long operation (a call that only reports "already deleting" is
+    /// not charged again: the caller decides).
+    pub fn charge(&mut self, action: &str) {
+        if let Some(minutes) = aws_minutes_of(action) {
+            self.aws_minutes += minutes;
+            *self.by_operation.entry(action.to_string()).or_default() += minutes;
+        }
+        if action == "eks:CreateCluster" {
+            self.clusters_created += 1;
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Call {
     pub service: String,
@@ -158,6 +203,7 @@ pub struct State {
     pub faults: Vec<Fault>,
     pub latency: Duration,
     pub calls: Vec<Call>,
+    pub cost: AwsCost,
     pub knobs: Knobs,
     pub ec2: Ec2Model,
     pub iam: IamWatch,
@@ -181,6 +227,7 @@ impl State {
             faults: Vec::new(),
             latency: Duration::ZERO,
             calls: Vec::new(),
+            cost: AwsCost::default(),
             knobs,
             ec2: Ec2Model::default(),
             iam: IamWatch::default(),
@@ -241,6 +288,17 @@ pub fn wildcard(pattern: &str, action: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_operations_are_charged_their_aws_minutes_and_clusters_counted() {
+        let mut cost = AwsCost::default();
+        for action in ["eks:CreateCluster", "eks:DeleteCluster", "ec2:CreateVpc"] {
+            cost.charge(action);
+        }
+        assert_eq!(cost.aws_minutes, 15.0);
+        assert_eq!(cost.clusters_created, 1);
+        assert_eq!(cost.by_operation.get("ec2:CreateVpc"), None);
+    }
 
     #[test]
     fn nth_rule_fires_once() {
