@@ -708,15 +708,23 @@ resource "eks_hybrid_cluster" "this" {{
         "{}",
         plan.all()
     );
-    let ops: Vec<String> = tb
+    let mut ops: Vec<String> = tb
         .calls()
         .iter()
         .map(|c| c["operation"].as_str().unwrap_or_default().to_string())
         .collect();
+    ops.sort();
     assert_eq!(
         ops,
-        ["DescribeVpcs", "DescribeSubnets"],
-        "the plan-time check reads the VPC and its subnets and creates nothing"
+        [
+            "DescribeCluster",
+            "DescribeSecurityGroups",
+            "DescribeSubnets",
+            "DescribeVpcs",
+            "GetRole",
+            "GetRole"
+        ],
+        "the plan-time checks read the VPC and its subnets, and that the cluster, role and security group names are free, and create nothing"
     );
     // EKS picks 172.20.0.0/16 for services in a 10.0.0.0/8 VPC: plan reads the VPC's CIDR
     // and checks against that, not against the 10.100.0.0/16 of other VPCs.
@@ -1346,116 +1354,10 @@ mod query {
         common::destroy_leaves_nothing(&c.tb, &ws, &c.before);
     }
 
-    /// What eksctl makes for `remoteNetworkConfig`: a VPC with subnets in two zones, a cluster
-    /// role, a nodes role and a HYBRID_LINUX access entry, made here through the EKS, EC2 and
-    /// IAM APIs directly.
-    pub(super) struct Eksctl {
-        vpc: String,
-        subnets: Vec<String>,
-        pub(super) nodes_role_arn: String,
-        cluster_security_group: String,
-    }
-
-    /// Retries a call that EKS refuses while an IAM change propagates (the testbed's window).
-    fn retry_while_propagating(call: impl Fn() -> (u16, String)) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            let (code, out) = call();
-            if code == 200 {
-                return;
-            }
-            assert!(
-                code == 400 && std::time::Instant::now() < deadline,
-                "{code}: {out}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
-    }
-
-    pub(super) fn made_as_eksctl_makes_it(tb: &Testbed) -> Eksctl {
-        let vpc_xml = tb.query("ec2", "Action=CreateVpc&CidrBlock=192.168.0.0/16");
-        let vpc = common::xml_values(&vpc_xml, "vpcId")[0].clone();
-        let mut subnets = Vec::new();
-        for (cidr, az) in [
-            ("192.168.0.0/19", "us-west-2a"),
-            ("192.168.32.0/19", "us-west-2b"),
-        ] {
-            let x = tb.query(
-                "ec2",
-                &format!("Action=CreateSubnet&VpcId={vpc}&CidrBlock={cidr}&AvailabilityZone={az}"),
-            );
-            subnets.push(common::xml_values(&x, "subnetId")[0].clone());
-        }
-        let trust = |service: &str| {
-            common::path_segment(&format!(
-                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#
-            ))
-        };
-        let role = |name: &str, service: &str| {
-            let x = tb.query(
-                "iam",
-                &format!(
-                    "Action=CreateRole&RoleName={name}&AssumeRolePolicyDocument={}",
-                    trust(service)
-                ),
-            );
-            common::xml_values(&x, "Arn")[0].clone()
-        };
-        let cluster_role = role("eksctl-legacy-cluster-ServiceRole", "eks.amazonaws.com");
-        tb.query(
-            "iam",
-            "Action=AttachRolePolicy&RoleName=eksctl-legacy-cluster-ServiceRole&PolicyArn=arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
-        );
-        let nodes_role_arn = role("eksctl-legacy-cluster-RemoteNodesRole", "ssm.amazonaws.com");
-        let body = serde_json::json!({
-            "name": "legacy",
-            "roleArn": cluster_role,
-            "version": "1.33",
-            "resourcesVpcConfig": {"subnetIds": subnets},
-            "accessConfig": {"authenticationMode": "API_AND_CONFIG_MAP"},
-            "remoteNetworkConfig": {
-                "remoteNodeNetworks": [{"cidrs": ["10.200.0.0/24"]}],
-                "remotePodNetworks": [{"cidrs": ["10.201.0.0/16"]}],
-            },
-        });
-        // As eksctl does, wait out IAM propagation: EKS refuses a role it cannot see yet.
-        retry_while_propagating(|| tb.rest("eks", "POST", "/clusters", &body.to_string()));
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
-            let (_, d) = tb.rest("eks", "GET", "/clusters/legacy", "");
-            if d.contains("\"ACTIVE\"") {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "{d}");
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        let entry = serde_json::json!({"principalArn": nodes_role_arn, "type": "HYBRID_LINUX"});
-        retry_while_propagating(|| {
-            tb.rest(
-                "eks",
-                "POST",
-                "/clusters/legacy/access-entries",
-                &entry.to_string(),
-            )
-        });
-        let (_, described) = tb.rest("eks", "GET", "/clusters/legacy", "");
-        let described: serde_json::Value = serde_json::from_str(&described).unwrap();
-        Eksctl {
-            vpc,
-            subnets,
-            nodes_role_arn,
-            cluster_security_group: described["cluster"]["resourcesVpcConfig"]
-                ["clusterSecurityGroupId"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        }
-    }
-
     #[test]
     fn a_cluster_made_as_eksctl_makes_it_is_adopted_and_destroy_keeps_its_vpc_and_roles() {
         let tb = common::testbed();
-        let made = made_as_eksctl_makes_it(&tb);
+        let made = common::made_as_eksctl_makes_it(&tb, "legacy");
         common::restrict_to(&tb, "ssm");
         let ws = Workspace::new(TF_NEW, &tb, "");
         let generated = generate(&ws);
@@ -1565,7 +1467,7 @@ output "cluster" {
     #[test]
     fn a_cluster_made_as_eksctl_makes_it_reads_and_a_missing_one_is_named() {
         let tb = common::testbed();
-        let made = super::query::made_as_eksctl_makes_it(&tb);
+        let made = common::made_as_eksctl_makes_it(&tb, "legacy");
         let d = read(TF_NEW, &tb, "legacy");
         assert_eq!(d["remote_nodes_role_arn"], made.nodes_role_arn.as_str());
         assert_eq!(d["remote_node_cidrs"], serde_json::json!(["10.200.0.0/24"]));

@@ -25,7 +25,20 @@ fn create_sequence(tb: &Testbed, ws: &Workspace) -> Vec<(String, String)> {
         .collect()
 }
 
-fn inject_each(status: u16, code: &str, expect_failure: bool) {
+/// The calls after which a failure may cost a cluster: the cluster's own creation. Its wait
+/// (DescribeCluster) is not here, since the cluster is recorded before it is awaited.
+const CLUSTER_CALLS: [&str; 1] = ["eks:CreateCluster"];
+
+/// One row of the sweep: the call that failed, then what converging cost on the simulated
+/// AWS clock.
+struct Row {
+    call: String,
+    failed_at: &'static str,
+    clusters_created: u64,
+    aws_minutes: f64,
+}
+
+fn inject_each(status: u16, code: &str, expect_failure: bool) -> Vec<Row> {
     let tb = common::testbed();
     let tgw = tb.seed().transit_gateway;
     let before = tb.inventory();
@@ -38,30 +51,32 @@ fn inject_each(status: u16, code: &str, expect_failure: bool) {
         ops.len()
     );
     println!("{} distinct AWS calls in the create sequence", ops.len());
+    let mut rows = Vec::new();
     for (service, op) in &ops {
+        let call = format!("{service}:{op}");
+        tb.reset_cost();
         tb.control(
             "POST",
             "faults",
-            &format!(
-                r#"{{"operation":"{service}:{op}","nth":1,"code":"{code}","status":{status}}}"#
-            ),
+            &format!(r#"{{"operation":"{call}","nth":1,"code":"{code}","status":{status}}}"#),
         );
         let first = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
         tb.control("DELETE", "faults", "");
         // Reading the vpc-cni add-on is advice: its failure must not fail the apply.
         let advisory = op == "DescribeAddon";
+        let mut failed_at = "-";
         if advisory {
             assert_eq!(
                 first.code,
                 0,
-                "{service}:{op} failing is only logged:\n{}",
+                "{call} failing is only logged:\n{}",
                 first.all()
             );
         } else if expect_failure {
             assert_eq!(
                 first.code,
                 1,
-                "{service}:{op} failing must fail the apply:\n{}",
+                "{call} failing must fail the apply:\n{}",
                 first.all()
             );
             let text = first.text();
@@ -69,31 +84,96 @@ fn inject_each(status: u16, code: &str, expect_failure: bool) {
                 text.contains("AWS error while")
                     && text.contains(code)
                     && text.contains("(request ID: "),
-                "{service}:{op}: the error names the step, AWS's code and the request ID:\n{}",
+                "{call}: the error names the step, AWS's code and the request ID:\n{}",
                 first.all()
             );
-            let second = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-            assert_eq!(
-                second.code,
-                0,
-                "{service}:{op}: the next apply converges:\n{}",
-                second.all()
-            );
+            failed_at = converge(&ws, &call, &text);
         } else {
             assert_eq!(
                 first.code,
                 0,
-                "{service}:{op}: a transient {status} is retried:\n{}",
+                "{call}: a transient {status} is retried:\n{}",
                 first.all()
             );
         }
-        assert_eq!(ws.plan_code().code, 0, "{service}:{op}: converged");
+        assert_eq!(ws.plan_code().code, 0, "{call}: converged");
+        let (aws_minutes, clusters_created) = tb.cost();
+        rows.push(Row {
+            call: call.clone(),
+            failed_at,
+            clusters_created,
+            aws_minutes,
+        });
         ws.destroy();
-        assert_eq!(tb.inventory(), before, "{service}:{op}: leaked objects");
+        assert_eq!(tb.inventory(), before, "{call}: leaked objects");
+    }
+    print_table(status, code, &rows);
+    for r in &rows {
+        if !CLUSTER_CALLS.contains(&r.call.as_str()) {
+            assert_eq!(
+                r.clusters_created, 1,
+                "{}: converging created {} clusters; a failure anywhere but the cluster's own creation must cost none extra",
+                r.call, r.clusters_created
+            );
+        }
     }
     println!(
         "{} faults ({status} {code}) injected, 0 objects leaked",
         ops.len()
+    );
+    rows
+}
+
+/// Follows the advice of a failed apply: untaint when the cluster is kept, then apply.
+/// Returns where the apply failed: at plan, before the cluster, or after it.
+fn converge(ws: &Workspace, call: &str, text: &str) -> &'static str {
+    let after_cluster = text.contains("terraform untaint");
+    let at_plan = !ws
+        .state_resources()
+        .iter()
+        .any(|r| r.contains("eks_hybrid_cluster"));
+    if after_cluster {
+        let untaint = ws.run(&["untaint", "-no-color", "eks_hybrid_cluster.this"]);
+        assert_eq!(untaint.code, 0, "{call}: untaint:\n{}", untaint.all());
+        let plan = ws.run(&["plan", "-no-color", "-input=false"]);
+        assert!(
+            plan.text().contains("1 to change") && !plan.text().contains("1 to add"),
+            "{call}: after untaint the apply completes the cluster in place:\n{}",
+            plan.all()
+        );
+    }
+    let second = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(
+        second.code,
+        0,
+        "{call}: the next apply converges:\n{}",
+        second.all()
+    );
+    match (at_plan, after_cluster) {
+        (true, _) => "nothing made",
+        (false, false) => "before cluster",
+        (false, true) => "after cluster: untaint",
+    }
+}
+
+fn print_table(status: u16, code: &str, rows: &[Row]) {
+    println!("| fault ({status} {code}) at | failed | clusters created converging | AWS minutes to converge |");
+    println!("|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {:.0} |",
+            r.call, r.failed_at, r.clusters_created, r.aws_minutes
+        );
+    }
+    let clusters: u64 = rows.iter().map(|r| r.clusters_created).sum();
+    let minutes: f64 = rows.iter().map(|r| r.aws_minutes).sum();
+    let extra: u64 = rows
+        .iter()
+        .map(|r| r.clusters_created.saturating_sub(1))
+        .sum();
+    println!(
+        "| total ({} faults) | | {clusters} ({extra} beyond one per fault) | {minutes:.0} |",
+        rows.len()
     );
 }
 

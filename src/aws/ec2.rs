@@ -786,10 +786,13 @@ async fn delete_detached_interfaces(ec2: &Client, by: Filter) -> AwsResult<()> {
     Ok(())
 }
 
+/// EKS's network interfaces can turn `available` minutes after the cluster is gone (the
+/// Terraform AWS provider's `internal/service/ec2` sweeps them again on every retry), so
+/// each attempt sweeps before it deletes.
 pub async fn delete_security_group(ec2: &Client, group_id: &str, budget: &Budget) -> AwsResult<()> {
-    delete_detached_interfaces(ec2, filter("group-id", group_id)).await?;
     let step = format!("deleting security group {group_id}");
     delete_when_free(&step, budget, || async {
+        delete_detached_interfaces(ec2, filter("group-id", group_id)).await?;
         ec2.delete_security_group()
             .group_id(group_id)
             .send()
@@ -840,9 +843,9 @@ pub async fn release_eip(ec2: &Client, allocation_id: &str, budget: &Budget) -> 
 }
 
 pub async fn delete_subnet(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
-    delete_detached_interfaces(ec2, filter("subnet-id", id)).await?;
     let step = format!("deleting subnet {id}");
     delete_when_free(&step, budget, || async {
+        delete_detached_interfaces(ec2, filter("subnet-id", id)).await?;
         ec2.delete_subnet()
             .subnet_id(id)
             .send()
@@ -928,6 +931,7 @@ pub async fn delete_route_table(ec2: &Client, id: &str, budget: &Budget) -> AwsR
 pub async fn delete_vpc(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
     let step = format!("deleting VPC {id}");
     delete_when_free(&step, budget, || async {
+        delete_detached_interfaces(ec2, filter("vpc-id", id)).await?;
         ec2.delete_vpc()
             .vpc_id(id)
             .send()
@@ -1293,48 +1297,43 @@ pub async fn retag(
     Ok(())
 }
 
-/// What carries the tag `key = value`, of the kinds that can exist outside a VPC's filters
-/// (a gateway not yet attached, an address not yet used).
+/// What carries the tag `key = value` and is attached to nothing: an internet gateway in no
+/// VPC, an Elastic IP associated with nothing. A create that failed between making one and
+/// using it leaves such an object; one in use belongs to whatever uses it, so it is not here.
 #[derive(Default)]
-pub struct Tagged {
-    pub vpcs: Vec<String>,
-    pub security_groups: Vec<String>,
+pub struct FreeFloating {
     pub internet_gateways: Vec<String>,
     pub eip_allocations: Vec<String>,
 }
 
-pub async fn tagged(ec2: &Client, key: &str, value: &str) -> AwsResult<Tagged> {
+pub async fn free_floating_tagged(ec2: &Client, key: &str, value: &str) -> AwsResult<FreeFloating> {
     let by_tag = || filter(&format!("tag:{key}"), value);
-    let vpcs = async {
-        let vpcs: Vec<_> = ec2
-            .describe_vpcs()
+    let igws = async {
+        let gateways: Vec<_> = ec2
+            .describe_internet_gateways()
             .filters(by_tag())
             .into_paginator()
             .items()
             .send()
             .collect::<Result<_, _>>()
             .await
-            .map_err(error::ec2("finding VPCs by tag"))?;
+            .map_err(error::ec2("finding internet gateways by tag"))?;
         AwsResult::Ok(
-            vpcs.iter()
-                .filter_map(|v| v.vpc_id().map(str::to_string))
+            gateways
+                .iter()
+                .filter(|g| g.attachments().is_empty())
+                .filter_map(|g| g.internet_gateway_id().map(str::to_string))
                 .collect::<Vec<_>>(),
         )
     };
-    let (vpcs, sgs, igws, eips) = tokio::join!(
-        vpcs,
-        security_groups(ec2, vec![by_tag()]),
-        internet_gateways(ec2, by_tag()),
-        ec2.describe_addresses().filters(by_tag()).send(),
-    );
-    Ok(Tagged {
-        vpcs: vpcs?,
-        security_groups: sgs?,
+    let (igws, eips) = tokio::join!(igws, ec2.describe_addresses().filters(by_tag()).send());
+    Ok(FreeFloating {
         internet_gateways: igws?,
         eip_allocations: eips
             .map_err(error::ec2("finding Elastic IPs by tag"))?
             .addresses()
             .iter()
+            .filter(|a| a.association_id().is_none())
             .filter_map(|a| a.allocation_id().map(str::to_string))
             .collect(),
     })

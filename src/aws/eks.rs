@@ -194,22 +194,36 @@ pub async fn delete_cluster(eks: &Client, name: &str, budget: &Budget) -> AwsRes
         Err(e) if e.is_not_found() => return Ok(()),
         other => other?,
     }
+    // Gone only after GONE_CONFIRMATIONS not-founds in a row, as the Terraform AWS provider
+    // waits (`waitClusterDeleted`, ContinuousTargetOccurence): one not-found from a lagging
+    // endpoint, then a re-create, answers "Cluster already exists with name".
+    let not_found_in_a_row = std::sync::atomic::AtomicU32::new(0);
     wait::until(
         &format!("waiting for EKS cluster {name} to be deleted"),
         budget,
         || async {
+            use std::sync::atomic::Ordering::SeqCst;
             Ok(match describe_cluster(eks, name).await? {
-                None => Poll::Ready(()),
-                Some(c) => Poll::Pending(
-                    c.status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                ),
+                None if not_found_in_a_row.fetch_add(1, SeqCst) + 1 >= GONE_CONFIRMATIONS => {
+                    Poll::Ready(())
+                }
+                None => Poll::Pending("not found, confirming".into()),
+                Some(c) => {
+                    not_found_in_a_row.store(0, SeqCst);
+                    Poll::Pending(
+                        c.status()
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_default(),
+                    )
+                }
             })
         },
     )
     .await
 }
+
+/// The Terraform AWS provider's `ContinuousTargetOccurence` for a deleted cluster.
+const GONE_CONFIRMATIONS: u32 = 3;
 
 async fn wait_update(eks: &Client, name: &str, update_id: &str, budget: &Budget) -> AwsResult<()> {
     let step = format!("waiting for update {update_id} of cluster {name}");

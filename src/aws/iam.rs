@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 
-use super::{error, ignore_not_found, AwsResult};
+use super::wait::{self, Budget};
+use super::{error, ignore_not_found, AwsError, AwsResult};
 
 fn tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter()
@@ -52,17 +53,27 @@ pub async fn put_inline_policy(
     role: &str,
     policy: &str,
     document: &serde_json::Value,
+    budget: &Budget,
 ) -> AwsResult<()> {
-    iam.put_role_policy()
-        .role_name(role)
-        .policy_name(policy)
-        .policy_document(document.to_string())
-        .send()
-        .await
-        .map_err(error::iam(&format!(
-            "putting inline policy {policy} on {role}"
-        )))?;
-    Ok(())
+    let step = format!("putting inline policy {policy} on {role}");
+    wait::while_propagating(&step, budget, settling_after_create_role, || async {
+        iam.put_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .policy_document(document.to_string())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(error::iam(&step))
+    })
+    .await
+}
+
+/// What IAM answers for a moment after `CreateRole`: `NoSuchEntity` for the new role, and
+/// `ConcurrentModification` when several writes reach one role at once. The Terraform AWS
+/// provider retries both (hashicorp/terraform-provider-aws #5409 / PR #6709, #34371 / PR #34378).
+fn settling_after_create_role(e: &AwsError) -> bool {
+    e.is_not_found() || e.is("ConcurrentModification")
 }
 
 pub async fn detach_policy(iam: &Client, role: &str, policy_arn: &str) -> AwsResult<()> {
@@ -77,14 +88,23 @@ pub async fn detach_policy(iam: &Client, role: &str, policy_arn: &str) -> AwsRes
     ignore_not_found(r)
 }
 
-pub async fn attach_policy(iam: &Client, role: &str, policy_arn: &str) -> AwsResult<()> {
-    iam.attach_role_policy()
-        .role_name(role)
-        .policy_arn(policy_arn)
-        .send()
-        .await
-        .map_err(error::iam(&format!("attaching {policy_arn} to {role}")))?;
-    Ok(())
+pub async fn attach_policy(
+    iam: &Client,
+    role: &str,
+    policy_arn: &str,
+    budget: &Budget,
+) -> AwsResult<()> {
+    let step = format!("attaching {policy_arn} to {role}");
+    wait::while_propagating(&step, budget, settling_after_create_role, || async {
+        iam.attach_role_policy()
+            .role_name(role)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(error::iam(&step))
+    })
+    .await
 }
 
 /// The role's ARN, or None when it does not exist.

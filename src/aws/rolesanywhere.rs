@@ -150,37 +150,75 @@ pub async fn delete_profile(ra: &Client, id: &str) -> AwsResult<()> {
     )
 }
 
-/// (trust anchor ID, profile ID) of the objects named `anchor_name` / `profile_name`.
+/// A trust anchor or profile found by name: (ID, ARN).
+pub type Named = (String, String);
+
+/// Every trust anchor named `anchor_name` and every profile named `profile_name` (Roles
+/// Anywhere does not make names unique, so there may be several of each).
 pub async fn find_by_names(
     ra: &Client,
     anchor_name: &str,
     profile_name: &str,
-) -> AwsResult<(Option<String>, Option<String>)> {
-    let anchors: Vec<_> = ra
-        .list_trust_anchors()
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(error::rolesanywhere("listing trust anchors"))?;
-    let profiles: Vec<_> = ra
-        .list_profiles()
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(error::rolesanywhere("listing profiles"))?;
-    let anchor = anchors
-        .iter()
-        .find(|a| a.name() == Some(anchor_name))
-        .and_then(|a| a.trust_anchor_id().map(str::to_string));
-    let profile = profiles
-        .iter()
-        .find(|p| p.name() == Some(profile_name))
-        .and_then(|p| p.profile_id().map(str::to_string));
-    Ok((anchor, profile))
+) -> AwsResult<(Vec<Named>, Vec<Named>)> {
+    let anchors = async {
+        let all: Vec<_> = ra
+            .list_trust_anchors()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(error::rolesanywhere("listing trust anchors"))?;
+        AwsResult::Ok(
+            all.iter()
+                .filter(|a| a.name() == Some(anchor_name))
+                .filter_map(|a| Some((a.trust_anchor_id()?.into(), a.trust_anchor_arn()?.into())))
+                .collect::<Vec<Named>>(),
+        )
+    };
+    let profiles = async {
+        let all: Vec<_> = ra
+            .list_profiles()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(error::rolesanywhere("listing profiles"))?;
+        AwsResult::Ok(
+            all.iter()
+                .filter(|p| p.name() == Some(profile_name))
+                .filter_map(|p| Some((p.profile_id()?.into(), p.profile_arn()?.into())))
+                .collect::<Vec<Named>>(),
+        )
+    };
+    let (anchors, profiles) = tokio::join!(anchors, profiles);
+    Ok((anchors?, profiles?))
+}
+
+/// The first of `found` whose tag `key` is `value`: the one this provider made for that cluster.
+pub async fn first_tagged(
+    ra: &Client,
+    found: &[Named],
+    key: &str,
+    value: &str,
+) -> AwsResult<Option<String>> {
+    for (id, arn) in found {
+        let out = ra
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(error::rolesanywhere("reading Roles Anywhere tags"))?;
+        if out
+            .tags()
+            .iter()
+            .any(|t| t.key() == key && t.value() == value)
+        {
+            return Ok(Some(id.clone()));
+        }
+    }
+    Ok(None)
 }
 
 /// The PEM bundle a CERTIFICATE_BUNDLE trust anchor was created from.

@@ -100,20 +100,6 @@ pub async fn activation_expired(ssm: &Client, id: &str) -> AwsResult<Option<bool
         .map(|a| a.expired()))
 }
 
-/// The activation with this default instance name and description, as create makes them.
-pub async fn find_activation(
-    ssm: &Client,
-    default_instance_name: &str,
-    description: &str,
-) -> AwsResult<Option<String>> {
-    let key = DescribeActivationsFilterKeys::DefaultInstanceName;
-    let found = activations_where(ssm, key, default_instance_name).await?;
-    Ok(found
-        .iter()
-        .find(|a| a.description() == Some(description))
-        .and_then(|a| a.activation_id().map(str::to_string)))
-}
-
 pub async fn delete_activation(ssm: &Client, id: &str) -> AwsResult<()> {
     match ssm
         .delete_activation()

@@ -597,3 +597,115 @@ pub fn wait_for_no_clusters(tb: &Testbed) {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// What eksctl makes for `remoteNetworkConfig`: a VPC with subnets in two zones, a cluster
+/// role, a nodes role and a HYBRID_LINUX access entry, made here through the EKS, EC2 and
+/// IAM APIs directly.
+pub struct Eksctl {
+    pub vpc: String,
+    pub subnets: Vec<String>,
+    pub nodes_role_arn: String,
+    pub cluster_security_group: String,
+}
+
+/// Retries a call that EKS refuses while an IAM change propagates (the testbed's window).
+fn retry_while_propagating(call: impl Fn() -> (u16, String)) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (code, out) = call();
+        if code == 200 {
+            return;
+        }
+        assert!(
+            code == 400 && std::time::Instant::now() < deadline,
+            "{code}: {out}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+pub fn made_as_eksctl_makes_it(tb: &Testbed, name: &str) -> Eksctl {
+    let vpc_xml = tb.query("ec2", "Action=CreateVpc&CidrBlock=192.168.0.0/16");
+    let vpc = xml_values(&vpc_xml, "vpcId")[0].clone();
+    let mut subnets = Vec::new();
+    for (cidr, az) in [
+        ("192.168.0.0/19", "us-west-2a"),
+        ("192.168.32.0/19", "us-west-2b"),
+    ] {
+        let x = tb.query(
+            "ec2",
+            &format!("Action=CreateSubnet&VpcId={vpc}&CidrBlock={cidr}&AvailabilityZone={az}"),
+        );
+        subnets.push(xml_values(&x, "subnetId")[0].clone());
+    }
+    let trust = |service: &str| {
+        path_segment(&format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#
+        ))
+    };
+    let role = |name: &str, service: &str| {
+        let x = tb.query(
+            "iam",
+            &format!(
+                "Action=CreateRole&RoleName={name}&AssumeRolePolicyDocument={}",
+                trust(service)
+            ),
+        );
+        xml_values(&x, "Arn")[0].clone()
+    };
+    let cluster_role = role(
+        &format!("eksctl-{name}-cluster-ServiceRole"),
+        "eks.amazonaws.com",
+    );
+    tb.query(
+        "iam",
+        &format!("Action=AttachRolePolicy&RoleName=eksctl-{name}-cluster-ServiceRole&PolicyArn=arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"),
+    );
+    let nodes_role_arn = role(
+        &format!("eksctl-{name}-cluster-RemoteNodesRole"),
+        "ssm.amazonaws.com",
+    );
+    let body = serde_json::json!({
+        "name": name,
+        "roleArn": cluster_role,
+        "version": "1.33",
+        "resourcesVpcConfig": {"subnetIds": subnets},
+        "accessConfig": {"authenticationMode": "API_AND_CONFIG_MAP"},
+        "remoteNetworkConfig": {
+            "remoteNodeNetworks": [{"cidrs": ["10.200.0.0/24"]}],
+            "remotePodNetworks": [{"cidrs": ["10.201.0.0/16"]}],
+        },
+    });
+    // As eksctl does, wait out IAM propagation: EKS refuses a role it cannot see yet.
+    retry_while_propagating(|| tb.rest("eks", "POST", "/clusters", &body.to_string()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, d) = tb.rest("eks", "GET", &format!("/clusters/{name}"), "");
+        if d.contains("\"ACTIVE\"") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{d}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let entry = serde_json::json!({"principalArn": nodes_role_arn, "type": "HYBRID_LINUX"});
+    retry_while_propagating(|| {
+        tb.rest(
+            "eks",
+            "POST",
+            &format!("/clusters/{name}/access-entries"),
+            &entry.to_string(),
+        )
+    });
+    let (_, described) = tb.rest("eks", "GET", &format!("/clusters/{name}"), "");
+    let described: serde_json::Value = serde_json::from_str(&described).unwrap();
+    Eksctl {
+        vpc,
+        subnets,
+        nodes_role_arn,
+        cluster_security_group: described["cluster"]["resourcesVpcConfig"]
+            ["clusterSecurityGroupId"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    }
+}

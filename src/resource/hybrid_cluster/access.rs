@@ -8,15 +8,17 @@ use super::inventory::ActivationRecord;
 use super::model::{ClusterConfig, Iam, RemoteNetworkConfig};
 use super::names;
 use super::objects::{ObjectKey, ObjectStatus as Status};
+use super::ownership::foreign;
 use super::policies::{self, Scope};
 use super::spec::{CredentialsProvider, VpcSpec};
 use crate::aws::{eks, iam, rolesanywhere, ssm, AwsError, AwsResult};
 
 fn name_taken(name: &str, instead: &str) -> AwsError {
-    AwsError::refused(
-        format!("creating IAM role {name}"),
-        "EntityAlreadyExists",
-        format!("a role named {name} already exists and is not recorded as ours; delete it or set {instead}"),
+    foreign(
+        &format!("creating IAM role {name}"),
+        &format!(
+            "an IAM role named {name} (bring it with `{instead}` if it is meant for this cluster)"
+        ),
     )
 }
 
@@ -43,7 +45,7 @@ pub async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
             )
             .await?;
             ctx.record(|i| i.cluster_role_name = Some(name.clone()));
-            iam::attach_policy(&ctx.aws.iam, &name, &policy).await?;
+            iam::attach_policy(&ctx.aws.iam, &name, &policy, &ctx.budget).await?;
             return Ok(arn);
         }
     };
@@ -51,7 +53,7 @@ pub async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
         &name,
         policies::CLUSTER_MANAGED_POLICY,
     )) {
-        iam::attach_policy(&ctx.aws.iam, &name, &policy).await?;
+        iam::attach_policy(&ctx.aws.iam, &name, &policy, &ctx.budget).await?;
     }
     if ctx
         .observed
@@ -69,7 +71,10 @@ pub async fn ensure_nodes_identity(ctx: &Ctx<'_>) -> AwsResult<String> {
         return Ok(arn.clone());
     }
     let anchor_arn = match remote.provider {
-        CredentialsProvider::Ira => Some(ensure_trust_anchor(ctx).await?),
+        CredentialsProvider::Ira => {
+            refuse_foreign_roles_anywhere_objects(ctx).await?;
+            Some(ensure_trust_anchor(ctx).await?)
+        }
         CredentialsProvider::Ssm => None,
     };
     let role_arn = ensure_nodes_role(ctx, anchor_arn.as_deref()).await?;
@@ -77,6 +82,41 @@ pub async fn ensure_nodes_identity(ctx: &Ctx<'_>) -> AwsResult<String> {
         ensure_profile(ctx, &role_arn).await?;
     }
     Ok(role_arn)
+}
+
+/// Roles Anywhere lets several trust anchors or profiles share a name, so a foreign one would
+/// not stop our create; but import and `terraform query` find ours by name, so it is refused
+/// here as every other object with our name is.
+async fn refuse_foreign_roles_anywhere_objects(ctx: &Ctx<'_>) -> AwsResult<()> {
+    let inv = ctx.inv();
+    if inv.trust_anchor_id.is_some() && inv.profile_id.is_some() {
+        return Ok(());
+    }
+    let (anchor_name, profile_name) = (
+        names::trust_anchor(&ctx.spec.name),
+        names::profile(&ctx.spec.name),
+    );
+    let (anchors, profiles) =
+        rolesanywhere::find_by_names(&ctx.aws.rolesanywhere, &anchor_name, &profile_name).await?;
+    let foreign_anchor = anchors
+        .iter()
+        .any(|(id, _)| Some(id) != inv.trust_anchor_id.as_ref());
+    let foreign_profile = profiles
+        .iter()
+        .any(|(id, _)| Some(id) != inv.profile_id.as_ref());
+    if foreign_anchor {
+        return Err(foreign(
+            &format!("creating trust anchor {anchor_name}"),
+            &format!("an IAM Roles Anywhere trust anchor named {anchor_name}"),
+        ));
+    }
+    if foreign_profile {
+        return Err(foreign(
+            &format!("creating profile {profile_name}"),
+            &format!("an IAM Roles Anywhere profile named {profile_name}"),
+        ));
+    }
+    Ok(())
 }
 
 /// The trust anchor's ARN: the recorded one (enabled again if it was disabled), or a new one.
@@ -150,12 +190,19 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
             )
             .await?;
             ctx.record(|i| i.nodes_role_name = Some(name.clone()));
-            iam::put_inline_policy(client, &name, policies::NODES_INLINE_POLICY, &inline).await?;
+            iam::put_inline_policy(
+                client,
+                &name,
+                policies::NODES_INLINE_POLICY,
+                &inline,
+                &ctx.budget,
+            )
+            .await?;
             let attachments: Vec<_> = policies::nodes_managed_policies(p)
                 .iter()
                 .map(|m| {
                     let (name, arn) = (&name, managed(m));
-                    async move { iam::attach_policy(client, name, &arn).await }
+                    async move { iam::attach_policy(client, name, &arn, &ctx.budget).await }
                 })
                 .collect();
             ctx.each(attachments).await?;
@@ -188,8 +235,14 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
                 &name,
                 policies::NODES_INLINE_POLICY,
             )) {
-                iam::put_inline_policy(client, &name, policies::NODES_INLINE_POLICY, &inline)
-                    .await?;
+                iam::put_inline_policy(
+                    client,
+                    &name,
+                    policies::NODES_INLINE_POLICY,
+                    &inline,
+                    &ctx.budget,
+                )
+                .await?;
             }
             for m in policies::NODES_MANAGED_POLICIES {
                 match ctx.observed.status(&ObjectKey::policy_attachment(&name, m)) {
@@ -197,7 +250,7 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
                         iam::detach_policy(client, &name, &managed(m)).await?
                     }
                     Some(Status::Ok) | None => {}
-                    Some(_) => iam::attach_policy(client, &name, &managed(m)).await?,
+                    Some(_) => iam::attach_policy(client, &name, &managed(m), &ctx.budget).await?,
                 }
             }
             Ok(arn)
@@ -205,10 +258,22 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
     }
 }
 
+/// Whether the cluster exists and is ours to continue with: one this resource recorded when it
+/// created it (an earlier apply that failed while EKS was creating it). A cluster of that name
+/// this state did not create is refused: taking it over would let this resource's destroy
+/// delete someone else's cluster and every hybrid node registered with it.
 pub async fn cluster_exists(ctx: &Ctx<'_>) -> AwsResult<bool> {
-    Ok(eks::describe_cluster(&ctx.aws.eks, &ctx.spec.name)
-        .await?
-        .is_some())
+    let name = &ctx.spec.name;
+    if eks::describe_cluster(&ctx.aws.eks, name).await?.is_none() {
+        return Ok(false);
+    }
+    if ctx.inv().cluster_name.as_ref() == Some(name) {
+        return Ok(true);
+    }
+    Err(foreign(
+        &format!("creating EKS cluster {name}"),
+        &format!("an EKS cluster named {name}"),
+    ))
 }
 
 fn as_hash_map(tags: &BTreeMap<String, String>) -> HashMap<String, String> {

@@ -155,6 +155,9 @@ fn dep<'c, T: Clone + Send + Sync + 'c>(
 
 /// Runs the whole graph. On error the inventory in `ctx` still names all that exists.
 pub async fn ensure_all(ctx: &Ctx<'_>) -> Result<(), Vec<AwsError>> {
+    if let Err(e) = super::ownership::refuse_foreign(ctx.aws, ctx.spec, &ctx.inv()).await {
+        return Err(vec![e]);
+    }
     let network = match &ctx.spec.vpc {
         VpcSpec::Create {
             cidr,
@@ -166,20 +169,33 @@ pub async fn ensure_all(ctx: &Ctx<'_>) -> Result<(), Vec<AwsError>> {
     let cluster_role = dep(ctx.run(access::ensure_cluster_role(ctx)));
     let nodes_role = dep(ctx.run(access::ensure_nodes_identity(ctx)));
     let cluster_exists = dep(ctx.run(access::cluster_exists(ctx)));
-    let ready = network.ready_for_cluster;
-    let cluster = dep(async move {
-        let (ready, role, exists) = futures::join!(ready, cluster_role, cluster_exists);
-        ready?;
-        ctx.run(access::ensure_cluster(ctx, exists?, &role?)).await
-    });
     let activation = {
         let nodes_role = nodes_role.clone();
-        async move {
+        dep(async move {
             let role = nodes_role.await?;
             let code = ctx.run(access::ensure_ssm_activation(ctx, &role)).await?;
             *ctx.new_activation_code.lock().expect("code lock") = code;
             Some(())
-        }
+        })
+    };
+    // Every write that can fail for a reason of configuration comes before the cluster (the
+    // roles and their policies, the Roles Anywhere objects, the activation and the gateway
+    // attachment request): a failure there costs seconds, one after it a cluster.
+    let (ready, gateway_requested) = (network.ready_for_cluster, network.gateway_requested);
+    let cluster = {
+        let nodes_role = nodes_role.clone();
+        dep(async move {
+            let (ready, role, exists, nodes, activation, gateway) = futures::join!(
+                ready,
+                cluster_role,
+                cluster_exists,
+                nodes_role,
+                activation,
+                gateway_requested
+            );
+            ready.and(nodes).and(activation).and(gateway)?;
+            ctx.run(access::ensure_cluster(ctx, exists?, &role?)).await
+        })
     };
     let access_entry = async move {
         let (cluster, principal) = futures::join!(cluster, nodes_role);
@@ -188,7 +204,6 @@ pub async fn ensure_all(ctx: &Ctx<'_>) -> Result<(), Vec<AwsError>> {
     };
     let mut jobs = network.jobs;
     jobs.push(access_entry.boxed());
-    jobs.push(activation.boxed());
     join_all(jobs).await;
     let errors = std::mem::take(&mut *ctx.errors.lock().expect("errors lock"));
     if errors.is_empty() {
@@ -201,6 +216,9 @@ pub async fn ensure_all(ctx: &Ctx<'_>) -> Result<(), Vec<AwsError>> {
 struct Network<'c> {
     /// Subnets, the control-plane security group and VPC DNS: what the cluster needs.
     ready_for_cluster: Dep<'c, ()>,
+    /// The gateway attachment requested (or no gateway): the cluster waits for the request,
+    /// not for the attachment to become available.
+    gateway_requested: Dep<'c, ()>,
     /// Routes, NAT gateways, the gateway attachment: the cluster does not wait for these.
     jobs: Vec<Job<'c>>,
 }
@@ -217,6 +235,7 @@ fn existing_network<'c>(ctx: &'c Ctx<'_>, vpc_id: &str, subnet_ids: &[String]) -
     };
     Network {
         ready_for_cluster,
+        gateway_requested: nothing_to_wait_for(),
         jobs: vec![https_ingress(ctx, sg)],
     }
 }
@@ -363,20 +382,30 @@ fn owned_network<'c>(
         private_associations.boxed(),
         nat_routes.boxed(),
     ];
-    if let Some(gateway) = &ctx.spec.remote.gateway {
-        jobs.push(gateway_jobs(
-            ctx,
-            gateway,
-            vpc_id,
-            private_subnets,
-            [private_rtbs, public_rtb_list(public_rtb)],
-        ));
-    }
+    let gateway_requested = match &ctx.spec.remote.gateway {
+        Some(gateway) => {
+            let (requested, job) = gateway_steps(
+                ctx,
+                gateway,
+                vpc_id,
+                private_subnets,
+                [private_rtbs, public_rtb_list(public_rtb)],
+            );
+            jobs.push(job);
+            requested
+        }
+        None => nothing_to_wait_for(),
+    };
     jobs.push(https_ingress(ctx, sg));
     Network {
         ready_for_cluster,
+        gateway_requested,
         jobs,
     }
+}
+
+fn nothing_to_wait_for<'c>() -> Dep<'c, ()> {
+    dep(async { Some(()) })
 }
 
 /// HTTPS from the remote networks, once the control-plane security group exists.
@@ -393,27 +422,41 @@ fn public_rtb_list<'c>(public_rtb: Dep<'c, network::Fresh>) -> Dep<'c, Vec<netwo
     dep(async move { public_rtb.await.map(|t| vec![t]) })
 }
 
-/// The gateway attachment once the private subnets exist, then the routes through it in the
-/// route table of every subnet the cluster uses.
-fn gateway_jobs<'c>(
+/// The gateway attachment requested once the private subnets exist (what the cluster waits
+/// for), then a job that waits for it and makes the routes through it in the route table of
+/// every subnet the cluster uses.
+fn gateway_steps<'c>(
     ctx: &'c Ctx<'_>,
     gateway: &'c Gateway,
     vpc_id: Dep<'c, String>,
     private_subnets: Dep<'c, Vec<network::Fresh>>,
     route_tables: [Dep<'c, Vec<network::Fresh>>; 2],
-) -> Job<'c> {
-    async move {
-        let (vpc_id, subnets) = futures::join!(vpc_id, private_subnets);
-        let ids: Vec<String> = subnets?.into_iter().map(|(id, _)| id).collect();
-        ctx.run(network::ensure_gateway_attachment(
-            ctx, gateway, &vpc_id?, &ids,
-        ))
-        .await?;
-        let [private, public] = route_tables;
-        let (private, public) = futures::join!(private, public);
-        let rtbs: Vec<network::Fresh> = private?.into_iter().chain(public?).collect();
-        ctx.run(network::ensure_gateway_routes(ctx, gateway, &rtbs))
+) -> (Dep<'c, ()>, Job<'c>) {
+    let requested = {
+        let vpc_id = vpc_id.clone();
+        dep(async move {
+            let (vpc_id, subnets) = futures::join!(vpc_id, private_subnets);
+            let ids: Vec<String> = subnets?.into_iter().map(|(id, _)| id).collect();
+            ctx.run(network::request_gateway_attachment(
+                ctx, gateway, &vpc_id?, &ids,
+            ))
             .await
-    }
-    .boxed()
+        })
+    };
+    let job = {
+        let requested = requested.clone();
+        async move {
+            let (requested, vpc_id) = futures::join!(requested, vpc_id);
+            requested?;
+            ctx.run(network::wait_gateway_attachment(ctx, gateway, &vpc_id?))
+                .await?;
+            let [private, public] = route_tables;
+            let (private, public) = futures::join!(private, public);
+            let rtbs: Vec<network::Fresh> = private?.into_iter().chain(public?).collect();
+            ctx.run(network::ensure_gateway_routes(ctx, gateway, &rtbs))
+                .await
+        }
+        .boxed()
+    };
+    (requested, job)
 }

@@ -9,14 +9,14 @@ use aws_sdk_eks::types::Cluster;
 use tfplugin6::model::{read, ToValue};
 use tfplugin6::{Diagnostics, One, Outcome, Unknown, Value};
 
-use super::inventory::{ActivationRecord, Inventory, Route};
+use super::inventory::{Inventory, Route};
 use super::model::{
     ClusterConfig, ClusterState, Iam, Networks, RemoteNetworkConfig, Vpc, DEFAULT_NAT_GATEWAY,
     DEFAULT_VPC_CIDR,
 };
 use super::names::{self, OWNERSHIP_TAG};
-use super::spec::{ActivationSpec, ClusterSpec};
-use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsError, AwsResult};
+use super::spec::ClusterSpec;
+use crate::aws::{ec2, eks, iam, rolesanywhere, AwsClients, AwsError, AwsResult};
 
 pub async fn import(
     aws: &AwsClients,
@@ -149,12 +149,17 @@ async fn discover(
             net.inv.nodes_role_name = Some(nodes_role_name.clone());
             let principal = role.arn;
             if role.trust.contains("rolesanywhere.amazonaws.com") {
-                let (anchor, profile) = rolesanywhere::find_by_names(
-                    &aws.rolesanywhere,
+                let ra = &aws.rolesanywhere;
+                let (anchors, profiles) = rolesanywhere::find_by_names(
+                    ra,
                     &names::trust_anchor(name),
                     &names::profile(name),
                 )
                 .await?;
+                let (anchor, profile) = tokio::try_join!(
+                    rolesanywhere::first_tagged(ra, &anchors, OWNERSHIP_TAG, name),
+                    rolesanywhere::first_tagged(ra, &profiles, OWNERSHIP_TAG, name),
+                )?;
                 let bundle = match &anchor {
                     Some(id) => rolesanywhere::trust_anchor_bundle(&aws.rolesanywhere, id).await?,
                     None => None,
@@ -368,69 +373,37 @@ fn state_from(
     s
 }
 
-/// Everything this provider created for cluster `name`, found without private state: the
-/// cluster, the VPC and security group carrying the ownership tag, the roles by name (when
-/// tagged as ours), and, only for a configuration that uses them, the Roles Anywhere objects
-/// and the SSM activation. Destroy merges this with its records.
-pub async fn discover_inventory(aws: &AwsClients, spec: &ClusterSpec) -> AwsResult<Inventory> {
+/// Everything destroy removes: what this state recorded (`recorded`: its private inventory
+/// merged with what its public attributes name), what is inside a VPC it recorded as its own,
+/// and gateways and addresses attached to nothing that carry its ownership tag (left by a
+/// create that failed between making and using them). Nothing is taken by name alone: another
+/// workspace's cluster, roles or Roles Anywhere objects of the same name are not ours.
+pub async fn owned_inventory(
+    aws: &AwsClients,
+    spec: &ClusterSpec,
+    recorded: Inventory,
+) -> AwsResult<Inventory> {
     let name = spec.name.as_str();
-    let tagged = ec2::tagged(&aws.ec2, OWNERSHIP_TAG, name).await?;
-    let mut inv = match tagged.vpcs.first() {
-        Some(vpc) => discover_owned_network(aws, name, vpc).await?.inv,
-        None => Inventory::default(),
+    let in_vpc = async {
+        match recorded.vpc_id.as_deref().filter(|_| recorded.vpc_owned) {
+            Some(vpc) => discover_owned_network(aws, name, vpc).await.map(|n| n.inv),
+            None => Ok(Inventory::default()),
+        }
     };
-    if inv.control_plane_security_group_id.is_none() {
-        inv.control_plane_security_group_id = tagged.security_groups.first().cloned();
-    }
+    let (in_vpc, loose) = tokio::join!(
+        in_vpc,
+        ec2::free_floating_tagged(&aws.ec2, OWNERSHIP_TAG, name)
+    );
+    let (in_vpc, loose) = (in_vpc?, loose?);
+    let mut inv = super::inventory::merge(recorded, in_vpc);
     if inv.internet_gateway_id.is_none() {
-        inv.internet_gateway_id = tagged.internet_gateways.first().cloned();
+        inv.internet_gateway_id = loose.internet_gateways.first().cloned();
     }
-    for eip in tagged.eip_allocations {
+    for eip in loose.eip_allocations {
         if !inv.eip_allocation_ids.contains(&eip) {
             inv.eip_allocation_ids.push(eip);
         }
     }
-    if let Some(cluster) = eks::describe_cluster(&aws.eks, name).await? {
-        inv.cluster_name = Some(name.to_string());
-        if inv.vpc_id.is_none() {
-            inv.vpc_id = cluster
-                .resources_vpc_config()
-                .and_then(|v| v.vpc_id())
-                .map(str::to_string);
-        }
-    }
-    for (role, slot) in [
-        (names::cluster_role(name), &mut inv.cluster_role_name),
-        (names::nodes_role(name), &mut inv.nodes_role_name),
-    ] {
-        if let Some(details) = iam::role_details(&aws.iam, &role).await? {
-            if owned(&details.tags, name) {
-                *slot = Some(role);
-            }
-        }
-    }
-    if spec.creates_roles_anywhere_objects() {
-        let (anchor, profile) = rolesanywhere::find_by_names(
-            &aws.rolesanywhere,
-            &names::trust_anchor(name),
-            &names::profile(name),
-        )
-        .await?;
-        inv.trust_anchor_id = anchor;
-        inv.profile_id = profile;
-    }
-    if spec.ssm_activation.is_none() {
-        return Ok(inv);
-    }
-    let activation = ssm::find_activation(&aws.ssm, name, &names::ssm_activation(name)).await?;
-    inv.ssm_activation = activation.map(|id| ActivationRecord {
-        id,
-        // Unknown settings: an activation found this way is replaced if the block remains.
-        settings: ActivationSpec {
-            registration_limit: 0,
-            expiration: None,
-        },
-    });
     Ok(inv)
 }
 

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::model::ClusterState;
+use super::objects::ObjectKey;
 use super::spec::{ActivationSpec, Gateway};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -98,6 +100,68 @@ impl Inventory {
         }
         ids
     }
+}
+
+/// The inventory a state records in its public attributes: every object `owned_objects`
+/// names, and the IDs beside it. Terraform hands a destroy the state of the object it
+/// destroys, but not always its private state (a tainted object replaced by a new one gets
+/// the new plan's), so destroy rebuilds what it owns from here rather than finding objects
+/// by name, which would take another workspace's objects of the same name for ours.
+pub fn recorded_in_state(state: &ClusterState, gateway: Option<&Gateway>) -> Inventory {
+    let mut inv = Inventory::default();
+    let owned = state.owned_objects.value().cloned().unwrap_or_default();
+    let ids = |v: &tfplugin6::Unknown<Option<Vec<String>>>| v.value().cloned().unwrap_or_default();
+    for key in owned.keys() {
+        match key {
+            ObjectKey::Cluster(name) => inv.cluster_name = Some(name.clone()),
+            ObjectKey::AccessEntry(_) => {
+                inv.access_entry_principal = state.remote_nodes_role_arn.value().cloned()
+            }
+            ObjectKey::Vpc(id) => {
+                inv.vpc_id = Some(id.clone());
+                inv.vpc_owned = true;
+            }
+            ObjectKey::InternetGateway(id) => inv.internet_gateway_id = Some(id.clone()),
+            ObjectKey::NatGateway(id) => inv.nat_gateway_ids.push(id.clone()),
+            ObjectKey::SecurityGroup(id) => inv.control_plane_security_group_id = Some(id.clone()),
+            ObjectKey::Route { table, cidr } if cidr != super::network::DEFAULT_ROUTE => {
+                inv.routes.push(Route {
+                    route_table_id: table.clone(),
+                    cidr: cidr.clone(),
+                })
+            }
+            ObjectKey::TransitGatewayAttachment(id) => {
+                inv.gateway_attachment_id = Some(id.clone());
+                inv.gateway_id = gateway.map(|g| g.id().to_string());
+            }
+            ObjectKey::VpnGatewayAttachment(vgw) => {
+                inv.gateway_id = Some(vgw.clone());
+                inv.gateway_attachment_id = state.vpc_id.value().cloned();
+            }
+            ObjectKey::IamRole(name) if name.ends_with(super::names::CLUSTER_ROLE_SUFFIX) => {
+                inv.cluster_role_name = Some(name.clone())
+            }
+            ObjectKey::IamRole(name) => inv.nodes_role_name = Some(name.clone()),
+            ObjectKey::TrustAnchor(id) => inv.trust_anchor_id = Some(id.clone()),
+            ObjectKey::Profile(id) => inv.profile_id = Some(id.clone()),
+            ObjectKey::SsmActivation(id) => {
+                inv.ssm_activation = Some(ActivationRecord {
+                    id: id.clone(),
+                    settings: ActivationSpec {
+                        registration_limit: 0,
+                        expiration: None,
+                    },
+                })
+            }
+            _ => {}
+        }
+    }
+    if inv.vpc_owned {
+        inv.public_subnet_ids = ids(&state.public_subnet_ids);
+        inv.private_subnet_ids = ids(&state.private_subnet_ids);
+        inv.private_route_table_ids = ids(&state.route_table_ids);
+    }
+    inv
 }
 
 /// Fills what `recorded` lacks from `found` (discovery); recorded values win.

@@ -16,6 +16,7 @@ pub mod names;
 pub mod network;
 pub mod objects;
 pub mod observe;
+pub mod ownership;
 pub mod plan;
 pub mod policies;
 pub mod preflight;
@@ -30,7 +31,7 @@ use std::collections::{BTreeMap, HashMap};
 use tfplugin6::model::{read as read_model, ModelError, ToValue};
 use tfplugin6::resource::{ApplyRequest, ImportRequest, PlanRequest, PlanResponse, ReadRequest};
 use tfplugin6::{
-    async_trait, Deferral, Diagnostics, IdentitySchema, Outcome, Resource, Schema, Value,
+    async_trait, Deferral, Diagnostics, IdentitySchema, Outcome, Resource, Schema, Unknown, Value,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -231,6 +232,12 @@ async fn plan_change(
             d.extend(preflight.diagnostics);
             vpc_cidrs = preflight.vpc_cidrs;
         }
+        if req.makes_new() {
+            d.extend(
+                ownership::check_plan(&aws, &config, &held_by(prior.as_ref(), &req.prior_private))
+                    .await,
+            );
+        }
         // Only a cluster that exists can run an add-on.
         if let Some(name) = prior.as_ref().and_then(|p| p.config.name.known()) {
             d.extend(vpc_cni::check(&aws, name).await);
@@ -245,6 +252,16 @@ async fn plan_change(
         d.extend(validate::validate_tags_all(&config, tags));
     }
     Ok((planned, d))
+}
+
+/// What a state holds: its private inventory, and the objects its public attributes name.
+fn held_by(state: Option<&ClusterState>, private: &[u8]) -> Inventory {
+    let from_state =
+        state.map(|s| inventory::recorded_in_state(s, spec_of(s).remote.gateway.as_ref()));
+    inventory::merge(
+        Inventory::from_private(private),
+        from_state.unwrap_or_default(),
+    )
 }
 
 /// Each AWS error as a diagnostic naming the step it stopped at.
@@ -345,10 +362,14 @@ async fn apply(
             report(vec![e], &mut d);
         }
     }
+    let completing = creating || prior.is_some_and(plan::is_unfinished);
     let (state, mut outcome) = finish(aws, planned, inv, &spec, d, &budget).await;
     if let Some(mut state) = state {
         if let Some(code) = new_activation_code {
             state::set_activation_code(&mut state, &code);
+        }
+        if completing && outcome.diagnostics.has_errors() {
+            mark_unfinished(&mut state, &spec.name, &mut outcome.diagnostics);
         }
         if state.status.value().map(String::as_str) == Some("ACTIVE") {
             outcome
@@ -358,6 +379,31 @@ async fn apply(
         outcome.state = state_value(&state);
     }
     outcome
+}
+
+/// A create that failed part way: the state says so (an update then completes it), and when
+/// the cluster itself exists the error says how to keep it. Terraform taints a resource whose
+/// create returned an error, and its next apply would replace it: a new cluster, 10 minutes
+/// or more on AWS, and an outage for every node registered with the old one.
+fn mark_unfinished(state: &mut ClusterState, name: &str, d: &mut Diagnostics) {
+    if let Unknown::Known(Some(owned)) = &mut state.owned_objects {
+        owned.insert(
+            objects::ObjectKey::UnfinishedCreate,
+            objects::ObjectStatus::failed(),
+        );
+    }
+    let Some(status) = state.status.value().filter(|s| s.as_str() != "DELETED") else {
+        return;
+    };
+    let health = if status == "ACTIVE" {
+        "is ACTIVE and healthy".to_string()
+    } else {
+        format!("exists ({status})")
+    };
+    d.error(
+        format!("EKS cluster {name} {health}; only the steps named above failed"),
+        "Terraform marks the resource tainted because its create failed, and the next apply would replace it: a new cluster (about 10 minutes on AWS) and an outage for every hybrid node registered with this one. To keep the cluster, fix the cause above, then run `terraform untaint <address>` (`tofu untaint <address>` with OpenTofu) and apply again: the rest is repaired in place.",
+    );
 }
 
 async fn update_in_place(
@@ -504,11 +550,11 @@ async fn delete(
 ) -> Outcome {
     let spec = spec_of(prior);
     let mut d = Diagnostics::default();
-    let recorded = Inventory::from_private(private);
     // Private state is not always handed to a destroy (a tainted object being replaced gets
-    // the new plan's), so what carries our ownership tag or names is found and merged in.
-    let inv = match import::discover_inventory(aws, &spec).await {
-        Ok(found) => inventory::merge(recorded, found),
+    // the new plan's), so the objects the public state names are merged in.
+    let recorded = held_by(Some(prior), private);
+    let inv = match import::owned_inventory(aws, &spec, recorded).await {
+        Ok(inv) => inv,
         Err(e) => {
             report(vec![e], &mut d);
             return Outcome::unchanged(prior.to_value(), private.to_vec(), d);

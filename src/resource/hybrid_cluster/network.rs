@@ -386,8 +386,10 @@ fn attachment_usable(ctx: &Ctx<'_>, gateway: &Gateway, attachment: &str) -> bool
     }
 }
 
-/// Attaches the VPC to the transit or virtual private gateway and waits until it is usable.
-pub async fn ensure_gateway_attachment(
+/// Asks to attach the VPC to the transit or virtual private gateway, unless a usable
+/// attachment is recorded. Create makes this request before the cluster: a wrong or unshared
+/// gateway then fails before EKS spends ten minutes on a cluster.
+pub async fn request_gateway_attachment(
     ctx: &Ctx<'_>,
     gateway: &Gateway,
     vpc_id: &str,
@@ -399,35 +401,45 @@ pub async fn ensure_gateway_attachment(
         .gateway_attachment_id
         .filter(|id| attachment_usable(ctx, gateway, id));
     ctx.record(|i| i.gateway_id = Some(gateway.id().to_string()));
+    if recorded.is_some() {
+        return Ok(());
+    }
     match gateway {
         Gateway::Transit(tgw) => {
-            let id = match recorded {
-                Some(id) => id,
-                None => {
-                    let name = names::tgw_attachment(&ctx.spec.name);
-                    let id = ec2::create_tgw_attachment(
-                        aws,
-                        tgw,
-                        vpc_id,
-                        private_subnets,
-                        &name,
-                        &ctx.tags,
-                        &ctx.budget,
-                    )
-                    .await?;
-                    ctx.record(|i| i.gateway_attachment_id = Some(id.clone()));
-                    id
-                }
-            };
-            ec2::wait_tgw_attachment_available(aws, &id, tgw, &ctx.budget).await
+            let name = names::tgw_attachment(&ctx.spec.name);
+            let id = ec2::create_tgw_attachment(
+                aws,
+                tgw,
+                vpc_id,
+                private_subnets,
+                &name,
+                &ctx.tags,
+                &ctx.budget,
+            )
+            .await?;
+            ctx.record(|i| i.gateway_attachment_id = Some(id.clone()));
         }
         Gateway::Vpn(vgw) => {
-            if recorded.is_none() {
-                ec2::attach_vpn_gateway(aws, vgw, vpc_id, &ctx.budget).await?;
-                ctx.record(|i| i.gateway_attachment_id = Some(vpc_id.to_string()));
-            }
-            ec2::wait_vpn_gateway(aws, vgw, vpc_id, "attached", &ctx.budget).await
+            ec2::attach_vpn_gateway(aws, vgw, vpc_id, &ctx.budget).await?;
+            ctx.record(|i| i.gateway_attachment_id = Some(vpc_id.to_string()));
         }
+    }
+    Ok(())
+}
+
+/// Waits until the requested attachment is usable.
+pub async fn wait_gateway_attachment(
+    ctx: &Ctx<'_>,
+    gateway: &Gateway,
+    vpc_id: &str,
+) -> AwsResult<()> {
+    let aws = &ctx.aws.ec2;
+    match gateway {
+        Gateway::Transit(tgw) => {
+            let id = ctx.inv().gateway_attachment_id.unwrap_or_default();
+            ec2::wait_tgw_attachment_available(aws, &id, tgw, &ctx.budget).await
+        }
+        Gateway::Vpn(vgw) => ec2::wait_vpn_gateway(aws, vgw, vpc_id, "attached", &ctx.budget).await,
     }
 }
 

@@ -42,6 +42,9 @@ pub enum ObjectKey {
     TrustAnchor(String),
     Profile(String),
     SsmActivation(String),
+    /// Not an AWS object: a create that failed after making some objects. Its presence plans
+    /// an update that completes the rest (after `terraform untaint`), instead of no change.
+    UnfinishedCreate,
     /// A key of a kind this version does not know (from a newer provider's state).
     Other(String),
 }
@@ -111,6 +114,7 @@ impl fmt::Display for ObjectKey {
             TrustAnchor(id) => write!(f, "trust_anchor/{id}"),
             Profile(id) => write!(f, "profile/{id}"),
             SsmActivation(id) => write!(f, "ssm_activation/{id}"),
+            UnfinishedCreate => f.write_str("create/unfinished"),
             Other(s) => f.write_str(s),
         }
     }
@@ -145,6 +149,7 @@ impl FromStr for ObjectKey {
             "trust_anchor" => one(TrustAnchor),
             "profile" => one(Profile),
             "ssm_activation" => one(SsmActivation),
+            "create" if rest == "unfinished" => UnfinishedCreate,
             "route" => match pair() {
                 Some((table, cidr)) => Route { table, cidr },
                 None => Other(s.to_string()),
@@ -187,6 +192,11 @@ pub enum ObjectStatus {
 }
 
 impl ObjectStatus {
+    /// The status of [`ObjectKey::UnfinishedCreate`].
+    pub fn failed() -> ObjectStatus {
+        ObjectStatus::Other("failed".into())
+    }
+
     pub fn ok_or(ok: bool, otherwise: ObjectStatus) -> ObjectStatus {
         if ok {
             ObjectStatus::Ok
@@ -258,6 +268,7 @@ mod tests {
             ObjectKey::gateway_attachment(&Gateway::Vpn("vgw-1".into()), "vpc-1"),
             ObjectKey::gateway_attachment(&Gateway::Transit("tgw-1".into()), "tgw-attach-1"),
             ObjectKey::SsmActivation("8b2e".into()),
+            ObjectKey::UnfinishedCreate,
             ObjectKey::Other("future_kind".into()),
         ];
         for k in keys {

@@ -44,6 +44,11 @@ pub fn plan(
             p.config.service_ipv4_cidr = default_service_cidr(&p.config, cx);
         }
         known_at_create(&mut p);
+    } else if prior.is_some_and(is_unfinished) {
+        // Untainted after a failed create: apply completes it, and everything the create
+        // had not made yet is as unknown as on a create.
+        unknown_computed(&mut p, config);
+        known_at_create(&mut p);
     } else if let Some(prior) = prior {
         if prior.config.kubernetes_version != p.config.kubernetes_version {
             p.platform_version = Unknown::Unknown;
@@ -124,6 +129,36 @@ fn default_service_cidr(c: &ClusterConfig, cx: &Context<'_>) -> Unknown<Option<S
     match vpc_cidrs(c, cx) {
         Some(cidrs) => Unknown::some(cidr::default_service_cidr(cidrs.iter()).to_string()),
         None => Unknown::Unknown,
+    }
+}
+
+/// Whether the state is that of a create that failed part way.
+pub fn is_unfinished(s: &ClusterState) -> bool {
+    s.owned_objects
+        .value()
+        .is_some_and(|o| o.contains_key(&ObjectKey::UnfinishedCreate))
+}
+
+/// Every attribute AWS decides, unknown, as the server plans a create (and the optional ones
+/// the configuration leaves to AWS).
+fn unknown_computed(p: &mut ClusterState, config: &ClusterConfig) {
+    (p.arn, p.endpoint, p.certificate_authority_data) =
+        (Unknown::Unknown, Unknown::Unknown, Unknown::Unknown);
+    (p.status, p.platform_version) = (Unknown::Unknown, Unknown::Unknown);
+    (p.cluster_security_group_id, p.vpc_id) = (Unknown::Unknown, Unknown::Unknown);
+    p.control_plane_security_group_id = Unknown::Unknown;
+    (p.public_subnet_ids, p.private_subnet_ids) = (Unknown::Unknown, Unknown::Unknown);
+    p.route_table_ids = Unknown::Unknown;
+    (p.remote_nodes_role_arn, p.access_entry_arn) = (Unknown::Unknown, Unknown::Unknown);
+    p.vpc_gateway_attachment_id = Unknown::Unknown;
+    p.remote_nodes_trust_anchor_arn = Unknown::Unknown;
+    p.remote_nodes_anywhere_profile_arn = Unknown::Unknown;
+    (p.node_config, p.owned_objects) = (Unknown::Unknown, Unknown::Unknown);
+    if config.kubernetes_version.is_null() {
+        p.config.kubernetes_version = Unknown::Unknown;
+    }
+    if config.cluster_role_arn.is_null() {
+        p.config.cluster_role_arn = Unknown::Unknown;
     }
 }
 

@@ -91,7 +91,15 @@ pub fn build(
         obs.profile_arn.clone(),
     );
     keep_or_set(&mut s.access_entry_arn, obs.access_entry_arn.clone());
-    s.owned_objects = Unknown::some(obs.statuses.clone());
+    let mut owned = obs.statuses.clone();
+    // A refresh keeps the mark of an unfinished create until an apply completes it.
+    if super::plan::is_unfinished(base) {
+        owned.insert(
+            ObjectKey::UnfinishedCreate,
+            super::objects::ObjectStatus::failed(),
+        );
+    }
+    s.owned_objects = Unknown::some(owned);
     let region = s
         .arn
         .value()

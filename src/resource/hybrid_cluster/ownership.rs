@@ -1,0 +1,307 @@
+//! Which AWS objects are ours. An object is ours only if this resource recorded it when it
+//! created it (its inventory, or the objects its state names), or, for what lives inside a
+//! VPC we created, if it carries our ownership tag. Names are not ownership: another
+//! workspace, eksctl or the console can hold a cluster, role, trust anchor, profile or
+//! security group with the very name we would give ours. Such an object is an error, at plan
+//! where a read can see it and before any write at apply otherwise, and is never changed or
+//! deleted.
+
+use tfplugin6::{AttrPath, Diagnostics, One, Unknown};
+
+use super::inventory::Inventory;
+use super::model::{ClusterConfig, Vpc};
+use super::names::{self, OWNERSHIP_TAG};
+use super::spec::{parse_provider, ClusterSpec, CredentialsProvider, VpcSpec};
+use crate::aws::{ec2, eks, iam, rolesanywhere, AwsClients, AwsError, AwsResult};
+
+/// The names this resource would give the objects it creates, for the objects it would
+/// create: a role the user brings, or a name not known yet, is left out.
+#[derive(Debug, Default, PartialEq)]
+pub struct OurNames {
+    pub cluster: Option<String>,
+    pub cluster_role: Option<String>,
+    pub nodes_role: Option<String>,
+    /// (trust anchor, profile), for IAM Roles Anywhere without a role of the user's.
+    pub roles_anywhere: Option<(String, String)>,
+    /// (pre-existing VPC, security group name): names are unique within a VPC.
+    pub security_group: Option<(String, String)>,
+}
+
+impl OurNames {
+    /// For an apply: every name of the spec, less what `inv` records as ours already.
+    pub fn of_spec(spec: &ClusterSpec, inv: &Inventory) -> OurNames {
+        let name = &spec.name;
+        fn unless<T>(recorded: bool, v: T) -> Option<T> {
+            (!recorded).then_some(v)
+        }
+        OurNames {
+            cluster: unless(inv.cluster_name.is_some(), name.clone()),
+            cluster_role: spec
+                .cluster_role_arn
+                .is_none()
+                .then(|| names::cluster_role(name))
+                .and_then(|n| unless(inv.cluster_role_name.is_some(), n)),
+            nodes_role: spec
+                .remote
+                .role_arn
+                .is_none()
+                .then(|| names::nodes_role(name))
+                .and_then(|n| unless(inv.nodes_role_name.is_some(), n)),
+            roles_anywhere: spec
+                .creates_roles_anywhere_objects()
+                .then(|| (names::trust_anchor(name), names::profile(name)))
+                .and_then(|n| unless(inv.trust_anchor_id.is_some() || inv.profile_id.is_some(), n)),
+            security_group: match &spec.vpc {
+                VpcSpec::Existing { id, .. } => unless(
+                    inv.control_plane_security_group_id.is_some(),
+                    (id.clone(), names::control_plane_sg(name)),
+                ),
+                VpcSpec::Create { .. } => None,
+            },
+        }
+    }
+
+    /// For a plan: the names a configuration would use, as far as it is known. A value still
+    /// unknown (a role ARN from another resource, say) leaves its object out.
+    pub fn of_config(c: &ClusterConfig) -> OurNames {
+        let Some(name) = c.name.known() else {
+            return OurNames::default();
+        };
+        let rnc = c.remote_network_config.known().and_then(One::get);
+        let iam = rnc.map(|r| r.iam.known().map(|i| i.get()));
+        // No iam block at all is SSM with a role of ours.
+        let (provider, brings_role) = match iam {
+            Some(Some(None)) => (Some(CredentialsProvider::Ssm), Some(false)),
+            Some(Some(Some(i))) => (
+                i.provider.value().and_then(|p| parse_provider(p)),
+                match &i.role_arn {
+                    Unknown::Known(r) => Some(r.is_some()),
+                    Unknown::Unknown => None,
+                },
+            ),
+            _ => (None, None),
+        };
+        let vpc = c.vpc.known().map(|v| v.get());
+        OurNames {
+            cluster: Some(name.clone()),
+            cluster_role: matches!(c.cluster_role_arn, Unknown::Known(None))
+                .then(|| names::cluster_role(name)),
+            nodes_role: (brings_role == Some(false)).then(|| names::nodes_role(name)),
+            roles_anywhere: (brings_role == Some(false)
+                && provider == Some(CredentialsProvider::Ira))
+            .then(|| (names::trust_anchor(name), names::profile(name))),
+            security_group: match vpc {
+                Some(Some(v)) => {
+                    v.id.value()
+                        .map(|id| (id.clone(), names::control_plane_sg(name)))
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// Leaves out what the prior state holds: a replacement reuses the names of the objects
+    /// its destroy removes first.
+    pub fn less_held_by(mut self, prior: &Inventory) -> OurNames {
+        if prior.cluster_name.is_some() {
+            self.cluster = None;
+        }
+        if prior.cluster_role_name.is_some() {
+            self.cluster_role = None;
+        }
+        if prior.nodes_role_name.is_some() {
+            self.nodes_role = None;
+        }
+        if prior.trust_anchor_id.is_some() || prior.profile_id.is_some() {
+            self.roles_anywhere = None;
+        }
+        if prior.control_plane_security_group_id.is_some() {
+            self.security_group = None;
+        }
+        self
+    }
+}
+
+/// An object that carries one of our names and is not ours.
+#[derive(Debug, PartialEq)]
+pub struct Taken {
+    /// "an EKS cluster named demo", for messages.
+    pub what: String,
+    /// Whether it carries our ownership tag for this cluster name: made by this provider for
+    /// a cluster of this name, in this state (a tainted object about to be replaced, whose
+    /// state a plan is not shown) or in another.
+    pub tagged_ours: bool,
+}
+
+fn tagged_ours(tags: &std::collections::BTreeMap<String, String>, cluster: &str) -> bool {
+    tags.get(OWNERSHIP_TAG).map(String::as_str) == Some(cluster)
+}
+
+/// Looks up every name at once (reads only) and returns the objects that hold one.
+pub async fn taken(aws: &AwsClients, cluster: &str, names: &OurNames) -> AwsResult<Vec<Taken>> {
+    let cluster_lookup = async {
+        let Some(name) = &names.cluster else {
+            return Ok(None);
+        };
+        Ok(eks::describe_cluster(&aws.eks, name).await?.map(|c| {
+            let tags = c.tags().cloned().unwrap_or_default().into_iter().collect();
+            Taken {
+                what: format!("an EKS cluster named {name}"),
+                tagged_ours: tagged_ours(&tags, cluster),
+            }
+        }))
+    };
+    let role = |name: Option<String>| async move {
+        let Some(name) = name else {
+            return Ok(None);
+        };
+        Ok(iam::role_details(&aws.iam, &name).await?.map(|r| Taken {
+            what: format!("an IAM role named {name}"),
+            tagged_ours: tagged_ours(&r.tags, cluster),
+        }))
+    };
+    let roles_anywhere = async {
+        let Some((anchor, profile)) = &names.roles_anywhere else {
+            return Ok(vec![]);
+        };
+        let ra = &aws.rolesanywhere;
+        let (anchors, profiles) = rolesanywhere::find_by_names(ra, anchor, profile).await?;
+        let mut out = Vec::new();
+        for (found, kind, name) in [
+            (anchors, "trust anchor", anchor),
+            (profiles, "profile", profile),
+        ] {
+            if found.is_empty() {
+                continue;
+            }
+            let ours = rolesanywhere::first_tagged(ra, &found, OWNERSHIP_TAG, cluster).await?;
+            out.push(Taken {
+                what: format!("an IAM Roles Anywhere {kind} named {name}"),
+                tagged_ours: ours.is_some() && found.len() == 1,
+            });
+        }
+        AwsResult::Ok(out)
+    };
+    let security_group = async {
+        let Some((vpc, name)) = &names.security_group else {
+            return Ok(None);
+        };
+        Ok(ec2::security_group_named(&aws.ec2, vpc, name)
+            .await?
+            .map(|id| Taken {
+                what: format!("a security group named {name} ({id}) in {vpc}"),
+                tagged_ours: false,
+            }))
+    };
+    let (c, cr, nr, ra, sg) = tokio::join!(
+        cluster_lookup,
+        role(names.cluster_role.clone()),
+        role(names.nodes_role.clone()),
+        roles_anywhere,
+        security_group,
+    );
+    let mut out: Vec<Taken> = [c?, cr?, nr?].into_iter().flatten().collect();
+    out.extend(ra?);
+    out.extend(sg?);
+    Ok(out)
+}
+
+const ADVICE: &str = "The provider never takes over an object it did not create, so it neither changes nor deletes it. To manage an existing cluster with Terraform, import it (`terraform import <address> <cluster name>`, or `terraform query` with a `list \"eks_hybrid_cluster\"` block to generate its configuration); otherwise choose another `name`.";
+
+/// The error for an object with our name that this state did not create.
+pub fn foreign(step: &str, what: &str) -> AwsError {
+    AwsError::refused(
+        step,
+        "AlreadyExists",
+        format!("{what} already exists in this account and region, and this Terraform state did not create it. {ADVICE}"),
+    )
+}
+
+/// At apply, before the first write of a create: every object with one of our names that
+/// is not recorded as ours stops the apply, so a clash costs no AWS object at all.
+pub async fn refuse_foreign(
+    aws: &AwsClients,
+    spec: &ClusterSpec,
+    inv: &Inventory,
+) -> AwsResult<()> {
+    let names = OurNames::of_spec(spec, inv);
+    match taken(aws, &spec.name, &names).await?.into_iter().next() {
+        Some(t) => Err(foreign(&format!("creating {}", spec.name), &t.what)),
+        None => Ok(()),
+    }
+}
+
+/// At plan, for a create or a replacement: the same look-ups, as diagnostics at the
+/// attribute that chose the name. An object tagged as ours for this cluster name may be this
+/// resource's own tainted object, which Terraform destroys before creating its replacement
+/// (and does not show the plan), so it is a warning: apply stops before any write if it is
+/// still there then.
+pub async fn check_plan(
+    aws: &AwsClients,
+    config: &ClusterConfig,
+    prior: &Inventory,
+) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    let names = OurNames::of_config(config).less_held_by(prior);
+    let Some(cluster) = config.name.known() else {
+        return d;
+    };
+    let at = |what: &str| {
+        if what.starts_with("a security group") {
+            AttrPath::root(ClusterConfig::vpc).index(0).attr(Vpc::id)
+        } else {
+            AttrPath::root(ClusterConfig::name)
+        }
+    };
+    match taken(aws, cluster, &names).await {
+        Ok(found) => {
+            for t in found {
+                if t.tagged_ours {
+                    d.warning_at(
+                        at(&t.what),
+                        "Name already used by this provider",
+                        format!("{} made by this provider for a cluster named {cluster} already exists. If it belongs to this resource's tainted object, Terraform deletes it before creating the replacement. If another Terraform state holds it, apply stops before creating anything. {ADVICE}", t.what),
+                    );
+                } else {
+                    d.error_at(
+                        at(&t.what),
+                        "Name already taken",
+                        format!("{} already exists in this account and region, and this Terraform state did not create it. {ADVICE}", t.what),
+                    );
+                }
+            }
+        }
+        Err(e) => d.error_at(
+            AttrPath::root(ClusterConfig::name),
+            "Cannot check that the names are free",
+            e.to_string(),
+        ),
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_held_by_the_prior_state_are_not_looked_up() {
+        let names = OurNames {
+            cluster: Some("c".into()),
+            cluster_role: Some("r".into()),
+            nodes_role: Some("n".into()),
+            roles_anywhere: Some(("a".into(), "p".into())),
+            security_group: Some(("vpc-1".into(), "sg".into())),
+        };
+        let prior = Inventory {
+            cluster_name: Some("c".into()),
+            nodes_role_name: Some("n".into()),
+            ..Inventory::default()
+        };
+        let left = names.less_held_by(&prior);
+        assert_eq!(left.cluster, None);
+        assert_eq!(left.nodes_role, None);
+        assert_eq!(left.cluster_role.as_deref(), Some("r"));
+        assert!(left.roles_anywhere.is_some() && left.security_group.is_some());
+    }
+}
