@@ -94,6 +94,7 @@ fn a_cluster_made_elsewhere_with_our_name_fails_the_plan_and_destroy_leaves_it()
 fn roles_trust_anchor_and_profile_with_our_names_fail_the_plan_and_survive() {
     let tb = common::testbed();
     let tgw = tb.seed().transit_gateway;
+    common::restrict_to(&tb, "ira");
     role(&tb, "own-eks-cluster-role", "eks.amazonaws.com");
     role(
         &tb,
@@ -158,6 +159,7 @@ resource "eks_hybrid_cluster" "this" {{
     assert_eq!(tb.inventory(), before, "the foreign objects survive");
     assert!(role_exists(&tb, "own-eks-cluster-role"));
     assert!(role_exists(&tb, "own-eks-hybrid-nodes-role"));
+    assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
 }
 
 #[test]
@@ -210,6 +212,7 @@ fn a_security_group_with_our_name_in_a_pre_existing_vpc_fails_the_plan_at_the_vp
 fn a_second_workspace_with_the_same_name_changes_nothing_of_the_first() {
     let tb = common::testbed();
     let tgw = tb.seed().transit_gateway;
+    common::restrict_to(&tb, "ssm");
     let before = tb.inventory();
     let first = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
     first.apply();
@@ -243,8 +246,7 @@ fn a_second_workspace_with_the_same_name_changes_nothing_of_the_first() {
         "the first's objects are untouched"
     );
     assert_eq!(first.plan_code().code, 0, "the first plans no changes");
-    first.destroy();
-    assert_eq!(tb.inventory(), before);
+    common::destroy_leaves_nothing(&tb, &first, &before);
 }
 
 /// Replacing a tainted cluster: Terraform hands its destroy no private state, and destroy

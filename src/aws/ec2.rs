@@ -676,6 +676,70 @@ pub async fn attach_vpn_gateway(
 }
 
 /// The attachment state of `vgw_id` to `vpc_id` (`attached`, `detached`, …), None if absent.
+/// What plan needs of a gateway given by ID: its state, owner and who accepts attachments
+/// (a transit gateway), or the VPCs it is attached to (a virtual private gateway).
+#[derive(Debug)]
+pub struct GatewayInfo {
+    pub state: String,
+    /// The owning account (transit gateways).
+    pub owner: Option<String>,
+    /// Whether the owner accepts attachments from other accounts automatically.
+    pub auto_accepts: bool,
+    /// (VPC, attachment state) of a virtual private gateway.
+    pub attached_vpcs: Vec<(String, String)>,
+}
+
+pub async fn transit_gateway(ec2: &Client, id: &str) -> AwsResult<Option<GatewayInfo>> {
+    let r = ec2
+        .describe_transit_gateways()
+        .transit_gateway_ids(id)
+        .send()
+        .await
+        .map_err(error::ec2("reading transit gateway"));
+    let out = match r {
+        Err(e) if e.is_not_found() => return Ok(None),
+        other => other?,
+    };
+    Ok(out.transit_gateways().first().map(|t| GatewayInfo {
+        state: t
+            .state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        owner: t.owner_id().map(str::to_string),
+        auto_accepts: t
+            .options()
+            .and_then(|o| o.auto_accept_shared_attachments())
+            .is_some_and(|a| a.as_str() == "enable"),
+        attached_vpcs: Vec::new(),
+    }))
+}
+
+pub async fn vpn_gateway(ec2: &Client, id: &str) -> AwsResult<Option<GatewayInfo>> {
+    let r = ec2
+        .describe_vpn_gateways()
+        .vpn_gateway_ids(id)
+        .send()
+        .await
+        .map_err(error::ec2("reading virtual private gateway"));
+    let out = match r {
+        Err(e) if e.is_not_found() => return Ok(None),
+        other => other?,
+    };
+    Ok(out.vpn_gateways().first().map(|g| GatewayInfo {
+        state: g
+            .state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        owner: None,
+        auto_accepts: false,
+        attached_vpcs: g
+            .vpc_attachments()
+            .iter()
+            .filter_map(|a| Some((a.vpc_id()?.to_string(), a.state()?.as_str().to_string())))
+            .collect(),
+    }))
+}
+
 pub async fn vpn_gateway_attachment(
     ec2: &Client,
     vgw_id: &str,

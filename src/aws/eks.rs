@@ -122,6 +122,23 @@ pub async fn create_cluster(
     .await
 }
 
+/// The Kubernetes versions EKS creates clusters of in this region (standard and extended
+/// support: `DescribeClusterVersions` without `includeAll`), over all pages.
+pub async fn offered_versions(eks: &Client) -> AwsResult<Vec<String>> {
+    let versions: Vec<_> = eks
+        .describe_cluster_versions()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(error::eks("listing the Kubernetes versions EKS offers"))?;
+    Ok(versions
+        .iter()
+        .filter_map(|v| v.cluster_version().map(str::to_string))
+        .collect())
+}
+
 /// The names of every EKS cluster in the region, over all pages.
 pub async fn cluster_names(eks: &Client) -> AwsResult<Vec<String>> {
     eks.list_clusters()

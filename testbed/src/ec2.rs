@@ -29,6 +29,9 @@ use std::time::{Duration, Instant};
 
 use crate::xml::{self, ItemSet};
 
+/// The account that owns the transit gateway the testbed shares with the caller's.
+pub const SHARING_ACCOUNT: &str = "210987654321";
+
 /// The error AWS gives for an ID it does not know (yet), by the ID's kind.
 pub fn not_found(id: &str) -> Option<(&'static str, String)> {
     let kinds: [(&str, &str, &str); 8] = [
@@ -314,6 +317,9 @@ impl Ec2Model {
         ) {
             return self.rewrite_created(operation, xml, w);
         }
+        if operation == "DescribeTransitGateways" {
+            return self.shared_as_another_accounts(xml);
+        }
         let Some(d) = describe(operation) else {
             return xml;
         };
@@ -356,6 +362,23 @@ impl Ec2Model {
         } else {
             rendered
         }
+    }
+
+    /// A transit gateway shared with this account shows its owner's account and, as the
+    /// testbed shares it, attachments not accepted automatically (EC2 API reference,
+    /// `TransitGateway.OwnerId`, `TransitGatewayOptions.AutoAcceptSharedAttachments`).
+    fn shared_as_another_accounts(&self, xml: String) -> String {
+        let Some(mut set) = ItemSet::parse(&xml, "transitGatewaySet") else {
+            return xml;
+        };
+        for item in &mut set.items {
+            if xml::first(item, "transitGatewayId").is_some_and(|id| self.shared_tgws.contains(&id))
+            {
+                let owned = xml::set_first(item, "ownerId", SHARING_ACCOUNT);
+                *item = xml::set_first(&owned, "autoAcceptSharedAttachments", "disable");
+            }
+        }
+        set.render()
     }
 
     fn with_shown_state(&self, item: &str, id_tag: &str, w: &Windows) -> String {

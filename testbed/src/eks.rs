@@ -153,6 +153,7 @@ pub async fn handle(shared: &Shared, moto: &Moto, region: &str, op: &str, input:
         }
         "TagResource" | "UntagResource" | "ListTagsForResource" => tags(shared, op, input).await,
         "DescribeAddonVersions" => ok_json(200, json!({"addons": []})),
+        "DescribeClusterVersions" => describe_cluster_versions(input),
         "CreateAddon" => create_addon(shared, input).await,
         "DescribeAddon" => {
             let addon = s(input, "addonName");
@@ -177,6 +178,57 @@ pub async fn handle(shared: &Shared, moto: &Moto, region: &str, op: &str, input:
             &format!("{op} is an EKS operation the testbed does not model"),
         ),
     }
+}
+
+/// The Kubernetes versions EKS offers, as of 2026-12, with their support status: EKS user
+/// guide, "Understand the Kubernetes version lifecycle on EKS" (14 months of standard support
+/// from each version's EKS release, then 12 of extended support; the release calendar there).
+/// Older versions are `UNSUPPORTED` and listed only with `includeAll`.
+const CLUSTER_VERSIONS: [(&str, &str); 7] = [
+    ("1.30", "UNSUPPORTED"),
+    ("1.31", "UNSUPPORTED"),
+    ("1.32", "EXTENDED_SUPPORT"),
+    ("1.33", "EXTENDED_SUPPORT"),
+    ("1.34", "STANDARD_SUPPORT"),
+    ("1.35", "STANDARD_SUPPORT"),
+    ("1.36", "STANDARD_SUPPORT"),
+];
+
+/// The cluster's version when CreateCluster gives none: EKS's default (`defaultVersion`).
+pub const DEFAULT_VERSION: &str = "1.33";
+
+/// Whether EKS creates clusters of this version (standard or extended support).
+fn offered(version: &str) -> bool {
+    CLUSTER_VERSIONS
+        .iter()
+        .any(|(v, status)| *v == version && *status != "UNSUPPORTED")
+}
+
+/// DescribeClusterVersions (botocore's eks model): the versions asked for (`clusterVersions`),
+/// or all; unsupported ones only with `includeAll`.
+fn describe_cluster_versions(input: &Json) -> Resp {
+    let asked: Vec<&str> = input["clusterVersions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .collect();
+    let include_all = input["includeAll"].as_bool().unwrap_or(false);
+    let versions: Vec<Json> = CLUSTER_VERSIONS
+        .iter()
+        .filter(|(v, status)| {
+            (asked.is_empty() || asked.contains(v)) && (include_all || *status != "UNSUPPORTED")
+        })
+        .map(|(v, status)| {
+            json!({
+                "clusterVersion": v,
+                "clusterType": "eks",
+                "defaultVersion": *v == DEFAULT_VERSION,
+                "versionStatus": status,
+            })
+        })
+        .collect();
+    ok_json(200, json!({"clusterVersions": versions}))
 }
 
 /// An add-on is ACTIVE at once; only the name and version are modelled.
@@ -442,6 +494,11 @@ async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json
     if shared.lock().await.clusters.contains_key(name) {
         return in_use(&format!("Cluster already exists with name: {name}"));
     }
+    if let Some(v) = input["version"].as_str() {
+        if !offered(v) {
+            return invalid(&format!("unsupported Kubernetes version {v}"));
+        }
+    }
     let vpc_cfg = &input["resourcesVpcConfig"];
     let strings = |v: &Json| -> Vec<String> {
         v.as_array()
@@ -513,7 +570,7 @@ async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json
         "name": name,
         "arn": format!("arn:aws:eks:{region}:{ACCOUNT}:cluster/{name}"),
         "createdAt": now_epoch(),
-        "version": input["version"].as_str().unwrap_or("1.33"),
+        "version": input["version"].as_str().unwrap_or(DEFAULT_VERSION),
         "endpoint": format!("https://{}.gr7.{region}.eks.amazonaws.com", id.to_uppercase()),
         "roleArn": role_arn,
         "resourcesVpcConfig": {

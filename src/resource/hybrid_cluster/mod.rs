@@ -233,10 +233,13 @@ async fn plan_change(
             vpc_cidrs = preflight.vpc_cidrs;
         }
         if req.makes_new() {
-            d.extend(
-                ownership::check_plan(&aws, &config, &held_by(prior.as_ref(), &req.prior_private))
-                    .await,
+            let held = held_by(prior.as_ref(), &req.prior_private);
+            let (names, references) = tokio::join!(
+                ownership::check_plan(&aws, &config, &held),
+                preflight::check_references(&aws, &config),
             );
+            d.extend(names);
+            d.extend(references);
         }
         // Only a cluster that exists can run an add-on.
         if let Some(name) = prior.as_ref().and_then(|p| p.config.name.known()) {

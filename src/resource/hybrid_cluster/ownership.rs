@@ -273,8 +273,11 @@ pub async fn check_plan(
         }
         Err(e) => d.error_at(
             AttrPath::root(ClusterConfig::name),
-            "Cannot check that the names are free",
-            e.to_string(),
+            format!(
+                "AWS error while checking that the names are free: {}",
+                e.step()
+            ),
+            e.detail(),
         ),
     }
     d

@@ -12,9 +12,10 @@ use tokio_util::sync::CancellationToken;
 use tfplugin6::{AttrPath, Diagnostics, One, Unknown};
 
 use super::cidr;
-use super::model::{ClusterConfig, Networks, RemoteNetworkConfig, Strings, Vpc};
+use super::model::{ClusterConfig, Iam, Networks, RemoteNetworkConfig, Strings, Vpc};
+use super::spec::{parse_provider, CredentialsProvider, Gateway};
 use crate::aws::wait::{self, Budget, Poll};
-use crate::aws::{ec2, AwsClients, AwsError, AwsResult};
+use crate::aws::{ec2, eks, iam, AwsClients, AwsError, AwsResult};
 
 pub struct Preflight {
     pub diagnostics: Diagnostics,
@@ -79,6 +80,224 @@ pub async fn check_existing_vpc(aws: &AwsClients, config: &ClusterConfig) -> Pre
         diagnostics: d,
         vpc_cidrs: Some(cidrs),
     }
+}
+
+/// For a create or a replacement, what the configuration names that apply would otherwise
+/// find wrong only after minutes: the gateway, the roles the user brings, the Kubernetes
+/// version. Reads only, all at once.
+pub async fn check_references(aws: &AwsClients, config: &ClusterConfig) -> Diagnostics {
+    let rnc = config.remote_network_config.known().and_then(One::get);
+    let iam = rnc.and_then(|r| r.iam.known()).and_then(One::get);
+    let (gateway, cluster_role, nodes_role, version) = tokio::join!(
+        check_gateway(aws, rnc),
+        check_cluster_role(aws, config),
+        check_nodes_role(aws, iam),
+        check_version(aws, config),
+    );
+    let mut d = gateway;
+    d.extend(cluster_role);
+    d.extend(nodes_role);
+    d.extend(version);
+    d
+}
+
+fn rnc_path() -> AttrPath {
+    AttrPath::root(ClusterConfig::remote_network_config).index(0)
+}
+
+fn aws_error_at(d: &mut Diagnostics, path: AttrPath, e: &AwsError) {
+    d.error_at(path, format!("AWS error while {}", e.step()), e.detail());
+}
+
+/// The gateway exists and is available (EC2 API reference, `TransitGateway.State`,
+/// `VpnGateway.State`); a virtual private gateway attached to a VPC cannot attach to ours (one
+/// VPC at a time: AttachVpnGateway); a transit gateway of another account that does not
+/// accept attachments automatically leaves ours `pendingAcceptance` until its owner does
+/// (Transit Gateway guide, "Transit gateway attachments to a VPC").
+async fn check_gateway(aws: &AwsClients, rnc: Option<&RemoteNetworkConfig>) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    let Some(id) = rnc.and_then(|r| r.vpc_gateway_id.value()) else {
+        return d;
+    };
+    let path = rnc_path().attr(RemoteNetworkConfig::vpc_gateway_id);
+    let (found, kind) = match Gateway::parse(id) {
+        Some(Gateway::Transit(_)) => (ec2::transit_gateway(&aws.ec2, id).await, "Transit gateway"),
+        Some(Gateway::Vpn(_)) => (
+            ec2::vpn_gateway(&aws.ec2, id).await,
+            "Virtual private gateway",
+        ),
+        None => return d,
+    };
+    let info = match found {
+        Ok(Some(info)) => info,
+        Ok(None) => {
+            d.error_at(
+                path,
+                format!("{kind} not found"),
+                format!("{kind} {id} does not exist in this account and region, and none of that ID is shared with it."),
+            );
+            return d;
+        }
+        Err(e) => {
+            aws_error_at(&mut d, path, &e);
+            return d;
+        }
+    };
+    if info.state != "available" {
+        d.error_at(
+            path.clone(),
+            format!("{kind} not available"),
+            format!(
+                "{kind} {id} is {}; an attachment needs it available.",
+                info.state
+            ),
+        );
+    }
+    if let Some((vpc, state)) = info
+        .attached_vpcs
+        .iter()
+        .find(|(_, s)| s == "attached" || s == "attaching")
+    {
+        d.error_at(
+            path.clone(),
+            "Virtual private gateway already attached",
+            format!("{id} is {state} to {vpc}, and a virtual private gateway attaches to one VPC at a time (EC2 API reference, AttachVpnGateway). Detach it there, or use another gateway."),
+        );
+    }
+    if let Some(owner) = &info.owner {
+        match crate::resource::hybrid_cluster::create::identity(aws).await {
+            Ok(me) if &me.account != owner && !info.auto_accepts => d.warning_at(
+                path,
+                "Attachment needs the owner's acceptance",
+                format!("Transit gateway {id} belongs to account {owner}, which does not accept attachments automatically: the VPC attachment waits in pendingAcceptance, and the routes with it, until that account accepts it. The cluster is created meanwhile; an apply after the acceptance completes the routes."),
+            ),
+            Ok(_) => {}
+            Err(e) => aws_error_at(&mut d, path, &e),
+        }
+    }
+    d
+}
+
+/// The IAM role name of a role ARN: the last part of its path (`role/path/name`).
+fn role_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// Whether a trust policy lets `service` assume the role: an Allow statement whose
+/// Principal.Service names it.
+fn trusts(trust: &str, service: &str) -> bool {
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(trust) else {
+        return false;
+    };
+    let statements = match &doc["Statement"] {
+        serde_json::Value::Array(s) => s.clone(),
+        one => vec![one.clone()],
+    };
+    statements.iter().any(|s| {
+        s["Effect"] == "Allow"
+            && match &s["Principal"]["Service"] {
+                serde_json::Value::String(p) => p == service,
+                serde_json::Value::Array(ps) => ps.iter().any(|p| p == service),
+                _ => false,
+            }
+    })
+}
+
+/// A role the user brings exists, and trusts the service that assumes it. `refused` says
+/// whether AWS refuses the create over it (then it is an error) or only the nodes would fail.
+async fn check_role(
+    aws: &AwsClients,
+    arn: &str,
+    service: &str,
+    refused_by: Option<&str>,
+    path: AttrPath,
+) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    match iam::role_details(&aws.iam, role_name(arn)).await {
+        Ok(None) => d.error_at(
+            path,
+            "IAM role not found",
+            format!("IAM role {arn} does not exist in this account."),
+        ),
+        Ok(Some(role)) if !trusts(&role.trust, service) => match refused_by {
+            Some(refusal) => d.error_at(
+                path,
+                "IAM role does not trust the service",
+                format!("IAM role {arn} does not let {service} assume it, and {refusal}."),
+            ),
+            None => d.warning_at(
+                path,
+                "IAM role does not trust the service",
+                format!("IAM role {arn} does not let {service} assume it, so the hybrid nodes cannot get credentials through it."),
+            ),
+        },
+        Ok(Some(_)) => {}
+        Err(e) => aws_error_at(&mut d, path, &e),
+    }
+    d
+}
+
+async fn check_cluster_role(aws: &AwsClients, config: &ClusterConfig) -> Diagnostics {
+    match config.cluster_role_arn.value() {
+        Some(arn) => {
+            check_role(
+                aws,
+                arn,
+                "eks.amazonaws.com",
+                Some("EKS refuses to create a cluster with it (\"Role could not be assumed because the trusted entity is not correct\")"),
+                AttrPath::root(ClusterConfig::cluster_role_arn),
+            )
+            .await
+        }
+        None => Diagnostics::default(),
+    }
+}
+
+async fn check_nodes_role(aws: &AwsClients, iam: Option<&Iam>) -> Diagnostics {
+    let Some((iam, arn)) = iam.and_then(|i| Some((i, i.role_arn.value()?))) else {
+        return Diagnostics::default();
+    };
+    let provider = match &iam.provider {
+        Unknown::Known(None) => Some(CredentialsProvider::Ssm),
+        v => v.value().and_then(|p| parse_provider(p)),
+    };
+    let service = match provider {
+        Some(CredentialsProvider::Ssm) => "ssm.amazonaws.com",
+        Some(CredentialsProvider::Ira) => "rolesanywhere.amazonaws.com",
+        None => return Diagnostics::default(),
+    };
+    let path = rnc_path()
+        .attr(RemoteNetworkConfig::iam)
+        .index(0)
+        .attr(Iam::role_arn);
+    check_role(aws, arn, service, None, path).await
+}
+
+/// The version is one EKS creates clusters of in this region (`DescribeClusterVersions`).
+async fn check_version(aws: &AwsClients, config: &ClusterConfig) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    let Some(version) = config.kubernetes_version.value() else {
+        return d;
+    };
+    let path = AttrPath::root(ClusterConfig::kubernetes_version);
+    match eks::offered_versions(&aws.eks).await {
+        Ok(offered) if !offered.contains(version) => {
+            let mut offered = offered;
+            offered.sort_by_key(|v| {
+                v.split('.')
+                    .map(|p| p.parse::<u32>().unwrap_or(0))
+                    .collect::<Vec<_>>()
+            });
+            d.error_at(
+                path,
+                "Kubernetes version not offered",
+                format!("EKS does not create clusters of Kubernetes {version} in {} (DescribeClusterVersions); it offers {}.", aws.region, offered.join(", ")),
+            );
+        }
+        Ok(_) => {}
+        Err(e) => aws_error_at(&mut d, path, &e),
+    }
+    d
 }
 
 /// The subnets exist and are in the VPC (a mistyped ID fails here, not minutes into apply).
@@ -185,4 +404,26 @@ fn remote_networks(config: &ClusterConfig) -> Vec<(Ipv4Net, AttrPath)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_come_from_the_last_part_of_the_path() {
+        assert_eq!(role_name("arn:aws:iam::1:role/service-role/nodes"), "nodes");
+        assert_eq!(role_name("arn:aws-cn:iam::1:role/nodes"), "nodes");
+    }
+
+    #[test]
+    fn a_trust_policy_trusts_the_services_its_allow_statements_name() {
+        let one = r#"{"Statement":{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}}"#;
+        let many = r#"{"Statement":[{"Effect":"Deny","Principal":{"Service":"ssm.amazonaws.com"}},{"Effect":"Allow","Principal":{"Service":["ec2.amazonaws.com","rolesanywhere.amazonaws.com"]}}]}"#;
+        assert!(trusts(one, "eks.amazonaws.com"));
+        assert!(!trusts(one, "ssm.amazonaws.com"));
+        assert!(trusts(many, "rolesanywhere.amazonaws.com"));
+        assert!(!trusts(many, "ssm.amazonaws.com"), "a Deny does not trust");
+        assert!(!trusts("not json", "eks.amazonaws.com"));
+    }
 }
