@@ -407,7 +407,7 @@ impl Server {
                 planned: input.planned,
                 config: input.config,
                 private: input.private,
-                cancel: self.lifecycle.stop.child_token(),
+                cancel: self.lifecycle.stop.token(),
                 planned_identity: input.planned_identity,
             })
             .await;
@@ -462,9 +462,10 @@ impl Server {
         ds.read(config).await
     }
 
-    /// StopProvider: in-flight applies see their cancellation token fire.
+    /// StopProvider: in-flight applies see their cancellation token fire; later ones get a
+    /// fresh token.
     pub fn stop(&self) {
         tracing::info!("stop requested: cancelling in-flight operations");
-        self.lifecycle.stop.cancel();
+        self.lifecycle.stop.fire();
     }
 }

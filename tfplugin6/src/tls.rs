@@ -85,10 +85,15 @@ fn self_signed_localhost_cert() -> Result<(Vec<u8>, Vec<u8>), TlsSetupError> {
     ];
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::seconds(30);
-    params.not_after = now + time::Duration::days(1);
+    // go-plugin's certificates last 262,980 hours (about 30 years, `mtls.go`): a provider
+    // serving for days (`-debug`, a long apply) must not see its certificate expire.
+    params.not_after = now + time::Duration::hours(CERT_VALID_HOURS);
     let cert = params.self_signed(&key).map_err(err)?;
     Ok((cert.der().to_vec(), key.serialize_der()))
 }
+
+/// go-plugin's validity for its AutoMTLS certificates (`mtls.go`, generateCert).
+const CERT_VALID_HOURS: i64 = 262_980;
 
 /// Accepts exactly one client certificate, byte for byte, and checks the peer holds its key.
 /// Path validation is pointless for a pinned self-signed certificate (and webpki would reject
@@ -192,6 +197,16 @@ mod tests {
     use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
     use rustls::pki_types::ServerName;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[test]
+    fn the_server_certificate_lasts_as_long_as_go_plugins() {
+        let (der, _) = self_signed_localhost_cert().unwrap();
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        let validity = cert.validity();
+        let lasts = validity.not_after.timestamp() - validity.not_before.timestamp();
+        let years = lasts as f64 / (365.25 * 24.0 * 3600.0);
+        assert!(years > 29.9, "valid for {years:.2} years");
+    }
 
     /// Trusts exactly the server certificate the plugin printed, as go-plugin's client does.
     #[derive(Debug)]

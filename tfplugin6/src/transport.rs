@@ -18,10 +18,30 @@ use crate::proto::tfplugin6::provider_server::{Provider, ProviderServer};
 /// operations (StopProvider, Shutdown); `shutdown` ends the server (Shutdown).
 #[derive(Clone, Default)]
 pub struct Lifecycle {
-    pub stop: CancellationToken,
+    pub stop: StopSignal,
     pub shutdown: CancellationToken,
     /// Serving under `-debug`: the process outlives each Terraform run.
     pub debug: bool,
+}
+
+/// StopProvider's signal. Each operation takes a token from it; a stop fires every token
+/// handed out so far and arms a fresh one, as terraform-plugin-go replaces its stop channel
+/// after each StopProvider: in a `-debug` or reattached process, the run after a Ctrl-C must
+/// not start cancelled.
+#[derive(Clone, Default)]
+pub struct StopSignal(std::sync::Arc<std::sync::Mutex<CancellationToken>>);
+
+impl StopSignal {
+    /// A token that fires at the next stop.
+    pub fn token(&self) -> CancellationToken {
+        self.0.lock().expect("stop lock").child_token()
+    }
+
+    /// Fires the tokens handed out so far; later ones wait for the next stop.
+    pub fn fire(&self) {
+        let fired = std::mem::take(&mut *self.0.lock().expect("stop lock"));
+        fired.cancel();
+    }
 }
 
 pub enum Conn {
@@ -148,7 +168,7 @@ impl gp::grpc_controller_server::GrpcController for Controller {
         if self.0.debug {
             return Ok(Response::new(gp::Empty {}));
         }
-        self.0.stop.cancel();
+        self.0.stop.fire();
         // Let this response leave before the server stops accepting work.
         let shutdown = self.0.shutdown.clone();
         tokio::spawn(async move {
@@ -214,5 +234,22 @@ impl gp::grpc_broker_server::GrpcBroker for Broker {
             }
         });
         Ok(Response::new(ReceiverStream::new(rx)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StopSignal;
+
+    #[test]
+    fn a_stop_fires_the_tokens_handed_out_and_arms_a_fresh_one() {
+        let stop = StopSignal::default();
+        let (a, b) = (stop.token(), stop.token());
+        stop.fire();
+        assert!(a.is_cancelled() && b.is_cancelled());
+        let after = stop.token();
+        assert!(!after.is_cancelled(), "the run after a Ctrl-C starts live");
+        stop.fire();
+        assert!(after.is_cancelled());
     }
 }
