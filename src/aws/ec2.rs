@@ -1189,6 +1189,12 @@ pub async fn vpc_contents(ec2: &Client, vpc_id: &str) -> AwsResult<VpcContents> 
     })
 }
 
+pub async fn internet_gateway_exists(ec2: &Client, id: &str) -> AwsResult<bool> {
+    Ok(!internet_gateways(ec2, filter("internet-gateway-id", id))
+        .await?
+        .is_empty())
+}
+
 async fn internet_gateways(ec2: &Client, by: Filter) -> AwsResult<Vec<String>> {
     let gateways: Vec<_> = ec2
         .describe_internet_gateways()

@@ -1178,3 +1178,61 @@ async fn the_inventory_lists_every_kind_and_leaves_deleted_nat_gateways_out() {
     assert!(before.len() < after.len());
     let _: &Testbed = &tb;
 }
+
+#[tokio::test]
+async fn clusters_cost_aws_minutes_on_the_simulated_clock_and_only_offered_versions() {
+    let tb = start(&["--exact", "--eks-create-ms", "50", "--eks-delete-ms", "50"]);
+    let sdk = sdk(&tb).await;
+    let (ec2, iam, eks) = (
+        aws_sdk_ec2::Client::new(&sdk),
+        aws_sdk_iam::Client::new(&sdk),
+        aws_sdk_eks::Client::new(&sdk),
+    );
+    let offered: Vec<String> = eks
+        .describe_cluster_versions()
+        .send()
+        .await
+        .unwrap()
+        .cluster_versions()
+        .iter()
+        .filter_map(|v| v.cluster_version().map(str::to_string))
+        .collect();
+    assert_eq!(offered, ["1.32", "1.33", "1.34", "1.35", "1.36"]);
+    let v = vpc(&ec2, "192.168.0.0/16").await;
+    let subnets = vec![
+        subnet(&ec2, &v, "192.168.0.0/24", "us-west-2a").await,
+        subnet(&ec2, &v, "192.168.1.0/24", "us-west-2b").await,
+    ];
+    let role = role(
+        &iam,
+        "cluster",
+        "eks.amazonaws.com",
+        &["AmazonEKSClusterPolicy"],
+    )
+    .await;
+    let create = |version: &'static str| {
+        eks.create_cluster()
+            .name("timed")
+            .version(version)
+            .role_arn(&role)
+            .resources_vpc_config(
+                VpcConfigRequest::builder()
+                    .set_subnet_ids(Some(subnets.clone()))
+                    .build(),
+            )
+            .send()
+    };
+    let e = create("1.29").await.unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    assert_eq!(e.message(), Some("unsupported Kubernetes version 1.29"));
+    assert_eq!(tb.cost(), (0.0, 0), "a refused create costs nothing");
+    create("1.34").await.unwrap();
+    assert_eq!(tb.cost(), (10.0, 1));
+    eventually("ACTIVE", || async {
+        eks.delete_cluster().name("timed").send().await.is_ok()
+    })
+    .await;
+    assert_eq!(tb.cost(), (15.0, 1));
+    tb.reset_cost();
+    assert_eq!(tb.cost(), (0.0, 0));
+}

@@ -22,6 +22,24 @@ fn name_taken(name: &str, instead: &str) -> AwsError {
     )
 }
 
+/// The ARN of a role this resource recorded, if it still exists. A role not recorded is not
+/// looked up: `ownership::refuse_foreign` found its name free before the first write.
+async fn recorded_role(ctx: &Ctx<'_>, recorded: Option<&str>) -> AwsResult<Option<String>> {
+    match recorded {
+        Some(name) => iam::role_arn(&ctx.aws.iam, name).await,
+        None => Ok(None),
+    }
+}
+
+/// A role of our name made by someone else between the check and CreateRole.
+fn taken_if_exists(e: AwsError, name: &str, instead: &str) -> AwsError {
+    if e.is("EntityAlreadyExists") {
+        name_taken(name, instead)
+    } else {
+        e
+    }
+}
+
 /// Returns the ARN of the cluster role: given, or ours.
 pub async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
     if let Some(arn) = &ctx.spec.cluster_role_arn {
@@ -29,12 +47,14 @@ pub async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
             return Ok(arn.clone());
         }
     }
-    let name = names::cluster_role(&ctx.spec.name);
+    let recorded = ctx.inv().cluster_role_name;
+    let name = recorded
+        .clone()
+        .unwrap_or_else(|| names::cluster_role(&ctx.spec.name));
     let policy = policies::managed_policy_arn(&ctx.id.partition, policies::CLUSTER_MANAGED_POLICY);
     let trust = policies::cluster_trust_policy();
-    let arn = match iam::role_arn(&ctx.aws.iam, &name).await? {
-        Some(arn) if ctx.inv().cluster_role_name.is_some() => arn,
-        Some(_) => return Err(name_taken(&name, ClusterConfig::cluster_role_arn)),
+    let arn = match recorded_role(ctx, recorded.as_deref()).await? {
+        Some(arn) => arn,
         None => {
             let arn = iam::create_role(
                 &ctx.aws.iam,
@@ -43,7 +63,8 @@ pub async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
                 &trust,
                 &ctx.tags,
             )
-            .await?;
+            .await
+            .map_err(|e| taken_if_exists(e, &name, ClusterConfig::cluster_role_arn))?;
             ctx.record(|i| i.cluster_role_name = Some(name.clone()));
             iam::attach_policy(&ctx.aws.iam, &name, &policy, &ctx.budget).await?;
             return Ok(arn);
@@ -71,10 +92,7 @@ pub async fn ensure_nodes_identity(ctx: &Ctx<'_>) -> AwsResult<String> {
         return Ok(arn.clone());
     }
     let anchor_arn = match remote.provider {
-        CredentialsProvider::Ira => {
-            refuse_foreign_roles_anywhere_objects(ctx).await?;
-            Some(ensure_trust_anchor(ctx).await?)
-        }
+        CredentialsProvider::Ira => Some(ensure_trust_anchor(ctx).await?),
         CredentialsProvider::Ssm => None,
     };
     let role_arn = ensure_nodes_role(ctx, anchor_arn.as_deref()).await?;
@@ -82,41 +100,6 @@ pub async fn ensure_nodes_identity(ctx: &Ctx<'_>) -> AwsResult<String> {
         ensure_profile(ctx, &role_arn).await?;
     }
     Ok(role_arn)
-}
-
-/// Roles Anywhere lets several trust anchors or profiles share a name, so a foreign one would
-/// not stop our create; but import and `terraform query` find ours by name, so it is refused
-/// here as every other object with our name is.
-async fn refuse_foreign_roles_anywhere_objects(ctx: &Ctx<'_>) -> AwsResult<()> {
-    let inv = ctx.inv();
-    if inv.trust_anchor_id.is_some() && inv.profile_id.is_some() {
-        return Ok(());
-    }
-    let (anchor_name, profile_name) = (
-        names::trust_anchor(&ctx.spec.name),
-        names::profile(&ctx.spec.name),
-    );
-    let (anchors, profiles) =
-        rolesanywhere::find_by_names(&ctx.aws.rolesanywhere, &anchor_name, &profile_name).await?;
-    let foreign_anchor = anchors
-        .iter()
-        .any(|(id, _)| Some(id) != inv.trust_anchor_id.as_ref());
-    let foreign_profile = profiles
-        .iter()
-        .any(|(id, _)| Some(id) != inv.profile_id.as_ref());
-    if foreign_anchor {
-        return Err(foreign(
-            &format!("creating trust anchor {anchor_name}"),
-            &format!("an IAM Roles Anywhere trust anchor named {anchor_name}"),
-        ));
-    }
-    if foreign_profile {
-        return Err(foreign(
-            &format!("creating profile {profile_name}"),
-            &format!("an IAM Roles Anywhere profile named {profile_name}"),
-        ));
-    }
-    Ok(())
 }
 
 /// The trust anchor's ARN: the recorded one (enabled again if it was disabled), or a new one.
@@ -174,12 +157,21 @@ fn scope<'c>(ctx: &'c Ctx<'_>) -> Scope<'c> {
 
 async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult<String> {
     let client = &ctx.aws.iam;
-    let name = names::nodes_role(&ctx.spec.name);
+    let recorded = ctx.inv().nodes_role_name;
+    let name = recorded
+        .clone()
+        .unwrap_or_else(|| names::nodes_role(&ctx.spec.name));
     let p = &ctx.spec.remote.provider;
     let trust = policies::nodes_trust_policy(p, &scope(ctx), anchor_arn);
     let inline = policies::nodes_inline_policy(p, &ctx.cluster_arn(), &scope(ctx));
     let managed = |m: &str| policies::managed_policy_arn(&ctx.id.partition, m);
-    match iam::role_arn(client, &name).await? {
+    let instead = format!(
+        "{}.{}.{}",
+        ClusterConfig::remote_network_config,
+        RemoteNetworkConfig::iam,
+        Iam::role_arn
+    );
+    match recorded_role(ctx, recorded.as_deref()).await? {
         None => {
             let arn = iam::create_role(
                 client,
@@ -188,7 +180,8 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
                 &trust,
                 &ctx.tags,
             )
-            .await?;
+            .await
+            .map_err(|e| taken_if_exists(e, &name, &instead))?;
             ctx.record(|i| i.nodes_role_name = Some(name.clone()));
             iam::put_inline_policy(
                 client,
@@ -208,15 +201,6 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
             ctx.each(attachments).await?;
             Ok(arn)
         }
-        Some(_) if ctx.inv().nodes_role_name.is_none() => Err(name_taken(
-            &name,
-            &format!(
-                "{}.{}.{}",
-                ClusterConfig::remote_network_config,
-                RemoteNetworkConfig::iam,
-                Iam::role_arn
-            ),
-        )),
         Some(arn) => {
             // A trust anchor recreated by this repair has a new ARN for the trust condition.
             let anchor_recreated = ctx
@@ -258,22 +242,15 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
     }
 }
 
-/// Whether the cluster exists and is ours to continue with: one this resource recorded when it
-/// created it (an earlier apply that failed while EKS was creating it). A cluster of that name
-/// this state did not create is refused: taking it over would let this resource's destroy
-/// delete someone else's cluster and every hybrid node registered with it.
+/// Whether the cluster this resource recorded exists (an earlier apply that failed while EKS
+/// was creating it): it is waited for, not created again. A cluster not recorded is not looked
+/// up: `ownership::refuse_foreign` found the name free before the first write, and should
+/// one appear since, CreateCluster refuses the name rather than this resource taking it over.
 pub async fn cluster_exists(ctx: &Ctx<'_>) -> AwsResult<bool> {
-    let name = &ctx.spec.name;
-    if eks::describe_cluster(&ctx.aws.eks, name).await?.is_none() {
-        return Ok(false);
+    match ctx.inv().cluster_name {
+        Some(name) => Ok(eks::describe_cluster(&ctx.aws.eks, &name).await?.is_some()),
+        None => Ok(false),
     }
-    if ctx.inv().cluster_name.as_ref() == Some(name) {
-        return Ok(true);
-    }
-    Err(foreign(
-        &format!("creating EKS cluster {name}"),
-        &format!("an EKS cluster named {name}"),
-    ))
 }
 
 fn as_hash_map(tags: &BTreeMap<String, String>) -> HashMap<String, String> {

@@ -54,6 +54,9 @@ pub struct Ctx<'a> {
     /// tags_all plus the ownership tag.
     pub tags: BTreeMap<String, String>,
     pub observed: Observed,
+    /// Completing a create that failed part way (after `terraform untaint`): follow-ups of
+    /// recorded objects may never have run.
+    pub completing: bool,
     inv: Mutex<Inventory>,
     errors: Mutex<Vec<AwsError>>,
     /// The code of an SSM activation made by this apply: AWS shows it only once.
@@ -80,6 +83,7 @@ impl<'a> Ctx<'a> {
             budget,
             tags,
             observed,
+            completing: false,
             inv: Mutex::new(inv),
             errors: Mutex::new(Vec::new()),
             new_activation_code: Mutex::new(None),
@@ -155,9 +159,6 @@ fn dep<'c, T: Clone + Send + Sync + 'c>(
 
 /// Runs the whole graph. On error the inventory in `ctx` still names all that exists.
 pub async fn ensure_all(ctx: &Ctx<'_>) -> Result<(), Vec<AwsError>> {
-    if let Err(e) = super::ownership::refuse_foreign(ctx.aws, ctx.spec, &ctx.inv()).await {
-        return Err(vec![e]);
-    }
     let network = match &ctx.spec.vpc {
         VpcSpec::Create {
             cidr,

@@ -343,7 +343,13 @@ async fn apply(
             }
         }
     };
-    let id = match create::identity(aws).await {
+    // Before the first write: an object that holds one of our names and is not recorded as
+    // ours stops the apply (ownership.rs).
+    let (id, foreign) = tokio::join!(
+        create::identity(aws),
+        ownership::refuse_foreign(aws, &spec, &inv)
+    );
+    let id = match foreign.and(id) {
         Ok(id) => id,
         Err(e) => {
             report(vec![e], &mut d);
@@ -351,7 +357,8 @@ async fn apply(
         }
     };
     let tags = owned_tags(&spec);
-    let ctx = create::Ctx::new(aws, &spec, id, budget.clone(), tags, observed, inv);
+    let mut ctx = create::Ctx::new(aws, &spec, id, budget.clone(), tags, observed, inv);
+    ctx.completing = prior.is_some_and(plan::is_unfinished);
     if let Err(errors) = create::ensure_all(&ctx).await {
         if creating {
             report_create(errors, &mut d);
@@ -359,20 +366,27 @@ async fn apply(
             report(errors, &mut d);
         }
     }
+    let ctx_completing = ctx.completing;
     let (inv, new_activation_code) = ctx.finish();
     if let (Some(prior), false) = (prior, d.has_errors()) {
         if let Err(e) = update_in_place(aws, prior, &spec, &budget, &inv).await {
             report(vec![e], &mut d);
         }
     }
-    let completing = creating || prior.is_some_and(plan::is_unfinished);
+    let completing = creating || ctx_completing;
+    let cluster_made = inv.cluster_name.is_some();
     let (state, mut outcome) = finish(aws, planned, inv, &spec, d, &budget).await;
     if let Some(mut state) = state {
         if let Some(code) = new_activation_code {
             state::set_activation_code(&mut state, &code);
         }
         if completing && outcome.diagnostics.has_errors() {
-            mark_unfinished(&mut state, &spec.name, &mut outcome.diagnostics);
+            mark_unfinished(
+                &mut state,
+                &spec.name,
+                cluster_made,
+                &mut outcome.diagnostics,
+            );
         }
         if state.status.value().map(String::as_str) == Some("ACTIVE") {
             outcome
@@ -388,20 +402,20 @@ async fn apply(
 /// the cluster itself exists the error says how to keep it. Terraform taints a resource whose
 /// create returned an error, and its next apply would replace it: a new cluster, 10 minutes
 /// or more on AWS, and an outage for every node registered with the old one.
-fn mark_unfinished(state: &mut ClusterState, name: &str, d: &mut Diagnostics) {
+fn mark_unfinished(state: &mut ClusterState, name: &str, cluster_made: bool, d: &mut Diagnostics) {
     if let Unknown::Known(Some(owned)) = &mut state.owned_objects {
         owned.insert(
             objects::ObjectKey::UnfinishedCreate,
             objects::ObjectStatus::failed(),
         );
     }
-    let Some(status) = state.status.value().filter(|s| s.as_str() != "DELETED") else {
-        return;
-    };
-    let health = if status == "ACTIVE" {
-        "is ACTIVE and healthy".to_string()
-    } else {
-        format!("exists ({status})")
+    let health = match state.status.value().map(String::as_str) {
+        Some("ACTIVE") => "is ACTIVE and healthy".to_string(),
+        Some("DELETED") => return,
+        Some(status) => format!("exists ({status})"),
+        // Made, but the final read failed: the error above says why.
+        None if cluster_made => "was created".to_string(),
+        None => return,
     };
     d.error(
         format!("EKS cluster {name} {health}; only the steps named above failed"),

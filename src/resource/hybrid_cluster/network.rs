@@ -79,8 +79,23 @@ pub fn record_existing_vpc(ctx: &Ctx<'_>, vpc_id: &str, subnet_ids: &[String]) -
     vpc_id.to_string()
 }
 
+/// Whether to run an object's follow-ups (attach, associate, enable): for an object this
+/// apply made, and for every object when completing a create that failed part way, since its
+/// follow-ups may never have run. Each is idempotent, or its "already done" answer accepted.
+fn follow_up(ctx: &Ctx<'_>, fresh: bool) -> bool {
+    fresh || ctx.completing
+}
+
+/// AssociateRouteTable, where an association made by an earlier apply counts as done.
+async fn associate(ctx: &Ctx<'_>, rtb: &str, subnet: &str) -> AwsResult<()> {
+    match ec2::associate_route_table(&ctx.aws.ec2, rtb, subnet, &ctx.budget).await {
+        Err(e) if ctx.completing && e.is("Resource.AlreadyAssociated") => Ok(()),
+        other => other,
+    }
+}
+
 pub async fn enable_dns_if_fresh(ctx: &Ctx<'_>, (vpc_id, fresh): &Fresh) -> AwsResult<()> {
-    if *fresh {
+    if follow_up(ctx, *fresh) {
         ec2::enable_vpc_dns(&ctx.aws.ec2, vpc_id, &ctx.budget).await?;
     }
     Ok(())
@@ -103,6 +118,18 @@ pub async fn ensure_zones(ctx: &Ctx<'_>, wanted: &[String]) -> AwsResult<Vec<Str
 
 pub async fn ensure_internet_gateway(ctx: &Ctx<'_>) -> AwsResult<Fresh> {
     let recorded = ctx.inv().internet_gateway_id;
+    // Read finds the gateway by its attachment: one made by a create that failed before
+    // attaching it reads as missing, but only needs attaching.
+    if let Some(id) = recorded.as_ref().filter(|id| {
+        ctx.completing
+            && ctx
+                .observed
+                .is_missing(&ObjectKey::InternetGateway(id.to_string()))
+    }) {
+        if ec2::internet_gateway_exists(&ctx.aws.ec2, id).await? {
+            return Ok((id.clone(), true));
+        }
+    }
     if !needs(ctx, recorded.as_ref(), ObjectKey::InternetGateway)? {
         return Ok((recorded.expect("checked"), false));
     }
@@ -232,9 +259,9 @@ pub async fn set_up_public_subnet(
     (subnet, fresh): &Fresh,
     public_rtb: &str,
 ) -> AwsResult<()> {
-    if *fresh {
+    if follow_up(ctx, *fresh) {
         ec2::enable_public_ips(&ctx.aws.ec2, subnet, &ctx.budget).await?;
-        ec2::associate_route_table(&ctx.aws.ec2, public_rtb, subnet, &ctx.budget).await?;
+        associate(ctx, public_rtb, subnet).await?;
     }
     Ok(())
 }
@@ -339,8 +366,8 @@ pub async fn associate_if_fresh(
     (rtb, fresh): &Fresh,
     subnet: &str,
 ) -> AwsResult<()> {
-    if *fresh {
-        ec2::associate_route_table(&ctx.aws.ec2, rtb, subnet, &ctx.budget).await?;
+    if follow_up(ctx, *fresh) {
+        associate(ctx, rtb, subnet).await?;
     }
     Ok(())
 }
