@@ -223,42 +223,82 @@ resource "eks_hybrid_cluster" "this" {{
 }
 
 #[test]
-fn what_really_does_not_exist_fails_within_the_propagation_window_naming_it() {
+fn a_role_that_does_not_exist_is_named_at_plan_even_when_only_apply_knows_it() {
     let tb = testbed();
     restrict_to(&tb, "ssm");
     let before = tb.inventory();
+    let config = |role: &str| {
+        format!(
+            r#"
+resource "terraform_data" "role" {{
+  input = "arn:aws:iam::123456789012:role/not-there"
+}}
+resource "eks_hybrid_cluster" "this" {{
+  name             = "typo"
+  cluster_role_arn = {role}
+  vpc {{ nat_gateway = "Disable" }}
+  remote_network_config {{
+    remote_node_networks {{ cidrs = ["10.80.146.0/24"] }}
+  }}
+  timeouts {{ create = "3m" }}
+}}
+"#
+        )
+    };
+    // Known at plan: plan names it, having only read.
     let ws = Workspace::new(
         TF_NEW,
         &tb,
-        r#"
-resource "eks_hybrid_cluster" "this" {
-  name             = "typo"
-  cluster_role_arn = "arn:aws:iam::123456789012:role/not-there"
-  vpc { nat_gateway = "Disable" }
-  remote_network_config {
-    remote_node_networks { cidrs = ["10.80.146.0/24"] }
-  }
-  timeouts { create = "3m" }
-}
-"#,
+        &config("\"arn:aws:iam::123456789012:role/not-there\""),
     );
+    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert!(
+        plan.text()
+            .contains("IAM role arn:aws:iam::123456789012:role/not-there does not exist"),
+        "{}",
+        plan.all()
+    );
+    // Known only at apply (another resource's output): Terraform plans the resource again
+    // with the value known before applying it, and that plan names it, before any write.
+    ws.write(&config("terraform_data.role.output"));
+    tb.control("DELETE", "calls", "");
     let started = Instant::now();
     let r = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     let took = started.elapsed();
     assert_eq!(r.code, 1);
     assert!(
         r.text()
-            .contains("roleArn, arn:aws:iam::123456789012:role/not-there, does not exist")
-            && r.text().contains("retries while AWS propagated"),
+            .contains("IAM role arn:aws:iam::123456789012:role/not-there does not exist"),
         "{}",
         r.all()
     );
+    let writes: Vec<String> = tb
+        .calls()
+        .iter()
+        .map(|c| c["operation"].as_str().unwrap().to_string())
+        .filter(|op| {
+            !["Describe", "Get", "List"]
+                .iter()
+                .any(|p| op.starts_with(p))
+        })
+        .collect();
+    assert!(writes.is_empty(), "no AWS write: {writes:?}");
     assert!(
-        took < Duration::from_secs(60),
-        "failed after the propagation window ({}), not the 3m create timeout: {took:?}",
+        took < Duration::from_secs(30),
+        "failed at once, not after the propagation window ({}) or the 3m create timeout: {took:?}",
         common::PROPAGATION_MS
     );
-    ws.destroy();
+    // Terraform's destroy plans the configuration first, and that plan names the role again:
+    // with nothing of the cluster to destroy, -refresh=false skips it (README, "On real AWS").
+    let destroy = ws.run(&[
+        "destroy",
+        "-auto-approve",
+        "-refresh=false",
+        "-input=false",
+        "-no-color",
+    ]);
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
     assert_eq!(tb.inventory(), before);
 }
 

@@ -963,6 +963,30 @@ fn unknown_provider_configuration_plans(tf: &str) {
 }
 
 #[test]
+fn an_unknown_default_tag_applies_and_then_plans_no_changes() {
+    unknown_default_tag_applies(TF_NEW);
+}
+
+/// A default tag from a resource not yet made: plan leaves `tags_all` unknown, so apply's
+/// final plan (with the tag known) is consistent with it, and the next plan has no changes
+/// (hashicorp/terraform-provider-aws#40065 was this bug there).
+fn unknown_default_tag_applies(tf: &str) {
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
+    let before = tb.inventory();
+    let ws = Workspace::new(tf, &tb, &ssm_config(&tgw, ""));
+    let provider = "resource \"terraform_data\" \"owner\" {\n  input = \"platform-team\"\n}\nprovider \"eks\" {\n  region = \"us-west-2\"\n  default_tags {\n    tags = { Owner = terraform_data.owner.output }\n  }\n}\n";
+    ws.write_with_provider(provider, &ssm_config(&tgw, ""));
+    let apply = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(apply.code, 0, "{tf}:\n{}", apply.all());
+    assert_eq!(ws.plan_code().code, 0, "{tf}: no changes after the apply");
+    let tags = &ws.state()["tags_all"];
+    assert_eq!(tags["Owner"], "platform-team", "{tf}: {tags}");
+    assert_eq!(tags["team"], "platform", "{tf}: {tags}");
+    common::destroy_leaves_nothing(&tb, &ws, &before);
+}
+
+#[test]
 fn invalid_provider_settings_fail_validate() {
     let tb = common::testbed();
     let ws = Workspace::new(TF_NEW, &tb, &ssm_config("tgw-0123456789abcdef0", ""));
@@ -1269,6 +1293,11 @@ mod opentofu {
     #[test]
     fn an_unknown_provider_configuration_plans_without_aws_calls() {
         unknown_provider_configuration_plans(TOFU);
+    }
+
+    #[test]
+    fn an_unknown_default_tag_applies_and_then_plans_no_changes() {
+        unknown_default_tag_applies(TOFU);
     }
 
     /// OpenTofu asks GetFunctions for a function the provider's schema does not list: the

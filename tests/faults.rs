@@ -241,3 +241,38 @@ fn create_timeout_is_honoured_with_a_clear_message() {
     ws.destroy();
     assert_eq!(tb.inventory(), before);
 }
+
+/// What IAM answers for a moment after CreateRole, as the Terraform AWS provider retries it
+/// (hashicorp/terraform-provider-aws #34371 / PR #34378: ConcurrentModification on concurrent
+/// AttachRolePolicy; #5409 / PR #6709: NoSuchEntity just after CreateRole): retried, so the
+/// apply succeeds.
+#[test]
+fn iams_transient_answers_after_create_role_are_retried() {
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
+    let before = tb.inventory();
+    let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
+    for (op, code, status) in [
+        ("iam:AttachRolePolicy", "ConcurrentModification", 409),
+        ("iam:PutRolePolicy", "NoSuchEntity", 404),
+    ] {
+        tb.control(
+            "POST",
+            "faults",
+            &format!(r#"{{"operation":"{op}","nth":1,"code":"{code}","status":{status}}}"#),
+        );
+    }
+    let apply = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    tb.control("DELETE", "faults", "");
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    let fired = |op: &str, code: &str| {
+        tb.calls()
+            .iter()
+            .any(|c| c["operation"] == op && c["code"] == code)
+    };
+    assert!(fired("AttachRolePolicy", "ConcurrentModification"));
+    assert!(fired("PutRolePolicy", "NoSuchEntity"));
+    assert_eq!(ws.plan_code().code, 0);
+    ws.destroy();
+    assert_eq!(tb.inventory(), before);
+}

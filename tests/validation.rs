@@ -403,6 +403,40 @@ async fn default_tags_are_held_to_the_tag_rules_at_plan() {
     );
 }
 
+/// A default tag not known at plan (`default_tags { tags = { Owner = terraform_data.x.output } }`)
+/// plans `tags_all` unknown: a known map without it would be "inconsistent final plan" at
+/// apply (hashicorp/terraform-provider-aws#40065). Known default tags merge as before.
+#[tokio::test]
+async fn an_unknown_default_tag_plans_tags_all_unknown() {
+    use serde_json::json;
+    let plan_tags_all = |s: Server| async move {
+        let c = config(json!({"tags": {"team": "platform"}}));
+        let plan = s
+            .plan_resource_change(
+                TYPE,
+                PlanInput {
+                    prior: Value::Null,
+                    proposed: c.clone(),
+                    config: c,
+                    prior_private: vec![],
+                    client: Default::default(),
+                    prior_identity: Value::Null,
+                },
+            )
+            .await;
+        assert!(!plan.diagnostics.has_errors(), "{:?}", plan.diagnostics);
+        plan.planned.get("tags_all").clone()
+    };
+    let unknown = plan_tags_all(server(json!({"Owner": UNKNOWN, "env": "prod"})).await).await;
+    assert!(unknown.is_unknown(), "{unknown:?}");
+    let known = plan_tags_all(server(json!({"env": "prod"})).await).await;
+    assert_eq!(
+        known,
+        to_value(&json!({"env": "prod", "team": "platform"})),
+        "known default tags merge under the resource's"
+    );
+}
+
 mod fuzz {
     //! Seeded random configurations of the right types from pools of valid, invalid, null and
     //! unknown values: validation never panics, is deterministic, and refuses every node CIDR

@@ -125,6 +125,9 @@ pub struct ProviderConfig {
     pub assume_role: Option<AssumeRoleConfig>,
     pub endpoints: BTreeMap<String, String>,
     pub default_tags: BTreeMap<String, String>,
+    /// False while any default tag (or the block) is unknown: `tags_all` is then unknown too,
+    /// as the Terraform AWS provider learned (hashicorp/terraform-provider-aws#40065).
+    pub default_tags_known: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -177,6 +180,13 @@ impl ProviderConfig {
                 .and_then(One::get)
                 .map(|t| known_entries(&t.tags))
                 .unwrap_or_default(),
+            default_tags_known: match &m.default_tags {
+                Unknown::Unknown => false,
+                Unknown::Known(block) => block.get().is_none_or(|t| match &t.tags {
+                    Unknown::Unknown => false,
+                    Unknown::Known(tags) => tags.iter().flatten().all(|(_, v)| v.known().is_some()),
+                }),
+            },
         }
     }
 

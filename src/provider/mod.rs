@@ -32,6 +32,7 @@ struct Configured {
     /// None while the provider configuration still has unknown values (plan only).
     aws: Option<AwsClients>,
     default_tags: BTreeMap<String, String>,
+    default_tags_known: bool,
 }
 
 /// What `configure` set up, as resources and data sources see it.
@@ -58,6 +59,12 @@ impl ProviderData {
 
     pub async fn default_tags(&self) -> BTreeMap<String, String> {
         self.0.read().await.default_tags.clone()
+    }
+
+    /// The default tags, or None while any of them is unknown (plan only).
+    pub async fn default_tags_if_known(&self) -> Option<BTreeMap<String, String>> {
+        let c = self.0.read().await;
+        c.default_tags_known.then(|| c.default_tags.clone())
     }
 }
 
@@ -90,6 +97,7 @@ impl tfplugin6::Provider for EksProvider {
         *self.data.0.write().await = Configured {
             aws,
             default_tags: parsed.default_tags,
+            default_tags_known: parsed.default_tags_known,
         };
         d
     }

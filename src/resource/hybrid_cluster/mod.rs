@@ -236,7 +236,7 @@ async fn plan_change(
             let held = held_by(prior.as_ref(), &req.prior_private);
             let (names, references) = tokio::join!(
                 ownership::check_plan(&aws, &config, &held),
-                preflight::check_references(&aws, &config),
+                preflight::check_references(&aws, &config, held.vpc_id.as_deref()),
             );
             d.extend(names);
             d.extend(references);
@@ -247,7 +247,7 @@ async fn plan_change(
         }
     }
     let cx = plan::Context {
-        default_tags: data.default_tags().await,
+        default_tags: data.default_tags_if_known().await,
         existing_vpc_cidrs: vpc_cidrs.as_deref(),
     };
     let planned = plan::plan(prior.as_ref(), proposed, &config, req.makes_new(), &cx);
@@ -517,7 +517,13 @@ async fn finish(
         Ok(o) => o,
         Err(crate::aws::AwsError::Timeout { .. } | crate::aws::AwsError::Cancelled { .. }) => {
             match observe::observe(aws, &inv, spec).await {
-                Ok(o) => o,
+                Ok(o) => {
+                    // Only a plan that showed `owned_objects` promised them all `ok`.
+                    if base.owned_objects.value().is_some() {
+                        not_yet_visible(&o, &mut d);
+                    }
+                    o
+                }
                 Err(e) => {
                     report(vec![e], &mut d);
                     Default::default()
@@ -533,6 +539,31 @@ async fn finish(
         (!(inv.is_empty() && d.has_errors())).then(|| state::build(base, &inv, &observed, spec));
     let outcome = Outcome::new(Value::Null, inv.to_private(), d);
     (state, outcome)
+}
+
+/// Plan promised every object `ok`: when the wait for AWS to show them ended first (the
+/// window, the timeout or Ctrl-C), the apply is an error naming what is not visible yet,
+/// rather than a state Terraform would refuse as "inconsistent result after apply". A plan
+/// shows those objects, and the next apply repairs what remains.
+fn not_yet_visible(o: &observe::Observed, d: &mut Diagnostics) {
+    if d.has_errors() {
+        return;
+    }
+    let pending: Vec<String> = o
+        .statuses
+        .iter()
+        .filter(|(_, s)| **s != objects::ObjectStatus::Ok)
+        .map(|(k, s)| format!("{k} ({s})"))
+        .collect();
+    if !pending.is_empty() {
+        d.error(
+            "AWS did not show everything as ready before the apply stopped waiting",
+            format!(
+                "Not ready yet: {}. Plan again to see them; apply repairs what is still not ready.",
+                pending.join(", ")
+            ),
+        );
+    }
 }
 
 /// The cluster as AWS has it now, for `prior`'s objects: the resource's read, which the data

@@ -16,7 +16,8 @@ use super::spec::{parse_provider, CredentialsProvider};
 /// What plan knows beyond the configuration.
 #[derive(Default)]
 pub struct Context<'a> {
-    pub default_tags: BTreeMap<String, String>,
+    /// None while the provider's default tags are not all known.
+    pub default_tags: Option<BTreeMap<String, String>>,
     /// The CIDR blocks of a pre-existing VPC, read at plan: they set EKS's default service
     /// CIDR.
     pub existing_vpc_cidrs: Option<&'a [Ipv4Net]>,
@@ -65,17 +66,26 @@ pub fn plan(
             p.owned_objects = Unknown::Unknown;
         }
         plan_activation(prior, &mut p);
+        // Apply reads these back from EKS; on any change they may differ (EKS bumps platform
+        // versions, an update passes through UPDATING): unknown, as the plugin framework
+        // plans computed attributes of a changing resource.
+        if p != *prior {
+            p.status = Unknown::Unknown;
+            p.platform_version = Unknown::Unknown;
+        }
     }
     p
 }
 
 fn tags_all(
     c: &ClusterConfig,
-    default_tags: &BTreeMap<String, String>,
+    default_tags: &Option<BTreeMap<String, String>>,
 ) -> Unknown<Option<BTreeMap<String, String>>> {
-    let tags = match &c.tags {
-        Unknown::Unknown => return Unknown::Unknown,
-        Unknown::Known(tags) => tags,
+    let (tags, Some(default_tags)) = (&c.tags, default_tags) else {
+        return Unknown::Unknown;
+    };
+    let Unknown::Known(tags) = tags else {
+        return Unknown::Unknown;
     };
     let mut all = default_tags.clone();
     for (k, v) in tags.iter().flatten() {
@@ -401,7 +411,7 @@ mod tests {
     #[test]
     fn create_fills_defaults_and_marks_computed_unknown() {
         let cx = Context {
-            default_tags: BTreeMap::from([("env".to_string(), "test".to_string())]),
+            default_tags: Some(BTreeMap::from([("env".to_string(), "test".to_string())])),
             ..Context::default()
         };
         let (p, replace) = run(&Value::Null, &config(), &cx);

@@ -85,11 +85,15 @@ pub async fn check_existing_vpc(aws: &AwsClients, config: &ClusterConfig) -> Pre
 /// For a create or a replacement, what the configuration names that apply would otherwise
 /// find wrong only after minutes: the gateway, the roles the user brings, the Kubernetes
 /// version. Reads only, all at once.
-pub async fn check_references(aws: &AwsClients, config: &ClusterConfig) -> Diagnostics {
+pub async fn check_references(
+    aws: &AwsClients,
+    config: &ClusterConfig,
+    held_vpc: Option<&str>,
+) -> Diagnostics {
     let rnc = config.remote_network_config.known().and_then(One::get);
     let iam = rnc.and_then(|r| r.iam.known()).and_then(One::get);
     let (gateway, cluster_role, nodes_role, version) = tokio::join!(
-        check_gateway(aws, rnc),
+        check_gateway(aws, rnc, config.name.known().map(String::as_str), held_vpc),
         check_cluster_role(aws, config),
         check_nodes_role(aws, iam),
         check_version(aws, config),
@@ -114,7 +118,13 @@ fn aws_error_at(d: &mut Diagnostics, path: AttrPath, e: &AwsError) {
 /// VPC at a time: AttachVpnGateway); a transit gateway of another account that does not
 /// accept attachments automatically leaves ours `pendingAcceptance` until its owner does
 /// (Transit Gateway guide, "Transit gateway attachments to a VPC").
-async fn check_gateway(aws: &AwsClients, rnc: Option<&RemoteNetworkConfig>) -> Diagnostics {
+/// `held_vpc`: the VPC of the object a replacement destroys first (with its attachment).
+async fn check_gateway(
+    aws: &AwsClients,
+    rnc: Option<&RemoteNetworkConfig>,
+    cluster: Option<&str>,
+    held_vpc: Option<&str>,
+) -> Diagnostics {
     let mut d = Diagnostics::default();
     let Some(id) = rnc.and_then(|r| r.vpc_gateway_id.value()) else {
         return d;
@@ -156,13 +166,30 @@ async fn check_gateway(aws: &AwsClients, rnc: Option<&RemoteNetworkConfig>) -> D
     if let Some((vpc, state)) = info
         .attached_vpcs
         .iter()
-        .find(|(_, s)| s == "attached" || s == "attaching")
+        .find(|(vpc, s)| (s == "attached" || s == "attaching") && Some(vpc.as_str()) != held_vpc)
     {
-        d.error_at(
-            path.clone(),
-            "Virtual private gateway already attached",
-            format!("{id} is {state} to {vpc}, and a virtual private gateway attaches to one VPC at a time (EC2 API reference, AttachVpnGateway). Detach it there, or use another gateway."),
-        );
+        let one_vpc = format!("{id} is {state} to {vpc}, and a virtual private gateway attaches to one VPC at a time (EC2 API reference, AttachVpnGateway).");
+        // A VPC this provider made for this cluster name may be this resource's own tainted
+        // object, whose destroy (first, in a replacement) detaches the gateway.
+        let ours = match (cluster, ec2::vpc_tags(&aws.ec2, vpc).await) {
+            (Some(name), Ok(Some(tags))) => {
+                tags.get(super::names::OWNERSHIP_TAG).map(String::as_str) == Some(name)
+            }
+            _ => false,
+        };
+        if ours {
+            d.warning_at(
+                path.clone(),
+                "Virtual private gateway attached to a VPC of this provider",
+                format!("{one_vpc} That VPC was made by this provider for a cluster of this name: if it is this resource's tainted object, Terraform destroys it (detaching the gateway) before creating the replacement; otherwise apply fails at the attachment."),
+            );
+        } else {
+            d.error_at(
+                path.clone(),
+                "Virtual private gateway already attached",
+                format!("{one_vpc} Detach it there, or use another gateway."),
+            );
+        }
     }
     if let Some(owner) = &info.owner {
         match crate::resource::hybrid_cluster::create::identity(aws).await {
