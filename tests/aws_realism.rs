@@ -273,16 +273,7 @@ resource "eks_hybrid_cluster" "this" {{
         "{}",
         r.all()
     );
-    let writes: Vec<String> = tb
-        .calls()
-        .iter()
-        .map(|c| c["operation"].as_str().unwrap().to_string())
-        .filter(|op| {
-            !["Describe", "Get", "List"]
-                .iter()
-                .any(|p| op.starts_with(p))
-        })
-        .collect();
+    let writes = common::writes(&tb);
     assert!(writes.is_empty(), "no AWS write: {writes:?}");
     assert!(
         took < Duration::from_secs(30),

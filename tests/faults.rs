@@ -25,6 +25,15 @@ fn create_sequence(tb: &Testbed, ws: &Workspace) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The next call of `service:Operation` answers AWS's `code` with HTTP `status`.
+fn fail_once(tb: &Testbed, call: &str, code: &str, status: u16) {
+    tb.control(
+        "POST",
+        "faults",
+        &format!(r#"{{"operation":"{call}","nth":1,"code":"{code}","status":{status}}}"#),
+    );
+}
+
 /// The calls after which a failure may cost a cluster: the cluster's own creation. Its wait
 /// (DescribeCluster) is not here, since the cluster is recorded before it is awaited.
 const CLUSTER_CALLS: [&str; 1] = ["eks:CreateCluster"];
@@ -55,11 +64,7 @@ fn inject_each(status: u16, code: &str, expect_failure: bool) -> Vec<Row> {
     for (service, op) in &ops {
         let call = format!("{service}:{op}");
         tb.reset_cost();
-        tb.control(
-            "POST",
-            "faults",
-            &format!(r#"{{"operation":"{call}","nth":1,"code":"{code}","status":{status}}}"#),
-        );
+        fail_once(&tb, &call, code, status);
         let first = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
         tb.control("DELETE", "faults", "");
         // Reading the vpc-cni add-on is advice: its failure must not fail the apply.
@@ -252,16 +257,8 @@ fn iams_transient_answers_after_create_role_are_retried() {
     let tgw = tb.seed().transit_gateway;
     let before = tb.inventory();
     let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
-    for (op, code, status) in [
-        ("iam:AttachRolePolicy", "ConcurrentModification", 409),
-        ("iam:PutRolePolicy", "NoSuchEntity", 404),
-    ] {
-        tb.control(
-            "POST",
-            "faults",
-            &format!(r#"{{"operation":"{op}","nth":1,"code":"{code}","status":{status}}}"#),
-        );
-    }
+    fail_once(&tb, "iam:AttachRolePolicy", "ConcurrentModification", 409);
+    fail_once(&tb, "iam:PutRolePolicy", "NoSuchEntity", 404);
     let apply = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     tb.control("DELETE", "faults", "");
     assert_eq!(apply.code, 0, "{}", apply.all());

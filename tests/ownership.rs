@@ -8,26 +8,6 @@ mod common;
 
 use common::{ca_pem, ssm_config, Testbed, Workspace, TF_NEW};
 
-/// Every call since the last `DELETE calls` only read.
-fn only_reads(tb: &Testbed) -> Vec<String> {
-    tb.calls()
-        .iter()
-        .map(|c| {
-            format!(
-                "{}:{}",
-                c["service"].as_str().unwrap(),
-                c["operation"].as_str().unwrap()
-            )
-        })
-        .filter(|op| {
-            let name = op.split(':').nth(1).unwrap_or_default();
-            !["Describe", "Get", "List"]
-                .iter()
-                .any(|p| name.starts_with(p))
-        })
-        .collect()
-}
-
 fn role(tb: &Testbed, name: &str, service: &str) -> String {
     let trust = common::path_segment(&format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#
@@ -62,7 +42,7 @@ fn plan_refuses(tb: &Testbed, ws: &Workspace, named: &[&str]) {
         "the error points to import and query:\n{}",
         plan.all()
     );
-    assert_eq!(only_reads(tb), Vec::<String>::new(), "plan made writes");
+    assert_eq!(common::writes(tb), Vec::<String>::new(), "plan made writes");
 }
 
 #[test]
@@ -237,7 +217,11 @@ fn a_second_workspace_with_the_same_name_changes_nothing_of_the_first() {
         "{}",
         apply.all()
     );
-    assert_eq!(only_reads(&tb), Vec::<String>::new(), "apply made writes");
+    assert_eq!(
+        common::writes(&tb),
+        Vec::<String>::new(),
+        "apply made writes"
+    );
     assert!(second.state_resources().is_empty(), "nothing was created");
     second.destroy();
     assert_eq!(

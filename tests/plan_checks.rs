@@ -5,26 +5,6 @@ mod common;
 
 use common::{Testbed, Workspace, TF_NEW};
 
-/// The calls since the last `DELETE calls` that were not reads.
-fn writes(tb: &Testbed) -> Vec<String> {
-    tb.calls()
-        .iter()
-        .map(|c| {
-            format!(
-                "{}:{}",
-                c["service"].as_str().unwrap(),
-                c["operation"].as_str().unwrap()
-            )
-        })
-        .filter(|op| {
-            let name = op.split(':').nth(1).unwrap_or_default();
-            !["Describe", "Get", "List"]
-                .iter()
-                .any(|p| name.starts_with(p))
-        })
-        .collect()
-}
-
 fn config(gateway: &str, extra: &str, iam: &str) -> String {
     format!(
         r#"
@@ -62,7 +42,11 @@ fn fails_then_passes(
         "the error shows the line of {attribute}:\n{}",
         plan.all()
     );
-    assert_eq!(writes(tb), Vec::<String>::new(), "{expected}: plan wrote");
+    assert_eq!(
+        common::writes(tb),
+        Vec::<String>::new(),
+        "{expected}: plan wrote"
+    );
     ws.write(fixed);
     let plan = ws.run(&["plan", "-no-color", "-input=false"]);
     assert_eq!(plan.code, 0, "fixed for {expected}:\n{}", plan.all());

@@ -519,6 +519,26 @@ impl Applied {
 }
 
 /// Destroy; then the testbed holds what it held before, and no call was denied.
+/// The calls since the call log was last cleared that were not reads (`service:Operation`).
+pub fn writes(tb: &Testbed) -> Vec<String> {
+    tb.calls()
+        .iter()
+        .map(|c| {
+            format!(
+                "{}:{}",
+                c["service"].as_str().unwrap_or_default(),
+                c["operation"].as_str().unwrap_or_default()
+            )
+        })
+        .filter(|op| {
+            let name = op.split(':').nth(1).unwrap_or_default();
+            !["Describe", "Get", "List"]
+                .iter()
+                .any(|p| name.starts_with(p))
+        })
+        .collect()
+}
+
 pub fn destroy_leaves_nothing(tb: &Testbed, ws: &Workspace, before: &[String]) {
     ws.destroy();
     assert_eq!(tb.inventory(), before, "destroy must leave nothing behind");

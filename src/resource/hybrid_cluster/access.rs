@@ -165,6 +165,13 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
     let trust = policies::nodes_trust_policy(p, &scope(ctx), anchor_arn);
     let inline = policies::nodes_inline_policy(p, &ctx.cluster_arn(), &scope(ctx));
     let managed = |m: &str| policies::managed_policy_arn(&ctx.id.partition, m);
+    let put_inline = || {
+        let (name, inline) = (&name, &inline);
+        async move {
+            let policy = policies::NODES_INLINE_POLICY;
+            iam::put_inline_policy(client, name, policy, inline, &ctx.budget).await
+        }
+    };
     let instead = format!(
         "{}.{}.{}",
         ClusterConfig::remote_network_config,
@@ -183,14 +190,7 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
             .await
             .map_err(|e| taken_if_exists(e, &name, &instead))?;
             ctx.record(|i| i.nodes_role_name = Some(name.clone()));
-            iam::put_inline_policy(
-                client,
-                &name,
-                policies::NODES_INLINE_POLICY,
-                &inline,
-                &ctx.budget,
-            )
-            .await?;
+            put_inline().await?;
             let attachments: Vec<_> = policies::nodes_managed_policies(p)
                 .iter()
                 .map(|m| {
@@ -219,14 +219,7 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
                 &name,
                 policies::NODES_INLINE_POLICY,
             )) {
-                iam::put_inline_policy(
-                    client,
-                    &name,
-                    policies::NODES_INLINE_POLICY,
-                    &inline,
-                    &ctx.budget,
-                )
-                .await?;
+                put_inline().await?;
             }
             for m in policies::NODES_MANAGED_POLICIES {
                 match ctx.observed.status(&ObjectKey::policy_attachment(&name, m)) {
