@@ -130,11 +130,19 @@ async fn check_gateway(
         return d;
     };
     let path = rnc_path().attr(RemoteNetworkConfig::vpc_gateway_id);
-    let (found, kind) = match Gateway::parse(id) {
-        Some(Gateway::Transit(_)) => (ec2::transit_gateway(&aws.ec2, id).await, "Transit gateway"),
+    // A transit gateway's owner is compared with the caller's account, read at the same time.
+    let (found, kind, me) = match Gateway::parse(id) {
+        Some(Gateway::Transit(_)) => {
+            let (found, me) = tokio::join!(
+                ec2::transit_gateway(&aws.ec2, id),
+                super::create::identity(aws)
+            );
+            (found, "Transit gateway", Some(me))
+        }
         Some(Gateway::Vpn(_)) => (
             ec2::vpn_gateway(&aws.ec2, id).await,
             "Virtual private gateway",
+            None,
         ),
         None => return d,
     };
@@ -191,8 +199,8 @@ async fn check_gateway(
             );
         }
     }
-    if let Some(owner) = &info.owner {
-        match crate::resource::hybrid_cluster::create::identity(aws).await {
+    if let (Some(owner), Some(me)) = (&info.owner, me) {
+        match me {
             Ok(me) if &me.account != owner && !info.auto_accepts => d.warning_at(
                 path,
                 "Attachment needs the owner's acceptance",
