@@ -318,15 +318,51 @@ impl Block {
         }
         let mut out = state.clone();
         for a in &self.attributes {
-            if a.computed && !a.optional {
+            // Generated configuration should not start out with a deprecation warning.
+            if (a.computed && !a.optional) || a.deprecated {
                 out.set(&a.name, Value::Null);
             }
         }
         for b in &self.blocks {
+            if b.block.deprecated {
+                out.set(&b.name, Value::List(Vec::new()));
+                continue;
+            }
             if let Value::List(items) = state.get(&b.name) {
                 let items = items.iter().map(|i| b.block.config_from_state(i)).collect();
                 out.set(&b.name, Value::List(items));
             }
+        }
+        out
+    }
+
+    /// The paths of attributes or blocks that are sets. The server treats every collection
+    /// as a list (defaults, replacement paths, diagnostics), so it refuses to register a
+    /// schema with one rather than answer wrongly for it.
+    pub fn set_paths(&self) -> Vec<String> {
+        fn has_set(t: &Type) -> bool {
+            match t {
+                Type::Set(_) => true,
+                Type::List(inner) | Type::Map(inner) => has_set(inner),
+                _ => false,
+            }
+        }
+        let mut out: Vec<String> = self
+            .attributes
+            .iter()
+            .filter(|a| has_set(&a.ty))
+            .map(|a| a.name.clone())
+            .collect();
+        for b in &self.blocks {
+            if b.nesting == Nesting::Set {
+                out.push(b.name.clone());
+            }
+            out.extend(
+                b.block
+                    .set_paths()
+                    .into_iter()
+                    .map(|p| format!("{}.{p}", b.name)),
+            );
         }
         out
     }
@@ -385,6 +421,35 @@ mod tests {
                     )))
                     .items(1, 1),
             )
+    }
+
+    #[test]
+    fn sets_are_found_wherever_they_are() {
+        assert_eq!(sample().set_paths(), ["inner.cidrs"]);
+        let block = Block::new("b").block(NestedBlock::set().named("rules").of(Block::new("r")));
+        assert_eq!(block.set_paths(), ["rules"]);
+        let lists = Block::new("l")
+            .attribute(Attribute::new("ids", Type::list_of_strings(), "i").optional());
+        assert!(lists.set_paths().is_empty());
+    }
+
+    #[test]
+    fn generated_configuration_leaves_deprecated_attributes_out() {
+        let mut old_name = Attribute::new("old_name", Type::String, "o").optional();
+        old_name.deprecated = true;
+        let block = Block::new("root")
+            .attribute(Attribute::new("name", Type::String, "n").required())
+            .attribute(old_name)
+            .attribute(Attribute::new("arn", Type::String, "a").computed());
+        let state = Value::Map(BTreeMap::from([
+            ("name".to_string(), Value::string("x")),
+            ("old_name".to_string(), Value::string("y")),
+            ("arn".to_string(), Value::string("z")),
+        ]));
+        let config = block.config_from_state(&state);
+        assert_eq!(config.get("name"), &Value::string("x"));
+        assert!(config.get("old_name").is_null(), "deprecated: left out");
+        assert!(config.get("arn").is_null(), "computed only: left out");
     }
 
     #[test]

@@ -53,6 +53,18 @@ pub struct ApplyInput {
     pub planned_identity: Value,
 }
 
+/// Sets are not supported yet (every collection is handled as a list): a schema with one is
+/// refused at start-up, naming where, rather than answered wrongly at plan.
+fn refuse_sets(kind: &str, name: &str, schema: &Schema) {
+    let sets = schema.block.set_paths();
+    if !sets.is_empty() {
+        panic!(
+            "{kind} {name}: its schema has sets at {}, which this crate does not support yet (it would treat them as lists); use lists",
+            sets.join(", ")
+        );
+    }
+}
+
 fn register<T: ?Sized>(
     map: &mut BTreeMap<&'static str, Arc<T>>,
     kind: &str,
@@ -108,11 +120,13 @@ impl Server {
     }
 
     pub fn resource(mut self, r: impl Resource + 'static) -> Server {
+        refuse_sets("resource", r.type_name(), &r.schema());
         register(&mut self.resources, "resource", r.type_name(), Arc::new(r));
         self
     }
 
     pub fn data_source(mut self, d: impl DataSource + 'static) -> Server {
+        refuse_sets("data source", d.type_name(), &d.schema());
         register(
             &mut self.data_sources,
             "data source",
@@ -124,6 +138,7 @@ impl Server {
 
     pub fn ephemeral_resource(mut self, e: impl EphemeralResource + 'static) -> Server {
         let name = e.type_name();
+        refuse_sets("ephemeral resource", name, &e.schema());
         register(
             &mut self.ephemeral_resources,
             "ephemeral resource",
@@ -467,5 +482,19 @@ impl Server {
     pub fn stop(&self) {
         tracing::info!("stop requested: cancelling in-flight operations");
         self.lifecycle.stop.fire();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Attribute, Block, Type};
+
+    #[test]
+    #[should_panic(expected = "resource x_thing: its schema has sets at ids")]
+    fn a_schema_with_a_set_is_refused_at_start_up() {
+        let block = Block::new("x")
+            .attribute(Attribute::new("ids", Type::set_of_strings(), "i").optional());
+        refuse_sets("resource", "x_thing", &Schema::new(block));
     }
 }
