@@ -131,6 +131,8 @@ pub struct Taken {
     /// a cluster of this name, in this state (a tainted object about to be replaced, whose
     /// state a plan is not shown) or in another.
     pub tagged_ours: bool,
+    /// Named by the pre-existing VPC (`vpc.id`) rather than by `name` alone.
+    pub in_vpc: bool,
 }
 
 fn tagged_ours(tags: &std::collections::BTreeMap<String, String>, cluster: &str) -> bool {
@@ -148,6 +150,7 @@ pub async fn taken(aws: &AwsClients, cluster: &str, names: &OurNames) -> AwsResu
             Taken {
                 what: format!("an EKS cluster named {name}"),
                 tagged_ours: tagged_ours(&tags, cluster),
+                in_vpc: false,
             }
         }))
     };
@@ -158,6 +161,7 @@ pub async fn taken(aws: &AwsClients, cluster: &str, names: &OurNames) -> AwsResu
         Ok(iam::role_details(&aws.iam, &name).await?.map(|r| Taken {
             what: format!("an IAM role named {name}"),
             tagged_ours: tagged_ours(&r.tags, cluster),
+            in_vpc: false,
         }))
     };
     let roles_anywhere = async {
@@ -178,6 +182,7 @@ pub async fn taken(aws: &AwsClients, cluster: &str, names: &OurNames) -> AwsResu
             out.push(Taken {
                 what: format!("an IAM Roles Anywhere {kind} named {name}"),
                 tagged_ours: ours.is_some() && found.len() == 1,
+                in_vpc: false,
             });
         }
         AwsResult::Ok(out)
@@ -191,6 +196,7 @@ pub async fn taken(aws: &AwsClients, cluster: &str, names: &OurNames) -> AwsResu
             .map(|id| Taken {
                 what: format!("a security group named {name} ({id}) in {vpc}"),
                 tagged_ours: false,
+                in_vpc: true,
             }))
     };
     let (c, cr, nr, ra, sg) = tokio::join!(
@@ -246,8 +252,8 @@ pub async fn check_plan(
     let Some(cluster) = config.name.known() else {
         return d;
     };
-    let at = |what: &str| {
-        if what.starts_with("a security group") {
+    let at = |t: &Taken| {
+        if t.in_vpc {
             AttrPath::root(ClusterConfig::vpc).index(0).attr(Vpc::id)
         } else {
             AttrPath::root(ClusterConfig::name)
@@ -258,13 +264,13 @@ pub async fn check_plan(
             for t in found {
                 if t.tagged_ours {
                     d.warning_at(
-                        at(&t.what),
+                        at(&t),
                         "Name already used by this provider",
                         format!("{} made by this provider for a cluster named {cluster} already exists. If it belongs to this resource's tainted object, Terraform deletes it before creating the replacement. If another Terraform state holds it, apply stops before creating anything. {ADVICE}", t.what),
                     );
                 } else {
                     d.error_at(
-                        at(&t.what),
+                        at(&t),
                         "Name already taken",
                         format!("{} already exists in this account and region, and this Terraform state did not create it. {ADVICE}", t.what),
                     );
