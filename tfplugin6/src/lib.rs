@@ -24,10 +24,12 @@ pub mod provider;
 pub mod resource;
 pub mod schema;
 mod server;
+pub mod terraform_rules;
 mod tls;
 mod transport;
 pub mod validators;
 pub mod value;
+pub mod walk;
 
 /// The generated protocol types (tonic + prost); `convert` maps them to the public ones.
 #[allow(clippy::all, clippy::pedantic, dead_code)]

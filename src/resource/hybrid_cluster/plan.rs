@@ -116,10 +116,23 @@ fn vpc_settings(p: &mut ClusterConfig, config: &ClusterConfig) {
             vpc.nat_gateway = Unknown::some(DEFAULT_NAT_GATEWAY.into());
         }
         vpc.availability_zones.or_unknown();
-    } else if !vpc.id.is_unknown() {
-        vpc.cidr = Unknown::null();
-        vpc.nat_gateway = Unknown::null();
-        vpc.availability_zones = Unknown::null();
+    } else if vpc.id.is_unknown() {
+        // Which kind of VPC it is shows at apply: a created one's settings may then be
+        // eksctl's defaults.
+        vpc.cidr.or_unknown();
+        vpc.nat_gateway.or_unknown();
+        vpc.availability_zones.or_unknown();
+    } else {
+        // A pre-existing VPC has none of them; one the configuration leaves unknown stays
+        // unknown (validation refuses it at apply if it is set).
+        for setting in [&mut vpc.cidr, &mut vpc.nat_gateway] {
+            if setting.is_known() {
+                *setting = Unknown::null();
+            }
+        }
+        if vpc.availability_zones.is_known() {
+            vpc.availability_zones = Unknown::null();
+        }
     }
 }
 
@@ -175,7 +188,7 @@ fn unknown_computed(p: &mut ClusterState, config: &ClusterConfig) {
 /// For a new cluster, what plan already knows of the attributes the server left unknown.
 fn known_at_create(p: &mut ClusterState) {
     if let Some(vpc) = p.config.vpc.known().and_then(One::get) {
-        if !vpc.id.is_null() {
+        if vpc.id.known().is_some_and(Option::is_some) {
             existing_vpc_outputs(p, &vpc.clone());
         }
     }
@@ -189,6 +202,7 @@ fn known_at_create(p: &mut ClusterState) {
         Unknown::Unknown => Unknown::Unknown,
     };
     let created_role = role_arn.is_null();
+    let maybe_created_role = created_role || role_arn.is_unknown();
     p.remote_nodes_role_arn = if created_role {
         Unknown::Unknown
     } else {
@@ -205,7 +219,9 @@ fn known_at_create(p: &mut ClusterState) {
             p.as_deref().and_then(parse_provider) == Some(CredentialsProvider::Ira)
         }
     };
-    let roles_anywhere = if maybe_ira && created_role {
+    // A role ARN not known yet may turn out null: then the role, trust anchor and profile
+    // are created.
+    let roles_anywhere = if maybe_ira && maybe_created_role {
         Unknown::Unknown
     } else {
         Unknown::null()

@@ -85,18 +85,42 @@ fn vpc_kind(vpc: Option<&Vpc>, d: &mut Diagnostics) -> Network {
             cidr: Some(DEFAULT_VPC_CIDR.parse().expect("constant")),
         };
     };
-    let set = |pairs: &[(&'static str, bool)]| -> Vec<&'static str> {
-        pairs.iter().filter(|(_, s)| *s).map(|(n, _)| *n).collect()
+    // Only a known value is surely set: an unknown one may still turn out null, and is
+    // checked again at apply, when it is known.
+    let set = |pairs: &[(&'static str, bool, bool)]| -> Vec<&'static str> {
+        pairs
+            .iter()
+            .filter(|(_, null, unknown)| !null && !unknown)
+            .map(|(n, _, _)| *n)
+            .collect()
     };
     let existing = set(&[
-        (Vpc::id, !vpc.id.is_null()),
-        (Vpc::subnet_ids, !vpc.subnet_ids.is_null()),
-        (Vpc::security_group_ids, !vpc.security_group_ids.is_null()),
+        (Vpc::id, vpc.id.is_null(), vpc.id.is_unknown()),
+        (
+            Vpc::subnet_ids,
+            vpc.subnet_ids.is_null(),
+            vpc.subnet_ids.is_unknown(),
+        ),
+        (
+            Vpc::security_group_ids,
+            vpc.security_group_ids.is_null(),
+            vpc.security_group_ids.is_unknown(),
+        ),
     ]);
+    let maybe_existing =
+        vpc.id.is_unknown() || vpc.subnet_ids.is_unknown() || vpc.security_group_ids.is_unknown();
     let created = set(&[
-        (Vpc::cidr, !vpc.cidr.is_null()),
-        (Vpc::availability_zones, !vpc.availability_zones.is_null()),
-        (Vpc::nat_gateway, !vpc.nat_gateway.is_null()),
+        (Vpc::cidr, vpc.cidr.is_null(), vpc.cidr.is_unknown()),
+        (
+            Vpc::availability_zones,
+            vpc.availability_zones.is_null(),
+            vpc.availability_zones.is_unknown(),
+        ),
+        (
+            Vpc::nat_gateway,
+            vpc.nat_gateway.is_null(),
+            vpc.nat_gateway.is_unknown(),
+        ),
     ]);
     if !existing.is_empty() && !created.is_empty() {
         d.error_at(
@@ -126,6 +150,13 @@ fn vpc_kind(vpc: Option<&Vpc>, d: &mut Diagnostics) -> Network {
         }
         return Network {
             existing: true,
+            cidr: None,
+        };
+    }
+    if maybe_existing {
+        // Which kind of VPC is not known yet, so neither is its CIDR.
+        return Network {
+            existing: false,
             cidr: None,
         };
     }
@@ -240,7 +271,8 @@ fn remote_networks(
             }
         }
     }
-    if network.is_some_and(|n| n.existing) && !rnc.vpc_gateway_id.is_null() {
+    let gateway_set = rnc.vpc_gateway_id.known().is_some_and(Option::is_some);
+    if network.is_some_and(|n| n.existing) && gateway_set {
         d.error_at(
             path.attr(RemoteNetworkConfig::vpc_gateway_id),
             "Gateway with a pre-existing VPC",
@@ -319,7 +351,9 @@ fn credentials(iam: &Iam, d: &mut Diagnostics) {
             "Missing CA bundle",
             "remoteNetworkConfig.iam.caBundleCert is required when using IAMRolesAnywhere credentials provider",
         ),
-        (Some(CredentialsProvider::Ira), Unknown::Known(Some(_))) if !iam.role_arn.is_null() => {
+        (Some(CredentialsProvider::Ira), Unknown::Known(Some(_)))
+            if iam.role_arn.known().is_some_and(Option::is_some) =>
+        {
             d.warning_at(
                 path,
                 "CA bundle unused",
