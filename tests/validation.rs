@@ -8,6 +8,7 @@
 mod common;
 
 use tfplugin6::diag::Severity;
+use tfplugin6::walk::{Stored, Walk};
 use tfplugin6::{Diagnostics, PlanInput, Server, Value};
 
 const TYPE: &str = "eks_hybrid_cluster";
@@ -83,27 +84,18 @@ async fn server(default_tags: serde_json::Value) -> Server {
     s
 }
 
-/// Validate, then (when that passes, as Terraform goes on) plan a create.
+/// Validate, then (when that passes, as Terraform goes on) plan a create, through the
+/// in-process Terraform, whose rules every plan must keep.
 async fn check(s: &Server, config: &Value) -> Diagnostics {
-    let mut d = s.validate_resource_config(TYPE, config);
+    let d = s.validate_resource_config(TYPE, config);
     if d.has_errors() {
         return d;
     }
-    let plan = s
-        .plan_resource_change(
-            TYPE,
-            PlanInput {
-                prior: Value::Null,
-                proposed: config.clone(),
-                config: config.clone(),
-                prior_private: vec![],
-                client: Default::default(),
-                prior_identity: Value::Null,
-            },
-        )
-        .await;
-    d.extend(plan.diagnostics);
-    d
+    let mut walk = Walk::new(s, TYPE);
+    let plan = walk.plan(s, &Stored::default(), config).await;
+    let broken: Vec<String> = walk.found.iter().map(ToString::to_string).collect();
+    assert!(broken.is_empty(), "{broken:#?}");
+    plan.diagnostics
 }
 
 fn errors(d: &Diagnostics) -> Vec<String> {

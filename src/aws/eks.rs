@@ -211,6 +211,11 @@ pub async fn delete_cluster(eks: &Client, name: &str, budget: &Budget) -> AwsRes
         Err(e) if e.is_not_found() => return Ok(()),
         other => other?,
     }
+    wait_cluster_deleted(eks, name, budget).await
+}
+
+/// Waits until a cluster EKS is deleting is gone.
+pub async fn wait_cluster_deleted(eks: &Client, name: &str, budget: &Budget) -> AwsResult<()> {
     // Gone only after GONE_CONFIRMATIONS not-founds in a row, as the Terraform AWS provider
     // waits (`waitClusterDeleted`, ContinuousTargetOccurence): one not-found from a lagging
     // endpoint, then a re-create, answers "Cluster already exists with name".

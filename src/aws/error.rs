@@ -248,9 +248,13 @@ pub fn eks_service(step: &str, service: aws_sdk_eks::Error) -> AwsError {
         use aws_sdk_eks::Error as E;
         let kind = match &service {
             E::ResourceNotFoundException(_) | E::NotFoundException(_) => ErrorKind::NotFound,
-            E::ClientException(c)
-                if c.message()
-                    .is_some_and(|m| m.contains("No cluster found for name")) =>
+            // Also where the operation's model lists no ClientException (DeleteAccessEntry,
+            // …): the SDK then leaves it unhandled, with the same code and message.
+            other
+                if other.code() == Some("ClientException")
+                    && other
+                        .message()
+                        .is_some_and(|m| m.contains("No cluster found for name")) =>
             {
                 ErrorKind::NotFound
             }
@@ -429,6 +433,13 @@ mod tests {
                 .build(),
         );
         assert!(eks("reading")(answered(other_not_found)).is_not_found());
+        // DeleteAccessEntry's model lists no ClientException: the SDK leaves it unhandled.
+        let unmodelled =
+            aws_sdk_eks::operation::delete_access_entry::DeleteAccessEntryError::generic(meta(
+                "ClientException",
+                "No cluster found for name: demo.",
+            ));
+        assert!(eks("deleting access entry")(answered(unmodelled)).is_not_found());
         let denied = D::ClientException(
             ClientException::builder()
                 .message("not authorized")

@@ -188,8 +188,9 @@ impl Ec2Model {
             if !self.is_fresh(value) {
                 continue;
             }
-            if key.starts_with("Filter.") && describe.is_some() {
-                omit_all = true;
+            // A filter only selects: EC2 never answers NotFound for a filter's value.
+            if key.starts_with("Filter.") {
+                omit_all |= describe.is_some();
                 continue;
             }
             if let Some((code, message)) = not_found(value) {
@@ -447,6 +448,14 @@ mod tests {
         assert!(matches!(
             m.check("DescribeSubnets", &by_filter, &w(0)),
             Verdict::Forward { omit_all: true }
+        ));
+        let gateways = p(&[
+            ("Filter.1.Name", "attachment.vpc-id"),
+            ("Filter.1.Value.1", "vpc-1"),
+        ]);
+        assert!(matches!(
+            m.check("DescribeVpnGateways", &gateways, &w(0)),
+            Verdict::Forward { omit_all: false }
         ));
     }
 

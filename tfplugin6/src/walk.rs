@@ -301,7 +301,7 @@ impl Walk {
             ));
         }
         let identity = out.identity.map(|i| wire(&i)).unwrap_or_default();
-        v.extend(self.identity_checks(&state, &identity));
+        v.extend(self.identity_checks(&state, &identity, !failed));
         if fin.action == Action::Update {
             v.extend(rules::same_identity(&prior.identity, &identity, "apply"));
         }
@@ -328,9 +328,10 @@ impl Walk {
         first: &Planned,
         config: &Value,
     ) -> Planned {
-        // A replacement's object is gone by then: its final plan is a create's.
+        // A replacement's object is gone by then: its final plan is a create's, from no
+        // prior state and no private data.
         let prior = if first.action == Action::Replace {
-            replacement_of(first)
+            Stored::default()
         } else {
             prior.clone()
         };
@@ -367,13 +368,16 @@ impl Walk {
         fin
     }
 
-    fn identity_checks(&self, state: &Value, identity: &Value) -> Vec<Violation> {
+    /// An identity given is of the schema and wholly known. Terraform accepts none (it then
+    /// stores none), but after an apply without errors the object exists and has one (the
+    /// plugin framework's "Missing Resource Identity After Create/Update").
+    fn identity_checks(&self, state: &Value, identity: &Value, complete: bool) -> Vec<Violation> {
         match (&self.identity, state.is_null()) {
             (Some(schema), false) if !identity.is_null() => rules::identity_valid(schema, identity),
-            (Some(_), false) => vec![Violation {
+            (Some(_), false) if complete => vec![Violation {
                 rule: rules::INVALID_IDENTITY,
                 path: AttrPath::default(),
-                message: "an object without its identity".into(),
+                message: "an object without its identity after an apply without errors".into(),
             }],
             _ => Vec::new(),
         }
@@ -471,7 +475,7 @@ impl Walk {
         let identity = out.identity.map(|i| wire(&i)).unwrap_or_default();
         let mut v = rules::conforms(&self.block, &state, rules::INVALID_OBJECT);
         v.extend(rules::wholly_known(&state, rules::INVALID_OBJECT));
-        v.extend(self.identity_checks(&state, &identity));
+        v.extend(self.identity_checks(&state, &identity, false));
         v.extend(rules::same_identity(&stored.identity, &identity, "refresh"));
         self.record("refresh", v);
         let fresh = Stored {

@@ -239,10 +239,18 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
 /// was creating it): it is waited for, not created again. A cluster not recorded is not looked
 /// up: `ownership::refuse_foreign` found the name free before the first write, and should
 /// one appear since, CreateCluster refuses the name rather than this resource taking it over.
+/// One that EKS is deleting (a destroy or replacement interrupted after DeleteCluster) cannot
+/// be kept: it is waited out, then made again.
 pub async fn cluster_exists(ctx: &Ctx<'_>) -> AwsResult<bool> {
-    match ctx.inv().cluster_name {
-        Some(name) => Ok(eks::describe_cluster(&ctx.aws.eks, &name).await?.is_some()),
-        None => Ok(false),
+    let Some(name) = ctx.inv().cluster_name else {
+        return Ok(false);
+    };
+    match eks::describe_cluster(&ctx.aws.eks, &name).await? {
+        Some(c) if c.status() == Some(&aws_sdk_eks::types::ClusterStatus::Deleting) => {
+            eks::wait_cluster_deleted(&ctx.aws.eks, &name, &ctx.budget).await?;
+            Ok(false)
+        }
+        found => Ok(found.is_some()),
     }
 }
 

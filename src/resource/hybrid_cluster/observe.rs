@@ -78,7 +78,7 @@ async fn observe_cluster(aws: &AwsClients, inv: &Inventory) -> AwsResult<Observe
     o.cluster = eks::describe_cluster(&aws.eks, name).await?;
     o.put(
         ObjectKey::Cluster(name.clone()),
-        Status::ok_or(o.cluster.is_some(), Status::Missing),
+        cluster_status(o.cluster.as_ref()),
     );
     if let Some(principal) = &inv.access_entry_principal {
         let entry = if o.cluster.is_some() {
@@ -94,6 +94,18 @@ async fn observe_cluster(aws: &AwsClients, inv: &Inventory) -> AwsResult<Observe
         o.access_entry_arn = entry.map(|(arn, _)| arn);
     }
     Ok(o)
+}
+
+/// A cluster EKS is deleting or has failed is drift: apply makes it again, and what EKS
+/// assigns it (endpoint, CA, security group) is planned unknown.
+fn cluster_status(cluster: Option<&aws_sdk_eks::types::Cluster>) -> Status {
+    use aws_sdk_eks::types::ClusterStatus as C;
+    match cluster.map(|c| c.status()) {
+        None => Status::Missing,
+        Some(Some(C::Deleting)) => Status::Other("deleting".into()),
+        Some(Some(C::Failed)) => Status::failed(),
+        Some(_) => Status::Ok,
+    }
 }
 
 async fn observe_network(

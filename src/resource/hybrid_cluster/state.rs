@@ -121,7 +121,10 @@ pub fn build(
         block.activation_id = Unknown::some(a.id.clone());
     }
     if let Some(vpc) = s.config.vpc.known_mut().and_then(One::get_mut) {
-        if vpc.availability_zones.is_unknown() {
+        let pre_existing = vpc.id.known().is_some_and(Option::is_some);
+        if vpc.availability_zones.is_unknown() && pre_existing {
+            vpc.availability_zones = Unknown::null();
+        } else if vpc.availability_zones.is_unknown() {
             vpc.availability_zones = Unknown::some(
                 inv.availability_zones
                     .iter()
