@@ -1886,3 +1886,44 @@ mod hybrid_nodes_gateway {
         c.destroy_leaves_nothing();
     }
 }
+
+/// Ctrl-C during a refresh (issue 18, item 3): AWS answers slowly (a minute a call), and the
+/// plan stops at once, saying why, instead of Terraform waiting at "Gracefully shutting
+/// down…" until the reads end. The state is untouched and the next plan is empty.
+#[test]
+fn ctrl_c_during_a_refresh_stops_at_once() {
+    for tf in [TF_NEW, TOFU] {
+        ctrl_c_during_refresh(tf);
+    }
+}
+
+fn ctrl_c_during_refresh(tf: &str) {
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
+    let ws = Workspace::new(tf, &tb, &ssm_config(&tgw, ""));
+    ws.apply();
+    let before = ws.state();
+    tb.control("POST", "latency", r#"{"ms": 60000}"#);
+    let started = std::time::Instant::now();
+    let reading = || started.elapsed() > std::time::Duration::from_secs(4);
+    let (run, stopped_after) = ws.run_interrupted(&["plan", "-input=false", "-no-color"], reading);
+    tb.control("POST", "latency", r#"{"ms": 0}"#);
+    println!(
+        "{tf}: plan stopped {:.2} s after Ctrl-C",
+        stopped_after.as_secs_f64()
+    );
+    assert_ne!(
+        run.code,
+        0,
+        "{tf}: an interrupted plan fails: {}",
+        run.all()
+    );
+    assert!(
+        stopped_after < std::time::Duration::from_secs(10),
+        "{tf}: stopping took {stopped_after:?}: {}",
+        run.all()
+    );
+    assert_eq!(ws.state(), before, "{tf}: the state is untouched");
+    assert_eq!(ws.plan_code().code, 0, "{tf}: the next plan is empty");
+    ws.destroy();
+}

@@ -98,12 +98,12 @@ impl EphemeralResource for HybridActivation {
         )
     }
 
-    async fn open(&self, config: Value) -> Opened {
+    async fn open(&self, config: Value, cancel: CancellationToken) -> Opened {
         let aws = match self.data.aws().await {
             Ok(aws) => aws,
             Err(d) => return Opened::failed(d),
         };
-        match create(&aws, &config, &self.data.default_tags().await).await {
+        match create(&aws, &config, &self.data.default_tags().await, cancel).await {
             Ok(result) => Opened {
                 result,
                 private: vec![],
@@ -123,6 +123,7 @@ async fn create(
     aws: &AwsClients,
     config: &Value,
     default_tags: &std::collections::BTreeMap<String, String>,
+    cancel: CancellationToken,
 ) -> AwsResult<Value> {
     let name = config.get(CLUSTER_NAME).as_str().unwrap_or_default();
     let step = format!("opening an SSM activation for cluster {name}");
@@ -171,7 +172,7 @@ async fn create(
         default_instance_name: name,
         tags: &tags,
     };
-    let budget = Budget::new(Duration::from_secs(120), CancellationToken::new());
+    let budget = Budget::new(Duration::from_secs(120), cancel);
     let activation = ssm::create_activation(&aws.ssm, &request, &budget).await?;
     let mut result = config.clone();
     result.set(

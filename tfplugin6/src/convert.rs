@@ -2,26 +2,34 @@
 //! terraform-plugin-go's fromproto / toproto). Nothing outside this module and `grpc.rs`
 //! touches a generated type.
 
-use tonic::Status;
-
 use crate::diag::{AttrPath, Diagnostics, Severity, Step};
 use crate::function::{FunctionError, Signature};
 use crate::identity::IdentitySchema;
 use crate::proto::tfplugin6 as pb;
 use crate::resource::{ClientCapabilities, Deferral};
 use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
-use crate::value::Value;
+use crate::value::{DecodeError, Value};
 
-pub fn value(v: Option<&pb::DynamicValue>) -> Result<Value, Status> {
+pub fn value(v: Option<&pb::DynamicValue>) -> Result<Value, DecodeError> {
     let Some(v) = v else { return Ok(Value::Null) };
-    let r = if !v.msgpack.is_empty() {
+    if !v.msgpack.is_empty() {
         Value::from_msgpack(&v.msgpack)
     } else if !v.json.is_empty() {
         Value::from_json(&v.json)
     } else {
         Ok(Value::Null)
-    };
-    r.map_err(|e| Status::invalid_argument(e.to_string()))
+    }
+}
+
+/// A value Terraform sent that cannot be decoded (a damaged state, say), as the diagnostic
+/// Terraform shows under the resource's address, as terraform-plugin-framework reports it.
+pub fn undecodable(type_name: &str, what: &str, e: &DecodeError) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    d.error(
+        format!("Unable to read the {what}"),
+        format!("The {what} Terraform sent for {type_name} cannot be decoded: {e}. If it comes from the state, the state file may be damaged: restore it from a backup, or remove the object (`terraform state rm`) and import it again."),
+    );
+    d
 }
 
 pub fn dynamic(v: &Value) -> Option<pb::DynamicValue> {
@@ -32,7 +40,7 @@ pub fn dynamic(v: &Value) -> Option<pb::DynamicValue> {
 }
 
 /// An identity as the CLI sent it: null when it sent none.
-pub fn identity_in(v: Option<&pb::ResourceIdentityData>) -> Result<Value, Status> {
+pub fn identity_in(v: Option<&pb::ResourceIdentityData>) -> Result<Value, DecodeError> {
     value(v.and_then(|d| d.identity_data.as_ref()))
 }
 

@@ -45,7 +45,9 @@ pub trait EphemeralResource: Send + Sync {
         Diagnostics::default()
     }
 
-    async fn open(&self, config: Value) -> Opened;
+    /// `cancel` fires when Terraform asks the provider to stop (Ctrl-C): stop waiting, but
+    /// let a call that creates something finish, so what it made is returned (and closed).
+    async fn open(&self, config: Value, cancel: tokio_util::sync::CancellationToken) -> Opened;
 
     async fn renew(&self, private: Vec<u8>) -> Renewed {
         Renewed {

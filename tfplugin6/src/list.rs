@@ -37,6 +37,50 @@ impl Listed {
     }
 }
 
+/// Where a list resource sends what it finds, one at a time, as it finds it: Terraform
+/// shows each result as it arrives. It counts toward the request's `limit`.
+pub struct ListSink {
+    tx: tokio::sync::mpsc::Sender<Listed>,
+    remaining: usize,
+    stop: tokio_util::sync::CancellationToken,
+}
+
+impl ListSink {
+    pub fn new(
+        tx: tokio::sync::mpsc::Sender<Listed>,
+        limit: usize,
+        stop: tokio_util::sync::CancellationToken,
+    ) -> ListSink {
+        ListSink {
+            tx,
+            remaining: limit,
+            stop,
+        }
+    }
+
+    /// Whether to stop looking: the limit is reached, Terraform stopped the provider or no
+    /// longer reads the results.
+    pub fn is_done(&self) -> bool {
+        self.remaining == 0 || self.stop.is_cancelled() || self.tx.is_closed()
+    }
+
+    /// Sends one result (one that carries only diagnostics does not count toward the limit);
+    /// false when the listing should stop.
+    pub async fn send(&mut self, listed: Listed) -> bool {
+        if self.is_done() {
+            return false;
+        }
+        let counts = !listed.identity.is_null();
+        if self.tx.send(listed).await.is_err() {
+            return false;
+        }
+        if counts {
+            self.remaining -= 1;
+        }
+        !self.is_done()
+    }
+}
+
 #[async_trait]
 pub trait ListResource: Send + Sync {
     /// The managed resource type it lists.
@@ -49,7 +93,7 @@ pub trait ListResource: Send + Sync {
         Diagnostics::default()
     }
 
-    /// The instances, at most `limit`; a listing that fails part way ends with an entry that
-    /// carries only diagnostics.
-    async fn list(&self, req: ListRequest) -> Vec<Listed>;
+    /// Sends each instance to `out` as it is found, until `out` says to stop; a listing that
+    /// fails part way ends with an entry that carries only diagnostics.
+    async fn list(&self, req: ListRequest, out: &mut ListSink);
 }

@@ -213,6 +213,33 @@ pub trait Resource: Send + Sync {
         }
     }
 
+    /// An identity stored under an earlier identity schema `version`, decoded from its JSON.
+    /// By default the attributes the current schema shares with it are kept (a renamed or
+    /// added attribute needs an override); one from a newer provider is refused.
+    fn upgrade_identity(&self, version: i64, identity: Value) -> Result<Value, Diagnostics> {
+        let Some(schema) = self.identity_schema() else {
+            let mut d = Diagnostics::default();
+            d.error(
+                "No identity",
+                format!("{} has no resource identity to upgrade.", self.type_name()),
+            );
+            return Err(d);
+        };
+        if version > schema.version {
+            let mut d = Diagnostics::default();
+            d.error(
+                "Identity from a newer provider",
+                format!(
+                    "The identity of {} has schema version {version}; this provider knows up to {}. Upgrade the provider.",
+                    self.type_name(),
+                    schema.version
+                ),
+            );
+            return Err(d);
+        }
+        Ok(schema.conform(&identity))
+    }
+
     /// State written by an earlier schema `version`, decoded from its JSON. By default it is
     /// fitted to the current schema's shape.
     fn upgrade(&self, version: i64, state: Value) -> Result<Value, Diagnostics> {

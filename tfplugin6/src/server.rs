@@ -11,7 +11,7 @@ use crate::diag::Diagnostics;
 use crate::ephemeral::{EphemeralResource, Opened, Renewed};
 use crate::function::{Function, FunctionError, Signature};
 use crate::identity::IdentitySchema;
-use crate::list::{ListRequest, ListResource, Listed};
+use crate::list::{ListRequest, ListResource, ListSink, Listed};
 use crate::planning;
 use crate::provider::Provider;
 use crate::resource::{
@@ -65,6 +65,16 @@ fn refuse_sets(kind: &str, name: &str, schema: &Schema) {
     }
 }
 
+/// A receiver that yields `one` and ends.
+fn single(
+    tx: tokio::sync::mpsc::Sender<Listed>,
+    rx: tokio::sync::mpsc::Receiver<Listed>,
+    one: Listed,
+) -> tokio::sync::mpsc::Receiver<Listed> {
+    let _ = tx.try_send(one);
+    rx
+}
+
 fn register<T: ?Sized>(
     map: &mut BTreeMap<&'static str, Arc<T>>,
     kind: &str,
@@ -106,7 +116,35 @@ fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
     d
 }
 
+/// What an operation answers when Terraform asked the provider to stop before it finished.
+fn stopped(what: &str) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    d.error(
+        "Stopped",
+        format!("Terraform asked the provider to stop (Ctrl-C) while it was {what}; it stopped without changing anything."),
+    );
+    d
+}
+
 impl Server {
+    /// Runs `work` until it finishes or Terraform asks the provider to stop; then answers
+    /// `on_stop` with why. Only for work that changes nothing (reads, plans): dropping it
+    /// part way loses nothing, and Terraform gets its answer at once, as terraform-plugin-go
+    /// cancels every RPC's context at StopProvider.
+    async fn until_stopped<T>(
+        &self,
+        what: &str,
+        work: impl std::future::Future<Output = T>,
+        on_stop: impl FnOnce(Diagnostics) -> T,
+    ) -> T {
+        let token = self.lifecycle.stop.token();
+        tokio::select! {
+            biased;
+            out = work => out,
+            () = token.cancelled() => on_stop(stopped(what)),
+        }
+    }
+
     pub fn new(provider: impl Provider + 'static) -> Server {
         Server {
             provider: Arc::new(provider),
@@ -218,7 +256,7 @@ impl Server {
         if d.has_errors() {
             return Opened::failed(d);
         }
-        e.open(config).await
+        e.open(config, self.lifecycle.stop.token()).await
     }
 
     pub async fn renew_ephemeral_resource(&self, type_name: &str, private: Vec<u8>) -> Renewed {
@@ -273,31 +311,50 @@ impl Server {
         validated(&l.config_schema(), config, || l.validate(config))
     }
 
-    /// The instances found, each identity shaped by the managed resource's identity schema.
-    pub async fn list(&self, type_name: &str, req: ListRequest) -> Vec<Listed> {
+    /// The instances found, streamed as the list resource finds them, each identity shaped by
+    /// the managed resource's identity schema. It stops at `limit`, when Terraform stops the
+    /// provider (a last entry says so) and when the receiver is dropped.
+    pub fn list(&self, type_name: &str, req: ListRequest) -> tokio::sync::mpsc::Receiver<Listed> {
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
         let l = match self.find_list_resource(type_name) {
             Ok(l) => l.clone(),
-            Err(diagnostics) => return vec![Listed::failed(diagnostics)],
+            Err(diagnostics) => return single(tx, rx, Listed::failed(diagnostics)),
         };
         let d = self.validate_list_resource_config(type_name, &req.config);
         if d.has_errors() {
-            return vec![Listed::failed(d)];
+            return single(tx, rx, Listed::failed(d));
         }
         let identity = self
             .resources
             .get(type_name)
             .and_then(|r| r.identity_schema());
         let limit = usize::try_from(req.limit.max(0)).unwrap_or(usize::MAX);
-        let mut found = l.list(req).await;
-        found.truncate(limit);
-        if let Some(schema) = identity {
-            for f in &mut found {
-                if !f.identity.is_null() {
-                    f.identity = schema.conform(&f.identity);
+        let stop = self.lifecycle.stop.token();
+        tokio::spawn(async move {
+            let (found_tx, mut found_rx) = tokio::sync::mpsc::channel::<Listed>(1);
+            let mut sink = ListSink::new(found_tx, limit, stop.clone());
+            let listing = async move {
+                l.list(req, &mut sink).await;
+            };
+            let forwarding = async {
+                while let Some(mut f) = found_rx.recv().await {
+                    if let (Some(schema), false) = (&identity, f.identity.is_null()) {
+                        f.identity = schema.conform(&f.identity);
+                    }
+                    if tx.send(f).await.is_err() {
+                        break;
+                    }
                 }
+            };
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => {
+                    let _ = tx.send(Listed::failed(stopped("listing"))).await;
+                }
+                _ = async { tokio::join!(listing, forwarding) } => {}
             }
-        }
-        found
+        });
+        rx
     }
 
     pub fn generate_resource_config(
@@ -350,7 +407,10 @@ impl Server {
             return d;
         }
         let mut out = d;
-        out.extend(self.provider.configure(config).await);
+        let configured = self
+            .until_stopped("configuring", self.provider.configure(config), |d| d)
+            .await;
+        out.extend(configured);
         out
     }
 
@@ -393,15 +453,24 @@ impl Server {
             );
             (p.planned, p.requires_replace)
         };
-        let mut out = r
-            .plan(PlanRequest {
-                prior: input.prior,
-                proposed,
-                config: input.config,
-                prior_private: input.prior_private,
-                requires_replace,
-                client: input.client,
-                prior_identity: input.prior_identity,
+        let (prior, private) = (input.prior.clone(), input.prior_private.clone());
+        let plan = r.plan(PlanRequest {
+            prior: input.prior,
+            proposed,
+            config: input.config,
+            prior_private: input.prior_private,
+            requires_replace,
+            client: input.client,
+            prior_identity: input.prior_identity,
+        });
+        let mut out = self
+            .until_stopped("planning", plan, |diagnostics| PlanResponse {
+                planned: prior,
+                requires_replace: vec![],
+                private,
+                diagnostics,
+                deferred: None,
+                identity: None,
             })
             .await;
         if out.identity.is_none() && !out.planned.is_null() {
@@ -441,7 +510,13 @@ impl Server {
             Ok(r) => r.clone(),
             Err(d) => return Outcome::unchanged(req.state, req.private, d),
         };
-        with_identity(r.as_ref(), r.read(req).await)
+        let (state, private) = (req.state.clone(), req.private.clone());
+        let read = self
+            .until_stopped("reading", r.read(req), |d| {
+                Outcome::unchanged(state, private, d)
+            })
+            .await;
+        with_identity(r.as_ref(), read)
     }
 
     pub async fn import_resource_state(&self, type_name: &str, req: ImportRequest) -> Outcome {
@@ -449,7 +524,12 @@ impl Server {
             Ok(r) => r.clone(),
             Err(d) => return Outcome::unchanged(Value::Null, vec![], d),
         };
-        with_identity(r.as_ref(), r.import(req).await)
+        let imported = self
+            .until_stopped("importing", r.import(req), |d| {
+                Outcome::unchanged(Value::Null, vec![], d)
+            })
+            .await;
+        with_identity(r.as_ref(), imported)
     }
 
     pub fn upgrade_resource_state(
@@ -459,6 +539,16 @@ impl Server {
         state: Value,
     ) -> Result<Value, Diagnostics> {
         self.find_resource(type_name)?.upgrade(version, state)
+    }
+
+    pub fn upgrade_resource_identity(
+        &self,
+        type_name: &str,
+        version: i64,
+        identity: Value,
+    ) -> Result<Value, Diagnostics> {
+        self.find_resource(type_name)?
+            .upgrade_identity(version, identity)
     }
 
     pub fn validate_data_source_config(&self, type_name: &str, config: &Value) -> Diagnostics {
@@ -474,7 +564,10 @@ impl Server {
             Ok(ds) => ds.clone(),
             Err(d) => return Outcome::unchanged(Value::Null, vec![], d),
         };
-        ds.read(config).await
+        self.until_stopped("reading", ds.read(config), |d| {
+            Outcome::unchanged(Value::Null, vec![], d)
+        })
+        .await
     }
 
     /// StopProvider: in-flight applies see their cancellation token fire; later ones get a

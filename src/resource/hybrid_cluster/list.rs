@@ -3,7 +3,7 @@
 //! `-generate-config-out`, each one's state as import would find it, from which
 //! `generate_config` writes configuration that imports with no change.
 
-use tfplugin6::list::{ListRequest, Listed};
+use tfplugin6::list::{ListRequest, ListSink, Listed};
 use tfplugin6::schema::{Attribute, Block, Schema};
 use tfplugin6::{async_trait, Diagnostics, ListResource};
 
@@ -40,32 +40,43 @@ impl ListResource for HybridClusterList {
         )
     }
 
-    async fn list(&self, req: ListRequest) -> Vec<Listed> {
+    async fn list(&self, req: ListRequest, out: &mut ListSink) {
         let aws = match self.data.aws().await {
             Ok(aws) => aws,
-            Err(d) => return vec![Listed::failed(d)],
+            Err(d) => {
+                out.send(Listed::failed(d)).await;
+                return;
+            }
         };
         let prefix = req.config.get(NAME_PREFIX).as_str().unwrap_or_default();
-        match hybrid_clusters(&aws, prefix).await {
-            Ok(clusters) => {
-                let default_tags = self.data.default_tags().await;
-                let mut found = Vec::new();
-                for c in clusters.into_iter().take(limit(req.limit)) {
-                    found.push(listed(&aws, c, req.include_resource, &default_tags).await);
-                }
-                found
+        let default_tags = self.data.default_tags().await;
+        // Each cluster is described (and, with include_resource, imported) and sent before
+        // the next is looked at, so the first result shows at once and `limit` saves calls.
+        let names = match eks::cluster_names(&aws.eks).await {
+            Ok(names) => names,
+            Err(e) => return failed(out, e).await,
+        };
+        for name in names.into_iter().filter(|n| n.starts_with(prefix)) {
+            if out.is_done() {
+                return;
             }
-            Err(e) => {
-                let mut d = Diagnostics::default();
-                report(vec![e], &mut d);
-                vec![Listed::failed(d)]
+            let found = match hybrid_cluster(&aws, name).await {
+                Ok(Some(found)) => found,
+                Ok(None) => continue,
+                Err(e) => return failed(out, e).await,
+            };
+            let entry = listed(&aws, found, req.include_resource, &default_tags).await;
+            if !out.send(entry).await {
+                return;
             }
         }
     }
 }
 
-fn limit(limit: i64) -> usize {
-    usize::try_from(limit).unwrap_or(0)
+async fn failed(out: &mut ListSink, e: crate::aws::AwsError) {
+    let mut d = Diagnostics::default();
+    report(vec![e], &mut d);
+    out.send(Listed::failed(d)).await;
 }
 
 struct Found {
@@ -74,31 +85,24 @@ struct Found {
     summary: String,
 }
 
-/// Clusters whose name has `prefix` and whose `remoteNetworkConfig` names remote nodes.
-async fn hybrid_clusters(aws: &AwsClients, prefix: &str) -> AwsResult<Vec<Found>> {
-    let mut found = Vec::new();
-    for name in eks::cluster_names(&aws.eks).await? {
-        if !name.starts_with(prefix) {
-            continue;
-        }
-        let Some(c) = eks::describe_cluster(&aws.eks, &name).await? else {
-            continue; // deleted since it was listed
-        };
-        let (nodes, _) = import::remote_cidrs(&c);
-        if nodes.is_empty() {
-            continue;
-        }
-        found.push(Found {
-            summary: format!(
-                "{name} (Kubernetes {}, remote nodes {})",
-                c.version().unwrap_or("?"),
-                nodes.join(", ")
-            ),
-            arn: c.arn().unwrap_or_default().to_string(),
-            name,
-        });
+/// The cluster `name` when its `remoteNetworkConfig` names remote nodes.
+async fn hybrid_cluster(aws: &AwsClients, name: String) -> AwsResult<Option<Found>> {
+    let Some(c) = eks::describe_cluster(&aws.eks, &name).await? else {
+        return Ok(None); // deleted since it was listed
+    };
+    let (nodes, _) = import::remote_cidrs(&c);
+    if nodes.is_empty() {
+        return Ok(None);
     }
-    Ok(found)
+    Ok(Some(Found {
+        summary: format!(
+            "{name} (Kubernetes {}, remote nodes {})",
+            c.version().unwrap_or("?"),
+            nodes.join(", ")
+        ),
+        arn: c.arn().unwrap_or_default().to_string(),
+        name,
+    }))
 }
 
 async fn listed(
