@@ -1927,3 +1927,50 @@ fn ctrl_c_during_refresh(tf: &str) {
     assert_eq!(ws.plan_code().code, 0, "{tf}: the next plan is empty");
     ws.destroy();
 }
+
+/// Issue 18, item 2, under the real CLIs: an in-place change planned with values only apply
+/// knows (a tag from `terraform_data`) while EKS is slower to finish the update than the
+/// update timeout. The apply fails naming the wait, never with "inconsistent result after
+/// apply" (status and platform version were planned unknown, not carried); the next apply
+/// completes the change and the plan after it is empty.
+#[test]
+fn an_in_place_change_that_outlasts_its_timeout_fails_cleanly_then_converges() {
+    for tf in [TF_NEW, TOFU] {
+        in_place_change_outlasting_its_timeout(tf);
+    }
+}
+
+fn in_place_change_outlasting_its_timeout(tf: &str) {
+    let (tb, vgw) = vgw_testbed();
+    let config = |version: &str, tag: bool| {
+        let base = vgw_config(&vgw, version, false, "10.80.146.0/24");
+        let tags = if tag {
+            "  tags = { build = terraform_data.build.output }\n  timeouts { update = \"2s\" }\n"
+        } else {
+            "  timeouts { update = \"2s\" }\n"
+        };
+        format!(
+            "resource \"terraform_data\" \"build\" {{\n  input = \"b-{version}\"\n}}\n{}",
+            base.replacen("  name ", &format!("{tags}  name "), 1)
+        )
+    };
+    let c = Applied::new(tf, tb, &config("1.33", false));
+    c.tb.set(&[("eks_update_ms", 6000)]);
+    c.ws.write(&config("1.34", true));
+    let slow = c.ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_ne!(slow.code, 0, "{tf}: {}", slow.all());
+    assert!(
+        !slow.all().contains("inconsistent") && slow.all().contains("timed out"),
+        "{tf}: the apply fails on its timeout, not on Terraform's rules: {}",
+        slow.all()
+    );
+    c.tb.set(&[("eks_update_ms", 200)]);
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    let done = c.ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(done.code, 0, "{tf}: {}", done.all());
+    let s = c.state();
+    assert_eq!(s["kubernetes_version"], "1.34", "{tf}");
+    assert_eq!(s["tags"]["build"], "b-1.34", "{tf}");
+    c.plans_no_changes("the change is complete");
+    c.destroy_leaves_nothing();
+}
