@@ -1957,7 +1957,8 @@ fn in_place_change_outlasting_its_timeout(tf: &str) {
     let c = Applied::new(tf, tb, &config("1.33", false));
     c.tb.set(&[("eks_update_ms", 6000)]);
     c.ws.write(&config("1.34", true));
-    let slow = c.ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let slow =
+        c.ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_ne!(slow.code, 0, "{tf}: {}", slow.all());
     assert!(
         !slow.all().contains("inconsistent") && slow.all().contains("timed out"),
@@ -1966,7 +1967,8 @@ fn in_place_change_outlasting_its_timeout(tf: &str) {
     );
     c.tb.set(&[("eks_update_ms", 200)]);
     std::thread::sleep(std::time::Duration::from_secs(6));
-    let done = c.ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let done =
+        c.ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert_eq!(done.code, 0, "{tf}: {}", done.all());
     let s = c.state();
     assert_eq!(s["kubernetes_version"], "1.34", "{tf}");
