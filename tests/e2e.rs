@@ -1976,3 +1976,41 @@ fn in_place_change_outlasting_its_timeout(tf: &str) {
     c.plans_no_changes("the change is complete");
     c.destroy_leaves_nothing();
 }
+
+/// Issue 19, item 1: a brought nodes role under a path (`/teams/edge/`) gets its activation.
+/// SSM takes the role with its path as `IamRole`; given the bare name it answers "Nonexistent
+/// role", which the provider used to retry as IAM propagation until it gave up.
+#[test]
+fn an_activation_for_a_brought_role_with_a_path_names_the_path() {
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
+    let trust = common::path_segment(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ssm.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+    );
+    tb.query(
+        "iam",
+        &format!("Action=CreateRole&RoleName=edge-nodes&Path=/teams/edge/&AssumeRolePolicyDocument={trust}"),
+    );
+    let config = format!(
+        r#"
+resource "eks_hybrid_cluster" "this" {{
+  name = "hybrid-path"
+  remote_network_config {{
+    vpc_gateway_id = "{tgw}"
+    remote_node_networks {{ cidrs = ["10.80.146.0/24"] }}
+    iam {{ role_arn = "arn:aws:iam::123456789012:role/teams/edge/edge-nodes" }}
+  }}
+  ssm_activation {{}}
+}}
+"#
+    );
+    let c = Applied::new(TF_NEW, tb, &config);
+    assert_eq!(c.first.code, 0, "{}", c.first.all());
+    let listed = ssm_call(&c.tb, "DescribeActivations", "{}", true);
+    assert_eq!(
+        listed["ActivationList"][0]["IamRole"], "teams/edge/edge-nodes",
+        "{listed}"
+    );
+    c.plans_no_changes("the activation is in place");
+    c.destroy_leaves_nothing();
+}

@@ -234,6 +234,20 @@ pub async fn role_details(iam: &Client, name: &str) -> AwsResult<Option<RoleDeta
 }
 
 /// IAM returns policy documents URL-encoded.
+/// The role's name in an IAM role ARN (`arn:<partition>:iam::<account>:role/<path>/<name>`):
+/// what IAM's own calls take.
+pub fn role_name_of(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// The role with its path, without the leading slash (`<path>/<name>`): what SSM's
+/// `CreateActivation` takes as `IamRole`, building `arn:…:role/<IamRole>` from it (SSM API
+/// reference, CreateActivation; its example is `service-role/AmazonEC2RunCommandRoleFor…`;
+/// aws-cli #4232).
+pub fn role_with_path_of(arn: &str) -> &str {
+    arn.split_once(":role/").map_or(arn, |(_, r)| r)
+}
+
 pub fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s)
         .decode_utf8_lossy()

@@ -145,7 +145,7 @@ async fn create(
                 format!("cluster {name} has no HYBRID_LINUX access entry: no hybrid nodes role to register nodes with"),
             )
         })?;
-    let role_name = role_arn.rsplit('/').next().unwrap_or(&role_arn).to_string();
+    let role_name = crate::aws::iam::role_with_path_of(&role_arn).to_string();
     let ttl = config
         .get(TTL)
         .as_str()

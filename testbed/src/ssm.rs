@@ -32,15 +32,30 @@ pub async fn handle(shared: &Shared, moto: &Moto, operation: &str, input: &Json)
     }
 }
 
-async fn role_trusts_ssm(moto: &Moto, role: &str) -> bool {
+/// `IamRole` is the role with its path (`path/name`): SSM builds `arn:…:role/<IamRole>` from
+/// it (SSM API reference, CreateActivation, whose example is
+/// `service-role/AmazonEC2RunCommandRoleForManagedInstances`; aws-cli #4232), so a role under a
+/// path named by its bare name is not found. Returns (path as IAM shows it, name).
+fn path_and_name(iam_role: &str) -> (String, &str) {
+    match iam_role.rsplit_once('/') {
+        Some((path, name)) => (format!("/{path}/"), name),
+        None => ("/".to_string(), iam_role),
+    }
+}
+
+async fn role_trusts_ssm(moto: &Moto, iam_role: &str) -> bool {
+    let (path, name) = path_and_name(iam_role);
     let params = [
         ("Action", "GetRole".to_string()),
-        ("RoleName", role.to_string()),
+        ("RoleName", name.to_string()),
     ];
     match moto.query("iam", "us-east-1", &params).await {
-        Ok((200, xml)) => xml_values(&xml, "AssumeRolePolicyDocument")
-            .iter()
-            .any(|doc| crate::http::url_decode(doc).contains("ssm.amazonaws.com")),
+        Ok((200, xml)) => {
+            xml_values(&xml, "Path") == [path]
+                && xml_values(&xml, "AssumeRolePolicyDocument")
+                    .iter()
+                    .any(|doc| crate::http::url_decode(doc).contains("ssm.amazonaws.com"))
+        }
         _ => false,
     }
 }
@@ -49,7 +64,7 @@ async fn create(shared: &Shared, moto: &Moto, input: &Json) -> Resp {
     let role = input["IamRole"].as_str().unwrap_or_default();
     let propagating = {
         let st = shared.lock().await;
-        st.iam.propagating(role).is_some()
+        st.iam.propagating(path_and_name(role).1).is_some()
     };
     if propagating || !role_trusts_ssm(moto, role).await {
         return validation(&format!(

@@ -1236,3 +1236,39 @@ async fn clusters_cost_aws_minutes_on_the_simulated_clock_and_only_offered_versi
     tb.reset_cost();
     assert_eq!(tb.cost(), (0.0, 0));
 }
+
+/// SSM's `IamRole` is the role with its path: SSM builds `arn:…:role/<IamRole>` from it (SSM
+/// API reference, CreateActivation, example `service-role/AmazonEC2RunCommandRoleFor…`;
+/// aws-cli #4232). A role under a path is not found by its bare name.
+#[tokio::test]
+async fn an_activation_names_its_role_with_the_roles_path() {
+    let tb = start(&["--exact"]);
+    let sdk = sdk(&tb).await;
+    let (iam, ssm) = (
+        aws_sdk_iam::Client::new(&sdk),
+        aws_sdk_ssm::Client::new(&sdk),
+    );
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ssm.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    iam.create_role()
+        .role_name("edge-nodes")
+        .path("/teams/edge/")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    let bare = ssm
+        .create_activation()
+        .iam_role("edge-nodes")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&bare), "ValidationException");
+    assert!(bare.message().unwrap().contains("Nonexistent role"));
+    let with_path = ssm
+        .create_activation()
+        .iam_role("teams/edge/edge-nodes")
+        .send()
+        .await
+        .unwrap();
+    assert!(with_path.activation_id().is_some());
+}

@@ -335,7 +335,7 @@ pub async fn ensure_ssm_activation(ctx: &Ctx<'_>, role_arn: &str) -> AwsResult<O
     let Some(wanted) = wanted else {
         return Ok(None);
     };
-    let role_name = role_arn.rsplit('/').next().unwrap_or(role_arn);
+    let role_name = crate::aws::iam::role_with_path_of(role_arn);
     let mut tags = ctx.tags.clone();
     tags.insert(policies::CLUSTER_ARN_TAG.to_string(), ctx.cluster_arn());
     let request = ssm::ActivationRequest {

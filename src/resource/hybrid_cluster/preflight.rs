@@ -213,11 +213,6 @@ async fn check_gateway(
     d
 }
 
-/// The IAM role name of a role ARN: the last part of its path (`role/path/name`).
-fn role_name(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
-}
-
 /// Whether a trust policy lets `service` assume the role: an Allow statement whose
 /// Principal.Service names it.
 fn trusts(trust: &str, service: &str) -> bool {
@@ -248,7 +243,7 @@ async fn check_role(
     path: AttrPath,
 ) -> Diagnostics {
     let mut d = Diagnostics::default();
-    match iam::role_details(&aws.iam, role_name(arn)).await {
+    match iam::role_details(&aws.iam, iam::role_name_of(arn)).await {
         Ok(None) => d.error_at(
             path,
             "IAM role not found",
@@ -447,8 +442,11 @@ mod tests {
 
     #[test]
     fn role_names_come_from_the_last_part_of_the_path() {
-        assert_eq!(role_name("arn:aws:iam::1:role/service-role/nodes"), "nodes");
-        assert_eq!(role_name("arn:aws-cn:iam::1:role/nodes"), "nodes");
+        assert_eq!(
+            iam::role_name_of("arn:aws:iam::1:role/service-role/nodes"),
+            "nodes"
+        );
+        assert_eq!(iam::role_name_of("arn:aws-cn:iam::1:role/nodes"), "nodes");
     }
 
     #[test]
