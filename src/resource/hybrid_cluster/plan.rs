@@ -125,12 +125,14 @@ fn vpc_settings(p: &mut ClusterConfig, config: &ClusterConfig) {
     } else {
         // A pre-existing VPC has none of them; one the configuration leaves unknown stays
         // unknown (validation refuses it at apply if it is set).
-        for setting in [&mut vpc.cidr, &mut vpc.nat_gateway] {
-            if setting.is_known() {
-                *setting = Unknown::null();
-            }
+        let unknown_in_config = |pick: fn(&Vpc) -> bool| configured.is_some_and(pick);
+        if !unknown_in_config(|c| c.cidr.is_unknown()) {
+            vpc.cidr = Unknown::null();
         }
-        if vpc.availability_zones.is_known() {
+        if !unknown_in_config(|c| c.nat_gateway.is_unknown()) {
+            vpc.nat_gateway = Unknown::null();
+        }
+        if !unknown_in_config(|c| c.availability_zones.is_unknown()) {
             vpc.availability_zones = Unknown::null();
         }
     }
@@ -279,6 +281,16 @@ fn repair_of(key: &ObjectKey, status: &ObjectStatus) -> Repair {
     }
 }
 
+/// An activation that expired by itself stays as it is: nodes it registered keep working, and
+/// a fresh one (new code, new ID) comes only when the configuration asks for it (a new
+/// `expiration` or limit), not on every plan after the date. Everything else is repaired.
+fn planned_status(key: &ObjectKey, observed: &ObjectStatus) -> ObjectStatus {
+    match (key, observed) {
+        (ObjectKey::SsmActivation(_), ObjectStatus::Expired) => ObjectStatus::Expired,
+        _ => ObjectStatus::Ok,
+    }
+}
+
 /// Everything recorded is expected to exist and be healthy after apply; the map is shown
 /// key by key, so the plan names exactly what drifted.
 fn plan_owned_objects(p: &mut ClusterState) {
@@ -289,8 +301,8 @@ fn plan_owned_objects(p: &mut ClusterState) {
         |f: fn(&ObjectKey) -> bool| owned.iter().any(|(k, s)| f(k) && *s != ObjectStatus::Ok);
     p.owned_objects = Unknown::some(
         owned
-            .keys()
-            .map(|k| (k.clone(), ObjectStatus::Ok))
+            .iter()
+            .map(|(k, s)| (k.clone(), planned_status(k, s)))
             .collect(),
     );
     if drifted(|k| matches!(k, ObjectKey::Cluster(_))) {
@@ -336,8 +348,11 @@ fn plan_activation(prior: &ClusterState, p: &mut ClusterState) {
     let had = old.is_some();
     let wanted = settings(p).is_some();
     let drifted = prior.owned_objects.value().is_some_and(|m| {
-        m.iter()
-            .any(|(k, s)| matches!(k, ObjectKey::SsmActivation(_)) && *s != ObjectStatus::Ok)
+        m.iter().any(|(k, s)| {
+            matches!(k, ObjectKey::SsmActivation(_))
+                && planned_status(k, s) == ObjectStatus::Ok
+                && *s != ObjectStatus::Ok
+        })
     });
     let new = wanted && (!had || drifted || settings(prior) != settings(p));
     if let Some(a) = p.config.ssm_activation.known_mut().and_then(One::get_mut) {
