@@ -2014,3 +2014,72 @@ resource "eks_hybrid_cluster" "this" {{
     c.plans_no_changes("the activation is in place");
     c.destroy_leaves_nothing();
 }
+
+/// Issue 19, item 5: time passes. An activation expiring in a few seconds (written with an
+/// offset, `+02:00`, as RFC 3339 allows) is created; once the date has passed, the plan is
+/// empty (the expired activation is kept, not replaced with a new code on every plan, and the
+/// date is no longer refused at validate) and destroy works.
+#[test]
+fn an_expired_activation_is_kept_and_its_date_stops_nothing() {
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
+    let offset = time::UtcOffset::from_hms(2, 0, 0).unwrap();
+    let expires = (time::OffsetDateTime::now_utc() + std::time::Duration::from_secs(25))
+        .to_offset(offset)
+        .replace_nanosecond(0)
+        .unwrap();
+    let text = expires
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    assert!(text.ends_with("+02:00"), "{text}");
+    let c = Applied::new(
+        TF_NEW,
+        tb,
+        &ssm_config(
+            &tgw,
+            &format!("ssm_activation {{ expiration = \"{text}\" }}"),
+        ),
+    );
+    let id = activation_of(&c);
+    let wait = expires - time::OffsetDateTime::now_utc() + time::Duration::seconds(3);
+    std::thread::sleep(std::time::Duration::try_from(wait).unwrap_or_default());
+    let listed = ssm_call(&c.tb, "DescribeActivations", "{}", true);
+    assert_eq!(listed["ActivationList"][0]["Expired"], true, "{listed}");
+    c.plans_no_changes("an activation that expired by itself is kept");
+    assert_eq!(activation_of(&c), id);
+    assert_eq!(activations(&c.tb), vec![id]);
+    c.destroy_leaves_nothing();
+}
+
+/// Issue 19, item 4: a jump of two minor versions, or a downgrade, fails at plan, at
+/// `kubernetes_version`, naming the versions to go through, with no write to AWS; EKS would
+/// refuse it at apply.
+#[test]
+fn a_version_jump_or_downgrade_fails_at_plan_naming_the_steps() {
+    let (tb, vgw) = vgw_testbed();
+    let config = |version: &str| vgw_config(&vgw, version, false, "10.80.146.0/24");
+    let c = Applied::new(TF_NEW, tb, &config("1.33"));
+    for (version, expected) in [
+        ("1.35", "From 1.33, apply 1.34, then 1.35 in turn."),
+        (
+            "1.32",
+            "EKS does not downgrade a cluster: it runs Kubernetes 1.33",
+        ),
+    ] {
+        c.ws.write(&config(version));
+        c.tb.control("DELETE", "calls", "");
+        let plan = c.ws.plan_code();
+        assert_eq!(plan.code, 1, "{version}: {}", plan.all());
+        let text = plan.text();
+        assert!(
+            text.contains(expected) && text.contains("kubernetes_version"),
+            "{version}: {}",
+            plan.all()
+        );
+        assert!(common::writes(&c.tb).is_empty(), "{version}: reads only");
+    }
+    c.ws.write(&config("1.34"));
+    c.ws.apply();
+    c.plans_no_changes("one step at a time applies");
+    c.destroy_leaves_nothing();
+}

@@ -32,6 +32,29 @@ fn role_propagating(e: &AwsError) -> bool {
     e.is("ValidationException") && e.message().contains("Nonexistent role")
 }
 
+/// Seconds since the epoch of an RFC 3339 time, `Z` or with an offset (`+02:00`): the form
+/// `expiration` documents. Smithy's own parser takes only `Z`.
+pub fn parse_rfc3339(t: &str) -> Option<i64> {
+    let format = aws_smithy_types::date_time::Format::DateTime;
+    if let Ok(at) = DateTime::from_str(t, format) {
+        return Some(at.secs());
+    }
+    // `…±HH:MM`: the local time, read as UTC, less the offset.
+    let (local, offset) = t.split_at(t.len().checked_sub(6)?);
+    let sign = match offset.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (hours, minutes) = offset[1..].split_once(':')?;
+    let (hours, minutes): (i64, i64) = (hours.parse().ok()?, minutes.parse().ok()?);
+    if offset[1..].len() != 5 || hours > 23 || minutes > 59 {
+        return None;
+    }
+    let utc = DateTime::from_str(&format!("{local}Z"), format).ok()?;
+    Some(utc.secs() - sign * (hours * 3600 + minutes * 60))
+}
+
 pub async fn create_activation(
     ssm: &Client,
     r: &ActivationRequest<'_>,
@@ -39,10 +62,9 @@ pub async fn create_activation(
 ) -> AwsResult<Activation> {
     let step = format!("creating SSM activation for role {}", r.role_name);
     let expiration = match r.expiration {
-        Some(t) => Some(
-            DateTime::from_str(t, aws_smithy_types::date_time::Format::DateTime)
-                .map_err(|e| AwsError::refused(&step, "InvalidExpiration", format!("{t}: {e}")))?,
-        ),
+        Some(t) => Some(DateTime::from_secs(parse_rfc3339(t).ok_or_else(|| {
+            AwsError::refused(&step, "InvalidExpiration", format!("{t} is not RFC 3339"))
+        })?)),
         None => None,
     };
     let tags: Vec<Tag> = r
@@ -110,5 +132,26 @@ pub async fn delete_activation(ssm: &Client, id: &str) -> AwsResult<()> {
     {
         Err(e) if e.is_not_found() => Ok(()),
         other => other.map(|_| ()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_rfc3339;
+
+    #[test]
+    fn rfc_3339_times_with_offsets_are_read() {
+        let z = parse_rfc3339("2026-12-31T10:00:00Z").unwrap();
+        assert_eq!(parse_rfc3339("2026-12-31T12:00:00+02:00"), Some(z));
+        assert_eq!(parse_rfc3339("2026-12-31T05:30:00-04:30"), Some(z));
+        assert_eq!(parse_rfc3339("2026-12-31T10:00:00.5Z"), Some(z));
+        for bad in [
+            "2026-12-31",
+            "2026-12-31T10:00:00",
+            "2026-12-31T10:00:00+2:00",
+            "soon",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 }

@@ -40,7 +40,6 @@ const VALID_TYPES: [&str; 7] = [
     "HYBRID_LINUX",
     "HYPERPOD_LINUX",
 ];
-const CLUSTER_POLICY: &str = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy";
 
 fn invalid(msg: &str) -> Resp {
     aws_error(400, "InvalidParameterException", msg)
@@ -391,7 +390,9 @@ fn check_remote_networks(
 }
 
 /// What EKS checks of the cluster role: visible (after IAM propagation), trusting
-/// eks.amazonaws.com, with AmazonEKSClusterPolicy attached.
+/// eks.amazonaws.com, with permissions: AmazonEKSClusterPolicy or, since 2023, an equivalent
+/// policy of the customer's own (aws/containers-roadmap #122), attached or inline. A role with
+/// no policy at all is refused with the managed-policy message.
 async fn check_cluster_role(
     shared: &Shared,
     moto: &Moto,
@@ -416,8 +417,12 @@ async fn check_cluster_role(
             "Role could not be assumed because the trusted entity is not correct",
         ));
     }
-    match moto.attached_policies(region, name).await {
-        Ok(p) if p.iter().any(|a| a == CLUSTER_POLICY) => Ok(()),
+    let (attached, inline) = tokio::join!(
+        moto.attached_policies(region, name),
+        moto.inline_policies(region, name)
+    );
+    match attached.and_then(|a| Ok((a, inline?))) {
+        Ok((a, i)) if !a.is_empty() || !i.is_empty() => Ok(()),
         Ok(_) => Err(invalid(&iam::cluster_role_message(
             &Propagation::Policies,
             role_arn,

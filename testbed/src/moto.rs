@@ -170,6 +170,21 @@ impl Moto {
         Ok(xml_values(&body, "PolicyArn"))
     }
 
+    /// Names of the role's inline policies.
+    pub async fn inline_policies(&self, region: &str, name: &str) -> Result<Vec<String>, String> {
+        let (_, body) = self
+            .query(
+                "iam",
+                region,
+                &[
+                    ("Action", "ListRolePolicies".into()),
+                    ("RoleName", name.into()),
+                ],
+            )
+            .await?;
+        Ok(xml_values(&body, "member"))
+    }
+
     pub async fn create_security_group(
         &self,
         region: &str,

@@ -1272,3 +1272,41 @@ async fn an_activation_names_its_role_with_the_roles_path() {
         .unwrap();
     assert!(with_path.activation_id().is_some());
 }
+
+/// EKS has taken a cluster role whose permissions are the customer's own policy, instead of
+/// AmazonEKSClusterPolicy, since 2023 (aws/containers-roadmap #122): the testbed is no
+/// stricter. A role with no policy at all is still refused (see above).
+#[tokio::test]
+async fn a_cluster_role_with_its_own_equivalent_policy_is_accepted() {
+    let tb = start(&["--exact", "--eks-create-ms", "100"]);
+    let sdk = sdk(&tb).await;
+    let (ec2, iam, eks) = (
+        aws_sdk_ec2::Client::new(&sdk),
+        aws_sdk_iam::Client::new(&sdk),
+        aws_sdk_eks::Client::new(&sdk),
+    );
+    let v = vpc(&ec2, "192.168.0.0/16").await;
+    let subnets = vec![
+        subnet(&ec2, &v, "192.168.0.0/24", "us-west-2a").await,
+        subnet(&ec2, &v, "192.168.1.0/24", "us-west-2b").await,
+    ];
+    let arn = role(&iam, "own-policy", "eks.amazonaws.com", &[]).await;
+    iam.put_role_policy()
+        .role_name("own-policy")
+        .policy_name("cluster")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:Describe*","ec2:CreateNetworkInterface","ec2:DeleteNetworkInterface","iam:CreateServiceLinkedRole"],"Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    eks.create_cluster()
+        .name("own")
+        .role_arn(&arn)
+        .resources_vpc_config(
+            VpcConfigRequest::builder()
+                .set_subnet_ids(Some(subnets))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("EKS accepts the role");
+}

@@ -254,7 +254,73 @@ async fn plan_change(
     if let Some(tags) = planned.tags_all.value() {
         d.extend(validate::validate_tags_all(&config, tags));
     }
+    check_new_activation_expiration(&planned, &mut d);
+    if let (Some(prior), false) = (&prior, req.makes_new()) {
+        check_version_step(prior, &planned, &mut d);
+    }
     Ok((planned, d))
+}
+
+/// EKS upgrades a cluster one minor version at a time and never downgrades it
+/// (UpdateClusterVersion: "Unsupported Kubernetes minor version update from … to …"; EKS user
+/// guide, "Update existing cluster to new Kubernetes version"): a plan that asks otherwise
+/// fails here, naming the versions to go through, instead of at apply.
+fn check_version_step(prior: &ClusterState, planned: &ClusterState, d: &mut Diagnostics) {
+    let minor = |s: &ClusterState| {
+        let v = s.config.kubernetes_version.value()?;
+        let (major, minor) = v.split_once('.')?;
+        Some((major.to_string(), minor.parse::<u32>().ok()?, v.clone()))
+    };
+    let (Some((major, from, was)), Some((new_major, to, wanted))) = (minor(prior), minor(planned))
+    else {
+        return;
+    };
+    let problem = if new_major != major || to < from {
+        format!("EKS does not downgrade a cluster: it runs Kubernetes {was}, and {wanted} is older. Set kubernetes_version to {was} or later.")
+    } else if to > from + 1 {
+        let steps: Vec<String> = (from + 1..=to).map(|m| format!("{major}.{m}")).collect();
+        format!(
+            "EKS upgrades a cluster one minor version at a time (UpdateClusterVersion). From {was}, apply {} in turn.",
+            steps.join(", then ")
+        )
+    } else {
+        return;
+    };
+    d.error_at(
+        tfplugin6::AttrPath::root(ClusterConfig::kubernetes_version),
+        "Kubernetes version step not supported",
+        problem,
+    );
+}
+
+/// SSM refuses an expiration in the past or too far ahead, but only when it creates an
+/// activation: checked at the plan that makes one, not at validate (see
+/// `rules::activation_expiration`).
+fn check_new_activation_expiration(planned: &ClusterState, d: &mut Diagnostics) {
+    let Some(a) = planned
+        .config
+        .ssm_activation
+        .known()
+        .and_then(tfplugin6::One::get)
+    else {
+        return;
+    };
+    let Some(expiration) = a
+        .expiration
+        .value()
+        .filter(|_| a.activation_id.is_unknown())
+    else {
+        return;
+    };
+    if let Some(problem) = rules::activation_expiration_now(expiration) {
+        d.error_at(
+            tfplugin6::AttrPath::root(ClusterConfig::ssm_activation)
+                .index(0)
+                .attr(model::SsmActivation::expiration),
+            "Invalid activation expiration",
+            problem,
+        );
+    }
 }
 
 /// What a state holds: its private inventory, and the objects its public attributes name.

@@ -89,7 +89,7 @@ tfplugin6::object! {
     pub struct SsmActivation {
         #[attr(Attribute::of(Type::Number, "How many nodes may register with it.").default(Value::Number(tfplugin6::value::Number::Int(1))).validator(rules::registration_limit()))]
         pub registration_limit: Unknown<Option<i64>>,
-        #[attr(Attribute::string("When it expires. Default: 24 hours after creation (SSM's default).").optional().validator(rules::activation_expiration()))]
+        #[attr(Attribute::string("When it expires, RFC 3339 (`Z` or an offset such as `+02:00`), at most 30 days ahead when the activation is made. Default: 24 hours after creation (SSM's default). Once it has expired it is kept, not replaced on the next plan: nodes it registered keep working; set a new `expiration` (or limit) for a fresh activation and code.").optional().validator(rules::activation_expiration()))]
         pub expiration: Unknown<Option<String>>,
         #[attr(computed("The activation ID (`hybrid.ssm.activationId`)."))]
         pub activation_id: Unknown<Option<String>>,

@@ -382,32 +382,42 @@ pub fn remote_cidr() -> StringRule {
     )
 }
 
-/// SSM refuses expirations in the past or more than 30 days ahead.
+/// SSM refuses expirations in the past or more than 30 days ahead (CreateActivation
+/// `ExpirationDate`). Only the form is checked here: the configuration is validated on every
+/// run, destroy included (hashicorp/terraform#33908), and a date that has since passed must not
+/// stop a plan or a destroy. The clock is checked at plan, when an activation is about to be
+/// created (`activation_expiration_now`).
 pub const MAX_ACTIVATION_DAYS: i64 = 30;
 
 pub fn activation_expiration() -> StringRule {
     string_rule(
-        "RFC 3339, in the future and at most 30 days ahead.",
+        "RFC 3339 (`2026-12-31T00:00:00Z`, or with an offset such as `+02:00`); in the future and at most 30 days ahead when an activation is created.",
         |t, path, d| {
-            let format = aws_smithy_types::date_time::Format::DateTime;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64);
-            let problem = match aws_smithy_types::DateTime::from_str(t, format) {
-                Err(_) => Some(format!(
-                    "{t:?} is not an RFC 3339 time such as \"2026-12-31T00:00:00Z\"."
-                )),
-                Ok(at) if at.secs() <= now => Some(format!("{t} is in the past.")),
-                Ok(at) if at.secs() > now + MAX_ACTIVATION_DAYS * 86_400 => Some(format!(
-                    "{t} is more than {MAX_ACTIVATION_DAYS} days ahead, the longest SSM allows."
-                )),
-                Ok(_) => None,
-            };
-            if let Some(problem) = problem {
-                d.error_at(path.clone(), "Invalid activation expiration", problem);
+            if crate::aws::ssm::parse_rfc3339(t).is_none() {
+                d.error_at(
+                    path.clone(),
+                    "Invalid activation expiration",
+                    format!("{t:?} is not an RFC 3339 time such as \"2026-12-31T00:00:00Z\" or \"2026-12-31T02:00:00+02:00\"."),
+                );
             }
         },
     )
+}
+
+/// What SSM would refuse of `t` for an activation created now, if anything.
+pub fn activation_expiration_now(t: &str) -> Option<String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    match crate::aws::ssm::parse_rfc3339(t)? {
+        at if at <= now => Some(format!(
+            "{t} is in the past: set a later expiration for the new activation."
+        )),
+        at if at > now + MAX_ACTIVATION_DAYS * 86_400 => Some(format!(
+            "{t} is more than {MAX_ACTIVATION_DAYS} days ahead, the longest SSM allows."
+        )),
+        _ => None,
+    }
 }
 
 /// SSM API reference, CreateActivation `RegistrationLimit`: 1 to 1000.
