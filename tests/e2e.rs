@@ -588,7 +588,8 @@ fn version_and_endpoint_access_change_in_place_and_outside_changes_show() {
         (serde_json::json!(true), serde_json::json!(false))
     );
     c.plans_no_changes("the updates are settled");
-    // A version change made outside Terraform shows as an in-place update back to the config.
+    // A version upgrade made outside Terraform cannot be planned back (EKS never downgrades):
+    // the plan says so, at kubernetes_version.
     let (code, body) = c.tb.rest(
         "eks",
         "POST",
@@ -597,7 +598,14 @@ fn version_and_endpoint_access_change_in_place_and_outside_changes_show() {
     );
     assert_eq!(code, 200, "{body}");
     std::thread::sleep(std::time::Duration::from_millis(600));
-    c.drift_shows(&[r#""1.35" -> "1.34""#]);
+    let plan = c.ws.plan_code();
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert!(
+        plan.text()
+            .contains("EKS does not downgrade a cluster: it runs Kubernetes 1.35"),
+        "{}",
+        plan.all()
+    );
     c.ws.write(&config("1.35", true));
     c.plans_no_changes("adopting the new version in the config settles it");
     c.destroy_leaves_nothing();
@@ -2081,5 +2089,59 @@ fn a_version_jump_or_downgrade_fails_at_plan_naming_the_steps() {
     c.ws.write(&config("1.34"));
     c.ws.apply();
     c.plans_no_changes("one step at a time applies");
+    c.destroy_leaves_nothing();
+}
+
+/// Issue 19, item 2: EKS binds an access entry to the role's unique ID, not its ARN. The nodes
+/// role is deleted and made again under the same name behind Terraform's back: the plan shows
+/// the old entry as drift, and apply replaces it, so the entry is newer than the role nodes
+/// assume. Before, the entry read `ok` and stayed bound to the deleted role.
+#[test]
+fn a_re_created_nodes_role_gets_a_new_access_entry() {
+    let (c, _) = ssm_cluster(TF_NEW, "");
+    let entry_created = |c: &Applied| {
+        let (code, body) = common::access_entry(
+            &c.tb,
+            "hybrid-demo",
+            &format!("arn:aws:iam::123456789012:role/{NODES_ROLE}"),
+        );
+        assert_eq!(code, 200, "{body}");
+        body["accessEntry"]["createdAt"].as_f64().unwrap()
+    };
+    let first = entry_created(&c);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let arns = common::xml_values(
+        &c.tb.query(
+            "iam",
+            &format!("Action=ListAttachedRolePolicies&RoleName={NODES_ROLE}"),
+        ),
+        "PolicyArn",
+    );
+    for arn in arns {
+        c.tb.query(
+            "iam",
+            &format!("Action=DetachRolePolicy&RoleName={NODES_ROLE}&PolicyArn={arn}"),
+        );
+    }
+    c.tb.query(
+        "iam",
+        &format!("Action=DeleteRolePolicy&RoleName={NODES_ROLE}&PolicyName=EKSHybridNodes"),
+    );
+    let doc = common::role_document(&c.tb, NODES_ROLE, None);
+    c.tb.query("iam", &format!("Action=DeleteRole&RoleName={NODES_ROLE}"));
+    c.tb.query(
+        "iam",
+        &format!(
+            "Action=CreateRole&RoleName={NODES_ROLE}&AssumeRolePolicyDocument={}",
+            common::path_segment(&doc.to_string())
+        ),
+    );
+    c.drift_shows(&["access_entry/hybrid-demo"]);
+    c.repair();
+    assert!(
+        entry_created(&c) > first,
+        "the entry was made again for the new role"
+    );
+    c.plans_no_changes("repaired");
     c.destroy_leaves_nothing();
 }

@@ -398,11 +398,19 @@ pub async fn create_access_entry(
 }
 
 /// (arn, type) of the access entry, or None when gone.
+/// An access entry as the provider reads it.
+pub struct AccessEntry {
+    pub arn: String,
+    pub kind: String,
+    /// Seconds since the epoch.
+    pub created_at: Option<i64>,
+}
+
 pub async fn access_entry(
     eks: &Client,
     cluster: &str,
     principal: &str,
-) -> AwsResult<Option<(String, String)>> {
+) -> AwsResult<Option<AccessEntry>> {
     match eks
         .describe_access_entry()
         .cluster_name(cluster)
@@ -411,11 +419,10 @@ pub async fn access_entry(
         .await
         .map_err(error::eks("reading access entry"))
     {
-        Ok(out) => Ok(out.access_entry().map(|a| {
-            (
-                a.access_entry_arn().unwrap_or_default().to_string(),
-                a.r#type().unwrap_or_default().to_string(),
-            )
+        Ok(out) => Ok(out.access_entry().map(|a| AccessEntry {
+            arn: a.access_entry_arn().unwrap_or_default().to_string(),
+            kind: a.r#type().unwrap_or_default().to_string(),
+            created_at: a.created_at().map(|t| t.secs()),
         })),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
@@ -450,8 +457,8 @@ pub async fn hybrid_principals(eks: &Client, cluster: &str) -> AwsResult<Vec<Str
         .map_err(error::eks("listing access entries"))?;
     let mut principals = Vec::new();
     for p in all {
-        if let Some((_, kind)) = access_entry(eks, cluster, &p).await? {
-            if kind == "HYBRID_LINUX" {
+        if let Some(entry) = access_entry(eks, cluster, &p).await? {
+            if entry.kind == "HYBRID_LINUX" {
                 principals.push(p);
             }
         }

@@ -204,6 +204,9 @@ pub struct RoleDetails {
     pub tags: BTreeMap<String, String>,
     /// The trust policy document, URL-decoded JSON.
     pub trust: String,
+    /// Seconds since the epoch: a role deleted and made again under the same name is a new
+    /// principal (new unique ID) to every service that bound the old one.
+    pub created: Option<i64>,
 }
 
 /// The role's ARN, tags and trust policy, or None when the role does not exist.
@@ -230,6 +233,7 @@ pub async fn role_details(iam: &Client, name: &str) -> AwsResult<Option<RoleDeta
             .assume_role_policy_document()
             .map(percent_decode)
             .unwrap_or_default(),
+        created: Some(r.create_date().secs()),
     }))
 }
 

@@ -297,11 +297,18 @@ pub async fn ensure_cluster(ctx: &Ctx<'_>, exists: bool, role_arn: &str) -> AwsR
     Ok(())
 }
 
+/// The nodes role's `HYBRID_LINUX` entry; one bound to an older role of the same ARN (see
+/// `observe::bound_to_an_older_role`) is deleted and made again for the role as it is now.
 pub async fn ensure_access_entry(ctx: &Ctx<'_>, principal: &str) -> AwsResult<()> {
-    if eks::access_entry(&ctx.aws.eks, &ctx.spec.name, principal)
+    let key = ObjectKey::AccessEntry(ctx.spec.name.clone());
+    let mut exists = eks::access_entry(&ctx.aws.eks, &ctx.spec.name, principal)
         .await?
-        .is_none()
-    {
+        .is_some();
+    if exists && ctx.observed.status(&key) == Some(&Status::Changed) {
+        eks::delete_access_entry(&ctx.aws.eks, &ctx.spec.name, principal).await?;
+        exists = false;
+    }
+    if !exists {
         let tags = as_hash_map(&ctx.tags);
         eks::create_access_entry(&ctx.aws.eks, &ctx.spec.name, principal, tags, &ctx.budget)
             .await?;

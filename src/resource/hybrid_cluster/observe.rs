@@ -86,14 +86,45 @@ async fn observe_cluster(aws: &AwsClients, inv: &Inventory) -> AwsResult<Observe
         } else {
             None
         };
-        let hybrid = entry.as_ref().is_some_and(|(_, t)| t == "HYBRID_LINUX");
-        o.put(
-            ObjectKey::AccessEntry(name.clone()),
-            Status::ok_or(hybrid, Status::Missing),
-        );
-        o.access_entry_arn = entry.map(|(arn, _)| arn);
+        let status = match &entry {
+            Some(e) if e.kind == "HYBRID_LINUX" => {
+                if bound_to_an_older_role(aws, principal, e).await? {
+                    Status::Changed
+                } else {
+                    Status::Ok
+                }
+            }
+            _ => Status::Missing,
+        };
+        o.put(ObjectKey::AccessEntry(name.clone()), status);
+        o.access_entry_arn = entry.map(|e| e.arn);
     }
     Ok(o)
+}
+
+/// EKS binds an access entry to its principal's unique ID (`AROA…`), not its ARN (EKS user
+/// guide, "Create access entries": a principal deleted and re-created under the same ARN must
+/// get a new entry). A role made after its entry is such a new principal, and nodes assuming
+/// it are not authorized by the old entry.
+async fn bound_to_an_older_role(
+    aws: &AwsClients,
+    principal: &str,
+    entry: &eks::AccessEntry,
+) -> AwsResult<bool> {
+    let Some(entry_created) = entry.created_at else {
+        return Ok(false);
+    };
+    // A brought role may lie outside what the documented policy lets the provider read
+    // (`iam:GetRole` is scoped to the roles it creates): then nothing can be told, and the
+    // refresh goes on.
+    let role = match iam::role_details(&aws.iam, iam::role_name_of(principal)).await {
+        Ok(role) => role,
+        Err(e) if matches!(e.code(), "AccessDenied" | "AccessDeniedException") => None,
+        Err(e) => return Err(e),
+    };
+    Ok(role
+        .and_then(|r| r.created)
+        .is_some_and(|role_created| role_created > entry_created))
 }
 
 /// A cluster EKS is deleting or has failed is drift: apply makes it again, and what EKS
