@@ -222,6 +222,54 @@ resource "eks_hybrid_cluster" "this" {{
     assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
 }
 
+/// In GovCloud every ARN names `aws-us-gov`: the roles, the policies attached to them, the
+/// cluster and the access entry. The published policy, which scopes IAM by ARN, works there as
+/// it does in `aws`, and the first transit gateway attachment makes its service-linked role.
+#[test]
+fn a_govcloud_cluster_names_its_partition_everywhere_under_the_published_policy() {
+    let tb = testbed();
+    restrict_to(&tb, "ssm");
+    let region = "us-gov-west-1";
+    let before = tb.inventory_in(region);
+    let tgw = tb.seed_in(region).transit_gateway;
+    let ws = Workspace::new(TF_NEW, &tb, "");
+    let provider = format!("provider \"eks\" {{\n  region = \"{region}\"\n}}\n");
+    ws.write_with_provider(&provider, &ssm_config(&tgw, ""));
+    ws.apply();
+    let state = ws.state();
+    for key in [
+        "arn",
+        "cluster_role_arn",
+        "remote_nodes_role_arn",
+        "access_entry_arn",
+    ] {
+        let arn = state[key].as_str().unwrap_or_default();
+        assert!(arn.starts_with("arn:aws-us-gov:"), "{key} = {arn:?}");
+    }
+    let attached = tb.query_in(
+        region,
+        "iam",
+        "Action=ListAttachedRolePolicies&RoleName=hybrid-demo-eks-hybrid-nodes-role",
+    );
+    let policies = common::xml_values(&attached, "PolicyArn");
+    assert!(
+        !policies.is_empty()
+            && policies
+                .iter()
+                .all(|p| p.starts_with("arn:aws-us-gov:iam::aws:policy/")),
+        "{policies:?}"
+    );
+    let plan = ws.plan_code();
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    ws.destroy();
+    assert_eq!(tb.inventory_in(region), before);
+    assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
+    for name in ["ssm", "ira"] {
+        let policy = common::published_policy(name).to_string();
+        assert!(!policy.contains("arn:aws:"), "{name} names one partition");
+    }
+}
+
 #[test]
 fn a_role_that_does_not_exist_is_named_at_plan_even_when_only_apply_knows_it() {
     let tb = testbed();

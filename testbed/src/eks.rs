@@ -11,7 +11,7 @@ use serde_json::{json, Value as Json};
 use crate::http::{aws_error, aws_error_body, json as ok_json, now_epoch, page, Resp};
 use crate::iam::{self, Propagation};
 use crate::moto::Moto;
-use crate::state::{Shared, ACCOUNT};
+use crate::state::{partition_of, Shared, ACCOUNT};
 use crate::zones;
 
 pub struct Cluster {
@@ -23,6 +23,10 @@ pub struct Cluster {
     pub access_entries: BTreeMap<String, Json>,
     pub addons: BTreeMap<String, Json>,
     pub security_group_id: String,
+    /// EKS's upgrade insights found an upgrade-blocking issue (a deprecated API in use, a
+    /// kubelet version skew): a version update needs `force` (EKS API reference,
+    /// UpdateClusterVersion `force`, InvalidStateException; EKS user guide, "Cluster insights").
+    pub upgrade_blocked: bool,
 }
 
 pub struct Update {
@@ -251,7 +255,7 @@ async fn create_addon(shared: &Shared, input: &Json) -> Resp {
         "clusterName": name,
         "status": "ACTIVE",
         "addonVersion": version,
-        "addonArn": format!("arn:aws:eks:{}:{ACCOUNT}:addon/{name}/{addon}/0", c.region),
+        "addonArn": format!("arn:{}:eks:{}:{ACCOUNT}:addon/{name}/{addon}/0", partition_of(&c.region), c.region),
     });
     c.addons.insert(addon, body.clone());
     ok_json(200, json!({"addon": body}))
@@ -400,6 +404,11 @@ async fn check_cluster_role(
     role_arn: &str,
 ) -> Result<(), Resp> {
     let name = iam::role_name(role_arn);
+    // A role lives in one partition, the one its ARN names (IAM user guide, "Identify AWS
+    // resources with ARNs": each account is scoped to one partition).
+    if role_arn.split(':').nth(1) != Some(partition_of(region)) {
+        return Err(invalid(&format!("roleArn, {role_arn}, does not exist")));
+    }
     {
         let mut st = shared.lock().await;
         if let Some(p) = st.iam.propagating(name) {
@@ -573,7 +582,7 @@ async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json
     let id = uuid::Uuid::new_v4().simple().to_string();
     let body = json!({
         "name": name,
-        "arn": format!("arn:aws:eks:{region}:{ACCOUNT}:cluster/{name}"),
+        "arn": format!("arn:{}:eks:{region}:{ACCOUNT}:cluster/{name}", partition_of(region)),
         "createdAt": now_epoch(),
         "version": input["version"].as_str().unwrap_or(DEFAULT_VERSION),
         "endpoint": format!("https://{}.gr7.{region}.eks.amazonaws.com", id.to_uppercase()),
@@ -613,6 +622,7 @@ async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json
             access_entries: BTreeMap::new(),
             addons: BTreeMap::new(),
             security_group_id: sg,
+            upgrade_blocked: false,
         },
     );
     ok_json(200, json!({"cluster": body}))
@@ -690,6 +700,13 @@ async fn update_version(shared: &Shared, input: &Json) -> Resp {
                 "Unsupported Kubernetes minor version update from {current} to {target}"
             ))
         }
+    }
+    if c.upgrade_blocked && input["force"] != json!(true) {
+        return aws_error(
+            400,
+            "InvalidStateException",
+            "Upgrade readiness issues detected. Call the EKS ListInsights API to view upgrade blocking issues detected by EKS. Pass the force flag to override upgrade readiness errors and proceed with upgrade.",
+        );
     }
     c.body["version"] = json!(target);
     start_update(
@@ -801,7 +818,7 @@ async fn create_access_entry(shared: &Shared, moto: &Moto, region: &str, input: 
         "clusterName": name,
         "principalArn": principal,
         "kubernetesGroups": groups,
-        "accessEntryArn": format!("arn:aws:eks:{region}:{ACCOUNT}:access-entry/{name}/role/{ACCOUNT}/{}/{}", iam::role_name(principal), uuid::Uuid::new_v4().simple()),
+        "accessEntryArn": format!("arn:{}:eks:{region}:{ACCOUNT}:access-entry/{name}/role/{ACCOUNT}/{}/{}", partition_of(region), iam::role_name(principal), uuid::Uuid::new_v4().simple()),
         "createdAt": now_epoch(),
         "modifiedAt": now_epoch(),
         "tags": input["tags"].as_object().cloned().unwrap_or_default(),

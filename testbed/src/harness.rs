@@ -133,7 +133,7 @@ impl Testbed {
             "2010-05-08"
         };
         let region = if service == "iam" {
-            "us-east-1"
+            crate::state::iam_signing_region(region)
         } else {
             region
         };
@@ -194,6 +194,13 @@ impl Testbed {
     /// From now on, AWS calls outside `actions` (IAM action patterns) are denied.
     pub fn allow_only(&self, actions: &[String]) {
         let body = serde_json::json!({ "allow": actions });
+        self.control("POST", "policy", &body.to_string());
+    }
+
+    /// From now on, the caller has exactly this identity-based policy document: actions,
+    /// resources and conditions are evaluated as IAM does.
+    pub fn set_policy(&self, document: &Json) {
+        let body = serde_json::json!({ "document": document });
         self.control("POST", "policy", &body.to_string());
     }
 

@@ -1,6 +1,7 @@
 //! aws-testbed: a local AWS for tests. The server (`server`), its models of each service, and
 //! the harness that starts it and talks to its control API from tests (`harness`).
 
+mod authz;
 mod ec2;
 mod eks;
 pub mod harness;
@@ -8,6 +9,7 @@ mod http;
 mod iam;
 mod model;
 mod moto;
+mod policy;
 mod ra;
 pub mod server;
 mod ssm;

@@ -155,6 +155,20 @@ impl Moto {
         }))
     }
 
+    /// The role's ARN (with its path), or None when the role does not exist.
+    pub async fn role_arn(&self, region: &str, name: &str) -> Result<Option<String>, String> {
+        let (status, body) = self
+            .query(
+                "iam",
+                region,
+                &[("Action", "GetRole".into()), ("RoleName", name.into())],
+            )
+            .await?;
+        Ok((status == 200)
+            .then(|| xml_values(&body, "Arn").into_iter().next())
+            .flatten())
+    }
+
     /// ARNs of the managed policies attached to the role.
     pub async fn attached_policies(&self, region: &str, name: &str) -> Result<Vec<String>, String> {
         let (_, body) = self

@@ -6,7 +6,7 @@ use serde_json::{json, Value as Json};
 use x509_parser::pem::Pem;
 
 use crate::http::{aws_error, json as ok_json, now_iso, page, Resp};
-use crate::state::{Shared, State, ACCOUNT};
+use crate::state::{partition_of, Shared, State, ACCOUNT};
 
 fn validation(msg: &str) -> Resp {
     aws_error(400, "ValidationException", msg)
@@ -57,7 +57,7 @@ pub async fn handle(shared: &Shared, region: &str, op: &str, input: &Json) -> Re
             let id = uuid::Uuid::new_v4().to_string();
             let anchor = json!({
                 "trustAnchorId": id,
-                "trustAnchorArn": format!("arn:aws:rolesanywhere:{region}:{ACCOUNT}:trust-anchor/{id}"),
+                "trustAnchorArn": format!("arn:{}:rolesanywhere:{region}:{ACCOUNT}:trust-anchor/{id}", partition_of(region)),
                 "name": input["name"],
                 "source": source,
                 "enabled": input["enabled"].as_bool().unwrap_or(false),
@@ -114,7 +114,7 @@ pub async fn handle(shared: &Shared, region: &str, op: &str, input: &Json) -> Re
             let id = uuid::Uuid::new_v4().to_string();
             let profile = json!({
                 "profileId": id,
-                "profileArn": format!("arn:aws:rolesanywhere:{region}:{ACCOUNT}:profile/{id}"),
+                "profileArn": format!("arn:{}:rolesanywhere:{region}:{ACCOUNT}:profile/{id}", partition_of(region)),
                 "name": input["name"],
                 "roleArns": input["roleArns"].as_array().cloned().unwrap_or_default(),
                 "durationSeconds": input["durationSeconds"].as_i64().unwrap_or(3600),

@@ -22,8 +22,9 @@ use crate::ec2::{self, Verdict};
 use crate::http::{self, aws_error, query_error, sigv4_scope, Resp};
 use crate::model::Model;
 use crate::moto::Moto;
+use crate::policy::Policy;
 use crate::state::{Call, Fault, Knobs, Shared, State, KNOBS};
-use crate::{eks, ra, ssm, xml, zones};
+use crate::{authz, eks, ra, ssm, xml, zones};
 
 pub struct Config {
     pub port: u16,
@@ -214,8 +215,12 @@ fn query_operation(params: &[(String, String)]) -> String {
 }
 
 /// The answer to a caller whose policy does not allow `action`, as each protocol gives it.
-fn access_denied(service: &str, action: &str) -> Resp {
-    let message = format!("User: arn:aws:iam::{}:user/testbed is not authorized to perform: {action} because no identity-based policy allows the {action} action", crate::state::ACCOUNT);
+fn access_denied(service: &str, region: &str, action: &str) -> Resp {
+    let message = format!(
+        "User: arn:{}:iam::{}:user/testbed is not authorized to perform: {action} because no identity-based policy allows the {action} action",
+        crate::state::partition_of(region),
+        crate::state::ACCOUNT
+    );
     match service {
         "ec2" => query_error(service, 403, "UnauthorizedOperation", &message),
         "iam" | "sts" => query_error(service, 403, "AccessDenied", &message),
@@ -223,19 +228,63 @@ fn access_denied(service: &str, action: &str) -> Resp {
     }
 }
 
-/// Actions a call needs besides its own: EKS, SSM and Roles Anywhere pass the role they are
-/// given (`iam:PassRole`).
-fn also_needs(service: &str, operation: &str) -> Option<&'static str> {
-    matches!(
-        (service, operation),
-        ("eks", "CreateCluster")
-            | ("ssm", "CreateActivation")
-            | ("rolesanywhere", "CreateProfile" | "UpdateProfile")
-    )
-    .then_some("iam:PassRole")
-}
-
 impl App {
+    /// The action the caller's policy refuses this call, if any. A call that makes a
+    /// service-linked role the account lacks needs `iam:CreateServiceLinkedRole` too, and makes
+    /// the role once allowed.
+    async fn refusal(
+        &self,
+        service: &str,
+        region: &str,
+        operation: &str,
+        params: &[(String, String)],
+        body: &[u8],
+    ) -> Option<String> {
+        let action = format!("{service}:{operation}");
+        if action == "sts:GetCallerIdentity" {
+            // "No permissions are required to perform this operation" (STS API reference).
+            return None;
+        }
+        let restricted = self.shared.lock().await.policy.is_some();
+        let mut requests = Vec::new();
+        if restricted {
+            requests.push(authz::own_request(&self.moto, region, &action, params).await);
+            requests.extend(authz::pass_role_requests(service, operation, region, body));
+        }
+        let linked = match authz::linked_role_of(service, operation) {
+            Some(l) if !matches!(self.moto.role_arn(region, l.name).await, Ok(Some(_))) => Some(l),
+            _ => None,
+        };
+        if let (true, Some(l)) = (restricted, &linked) {
+            requests.push(l.request(region));
+        }
+        {
+            let st = self.shared.lock().await;
+            if let Some(r) = requests.iter().find(|r| !st.allows(r)) {
+                return Some(r.action.clone());
+            }
+        }
+        if let Some(l) = linked {
+            let path = format!("/aws-service-role/{}/", l.service);
+            let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": l.service}, "Action": "sts:AssumeRole"}]});
+            let _ = self
+                .moto
+                .query(
+                    "iam",
+                    region,
+                    &[
+                        ("Action", "CreateRole".into()),
+                        ("RoleName", l.name.into()),
+                        ("Path", path),
+                        ("AssumeRolePolicyDocument", trust.to_string()),
+                    ],
+                )
+                .await;
+        }
+        None
+    }
+
     async fn handle(&self, req: Request<hyper::body::Incoming>) -> Result<Resp, std::io::Error> {
         let (parts, body) = req.into_parts();
         let body = body
@@ -283,25 +332,17 @@ impl App {
             };
             return Ok(resp);
         }
-        let action = format!("{service}:{operation}");
-        let (start, refused, fault, latency) = {
+        let refused = self
+            .refusal(&service, &region, &operation, &params, &body)
+            .await;
+        let (start, fault, latency) = {
             let mut st = self.shared.lock().await;
-            let refused = if action == "sts:GetCallerIdentity" {
-                // "No permissions are required to perform this operation" (STS API reference).
-                None
-            } else if !st.allows(&action) {
-                Some(action.clone())
-            } else {
-                also_needs(&service, &operation)
-                    .filter(|a| !st.allows(a))
-                    .map(str::to_string)
-            };
             let fault = if refused.is_some() {
                 None
             } else {
                 st.fault_for(&service, &operation)
             };
-            (st.ms(), refused, fault, st.latency)
+            (st.ms(), fault, st.latency)
         };
         if let Some(needed) = refused {
             self.log(
@@ -312,7 +353,7 @@ impl App {
                 Some("AccessDenied".into()),
             )
             .await;
-            return Ok(access_denied(&service, &needed));
+            return Ok(access_denied(&service, &region, &needed));
         }
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
@@ -705,12 +746,15 @@ impl App {
         }
         let (_, roles) = self
             .moto
-            .query("iam", "us-east-1", &[("Action", "ListRoles".into())])
+            .query("iam", region, &[("Action", "ListRoles".into())])
             .await?;
+        // Service-linked roles are AWS's: made by a service on first use and kept after
+        // (IAM user guide, "Using service-linked roles"), so no client leaks them.
         ids.extend(
-            xml::values(&roles, "RoleName")
+            xml::values(&roles, "Arn")
                 .into_iter()
-                .map(|r| format!("role:{r}")),
+                .filter(|arn| !arn.contains(":role/aws-service-role/"))
+                .filter_map(|arn| arn.rsplit('/').next().map(|r| format!("role:{r}"))),
         );
         eks::advance(&self.shared, &self.moto).await;
         let st = self.shared.lock().await;
@@ -774,17 +818,28 @@ impl App {
                 ok()
             }
             ("POST", "policy") => {
-                let allow: Vec<String> = input["allow"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|a| a.as_str().map(str::to_string))
-                    .collect();
-                self.shared.lock().await.allowed = Some(allow);
-                ok()
+                let policy = match &input["document"] {
+                    Json::Null => {
+                        let allow: Vec<String> = input["allow"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|a| a.as_str().map(str::to_string))
+                            .collect();
+                        Ok(Policy::allowing(&allow))
+                    }
+                    doc => Policy::parse(doc),
+                };
+                match policy {
+                    Ok(p) => {
+                        self.shared.lock().await.policy = Some(p);
+                        ok()
+                    }
+                    Err(e) => http::json(400, json!({ "error": e })),
+                }
             }
             ("DELETE", "policy") => {
-                self.shared.lock().await.allowed = None;
+                self.shared.lock().await.policy = None;
                 ok()
             }
             ("POST", "accept") => {
@@ -796,6 +851,16 @@ impl App {
                         404,
                         json!({"error": format!("{id} is not awaiting acceptance")}),
                     )
+                }
+            }
+            ("POST", "block-upgrade") => {
+                let name = input["cluster"].as_str().unwrap_or_default();
+                match self.shared.lock().await.clusters.get_mut(name) {
+                    Some(c) => {
+                        c.upgrade_blocked = true;
+                        ok()
+                    }
+                    None => http::json(404, json!({"error": format!("no cluster {name}")})),
                 }
             }
             ("POST", "fail-nat-gateway") => {
@@ -863,14 +928,12 @@ mod tests {
 
     #[test]
     fn denials_speak_each_protocol() {
-        let r = access_denied("ec2", "ec2:CreateVpc");
+        let r = access_denied("ec2", "us-west-2", "ec2:CreateVpc");
         assert_eq!(r.status(), 403);
-        let r = access_denied("eks", "eks:DescribeCluster");
+        let r = access_denied("eks", "us-west-2", "eks:DescribeCluster");
         assert_eq!(
             r.headers().get("x-amzn-ErrorType").unwrap(),
             "AccessDeniedException"
         );
-        assert_eq!(also_needs("eks", "CreateCluster"), Some("iam:PassRole"));
-        assert_eq!(also_needs("eks", "DescribeCluster"), None);
     }
 }

@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 use crate::ec2::{Ec2Model, Windows};
 use crate::eks::Cluster;
 use crate::iam::IamWatch;
+use crate::policy::{Policy, Request};
 
 /// moto's default account, so ARNs agree across the emulators.
 pub const ACCOUNT: &str = "123456789012";
@@ -209,8 +210,8 @@ pub struct State {
     pub iam: IamWatch,
     /// Availability zones per region as this account sees them: (name, zone ID).
     pub zones: HashMap<String, Vec<(String, String)>>,
-    /// IAM actions the caller may perform (`ec2:Describe*` style); None allows everything.
-    pub allowed: Option<Vec<String>>,
+    /// The caller's identity-based policy; None allows everything.
+    pub policy: Option<Policy>,
     pub epoch: Instant,
 }
 
@@ -232,7 +233,7 @@ impl State {
             ec2: Ec2Model::default(),
             iam: IamWatch::default(),
             zones: HashMap::new(),
-            allowed: None,
+            policy: None,
             epoch: Instant::now(),
         }
     }
@@ -257,11 +258,9 @@ impl State {
         None
     }
 
-    /// Whether the caller's policy allows `action` (`service:Operation`).
-    pub fn allows(&self, action: &str) -> bool {
-        self.allowed
-            .as_ref()
-            .is_none_or(|patterns| patterns.iter().any(|p| wildcard(p, action)))
+    /// Whether the caller's policy allows the request.
+    pub fn allows(&self, req: &Request) -> bool {
+        self.policy.as_ref().is_none_or(|p| p.allows(req))
     }
 
     pub fn ms(&self) -> u64 {
@@ -269,20 +268,27 @@ impl State {
     }
 }
 
-/// IAM's action matching: case-insensitive, `*` for any run of characters, `?` for one.
-pub fn wildcard(pattern: &str, action: &str) -> bool {
-    fn go(p: &[char], a: &[char]) -> bool {
-        match (p.first(), a.first()) {
-            (None, None) => true,
-            (Some('*'), _) => go(&p[1..], a) || (!a.is_empty() && go(p, &a[1..])),
-            (Some('?'), Some(_)) => go(&p[1..], &a[1..]),
-            (Some(x), Some(y)) => x == y && go(&p[1..], &a[1..]),
-            _ => false,
-        }
+/// The partition a region belongs to, which every ARN in it names (IAM user guide, "Identify
+/// AWS resources with ARNs": `aws`, `aws-cn` for China, `aws-us-gov` for GovCloud; botocore's
+/// `endpoints.json` gives each partition's region prefixes, as moto's `get_partition` does).
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
     }
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let a: Vec<char> = action.to_lowercase().chars().collect();
-    go(&p, &a)
+}
+
+/// IAM is global within a partition; clients sign for the region its endpoint names
+/// (botocore's `endpoints.json`: `us-east-1`, `us-gov-west-1`, `cn-north-1`).
+pub fn iam_signing_region(region: &str) -> &'static str {
+    match partition_of(region) {
+        "aws-cn" => "cn-north-1",
+        "aws-us-gov" => "us-gov-west-1",
+        _ => "us-east-1",
+    }
 }
 
 #[cfg(test)]
@@ -340,16 +346,19 @@ mod tests {
     }
 
     #[test]
-    fn actions_match_like_iam() {
-        assert!(wildcard("ec2:Describe*", "ec2:DescribeVpcs"));
-        assert!(wildcard("EC2:describevpcs", "ec2:DescribeVpcs"));
-        assert!(!wildcard("ec2:Describe*", "ec2:CreateVpc"));
-        assert!(wildcard("*", "rolesanywhere:ListTrustAnchors"));
+    fn the_policy_decides_once_one_is_set() {
         let mut s = State::new(Knobs::default());
-        assert!(s.allows("rolesanywhere:ListTrustAnchors"));
-        s.allowed = Some(vec!["eks:*".into()]);
-        assert!(s.allows("eks:DescribeCluster"));
-        assert!(!s.allows("rolesanywhere:ListTrustAnchors"));
+        assert!(s.allows(&Request::of("rolesanywhere:ListTrustAnchors")));
+        s.policy = Some(Policy::allowing(&["eks:*".into()]));
+        assert!(s.allows(&Request::of("eks:DescribeCluster")));
+        assert!(!s.allows(&Request::of("rolesanywhere:ListTrustAnchors")));
+    }
+
+    #[test]
+    fn regions_name_their_partition() {
+        assert_eq!(partition_of("us-west-2"), "aws");
+        assert_eq!(partition_of("cn-northwest-1"), "aws-cn");
+        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
     }
 
     #[test]

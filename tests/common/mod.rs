@@ -83,28 +83,17 @@ pub fn testbed_with(args: &[&str]) -> Testbed {
     )
 }
 
-/// The actions of a published policy (`docs/iam/terraform-<name>.json`).
-pub fn policy_actions(name: &str) -> Vec<String> {
+/// A published policy (`docs/iam/terraform-<name>.json`).
+pub fn published_policy(name: &str) -> serde_json::Value {
     let path = repo().join(format!("docs/iam/terraform-{name}.json"));
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("policy file")).unwrap();
-    let mut actions = Vec::new();
-    for s in doc["Statement"].as_array().unwrap() {
-        match &s["Action"] {
-            serde_json::Value::String(a) => actions.push(a.clone()),
-            serde_json::Value::Array(all) => {
-                actions.extend(all.iter().map(|a| a.as_str().unwrap().to_string()))
-            }
-            other => panic!("unexpected Action {other}"),
-        }
-    }
-    actions
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("policy file")).unwrap()
 }
 
-/// From now on the provider may call exactly what the README's minimal policy for `name`
-/// (`ssm` or `ira`) allows; anything else is denied, and `denied_calls` shows it.
+/// From now on the provider has exactly the README's minimal policy for `name` (`ssm` or
+/// `ira`), evaluated with its resources and conditions; anything else is denied, and
+/// `denied_calls` shows it.
 pub fn restrict_to(tb: &Testbed, name: &str) {
-    tb.allow_only(&policy_actions(name));
+    tb.set_policy(&published_policy(name));
 }
 
 /// A route table as the tests inspect it: its subnets and routes (destination → target).
