@@ -253,6 +253,10 @@ fn ira_cluster_trusts_only_its_anchor_and_each_nodes_cn(tf: &str) {
         common::attached_policies(&c.tb, IRA_NODES_ROLE),
         ["AmazonEC2ContainerRegistryPullOnly"]
     );
+    assert!(
+        pod_identity_granted(&c.tb, IRA_NODES_ROLE),
+        "the IRA role serves the Pod Identity agent by default"
+    );
     c.plans_no_changes("a fresh apply must plan no changes");
     c.destroy_leaves_nothing();
 }
@@ -608,6 +612,83 @@ fn version_and_endpoint_access_change_in_place_and_outside_changes_show() {
     );
     c.ws.write(&config("1.35", true));
     c.plans_no_changes("adopting the new version in the config settles it");
+    c.destroy_leaves_nothing();
+}
+
+/// EKS refuses a version upgrade its upgrade insights block (InvalidStateException). The apply
+/// fails without tainting the cluster and names the option that overrides the check;
+/// `force_update_version = true` passes EKS's `force` flag and the upgrade goes through.
+#[test]
+fn an_upgrade_blocked_by_eks_insights_names_force_update_version_and_goes_through_with_it() {
+    let (tb, vgw) = vgw_testbed();
+    let config = |version: &str| vgw_config(&vgw, version, false, "10.80.146.0/24");
+    let c = Applied::new(TF_NEW, tb, &config("1.33"));
+    c.tb.control("POST", "block-upgrade", r#"{"cluster":"hybrid-vgw"}"#);
+    c.ws.write(&config("1.34"));
+    let refused =
+        c.ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let text = refused.text();
+    assert!(
+        refused.code == 1
+            && text.contains("Upgrade readiness issues detected")
+            && text.contains("set force_update_version = true"),
+        "{}",
+        refused.all()
+    );
+    assert!(!text.contains("tainted"), "{}", refused.all());
+    let plan = c.ws.plan_code();
+    assert!(
+        plan.code == 2
+            && plan.stdout.contains("update in-place")
+            && plan.stdout.contains(r#""1.33" -> "1.34""#),
+        "the upgrade is still planned, in place:\n{}",
+        plan.all()
+    );
+    let forced = config("1.34").replace(
+        "authentication_mode     = \"API\"",
+        "authentication_mode     = \"API\"\n  force_update_version    = true",
+    );
+    c.ws.write(&forced);
+    c.ws.apply();
+    assert_eq!(c.state()["kubernetes_version"], "1.34");
+    c.plans_no_changes("forced through");
+    c.destroy_leaves_nothing();
+}
+
+/// Whether the nodes role's inline policy lets the EKS Pod Identity agent work.
+fn pod_identity_granted(tb: &Testbed, role: &str) -> bool {
+    let doc = common::role_document(tb, role, Some("EKSHybridNodes"));
+    doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|st| st["Action"] == "eks-auth:AssumeRoleForPodIdentity" && st["Resource"] == "*")
+}
+
+/// The nodes role serves the EKS Pod Identity agent by default (EKS user guide, "Set up the
+/// Amazon EKS Pod Identity Agent"); turning it off and on changes the role's policy in place,
+/// and a statement removed outside Terraform is drift that apply puts back.
+#[test]
+fn the_pod_identity_permission_is_on_by_default_and_changes_in_place() {
+    let (c, tgw) = ssm_cluster(TF_NEW, "");
+    assert_eq!(c.state()["nodes_pod_identity"], true);
+    assert!(pod_identity_granted(&c.tb, NODES_ROLE));
+    c.ws.write(&ssm_config(&tgw, "nodes_pod_identity = false"));
+    let plan = c.ws.plan_code();
+    assert!(
+        plan.code == 2
+            && plan.stdout.contains("update in-place")
+            && plan.text().contains("nodes_pod_identity = true -> false"),
+        "{}",
+        plan.all()
+    );
+    c.ws.apply();
+    assert!(!pod_identity_granted(&c.tb, NODES_ROLE));
+    c.plans_no_changes("turned off");
+    c.ws.write(&ssm_config(&tgw, ""));
+    c.ws.apply();
+    assert!(pod_identity_granted(&c.tb, NODES_ROLE));
+    c.plans_no_changes("on again");
     c.destroy_leaves_nothing();
 }
 

@@ -293,10 +293,14 @@ fn busy(e: &AwsError) -> bool {
     e.kind() == ErrorKind::InUse
 }
 
+/// `force` overrides EKS's upgrade readiness checks (UpdateClusterVersion `force`, as the
+/// Terraform AWS provider's `force_update_version`). Without it, EKS's refusal says which
+/// option overrides it.
 pub async fn update_version(
     eks: &Client,
     name: &str,
     version: &str,
+    force: bool,
     budget: &Budget,
 ) -> AwsResult<()> {
     let step = format!("upgrading cluster {name} to Kubernetes {version}");
@@ -304,12 +308,33 @@ pub async fn update_version(
         eks.update_cluster_version()
             .name(name)
             .version(version)
+            .set_force(force.then_some(true))
             .send()
             .await
             .map_err(error::eks(&step))
     })
-    .await?;
+    .await
+    .map_err(|e| readiness_refusal(e, name))?;
     wait_update(eks, name, update_id(out.update()), budget).await
+}
+
+/// EKS's `InvalidStateException` on a version update: its upgrade insights found blocking
+/// issues (EKS API reference, UpdateClusterVersion; hashicorp/terraform-provider-aws#42031).
+fn readiness_refusal(e: AwsError, name: &str) -> AwsError {
+    if e.code() != "InvalidStateException" {
+        return e;
+    }
+    let AwsError::Api { step, message, .. } = &e else {
+        return e;
+    };
+    AwsError::refused(
+        step.clone(),
+        "InvalidStateException",
+        format!(
+            "{message} See them with `aws eks list-insights --cluster-name {name}` and fix them, \
+             or set force_update_version = true to upgrade anyway."
+        ),
+    )
 }
 
 pub async fn update_endpoint_access(

@@ -163,7 +163,12 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
         .unwrap_or_else(|| names::nodes_role(&ctx.spec.name));
     let p = &ctx.spec.remote.provider;
     let trust = policies::nodes_trust_policy(p, &scope(ctx), anchor_arn);
-    let inline = policies::nodes_inline_policy(p, &ctx.cluster_arn(), &scope(ctx));
+    let inline = policies::nodes_inline_policy(
+        p,
+        &ctx.cluster_arn(),
+        &scope(ctx),
+        ctx.spec.remote.pod_identity,
+    );
     let managed = |m: &str| policies::managed_policy_arn(&ctx.id.partition, m);
     let put_inline = || {
         let (name, inline) = (&name, &inline);

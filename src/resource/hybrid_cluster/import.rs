@@ -15,6 +15,7 @@ use super::model::{
     DEFAULT_VPC_CIDR,
 };
 use super::names::{self, OWNERSHIP_TAG};
+use super::policies;
 use super::spec::ClusterSpec;
 use crate::aws::{ec2, eks, iam, rolesanywhere, AwsClients, AwsError, AwsResult};
 
@@ -144,9 +145,15 @@ async fn discover(
         }
     }
     let nodes_role_name = names::nodes_role(name);
+    // A brought role's policies are its owner's: the setting is unused, read as its default.
+    let mut pod_identity = true;
     let (iam_block, nodes_principal) = match iam::role_details(&aws.iam, &nodes_role_name).await? {
         Some(role) if owned(&role.tags, name) => {
             net.inv.nodes_role_name = Some(nodes_role_name.clone());
+            let inline = policies::NODES_INLINE_POLICY;
+            pod_identity = iam::inline_policy(&aws.iam, &nodes_role_name, inline)
+                .await?
+                .is_some_and(|doc| doc.contains(policies::POD_IDENTITY_ACTION));
             let principal = role.arn;
             if role.trust.contains("rolesanywhere.amazonaws.com") {
                 let ra = &aws.rolesanywhere;
@@ -192,7 +199,8 @@ async fn discover(
     {
         net.inv.access_entry_principal = Some(nodes_principal);
     }
-    let state = state_from(&cluster, &net, iam_block, &cluster_role, default_tags);
+    let mut state = state_from(&cluster, &net, iam_block, &cluster_role, default_tags);
+    state.config.nodes_pod_identity = Unknown::some(pod_identity);
     Ok(Some((state, net.inv)))
 }
 

@@ -499,7 +499,14 @@ async fn update_in_place(
     let old = spec_of(prior);
     if let (Some(old_v), Some(new_v)) = (&old.kubernetes_version, &spec.kubernetes_version) {
         if old_v != new_v {
-            eks::update_version(&aws.eks, &spec.name, new_v, budget).await?;
+            eks::update_version(
+                &aws.eks,
+                &spec.name,
+                new_v,
+                spec.force_update_version,
+                budget,
+            )
+            .await?;
         }
     }
     if (old.endpoint_public_access, old.endpoint_private_access)

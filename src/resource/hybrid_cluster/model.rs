@@ -125,6 +125,10 @@ tfplugin6::object! {
         pub endpoint_private_access: Unknown<Option<bool>>,
         #[attr(Attribute::of(Type::Bool, "Leave the VPC routes to the remote pod CIDRs to the EKS Hybrid Nodes gateway, which writes them itself: the provider routes only the node CIDRs to `vpc_gateway_id`, and a pod CIDR route pointing elsewhere is not drift. Changes in place; routes the provider made stay for the gateway to take over.").default(Value::Bool(false)))]
         pub pod_routes_by_hybrid_nodes_gateway: Unknown<Option<bool>>,
+        #[attr(Attribute::of(Type::Bool, "Grant the nodes role the provider creates `eks-auth:AssumeRoleForPodIdentity`, which the EKS Pod Identity agent on a hybrid node needs (EKS user guide, \"Set up the Amazon EKS Pod Identity Agent\"); as terraform-aws-eks's hybrid node role, on by default. The agent can only exchange a pod's token for a role associated with that pod's service account in this cluster. Changes in place. With `iam.role_arn`, your role's policies are yours: grant it there.").default(Value::Bool(true)))]
+        pub nodes_pod_identity: Unknown<Option<bool>>,
+        #[attr(Attribute::of(Type::Bool, "Upgrade `kubernetes_version` even when EKS's upgrade insights find blocking issues (EKS's `force` flag on UpdateClusterVersion, as the Terraform AWS provider's `force_update_version`). Without it such an upgrade fails and names the issues' command. Used only when the version changes.").optional())]
+        pub force_update_version: Unknown<Option<bool>>,
         #[attr(Attribute::string("How the cluster authenticates.").default(Value::string(DEFAULT_AUTHENTICATION_MODE)).requires_replace().validator(rules::authentication_mode()))]
         pub authentication_mode: Unknown<Option<String>>,
         #[attr(Attribute::string("Kubernetes service CIDR. Defaults as EKS: `172.20.0.0/16` when the VPC is in 10.0.0.0/8, else `10.100.0.0/16`.").optional().computed().requires_replace().validator(rules::service_cidr()))]

@@ -384,7 +384,8 @@ async fn observe_nodes_role(
         "arn:{}:eks:{}:{}:cluster/{}",
         scope.partition, scope.region, scope.account, spec.name
     );
-    let wanted_inline = policies::nodes_inline_policy(provider, &cluster_arn, &scope);
+    let wanted_inline =
+        policies::nodes_inline_policy(provider, &cluster_arn, &scope, spec.remote.pod_identity);
     o.put(
         ObjectKey::inline_policy(name, policies::NODES_INLINE_POLICY),
         document_status(inline.as_deref(), &wanted_inline),

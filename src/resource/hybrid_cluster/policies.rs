@@ -18,6 +18,8 @@ pub const NODES_MANAGED_POLICIES: [&str; 2] = [
 /// The tag the SSM activation carries, and the nodes role's deregistration permission is
 /// conditioned on, as the EKS user guide's example does.
 pub const CLUSTER_ARN_TAG: &str = "EKSClusterARN";
+/// What the EKS Pod Identity agent calls with the node's credentials.
+pub const POD_IDENTITY_ACTION: &str = "eks-auth:AssumeRoleForPodIdentity";
 
 /// SSM nodes need SSM's managed-instance policy and ECR; IAM Roles Anywhere nodes only ECR,
 /// as AWS's IRA template.
@@ -106,11 +108,15 @@ pub fn nodes_trust_policy(
 /// eks:DescribeCluster and eks:ListAccessEntries on this cluster only. For SSM also
 /// ssm:DescribeInstanceInformation, and deregistration of managed instances of this region
 /// and account that carry the cluster's tag (from the activation they registered with), as
-/// AWS's SSM template and the user guide scope it.
+/// AWS's SSM template and the user guide scope it. With `pod_identity`, what the EKS Pod
+/// Identity agent needs, on `*` as the EKS user guide and terraform-aws-eks grant it (the
+/// action takes no resource narrower than a cluster, and EKS answers only for roles
+/// associated in the cluster the token comes from).
 pub fn nodes_inline_policy(
     provider: &CredentialsProvider,
     cluster_arn: &str,
     scope: &Scope<'_>,
+    pod_identity: bool,
 ) -> Json {
     let mut statements = vec![json!({
         "Sid": "EKSHybridNodesClusterAccess",
@@ -136,6 +142,14 @@ pub fn nodes_inline_policy(
             "Action": "ssm:DeregisterManagedInstance",
             "Resource": format!("arn:{partition}:ssm:{region}:{account}:managed-instance/*"),
             "Condition": {"StringEquals": {format!("ssm:resourceTag/{CLUSTER_ARN_TAG}"): cluster_arn}}
+        }));
+    }
+    if pod_identity {
+        statements.push(json!({
+            "Sid": "EKSPodIdentityAgent",
+            "Effect": "Allow",
+            "Action": POD_IDENTITY_ACTION,
+            "Resource": "*"
         }));
     }
     json!({"Version": "2012-10-17", "Statement": statements})
@@ -217,10 +231,10 @@ mod tests {
     #[test]
     fn inline_policy_is_scoped_to_the_cluster() {
         let cluster = "arn:aws:eks:us-west-2:123456789012:cluster/c";
-        let p = nodes_inline_policy(&CredentialsProvider::Ira, cluster, &SCOPE);
+        let p = nodes_inline_policy(&CredentialsProvider::Ira, cluster, &SCOPE, false);
         assert_eq!(p["Statement"].as_array().unwrap().len(), 1);
         assert_eq!(p["Statement"][0]["Resource"], cluster);
-        let ssm = nodes_inline_policy(&CredentialsProvider::Ssm, cluster, &SCOPE);
+        let ssm = nodes_inline_policy(&CredentialsProvider::Ssm, cluster, &SCOPE, false);
         let deregister = &ssm["Statement"][2];
         assert_eq!(
             deregister["Resource"],
@@ -230,6 +244,23 @@ mod tests {
             deregister["Condition"]["StringEquals"]["ssm:resourceTag/EKSClusterARN"],
             cluster
         );
+    }
+
+    #[test]
+    fn either_role_may_serve_the_pod_identity_agent() {
+        let cluster = "arn:aws:eks:us-west-2:123456789012:cluster/c";
+        for p in [CredentialsProvider::Ssm, CredentialsProvider::Ira] {
+            let with = nodes_inline_policy(&p, cluster, &SCOPE, true);
+            let agent = with["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Action"] == "eks-auth:AssumeRoleForPodIdentity")
+                .expect("the agent's statement");
+            assert_eq!(agent["Resource"], "*");
+            let without = nodes_inline_policy(&p, cluster, &SCOPE, false);
+            assert!(!without.to_string().contains("eks-auth"));
+        }
     }
 
     #[test]

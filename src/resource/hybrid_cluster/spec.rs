@@ -77,6 +77,8 @@ pub struct RemoteNetworks {
     pub pod_cidrs: Vec<String>,
     /// The EKS Hybrid Nodes gateway writes the pod CIDR routes.
     pub pod_routes_by_gateway: bool,
+    /// The nodes role may serve the EKS Pod Identity agent.
+    pub pod_identity: bool,
     pub provider: CredentialsProvider,
     pub ca_bundle_cert: Option<String>,
     pub role_arn: Option<String>,
@@ -114,6 +116,8 @@ pub struct Timeouts {
 pub struct ClusterSpec {
     pub name: String,
     pub kubernetes_version: Option<String>,
+    /// Pass EKS's `force` on a version upgrade.
+    pub force_update_version: bool,
     pub tags: BTreeMap<String, String>,
     pub endpoint_public_access: bool,
     pub endpoint_private_access: bool,
@@ -236,6 +240,7 @@ impl ClusterSpec {
             node_cidrs: cidrs_of(rnc.map(|r| &r.remote_node_networks)),
             pod_cidrs: cidrs_of(rnc.map(|r| &r.remote_pod_networks)),
             pod_routes_by_gateway: known(&c.pod_routes_by_hybrid_nodes_gateway).unwrap_or(false),
+            pod_identity: known(&c.nodes_pod_identity).unwrap_or(true),
             provider: iam
                 .and_then(|i| i.provider.value())
                 .and_then(|p| parse_provider(p))
@@ -253,6 +258,7 @@ impl ClusterSpec {
         ClusterSpec {
             name: c.name.known().cloned().unwrap_or_default(),
             kubernetes_version: known(&c.kubernetes_version),
+            force_update_version: known(&c.force_update_version).unwrap_or(false),
             tags,
             endpoint_public_access: known(&c.endpoint_public_access).unwrap_or(true),
             endpoint_private_access: known(&c.endpoint_private_access).unwrap_or(false),

@@ -31,6 +31,9 @@ pub fn build(
     s.config
         .pod_routes_by_hybrid_nodes_gateway
         .or_default_to(false);
+    // Clusters made before this setting existed have roles without the permission: the
+    // plan shows turning it on rather than drift in the role's policy.
+    s.config.nodes_pod_identity.or_default_to(false);
     if let Some(c) = &obs.cluster {
         s.arn = text(c.arn());
         s.endpoint = text(c.endpoint());

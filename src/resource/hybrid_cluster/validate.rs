@@ -45,6 +45,21 @@ fn validate(c: &ClusterConfig, d: &mut Diagnostics) {
     if c.ssm_activation.known().and_then(One::get).is_some() {
         activation_with_ssm(c, d);
     }
+    pod_identity_with_own_role(c, d);
+}
+
+/// The setting shapes the role the provider makes; a role of one's own keeps its policies.
+fn pod_identity_with_own_role(c: &ClusterConfig, d: &mut Diagnostics) {
+    let brought = iam_of(c).is_some_and(|i| i.role_arn.known().is_some_and(Option::is_some));
+    if brought && c.nodes_pod_identity.value().is_some() {
+        d.warning_at(
+            AttrPath::root(ClusterConfig::nodes_pod_identity),
+            "nodes_pod_identity unused",
+            "With remote_network_config.iam.role_arn set the provider makes no nodes role, so \
+             nodes_pod_identity is not used: grant eks-auth:AssumeRoleForPodIdentity in your \
+             role's policies if its nodes run the EKS Pod Identity agent.",
+        );
+    }
 }
 
 fn endpoint_access(c: &ClusterConfig, d: &mut Diagnostics) {
