@@ -158,7 +158,7 @@ fn bad_corpus() -> Vec<(Value, &'static str, &'static str)> {
         (config(rn(&["100.128.0.0/16"])), "is not within RFC 1918 (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) or CGNAT (100.64.0.0/10)", "remote_network_config[0].remote_node_networks[0].cidrs[0]"),
         (config(rn(&["10.80.146.1/24"])), "did you mean 10.80.146.0/24", "remote_network_config[0].remote_node_networks[0].cidrs[0]"),
         (config(rn(&["192.168.1.0/24"])), "overlaps with VPC CIDR 192.168.0.0/16", "remote_network_config[0].remote_node_networks[0].cidrs[0]"),
-        (config(rn(&["10.100.1.0/24"])), "overlaps the Kubernetes service CIDR", "remote_network_config[0].remote_node_networks[0].cidrs[0]"),
+        (config(json!({"service_ipv4_cidr": "10.100.0.0/16", "remote_network_config": [{"remote_node_networks": nodes(&["10.100.1.0/24"])}]})), "overlaps the Kubernetes service CIDR 10.100.0.0/16", "remote_network_config[0].remote_node_networks[0].cidrs[0]"),
         (config(rn(&["10.1.0.0/24", "10.1.0.128/25"])), "remote node CIDR 10.1.0.128/25 overlaps remote node CIDR 10.1.0.0/24", "remote_network_config[0].remote_node_networks[0].cidrs[1]"),
         (config(rn(&["not-a-cidr"])), "\"not-a-cidr\" is not an IPv4 CIDR", "remote_network_config[0].remote_node_networks[0].cidrs[0]"),
         (config(rn(&["10.1.0.0/33"])), "\"10.1.0.0/33\" is not an IPv4 CIDR", "remote_network_config[0].remote_node_networks[0].cidrs[0]"),
@@ -285,6 +285,46 @@ async fn configurations_aws_accepts_pass() {
         let d = check(&s, c).await;
         assert!(errors(&d).is_empty(), "{:#?}", errors(&d));
     }
+}
+
+/// Where AWS's rule is not written down, the provider warns rather than refuses: with the
+/// service CIDR unset EKS picks "either 10.100.0.0/16 or 172.20.0.0/16" (EKS API reference),
+/// so a remote network in either is a warning at its attribute. Security group names may not
+/// start with `sg-` as written (EC2 API reference; `^sg-` in the Terraform AWS provider): no
+/// source says `SG-` is refused too.
+#[tokio::test]
+async fn what_aws_does_not_document_is_a_warning_or_allowed() {
+    use serde_json::json;
+    let s = server(json!({})).await;
+    for (cidr, vpc) in [
+        ("10.100.1.0/24", "192.168.0.0/16"),
+        ("172.20.5.0/24", "192.168.0.0/16"),
+        ("172.20.5.0/24", "10.0.0.0/16"),
+    ] {
+        let c = config(
+            json!({"vpc": [{"cidr": vpc}], "remote_network_config": [{"remote_node_networks": nodes(&[cidr])}]}),
+        );
+        let d = check(&s, &c).await;
+        assert!(errors(&d).is_empty(), "{cidr}: {:#?}", errors(&d));
+        let warned = d.0.iter().any(|x| {
+            x.severity == Severity::Warning
+                && x.summary == "Remote network may overlap the service CIDR"
+                && x.path.as_ref().map(ToString::to_string).as_deref()
+                    == Some("remote_network_config[0].remote_node_networks[0].cidrs[0]")
+        });
+        assert!(warned, "{cidr} in a {vpc} VPC: {d:?}");
+    }
+    let clear = config(rnc(
+        json!({"remote_node_networks": nodes(&["10.80.146.0/24"])}),
+    ));
+    let d = check(&s, &clear).await;
+    assert!(
+        !d.0.iter().any(|x| x.summary.contains("service CIDR")),
+        "no warning without an overlap: {d:?}"
+    );
+    let upper = config(json!({"name": "SG-demo"}));
+    let d = check(&s, &upper).await;
+    assert!(errors(&d).is_empty(), "{:#?}", errors(&d));
 }
 
 /// Values from other resources are unknown at validate time: checks wait for them, and run

@@ -168,8 +168,10 @@ impl Ec2Model {
     }
 
     pub fn check(&self, operation: &str, params: &[(String, String)], w: &Windows) -> Verdict {
+        // As written: "Cannot start with sg-" (EC2 API reference), `^sg-` in the Terraform
+        // AWS provider's aws_security_group. No source says EC2 folds case, so "SG-" is taken.
         if operation == "CreateSecurityGroup"
-            && param(params, "GroupName").is_some_and(|n| n.to_ascii_lowercase().starts_with("sg-"))
+            && param(params, "GroupName").is_some_and(|n| n.starts_with("sg-"))
         {
             return Verdict::Fail(
                 400,
@@ -552,6 +554,14 @@ mod tests {
                 &w(0)
             ),
             Verdict::Fail(400, "InvalidParameterValue", _)
+        ));
+        assert!(matches!(
+            m.check(
+                "CreateSecurityGroup",
+                &p(&[("GroupName", "SG-demo")]),
+                &w(0)
+            ),
+            Verdict::Forward { .. }
         ));
     }
 }

@@ -38,6 +38,10 @@ pub fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
+/// The blocks EKS assigns service addresses from when none is given (EKS API reference,
+/// `KubernetesNetworkConfigRequest.serviceIpv4Cidr`).
+pub const EKS_DEFAULT_SERVICE_CIDRS: [&str; 2] = ["10.100.0.0/16", "172.20.0.0/16"];
+
 /// EKS's default service CIDR: 172.20.0.0/16 when the VPC uses 10.0.0.0/8, else
 /// 10.100.0.0/16 (EKS API reference, KubernetesNetworkConfigRequest.serviceIpv4Cidr).
 pub fn default_service_cidr<'a>(mut vpc_cidrs: impl Iterator<Item = &'a Ipv4Net>) -> &'static str {

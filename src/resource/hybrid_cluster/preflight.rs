@@ -56,10 +56,11 @@ pub async fn check_existing_vpc(aws: &AwsClients, config: &ClusterConfig) -> Pre
     };
     let cidrs: Vec<Ipv4Net> = cidrs.iter().filter_map(|c| c.parse().ok()).collect();
     check_subnets(aws, vpc_id, &vpc.subnet_ids, &path, &mut d).await;
-    let service = match &config.service_ipv4_cidr {
-        Unknown::Known(None) => cidr::default_service_cidr(cidrs.iter()).parse().ok(),
-        v => v.value().and_then(|s| s.parse().ok()),
-    };
+    // Unset, EKS's choice is not documented: validate warns about either default.
+    let service: Option<Ipv4Net> = config
+        .service_ipv4_cidr
+        .value()
+        .and_then(|s| s.parse().ok());
     for (net, at) in remote_networks(config) {
         if let Some(vpc_cidr) = cidrs.iter().find(|v| cidr::overlaps(&net, v)) {
             d.error_at(
@@ -72,7 +73,7 @@ pub async fn check_existing_vpc(aws: &AwsClients, config: &ClusterConfig) -> Pre
             d.error_at(
                 at,
                 "Remote network overlaps the service CIDR",
-                format!("CIDR {net} overlaps the Kubernetes service CIDR {svc}, which EKS chooses for VPC {vpc_id}; set service_ipv4_cidr to a block that does not."),
+                format!("CIDR {net} overlaps the Kubernetes service CIDR {svc}."),
             );
         }
     }

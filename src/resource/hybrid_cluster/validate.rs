@@ -188,20 +188,25 @@ fn vpc_kind(vpc: Option<&Vpc>, d: &mut Diagnostics) -> Network {
     }
 }
 
-/// The effective service CIDR (given, or EKS's default for a VPC the provider creates) when
-/// known. For a pre-existing VPC EKS's default depends on its CIDR, which only plan reads.
+/// The Kubernetes service CIDR as far as the configuration shows it.
+#[derive(Clone, Copy)]
+enum ServiceCidr {
+    Given(Ipv4Net),
+    /// Unset: EKS picks "either the 10.100.0.0/16 or 172.20.0.0/16" (EKS API reference,
+    /// `KubernetesNetworkConfigRequest.serviceIpv4Cidr`); how it picks is not documented
+    /// (awsdocs/amazon-eks-user-guide#974), so an overlap with either is only a warning.
+    EksDefault,
+}
+
 fn service_cidr(
     c: &ClusterConfig,
     network: Option<&Network>,
     d: &mut Diagnostics,
-) -> Option<Ipv4Net> {
+) -> Option<ServiceCidr> {
     let path = AttrPath::root(ClusterConfig::service_ipv4_cidr);
     match &c.service_ipv4_cidr {
         Unknown::Unknown => None,
-        Unknown::Known(None) => match network {
-            Some(n) if !n.existing => cidr::default_service_cidr(n.cidr.iter()).parse().ok(),
-            _ => None,
-        },
+        Unknown::Known(None) => Some(ServiceCidr::EksDefault),
         Unknown::Known(Some(s)) => {
             let net = rules::service_cidr_of(s, &path, &mut Diagnostics::default())?;
             if let Some(vpc) = network
@@ -214,7 +219,7 @@ fn service_cidr(
                     format!("{s} overlaps the VPC CIDR {vpc}."),
                 );
             }
-            Some(net)
+            Some(ServiceCidr::Given(net))
         }
     }
 }
@@ -232,7 +237,7 @@ fn rnc_path() -> AttrPath {
 fn remote_networks(
     rnc: &RemoteNetworkConfig,
     network: Option<&Network>,
-    service: Option<Ipv4Net>,
+    service: Option<ServiceCidr>,
     d: &mut Diagnostics,
 ) {
     let path = rnc_path();
@@ -303,7 +308,7 @@ fn no_overlap(
     c: &NamedCidr,
     seen: &[NamedCidr],
     vpc: Option<Ipv4Net>,
-    service: Option<Ipv4Net>,
+    service: Option<ServiceCidr>,
     d: &mut Diagnostics,
 ) {
     if let Some(other) = seen.iter().find(|o| cidr::overlaps(&o.net, &c.net)) {
@@ -326,15 +331,36 @@ fn no_overlap(
             ),
         );
     }
-    if let Some(svc) = service.filter(|s| cidr::overlaps(s, &c.net)) {
-        d.error_at(
+    match service {
+        Some(ServiceCidr::Given(svc)) if cidr::overlaps(&svc, &c.net) => d.error_at(
             c.path.clone(),
             "Remote network overlaps the service CIDR",
             format!(
                 "{} CIDR {} overlaps the Kubernetes service CIDR {svc}.",
                 c.kind, c.net
             ),
-        );
+        ),
+        Some(ServiceCidr::EksDefault) => {
+            let defaults = cidr::EKS_DEFAULT_SERVICE_CIDRS.map(|d| d.parse::<Ipv4Net>());
+            if let Some(Ok(svc)) = defaults
+                .iter()
+                .find(|d| d.as_ref().is_ok_and(|d| cidr::overlaps(d, &c.net)))
+            {
+                d.warning_at(
+                    c.path.clone(),
+                    "Remote network may overlap the service CIDR",
+                    format!(
+                        "{} CIDR {} overlaps {svc}. With service_ipv4_cidr unset, EKS assigns \
+                         service addresses from either 10.100.0.0/16 or 172.20.0.0/16 (EKS API \
+                         reference), and refuses a remote network that overlaps the one it \
+                         picks. Set service_ipv4_cidr to a block that overlaps none of your \
+                         networks to be sure.",
+                        c.kind, c.net
+                    ),
+                );
+            }
+        }
+        _ => {}
     }
 }
 
