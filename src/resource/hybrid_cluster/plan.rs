@@ -332,6 +332,11 @@ fn plan_owned_objects(p: &mut ClusterState) {
 /// An activation cannot be changed, only replaced: a new one (new ID and code) when the block
 /// changes, appears or drifted; none when the block goes.
 fn plan_activation(prior: &ClusterState, p: &mut ClusterState) {
+    // A `dynamic` block unknown until apply: an activation may come, go or change.
+    if p.config.ssm_activation.is_unknown() {
+        p.owned_objects = Unknown::Unknown;
+        return;
+    }
     let settings = |s: &ClusterState| {
         s.config
             .ssm_activation
