@@ -1186,6 +1186,102 @@ fn ssm_call(tb: &Testbed, target: &str, body: &str, inspect: bool) -> serde_json
     serde_json::from_str(&body).unwrap()
 }
 
+/// Registers a node with an activation, as amazon-ssm-agent does; its `mi-` ID.
+fn register_node(tb: &Testbed, id: &str, code: &str) -> String {
+    let body = serde_json::json!({"activation_id": id, "activation_code": code});
+    let answer = tb.control("POST", "register-node", &body.to_string());
+    answer["instance_id"]
+        .as_str()
+        .expect("registered")
+        .to_string()
+}
+
+/// Destroy deregisters the nodes that registered through the cluster's activations (they carry
+/// its ARN as a tag) and nothing else; the destroy plan says so; with the setting off they stay.
+#[test]
+fn destroy_deregisters_the_nodes_of_the_clusters_activations_and_says_so() {
+    let (c, tgw) = ssm_cluster(TF_NEW, "ssm_activation { registration_limit = 3 }");
+    let activation = c.state()["ssm_activation"][0].clone();
+    let (id, code) = (
+        activation["activation_id"].as_str().unwrap(),
+        activation["activation_code"].as_str().unwrap(),
+    );
+    let ours = [
+        register_node(&c.tb, id, code),
+        register_node(&c.tb, id, code),
+    ];
+    // A node of someone else's activation, untagged, in the same account.
+    let theirs_activation = ssm_call(
+        &c.tb,
+        "CreateActivation",
+        &serde_json::json!({"IamRole": NODES_ROLE, "Description": "not ours"}).to_string(),
+        true,
+    );
+    let theirs = register_node(
+        &c.tb,
+        theirs_activation["ActivationId"].as_str().unwrap(),
+        theirs_activation["ActivationCode"].as_str().unwrap(),
+    );
+    let preview = c.ws.run(&["plan", "-destroy", "-input=false", "-no-color"]);
+    let arn = c.state()["arn"].as_str().unwrap().to_string();
+    assert!(
+        preview.text().contains(&format!(
+            "the hybrid nodes registered through this cluster's SSM activations (SSM managed instances tagged EKSClusterARN = {arn}): deregistered"
+        )),
+        "{}",
+        preview.all()
+    );
+    let before = c.before.clone();
+    c.ws.destroy();
+    let left: Vec<String> =
+        c.tb.inventory()
+            .into_iter()
+            .filter(|o| !before.contains(o))
+            .collect();
+    assert_eq!(
+        left,
+        vec![
+            format!(
+                "activation:{}",
+                theirs_activation["ActivationId"].as_str().unwrap()
+            ),
+            format!("managed_instance:{theirs}"),
+        ],
+        "ours ({ours:?}) are deregistered, the other node stays"
+    );
+    assert!(c.tb.denied_calls().is_empty(), "{:?}", c.tb.denied_calls());
+
+    // Off: the preview says they stay, and they do.
+    let ws = Workspace::new(
+        TF_NEW,
+        &c.tb,
+        &ssm_config(
+            &tgw,
+            "deregister_nodes_on_destroy = false\n  ssm_activation {}",
+        ),
+    );
+    ws.apply();
+    let a = ws.state()["ssm_activation"][0].clone();
+    let kept = register_node(
+        &c.tb,
+        a["activation_id"].as_str().unwrap(),
+        a["activation_code"].as_str().unwrap(),
+    );
+    let preview = ws.run(&["plan", "-destroy", "-input=false", "-no-color"]);
+    assert!(
+        preview
+            .text()
+            .contains("they stay registered (deregister_nodes_on_destroy = false)"),
+        "{}",
+        preview.all()
+    );
+    ws.destroy();
+    assert!(c
+        .tb
+        .inventory()
+        .contains(&format!("managed_instance:{kept}")));
+}
+
 #[test]
 fn an_ssm_activation_is_created_for_the_nodes_role_tagged_and_scoped() {
     let (c, _) = ssm_cluster(TF_NEW, "ssm_activation { registration_limit = 5 }");
@@ -1849,6 +1945,39 @@ resource "terraform_data" "node" {{
         }
         // One per run that evaluated it: apply, the no-change plan, and destroy's plan.
         assert_eq!(extra.len(), 3, "{extra:?}");
+        assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
+    }
+
+    fn ours(tb: &Testbed) -> Vec<serde_json::Value> {
+        all_activations(tb)
+            .into_iter()
+            .filter(|a| a["Description"] == "eks_hybrid_activation for hybrid-demo")
+            .collect()
+    }
+
+    /// Terraform opens the ephemeral activation at plan and again at apply; with
+    /// `revoke_on_close` each is deleted when Terraform closes it, so no live registration
+    /// code outlives the run, and the node still got its code during the apply.
+    #[test]
+    fn revoke_on_close_leaves_no_live_code_after_plan_or_apply() {
+        let tb = common::testbed();
+        common::restrict_to(&tb, "ssm");
+        let tgw = tb.seed().transit_gateway;
+        let before = tb.inventory();
+        let revoking = config(&tgw).replace(
+            "ttl          = \"30m\"",
+            "ttl          = \"30m\"\n  revoke_on_close = true",
+        );
+        let ws = Workspace::new(TF_NEW, &tb, &revoking);
+        ws.apply();
+        let node = std::fs::read_to_string(ws.work().join("node.yaml")).unwrap();
+        assert!(node.contains("activationCode: \""), "{node}");
+        assert_eq!(ours(&tb), Vec::<serde_json::Value>::new(), "after apply");
+        let plan = ws.plan_code();
+        assert_eq!(plan.code, 0, "{}", plan.all());
+        assert_eq!(ours(&tb), Vec::<serde_json::Value>::new(), "after plan");
+        ws.destroy();
+        assert_eq!(tb.inventory(), before);
         assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
     }
 

@@ -318,7 +318,9 @@ where
         use aws_sdk_ssm::Error as E;
         let service = E::from(e);
         let kind = match &service {
-            E::InvalidActivation(_) | E::InvalidActivationId(_) => ErrorKind::NotFound,
+            E::InvalidActivation(_) | E::InvalidActivationId(_) | E::InvalidInstanceId(_) => {
+                ErrorKind::NotFound
+            }
             E::InvalidParameters(_) => ErrorKind::InvalidParameter,
             other => kind_of_code(other.code().unwrap_or_default()),
         };

@@ -1,8 +1,11 @@
-//! SSM: the hybrid activation hybrid nodes register with (`nodeadm` with `hybrid.ssm`).
+//! SSM: the hybrid activation hybrid nodes register with (`nodeadm` with `hybrid.ssm`), and
+//! the managed instances they become.
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ssm::types::{DescribeActivationsFilter, DescribeActivationsFilterKeys, Tag};
+use aws_sdk_ssm::types::{
+    DescribeActivationsFilter, DescribeActivationsFilterKeys, InstanceInformationStringFilter, Tag,
+};
 use aws_sdk_ssm::Client;
 use aws_smithy_types::DateTime;
 
@@ -130,6 +133,52 @@ pub async fn delete_activation(ssm: &Client, id: &str) -> AwsResult<()> {
         .await
         .map_err(error::ssm("deleting SSM activation"))
     {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+/// The managed instances (registered hybrid nodes) that carry the tag `key` = `value`, over
+/// every page. A node carries its activation's tags (SSM API reference, CreateActivation
+/// `Tags`).
+pub async fn managed_instances_tagged(
+    ssm: &Client,
+    key: &str,
+    value: &str,
+) -> AwsResult<Vec<String>> {
+    let step = "listing the hybrid nodes registered with SSM";
+    let filter = InstanceInformationStringFilter::builder()
+        .key(format!("tag:{key}"))
+        .values(value)
+        .build()
+        .map_err(|e| AwsError::invalid_response(step, e.to_string()))?;
+    let pages: Vec<_> = ssm
+        .describe_instance_information()
+        .filters(filter)
+        .max_results(50)
+        .into_paginator()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(error::ssm(step))?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.instance_information_list())
+        .filter_map(|i| i.instance_id())
+        .map(str::to_string)
+        .collect())
+}
+
+/// A node already deregistered is not an error.
+pub async fn deregister_managed_instance(ssm: &Client, id: &str) -> AwsResult<()> {
+    match ssm
+        .deregister_managed_instance()
+        .instance_id(id)
+        .send()
+        .await
+        .map_err(error::ssm(&format!(
+            "deregistering hybrid node {id} from SSM"
+        ))) {
         Err(e) if e.is_not_found() => Ok(()),
         other => other.map(|_| ()),
     }

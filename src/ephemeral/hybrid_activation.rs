@@ -1,8 +1,12 @@
 //! `ephemeral "eks_hybrid_activation"`: a short-lived SSM hybrid activation for a cluster's
 //! hybrid nodes role (the principal of its `HYBRID_LINUX` access entry), for `nodeadm` with
 //! `hybrid.ssm`. The code goes to where it is used (a provisioner, a write-only attribute,
-//! `provider::eks::node_config`) and never to plan or state. Nothing is deleted on close: the
-//! nodes register after the run, and the activation expires by itself after `ttl`.
+//! `provider::eks::node_config`) and never to plan or state. By default nothing is deleted on
+//! close: nodes often register after the run, and the activation expires by itself after
+//! `ttl`. Terraform opens ephemeral resources at every plan too, so `revoke_on_close` deletes
+//! the activation when Terraform closes it, for runs whose nodes register during the run.
+//! Deleting an activation leaves the nodes it registered registered (SSM API reference,
+//! DeleteActivation: "doesn't de-register managed instances").
 
 use std::time::{Duration, SystemTime};
 
@@ -28,6 +32,7 @@ const ACTIVATION_ID: &str = "activation_id";
 const ACTIVATION_CODE: &str = "activation_code";
 const EXPIRES_AT: &str = "expires_at";
 const ROLE_NAME: &str = "role_name";
+const REVOKE_ON_CLOSE: &str = "revoke_on_close";
 
 /// SSM's CreateActivation takes an ExpirationDate "up to 30 days in advance" (API reference).
 const MAX_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -87,6 +92,12 @@ impl EphemeralResource for HybridActivation {
                         .optional()
                         .validator(ttl_rule()),
                 )
+                .attribute(
+                    Attribute::of(Type::Bool, "Delete the activation when Terraform closes it, at the end of the plan or apply that opened it, so no registration code outlives the run (Terraform opens ephemeral resources at plan too). Nodes that registered during the run stay registered. Leave it off when nodes register after the run: they need the code until `ttl`.")
+                        .named(REVOKE_ON_CLOSE)
+                        .optional()
+                        .default(Value::Bool(false)),
+                )
                 .attribute(computed("The activation ID (`hybrid.ssm.activationId`).").named(ACTIVATION_ID))
                 .attribute(
                     computed("The activation code (`hybrid.ssm.activationCode`).")
@@ -104,18 +115,42 @@ impl EphemeralResource for HybridActivation {
             Err(d) => return Opened::failed(d),
         };
         match create(&aws, &config, &self.data.default_tags().await, cancel).await {
-            Ok(result) => Opened {
-                result,
-                private: vec![],
-                renew_at: None,
-                diagnostics: Diagnostics::default(),
-            },
+            Ok(result) => {
+                // What close needs: the activation to revoke, when asked to.
+                let revoke = config.get(REVOKE_ON_CLOSE) == &Value::Bool(true);
+                let private = match result.get(ACTIVATION_ID).as_str() {
+                    Some(id) if revoke => id.as_bytes().to_vec(),
+                    _ => vec![],
+                };
+                Opened {
+                    result,
+                    private,
+                    renew_at: None,
+                    diagnostics: Diagnostics::default(),
+                }
+            }
             Err(e) => {
                 let mut d = Diagnostics::default();
                 report(vec![e], &mut d);
                 Opened::failed(d)
             }
         }
+    }
+
+    async fn close(&self, private: Vec<u8>) -> Diagnostics {
+        let id = String::from_utf8(private).unwrap_or_default();
+        if id.is_empty() {
+            return Diagnostics::default();
+        }
+        let aws = match self.data.aws().await {
+            Ok(aws) => aws,
+            Err(d) => return d,
+        };
+        let mut d = Diagnostics::default();
+        if let Err(e) = ssm::delete_activation(&aws.ssm, &id).await {
+            report(vec![e], &mut d);
+        }
+        d
     }
 }
 

@@ -50,14 +50,26 @@ impl LinkedRole {
     }
 }
 
-/// The call's own action, with the role it acts on for IAM's role actions.
+/// The call's own action, with the resource it acts on where a published policy scopes it:
+/// the role for IAM's role actions, the managed instance for SSM's deregistration (Service
+/// Authorization Reference for SSM: `managed-instance/<id>`).
 pub async fn own_request(
     moto: &Moto,
     region: &str,
     action: &str,
     params: &[(String, String)],
+    body: &[u8],
 ) -> Request {
     let req = Request::of(action);
+    if action == "ssm:DeregisterManagedInstance" {
+        let input: Json = serde_json::from_slice(body).unwrap_or(Json::Null);
+        let id = input["InstanceId"].as_str().unwrap_or_default();
+        let arn = format!(
+            "arn:{}:ssm:{region}:{ACCOUNT}:managed-instance/{id}",
+            partition_of(region)
+        );
+        return req.on(arn);
+    }
     let get = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v);
     let Some(name) = get("RoleName").filter(|_| action.starts_with("iam:")) else {
         return req;

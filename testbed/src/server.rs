@@ -248,7 +248,7 @@ impl App {
         let restricted = self.shared.lock().await.policy.is_some();
         let mut requests = Vec::new();
         if restricted {
-            requests.push(authz::own_request(&self.moto, region, &action, params).await);
+            requests.push(authz::own_request(&self.moto, region, &action, params, body).await);
             requests.extend(authz::pass_role_requests(service, operation, region, body));
         }
         let linked = match authz::linked_role_of(service, operation) {
@@ -433,7 +433,7 @@ impl App {
         match service {
             "eks" => eks::handle(&self.shared, &self.moto, region, operation, &input).await,
             "rolesanywhere" => ra::handle(&self.shared, region, operation, &input).await,
-            _ => ssm::handle(&self.shared, &self.moto, operation, &input).await,
+            _ => ssm::handle(&self.shared, &self.moto, region, operation, &input).await,
         }
     }
 
@@ -769,6 +769,12 @@ impl App {
         ids.extend(st.trust_anchors.keys().map(|k| format!("trust_anchor:{k}")));
         ids.extend(st.profiles.keys().map(|k| format!("profile:{k}")));
         ids.extend(st.activations.keys().map(|k| format!("activation:{k}")));
+        ids.extend(
+            st.managed_instances
+                .iter()
+                .filter(|(_, n)| n["_region"] == region)
+                .map(|(k, _)| format!("managed_instance:{k}")),
+        );
         ids.sort();
         Ok(ids)
     }
@@ -853,6 +859,16 @@ impl App {
                     )
                 }
             }
+            ("POST", "register-node") => {
+                let region = input["region"].as_str().unwrap_or("us-west-2");
+                let id = input["activation_id"].as_str().unwrap_or_default();
+                let code = input["activation_code"].as_str().unwrap_or_default();
+                let mut st = self.shared.lock().await;
+                match ssm::register(&mut st, region, id, code) {
+                    Ok(instance) => http::json(200, json!({ "instance_id": instance })),
+                    Err(e) => http::json(400, json!({ "error": e })),
+                }
+            }
             ("POST", "block-upgrade") => {
                 let name = input["cluster"].as_str().unwrap_or_default();
                 match self.shared.lock().await.clusters.get_mut(name) {
@@ -903,6 +919,8 @@ impl App {
                         "trust_anchors": st.trust_anchors.keys().collect::<Vec<_>>(),
                         "profiles": st.profiles.keys().collect::<Vec<_>>(),
                         "activations": st.activations.keys().collect::<Vec<_>>(),
+                        "activation_codes": st.activation_codes,
+                        "managed_instances": st.managed_instances.keys().collect::<Vec<_>>(),
                     }),
                 )
             }

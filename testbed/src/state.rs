@@ -201,6 +201,10 @@ pub struct State {
     pub trust_anchors: BTreeMap<String, Json>,
     pub profiles: BTreeMap<String, Json>,
     pub activations: BTreeMap<String, Json>,
+    /// Each activation's code, which a registering node presents.
+    pub activation_codes: HashMap<String, String>,
+    /// Hybrid nodes registered through an activation: SSM managed instances (`mi-…`).
+    pub managed_instances: BTreeMap<String, Json>,
     pub faults: Vec<Fault>,
     pub latency: Duration,
     pub calls: Vec<Call>,
@@ -225,6 +229,8 @@ impl State {
             trust_anchors: BTreeMap::new(),
             profiles: BTreeMap::new(),
             activations: BTreeMap::new(),
+            activation_codes: HashMap::new(),
+            managed_instances: BTreeMap::new(),
             faults: Vec::new(),
             latency: Duration::ZERO,
             calls: Vec::new(),

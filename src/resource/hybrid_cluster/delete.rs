@@ -11,14 +11,16 @@ use super::spec::Gateway;
 use crate::aws::wait::Budget;
 use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsError, AwsResult};
 
+/// `nodes_of`: the cluster ARN whose registered hybrid nodes are deregistered too.
 pub async fn delete_all(
     aws: &AwsClients,
     inv: &Inventory,
+    nodes_of: Option<&str>,
     budget: &Budget,
 ) -> Result<(), Vec<AwsError>> {
     let (cluster, identity, gateway, nat) = tokio::join!(
         delete_cluster_and_role(aws, inv, budget),
-        delete_nodes_identity(aws, inv),
+        delete_nodes_identity(aws, inv, nodes_of),
         delete_gateway_routes_and_attachment(aws, inv, budget),
         delete_nat_gateways(aws, inv, budget),
     );
@@ -36,6 +38,39 @@ pub async fn delete_all(
     } else {
         Err(errors)
     }
+}
+
+/// The SSM managed instances that registered through this cluster's activations: they carry
+/// the activation's `EKSClusterARN` tag. Every node is tried; a failure names the way out.
+async fn deregister_nodes(aws: &AwsClients, cluster_arn: &str) -> Vec<AwsError> {
+    let tag = super::policies::CLUSTER_ARN_TAG;
+    let nodes = match ssm::managed_instances_tagged(&aws.ssm, tag, cluster_arn).await {
+        Ok(nodes) => nodes,
+        Err(e) => return vec![keep_nodes_hint(e)],
+    };
+    let results = futures::future::join_all(
+        nodes
+            .iter()
+            .map(|id| ssm::deregister_managed_instance(&aws.ssm, id)),
+    )
+    .await;
+    results
+        .into_iter()
+        .filter_map(Result::err)
+        .map(keep_nodes_hint)
+        .collect()
+}
+
+fn keep_nodes_hint(e: AwsError) -> AwsError {
+    AwsError::refused(
+        "deregistering the hybrid nodes of this cluster's SSM activations",
+        e.code().to_string(),
+        format!(
+            "{e}. Allow ssm:DescribeInstanceInformation and ssm:DeregisterManagedInstance \
+             (docs/iam/terraform-ssm.json), or set deregister_nodes_on_destroy = false to keep \
+             the nodes registered."
+        ),
+    )
 }
 
 async fn delete_cluster_and_role(
@@ -68,8 +103,15 @@ async fn delete_cluster_and_role(
     }
 }
 
-async fn delete_nodes_identity(aws: &AwsClients, inv: &Inventory) -> Vec<AwsError> {
+async fn delete_nodes_identity(
+    aws: &AwsClients,
+    inv: &Inventory,
+    nodes_of: Option<&str>,
+) -> Vec<AwsError> {
     let mut errors = Vec::new();
+    if let Some(cluster_arn) = nodes_of {
+        errors.extend(deregister_nodes(aws, cluster_arn).await);
+    }
     if let Some(a) = &inv.ssm_activation {
         errors.extend(ssm::delete_activation(&aws.ssm, &a.id).await.err());
     }

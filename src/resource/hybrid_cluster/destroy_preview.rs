@@ -27,14 +27,15 @@ pub fn warn(prior: &ClusterState, replacing: Option<&str>, d: &mut Diagnostics) 
             "{why} can only change by replacing the cluster: everything below is deleted, then made anew.\n\n"
         ));
     }
+    let (nodes_go, nodes_stay) = registered_nodes(prior);
     detail.push_str("Deleted:\n");
-    for line in goes(prior) {
+    for line in goes(prior).into_iter().chain(nodes_go) {
         detail.push_str(&format!("- {line}\n"));
     }
     detail.push_str(
         "\nHybrid nodes registered with this cluster stop working: their control plane, access entry and credentials go with it, and each node must join again with nodeadm.\n",
     );
-    let kept = stays(prior);
+    let kept: Vec<String> = stays(prior).into_iter().chain(nodes_stay).collect();
     if !kept.is_empty() {
         detail.push_str("\nKept (not made by this provider):\n");
         for line in kept {
@@ -145,6 +146,30 @@ fn goes(prior: &ClusterState) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// The SSM managed instances registered through the cluster's activations: deregistered, or
+/// kept with the setting that keeps them. Nothing for IAM Roles Anywhere.
+fn registered_nodes(prior: &ClusterState) -> (Option<String>, Option<String>) {
+    let spec = super::spec_of(prior);
+    if spec.remote.provider != super::spec::CredentialsProvider::Ssm {
+        return (None, None);
+    }
+    let arn = prior
+        .arn
+        .value()
+        .map_or("this cluster's ARN", String::as_str);
+    let nodes = format!("the hybrid nodes registered through this cluster's SSM activations (SSM managed instances tagged EKSClusterARN = {arn})");
+    if super::deregisters_nodes(&spec) {
+        (Some(format!("{nodes}: deregistered")), None)
+    } else {
+        (
+            None,
+            Some(format!(
+                "{nodes}: they stay registered (deregister_nodes_on_destroy = false)"
+            )),
+        )
+    }
 }
 
 /// What the cluster uses but did not make.

@@ -201,6 +201,7 @@ async fn discover(
     }
     let mut state = state_from(&cluster, &net, iam_block, &cluster_role, default_tags);
     state.config.nodes_pod_identity = Unknown::some(pod_identity);
+    state.config.deregister_nodes_on_destroy = Unknown::some(true);
     Ok(Some((state, net.inv)))
 }
 

@@ -663,6 +663,11 @@ pub async fn read_cluster(aws: &AwsClients, prior: &ClusterState, private: &[u8]
     }
 }
 
+/// Nodes register through SSM activations only with SSM credentials.
+pub fn deregisters_nodes(spec: &ClusterSpec) -> bool {
+    spec.deregister_nodes_on_destroy && spec.remote.provider == spec::CredentialsProvider::Ssm
+}
+
 async fn delete(
     aws: &AwsClients,
     prior: &ClusterState,
@@ -683,7 +688,8 @@ async fn delete(
     };
     tracing::debug!(inventory = ?inv, "deleting");
     let budget = Budget::new(spec.timeouts.delete, cancel);
-    match delete::delete_all(aws, &inv, &budget).await {
+    let nodes_of = prior.arn.value().filter(|_| deregisters_nodes(&spec));
+    match delete::delete_all(aws, &inv, nodes_of.map(String::as_str), &budget).await {
         Ok(()) => Outcome::new(Value::Null, Vec::new(), d),
         Err(errors) => {
             report(errors, &mut d);

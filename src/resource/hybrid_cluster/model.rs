@@ -129,6 +129,8 @@ tfplugin6::object! {
         pub nodes_pod_identity: Unknown<Option<bool>>,
         #[attr(Attribute::of(Type::Bool, "Upgrade `kubernetes_version` even when EKS's upgrade insights find blocking issues (EKS's `force` flag on UpdateClusterVersion, as the Terraform AWS provider's `force_update_version`). Without it such an upgrade fails and names the issues' command. Used only when the version changes.").optional())]
         pub force_update_version: Unknown<Option<bool>>,
+        #[attr(Attribute::of(Type::Bool, "On destroy, deregister the hybrid nodes registered through this cluster's SSM activations (the SSM managed instances tagged `EKSClusterARN` with the cluster's ARN, which nodes take from their activation), the resource's own `ssm_activation` and `eks_hybrid_activation`s alike. Registered nodes outlive the cluster otherwise, count against the account's 1,000 standard-tier managed instances and are billed in the advanced tier. SSM credentials only; the destroy preview says which way it goes.").default(Value::Bool(true)))]
+        pub deregister_nodes_on_destroy: Unknown<Option<bool>>,
         #[attr(Attribute::string("How the cluster authenticates.").default(Value::string(DEFAULT_AUTHENTICATION_MODE)).requires_replace().validator(rules::authentication_mode()))]
         pub authentication_mode: Unknown<Option<String>>,
         #[attr(Attribute::string("Kubernetes service CIDR. Defaults as EKS: `172.20.0.0/16` when the VPC is in 10.0.0.0/8, else `10.100.0.0/16`.").optional().computed().requires_replace().validator(rules::service_cidr()))]

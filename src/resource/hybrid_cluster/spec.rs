@@ -118,6 +118,8 @@ pub struct ClusterSpec {
     pub kubernetes_version: Option<String>,
     /// Pass EKS's `force` on a version upgrade.
     pub force_update_version: bool,
+    /// Deregister the SSM managed instances of this cluster's activations on destroy.
+    pub deregister_nodes_on_destroy: bool,
     pub tags: BTreeMap<String, String>,
     pub endpoint_public_access: bool,
     pub endpoint_private_access: bool,
@@ -259,6 +261,7 @@ impl ClusterSpec {
             name: c.name.known().cloned().unwrap_or_default(),
             kubernetes_version: known(&c.kubernetes_version),
             force_update_version: known(&c.force_update_version).unwrap_or(false),
+            deregister_nodes_on_destroy: known(&c.deregister_nodes_on_destroy).unwrap_or(true),
             tags,
             endpoint_public_access: known(&c.endpoint_public_access).unwrap_or(true),
             endpoint_private_access: known(&c.endpoint_private_access).unwrap_or(false),

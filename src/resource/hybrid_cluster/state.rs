@@ -34,6 +34,7 @@ pub fn build(
     // Clusters made before this setting existed have roles without the permission: the
     // plan shows turning it on rather than drift in the role's policy.
     s.config.nodes_pod_identity.or_default_to(false);
+    s.config.deregister_nodes_on_destroy.or_default_to(true);
     if let Some(c) = &obs.cluster {
         s.arn = text(c.arn());
         s.endpoint = text(c.endpoint());
