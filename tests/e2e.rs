@@ -1981,6 +1981,47 @@ resource "terraform_data" "node" {{
         assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
     }
 
+    /// SSM gives the same answer for a role still propagating and a role that is gone; IAM
+    /// tells them apart, so an activation for a deleted role fails at once, naming it, with
+    /// one CreateActivation rather than retries through the propagation window.
+    #[test]
+    fn an_activation_for_a_deleted_role_fails_at_once_naming_it() {
+        let (c, tgw) = ssm_cluster(TF_NEW, "");
+        for arn in common::xml_values(
+            &c.tb.query(
+                "iam",
+                &format!("Action=ListAttachedRolePolicies&RoleName={NODES_ROLE}"),
+            ),
+            "PolicyArn",
+        ) {
+            c.tb.query(
+                "iam",
+                &format!("Action=DetachRolePolicy&RoleName={NODES_ROLE}&PolicyArn={arn}"),
+            );
+        }
+        c.tb.query(
+            "iam",
+            &format!("Action=DeleteRolePolicy&RoleName={NODES_ROLE}&PolicyName=EKSHybridNodes"),
+        );
+        c.tb.query("iam", &format!("Action=DeleteRole&RoleName={NODES_ROLE}"));
+        c.ws.write(&config(&tgw));
+        c.tb.control("DELETE", "calls", "");
+        let plan = c.ws.run(&["plan", "-input=false", "-no-color"]);
+        let creates = c
+            .tb
+            .calls()
+            .iter()
+            .filter(|x| x["operation"] == "CreateActivation")
+            .count();
+        assert!(
+            plan.code == 1
+                && plan.text().contains(&format!("The role {NODES_ROLE} does not exist"))
+                && creates == 1,
+            "{creates} CreateActivation calls:\n{}",
+            plan.all()
+        );
+    }
+
     #[test]
     fn an_activation_reaches_the_node_and_never_the_state_in_terraform() {
         an_activation_reaches_the_node_and_never_the_state(TF_NEW);

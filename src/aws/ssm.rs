@@ -58,8 +58,29 @@ pub fn parse_rfc3339(t: &str) -> Option<i64> {
     Some(utc.secs() - sign * (hours * 3600 + minutes * 60))
 }
 
+/// SSM answers "Nonexistent role or missing ssm service principal in trust policy" both while
+/// a new role propagates and for a role that will never do: IAM tells them apart, so only the
+/// first is waited on.
+async fn unusable_role(iam: &aws_sdk_iam::Client, role_with_path: &str, step: &str) -> Option<AwsError> {
+    let name = role_with_path.rsplit('/').next().unwrap_or(role_with_path);
+    let why = match super::iam::role_details(iam, name).await {
+        Ok(None) => format!("The role {role_with_path} does not exist."),
+        Ok(Some(role)) if !role.trust.contains("ssm.amazonaws.com") => format!(
+            "The role {role_with_path} does not trust ssm.amazonaws.com: SSM cannot register nodes with it."
+        ),
+        Ok(Some(role)) if !role.arn.ends_with(&format!(":role/{role_with_path}")) => format!(
+            "No role {role_with_path}: the role named {name} is {}.",
+            role.arn
+        ),
+        // There and trusting SSM (so still propagating), or IAM cannot say: keep waiting.
+        _ => return None,
+    };
+    Some(AwsError::refused(step, "NonexistentRole", why))
+}
+
 pub async fn create_activation(
     ssm: &Client,
+    iam: &aws_sdk_iam::Client,
     r: &ActivationRequest<'_>,
     budget: &Budget,
 ) -> AwsResult<Activation> {
@@ -76,7 +97,8 @@ pub async fn create_activation(
         .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
         .collect();
     let out = wait::while_propagating(&step, budget, role_propagating, || async {
-        ssm.create_activation()
+        let attempt = ssm
+            .create_activation()
             .iam_role(r.role_name)
             .registration_limit(r.registration_limit)
             .set_expiration_date(expiration)
@@ -85,7 +107,13 @@ pub async fn create_activation(
             .set_tags(Some(tags.clone()))
             .send()
             .await
-            .map_err(error::ssm(&step))
+            .map_err(error::ssm(&step));
+        match attempt {
+            Err(e) if role_propagating(&e) => {
+                Err(unusable_role(iam, r.role_name, &step).await.unwrap_or(e))
+            }
+            other => other,
+        }
     })
     .await?;
     match (out.activation_id(), out.activation_code()) {

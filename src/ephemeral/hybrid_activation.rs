@@ -208,7 +208,7 @@ async fn create(
         tags: &tags,
     };
     let budget = Budget::new(Duration::from_secs(120), cancel);
-    let activation = ssm::create_activation(&aws.ssm, &request, &budget).await?;
+    let activation = ssm::create_activation(&aws.ssm, &aws.iam, &request, &budget).await?;
     let mut result = config.clone();
     result.set(
         REGISTRATION_LIMIT,
