@@ -2007,15 +2007,16 @@ resource "terraform_data" "node" {{
         c.ws.write(&config(&tgw));
         c.tb.control("DELETE", "calls", "");
         let plan = c.ws.run(&["plan", "-input=false", "-no-color"]);
-        let creates = c
-            .tb
-            .calls()
-            .iter()
-            .filter(|x| x["operation"] == "CreateActivation")
-            .count();
+        let creates =
+            c.tb.calls()
+                .iter()
+                .filter(|x| x["operation"] == "CreateActivation")
+                .count();
         assert!(
             plan.code == 1
-                && plan.text().contains(&format!("The role {NODES_ROLE} does not exist"))
+                && plan
+                    .text()
+                    .contains(&format!("The role {NODES_ROLE} does not exist"))
                 && creates == 1,
             "{creates} CreateActivation calls:\n{}",
             plan.all()
@@ -2391,12 +2392,21 @@ fn a_re_created_nodes_role_gets_a_new_access_entry() {
             common::path_segment(&doc.to_string())
         ),
     );
+    let stale = |c: &Applied| c.tb.control("GET", "objects", "")["stale_access_entries"].clone();
+    assert_eq!(
+        stale(&c),
+        serde_json::json!([format!(
+            "hybrid-demo:arn:aws:iam::123456789012:role/{NODES_ROLE}"
+        )]),
+        "EKS binds the entry to the old role's ID"
+    );
     c.drift_shows(&["access_entry/hybrid-demo"]);
     c.repair();
     assert!(
         entry_created(&c) > first,
         "the entry was made again for the new role"
     );
+    assert_eq!(stale(&c), serde_json::json!([]), "bound to the new role");
     c.plans_no_changes("repaired");
     c.destroy_leaves_nothing();
 }

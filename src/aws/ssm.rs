@@ -61,7 +61,11 @@ pub fn parse_rfc3339(t: &str) -> Option<i64> {
 /// SSM answers "Nonexistent role or missing ssm service principal in trust policy" both while
 /// a new role propagates and for a role that will never do: IAM tells them apart, so only the
 /// first is waited on.
-async fn unusable_role(iam: &aws_sdk_iam::Client, role_with_path: &str, step: &str) -> Option<AwsError> {
+async fn unusable_role(
+    iam: &aws_sdk_iam::Client,
+    role_with_path: &str,
+    step: &str,
+) -> Option<AwsError> {
     let name = role_with_path.rsplit('/').next().unwrap_or(role_with_path);
     let why = match super::iam::role_details(iam, name).await {
         Ok(None) => format!("The role {role_with_path} does not exist."),

@@ -21,6 +21,11 @@ pub struct Cluster {
     pub deleting_since: Option<Instant>,
     pub updates: Vec<Update>,
     pub access_entries: BTreeMap<String, Json>,
+    /// The unique ID (`AROA…`) of each entry's principal when the entry was made: EKS binds
+    /// an access entry to the principal behind the ARN (EKS API reference,
+    /// `AccessEntry.principalArn`; IAM user guide, "Unique identifiers"), so a role deleted
+    /// and made again under the same ARN does not match its old entry.
+    pub principal_ids: BTreeMap<String, String>,
     pub addons: BTreeMap<String, Json>,
     pub security_group_id: String,
     /// EKS's upgrade insights found an upgrade-blocking issue (a deprecated API in use, a
@@ -147,7 +152,10 @@ pub async fn handle(shared: &Shared, moto: &Moto, region: &str, op: &str, input:
             match st.clusters.get_mut(name) {
                 None => no_cluster(deleted_before, name),
                 Some(c) => match c.access_entries.remove(principal) {
-                    Some(_) => ok_json(200, json!({})),
+                    Some(_) => {
+                        c.principal_ids.remove(principal);
+                        ok_json(200, json!({}))
+                    }
                     None => not_found(&format!(
                         "The specified access entry resource is not found: {principal}"
                     )),
@@ -620,6 +628,7 @@ async fn create_cluster(shared: &Shared, moto: &Moto, region: &str, input: &Json
             deleting_since: None,
             updates: vec![],
             access_entries: BTreeMap::new(),
+            principal_ids: BTreeMap::new(),
             addons: BTreeMap::new(),
             security_group_id: sg,
             upgrade_blocked: false,
@@ -785,6 +794,14 @@ async fn create_access_entry(shared: &Shared, moto: &Moto, region: &str, input: 
             Err(e) => return server_error(&e),
         }
     }
+    let principal_id = if principal.contains(":role/") {
+        moto.role_id(region, iam::role_name(principal))
+            .await
+            .ok()
+            .flatten()
+    } else {
+        None
+    };
     let mut st = shared.lock().await;
     let deleted_before = st.deleted_clusters.contains(name);
     let Some(c) = st.clusters.get_mut(name) else {
@@ -827,6 +844,9 @@ async fn create_access_entry(shared: &Shared, moto: &Moto, region: &str, input: 
     });
     c.access_entries
         .insert(principal.to_string(), entry.clone());
+    if let Some(id) = principal_id {
+        c.principal_ids.insert(principal.to_string(), id);
+    }
     ok_json(200, json!({"accessEntry": entry}))
 }
 
@@ -910,4 +930,33 @@ mod tests {
             .unwrap_err()
             .contains("service CIDR"));
     }
+}
+
+/// Access entries whose principal is no longer the role they were made for (deleted, or made
+/// again under the same ARN with a new ID): nodes assuming that role cannot authenticate.
+pub async fn stale_access_entries(shared: &Shared, moto: &Moto) -> Vec<String> {
+    let bound: Vec<(String, String, String, String)> = {
+        let st = shared.lock().await;
+        st.clusters
+            .iter()
+            .flat_map(|(name, c)| {
+                c.principal_ids.iter().map(|(principal, id)| {
+                    (
+                        name.clone(),
+                        c.region.clone(),
+                        principal.clone(),
+                        id.clone(),
+                    )
+                })
+            })
+            .collect()
+    };
+    let mut stale = Vec::new();
+    for (name, region, principal, id) in bound {
+        let now = moto.role_id(&region, iam::role_name(&principal)).await;
+        if !matches!(now, Ok(Some(current)) if current == id) {
+            stale.push(format!("{name}:{principal}"));
+        }
+    }
+    stale
 }

@@ -169,6 +169,20 @@ impl Moto {
             .flatten())
     }
 
+    /// The role's unique ID (`AROA…`), or None when the role does not exist.
+    pub async fn role_id(&self, region: &str, name: &str) -> Result<Option<String>, String> {
+        let (status, body) = self
+            .query(
+                "iam",
+                region,
+                &[("Action", "GetRole".into()), ("RoleName", name.into())],
+            )
+            .await?;
+        Ok((status == 200)
+            .then(|| xml_values(&body, "RoleId").into_iter().next())
+            .flatten())
+    }
+
     /// ARNs of the managed policies attached to the role.
     pub async fn attached_policies(&self, region: &str, name: &str) -> Result<Vec<String>, String> {
         let (_, body) = self

@@ -910,12 +910,14 @@ impl App {
             }
             ("GET", "objects") => {
                 eks::advance(&self.shared, &self.moto).await;
+                let stale = eks::stale_access_entries(&self.shared, &self.moto).await;
                 let st = self.shared.lock().await;
                 http::json(
                     200,
                     json!({
                         "clusters": st.clusters.keys().collect::<Vec<_>>(),
                         "access_entries": st.clusters.values().map(|c| c.access_entries.len()).sum::<usize>(),
+                        "stale_access_entries": stale,
                         "trust_anchors": st.trust_anchors.keys().collect::<Vec<_>>(),
                         "profiles": st.profiles.keys().collect::<Vec<_>>(),
                         "activations": st.activations.keys().collect::<Vec<_>>(),

@@ -358,7 +358,8 @@ pub async fn ensure_ssm_activation(ctx: &Ctx<'_>, role_arn: &str) -> AwsResult<O
         default_instance_name: &ctx.spec.name,
         tags: &tags,
     };
-    let activation = ssm::create_activation(&ctx.aws.ssm, &ctx.aws.iam, &request, &ctx.budget).await?;
+    let activation =
+        ssm::create_activation(&ctx.aws.ssm, &ctx.aws.iam, &request, &ctx.budget).await?;
     ctx.record(|i| {
         i.ssm_activation = Some(ActivationRecord {
             id: activation.id.clone(),
