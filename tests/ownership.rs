@@ -8,17 +8,6 @@ mod common;
 
 use common::{ca_pem, ssm_config, Testbed, Workspace, TF_NEW};
 
-fn role(tb: &Testbed, name: &str, service: &str) -> String {
-    let trust = common::path_segment(&format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#
-    ));
-    let x = tb.query(
-        "iam",
-        &format!("Action=CreateRole&RoleName={name}&AssumeRolePolicyDocument={trust}"),
-    );
-    common::xml_values(&x, "Arn")[0].clone()
-}
-
 fn role_exists(tb: &Testbed, name: &str) -> bool {
     tb.call("iam", &format!("Action=GetRole&RoleName={name}"))
         .contains("<RoleName>")
@@ -75,8 +64,8 @@ fn roles_trust_anchor_and_profile_with_our_names_fail_the_plan_and_survive() {
     let tb = common::testbed();
     let tgw = tb.seed().transit_gateway;
     common::restrict_to(&tb, "ira");
-    role(&tb, "own-eks-cluster-role", "eks.amazonaws.com");
-    role(
+    common::role(&tb, "own-eks-cluster-role", "eks.amazonaws.com");
+    common::role(
         &tb,
         "own-eks-hybrid-nodes-role",
         "rolesanywhere.amazonaws.com",

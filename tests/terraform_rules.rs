@@ -92,17 +92,6 @@ struct World {
     ca: String,
 }
 
-fn role(tb: &Testbed, name: &str, service: &str) -> String {
-    let trust = common::path_segment(&format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#
-    ));
-    let x = tb.query(
-        "iam",
-        &format!("Action=CreateRole&RoleName={name}&AssumeRolePolicyDocument={trust}"),
-    );
-    common::xml_values(&x, "Arn")[0].clone()
-}
-
 fn world() -> World {
     std::env::set_var("AWS_ACCESS_KEY_ID", "test");
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
@@ -122,12 +111,12 @@ fn world() -> World {
             common::xml_values(&x, "subnetId")[0].clone()
         })
         .collect();
-    let cluster_role = role(&tb, "rules-cluster", "eks.amazonaws.com");
+    let cluster_role = common::role(&tb, "rules-cluster", "eks.amazonaws.com");
     tb.query(
         "iam",
         "Action=AttachRolePolicy&RoleName=rules-cluster&PolicyArn=arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
     );
-    let nodes_role = role(&tb, "rules-nodes", "ssm.amazonaws.com");
+    let nodes_role = common::role(&tb, "rules-nodes", "ssm.amazonaws.com");
     World {
         tgw: seeded.transit_gateway,
         vgw: seeded.vpn_gateway,

@@ -190,7 +190,9 @@ impl Ec2Model {
             if !self.is_fresh(value) {
                 continue;
             }
-            // A filter only selects: EC2 never answers NotFound for a filter's value.
+            // A filter only selects: a value that matches nothing gives an empty set, not
+            // NotFound (EC2 API reference, "Filter": "the response includes only the
+            // resources that match"; only IDs named in a request's ID list are looked up).
             if key.starts_with("Filter.") {
                 omit_all |= describe.is_some();
                 continue;

@@ -901,6 +901,35 @@ async fn tags(shared: &Shared, op: &str, input: &Json) -> Resp {
     }
 }
 
+/// Access entries whose principal is no longer the role they were made for (deleted, or made
+/// again under the same ARN with a new ID): nodes assuming that role cannot authenticate.
+pub async fn stale_access_entries(shared: &Shared, moto: &Moto) -> Vec<String> {
+    let bound: Vec<(String, String, String, String)> = {
+        let st = shared.lock().await;
+        st.clusters
+            .iter()
+            .flat_map(|(name, c)| {
+                c.principal_ids.iter().map(|(principal, id)| {
+                    (
+                        name.clone(),
+                        c.region.clone(),
+                        principal.clone(),
+                        id.clone(),
+                    )
+                })
+            })
+            .collect()
+    };
+    let mut stale = Vec::new();
+    for (name, region, principal, id) in bound {
+        let now = moto.role_id(&region, iam::role_name(&principal)).await;
+        if !matches!(now, Ok(Some(current)) if current == id) {
+            stale.push(format!("{name}:{principal}"));
+        }
+    }
+    stale
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -930,33 +959,4 @@ mod tests {
             .unwrap_err()
             .contains("service CIDR"));
     }
-}
-
-/// Access entries whose principal is no longer the role they were made for (deleted, or made
-/// again under the same ARN with a new ID): nodes assuming that role cannot authenticate.
-pub async fn stale_access_entries(shared: &Shared, moto: &Moto) -> Vec<String> {
-    let bound: Vec<(String, String, String, String)> = {
-        let st = shared.lock().await;
-        st.clusters
-            .iter()
-            .flat_map(|(name, c)| {
-                c.principal_ids.iter().map(|(principal, id)| {
-                    (
-                        name.clone(),
-                        c.region.clone(),
-                        principal.clone(),
-                        id.clone(),
-                    )
-                })
-            })
-            .collect()
-    };
-    let mut stale = Vec::new();
-    for (name, region, principal, id) in bound {
-        let now = moto.role_id(&region, iam::role_name(&principal)).await;
-        if !matches!(now, Ok(Some(current)) if current == id) {
-            stale.push(format!("{name}:{principal}"));
-        }
-    }
-    stale
 }

@@ -83,6 +83,18 @@ pub fn testbed_with(args: &[&str]) -> Testbed {
     )
 }
 
+/// A role trusting `service`, made behind the provider's back; its ARN.
+pub fn role(tb: &Testbed, name: &str, service: &str) -> String {
+    let trust = path_segment(&format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#
+    ));
+    let x = tb.query(
+        "iam",
+        &format!("Action=CreateRole&RoleName={name}&AssumeRolePolicyDocument={trust}"),
+    );
+    xml_values(&x, "Arn")[0].clone()
+}
+
 /// A published policy (`docs/iam/terraform-<name>.json`).
 pub fn published_policy(name: &str) -> serde_json::Value {
     let path = repo().join(format!("docs/iam/terraform-{name}.json"));

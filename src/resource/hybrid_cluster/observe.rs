@@ -114,9 +114,9 @@ async fn bound_to_an_older_role(
     let Some(entry_created) = entry.created_at else {
         return Ok(false);
     };
-    // A brought role may lie outside what the documented policy lets the provider read
-    // (`iam:GetRole` is scoped to the roles it creates): then nothing can be told, and the
-    // refresh goes on.
+    // The published policies let the provider read any role (`ReadRoles`); a caller whose
+    // own policy does not reach a brought role gets AccessDenied: then nothing can be told,
+    // and the refresh goes on.
     let role = match iam::role_details(&aws.iam, iam::role_name_of(principal)).await {
         Ok(role) => role,
         Err(e) if matches!(e.code(), "AccessDenied" | "AccessDeniedException") => None,
