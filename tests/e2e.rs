@@ -1186,6 +1186,28 @@ fn ssm_call(tb: &Testbed, target: &str, body: &str, inspect: bool) -> serde_json
     serde_json::from_str(&body).unwrap()
 }
 
+/// Deletes the demo's nodes role behind the provider's back (its policies first, as IAM
+/// requires); its trust policy, to make it again with.
+fn delete_nodes_role(tb: &Testbed) -> serde_json::Value {
+    let attached = tb.query(
+        "iam",
+        &format!("Action=ListAttachedRolePolicies&RoleName={NODES_ROLE}"),
+    );
+    for arn in common::xml_values(&attached, "PolicyArn") {
+        tb.query(
+            "iam",
+            &format!("Action=DetachRolePolicy&RoleName={NODES_ROLE}&PolicyArn={arn}"),
+        );
+    }
+    tb.query(
+        "iam",
+        &format!("Action=DeleteRolePolicy&RoleName={NODES_ROLE}&PolicyName=EKSHybridNodes"),
+    );
+    let trust = common::role_document(tb, NODES_ROLE, None);
+    tb.query("iam", &format!("Action=DeleteRole&RoleName={NODES_ROLE}"));
+    trust
+}
+
 /// Registers a node with an activation, as amazon-ssm-agent does; its `mi-` ID.
 fn register_node(tb: &Testbed, id: &str, code: &str) -> String {
     let body = serde_json::json!({"activation_id": id, "activation_code": code});
@@ -1987,23 +2009,7 @@ resource "terraform_data" "node" {{
     #[test]
     fn an_activation_for_a_deleted_role_fails_at_once_naming_it() {
         let (c, tgw) = ssm_cluster(TF_NEW, "");
-        for arn in common::xml_values(
-            &c.tb.query(
-                "iam",
-                &format!("Action=ListAttachedRolePolicies&RoleName={NODES_ROLE}"),
-            ),
-            "PolicyArn",
-        ) {
-            c.tb.query(
-                "iam",
-                &format!("Action=DetachRolePolicy&RoleName={NODES_ROLE}&PolicyArn={arn}"),
-            );
-        }
-        c.tb.query(
-            "iam",
-            &format!("Action=DeleteRolePolicy&RoleName={NODES_ROLE}&PolicyName=EKSHybridNodes"),
-        );
-        c.tb.query("iam", &format!("Action=DeleteRole&RoleName={NODES_ROLE}"));
+        delete_nodes_role(&c.tb);
         c.ws.write(&config(&tgw));
         c.tb.control("DELETE", "calls", "");
         let plan = c.ws.run(&["plan", "-input=false", "-no-color"]);
@@ -2366,25 +2372,7 @@ fn a_re_created_nodes_role_gets_a_new_access_entry() {
     };
     let first = entry_created(&c);
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    let arns = common::xml_values(
-        &c.tb.query(
-            "iam",
-            &format!("Action=ListAttachedRolePolicies&RoleName={NODES_ROLE}"),
-        ),
-        "PolicyArn",
-    );
-    for arn in arns {
-        c.tb.query(
-            "iam",
-            &format!("Action=DetachRolePolicy&RoleName={NODES_ROLE}&PolicyArn={arn}"),
-        );
-    }
-    c.tb.query(
-        "iam",
-        &format!("Action=DeleteRolePolicy&RoleName={NODES_ROLE}&PolicyName=EKSHybridNodes"),
-    );
-    let doc = common::role_document(&c.tb, NODES_ROLE, None);
-    c.tb.query("iam", &format!("Action=DeleteRole&RoleName={NODES_ROLE}"));
+    let doc = delete_nodes_role(&c.tb);
     c.tb.query(
         "iam",
         &format!(

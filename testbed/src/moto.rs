@@ -138,8 +138,8 @@ impl Moto {
         Ok(cidrs)
     }
 
-    /// The role's trust policy document (URL-decoded), or None when the role does not exist.
-    pub async fn role_trust(&self, region: &str, name: &str) -> Result<Option<String>, String> {
+    /// GetRole's answer, or None when the role does not exist.
+    async fn get_role(&self, region: &str, name: &str) -> Result<Option<String>, String> {
         let (status, body) = self
             .query(
                 "iam",
@@ -147,40 +147,36 @@ impl Moto {
                 &[("Action", "GetRole".into()), ("RoleName", name.into())],
             )
             .await?;
-        Ok((status == 200).then(|| {
-            xml_values(&body, "AssumeRolePolicyDocument")
-                .iter()
-                .map(|d| crate::http::url_decode(d))
-                .collect()
-        }))
+        Ok((status == 200).then_some(body))
+    }
+
+    /// One field of the role, or None when the role does not exist.
+    async fn role_field(
+        &self,
+        region: &str,
+        name: &str,
+        field: &str,
+    ) -> Result<Option<String>, String> {
+        let body = self.get_role(region, name).await?;
+        Ok(body.and_then(|b| xml_values(&b, field).into_iter().next()))
+    }
+
+    /// The role's trust policy document (URL-decoded), or None when the role does not exist.
+    pub async fn role_trust(&self, region: &str, name: &str) -> Result<Option<String>, String> {
+        let doc = self
+            .role_field(region, name, "AssumeRolePolicyDocument")
+            .await?;
+        Ok(doc.map(|d| crate::http::url_decode(&d)))
     }
 
     /// The role's ARN (with its path), or None when the role does not exist.
     pub async fn role_arn(&self, region: &str, name: &str) -> Result<Option<String>, String> {
-        let (status, body) = self
-            .query(
-                "iam",
-                region,
-                &[("Action", "GetRole".into()), ("RoleName", name.into())],
-            )
-            .await?;
-        Ok((status == 200)
-            .then(|| xml_values(&body, "Arn").into_iter().next())
-            .flatten())
+        self.role_field(region, name, "Arn").await
     }
 
     /// The role's unique ID (`AROA…`), or None when the role does not exist.
     pub async fn role_id(&self, region: &str, name: &str) -> Result<Option<String>, String> {
-        let (status, body) = self
-            .query(
-                "iam",
-                region,
-                &[("Action", "GetRole".into()), ("RoleName", name.into())],
-            )
-            .await?;
-        Ok((status == 200)
-            .then(|| xml_values(&body, "RoleId").into_iter().next())
-            .flatten())
+        self.role_field(region, name, "RoleId").await
     }
 
     /// ARNs of the managed policies attached to the role.
