@@ -1534,6 +1534,60 @@ mod opentofu {
     }
 }
 
+/// `provider::eks::cilium_values` renders the EKS user guide's `cilium-values.yaml` for the
+/// cluster's pod networks, as real YAML, under each CLI; a CIDR Cilium could not pool fails
+/// at its argument.
+fn cilium_values_render(tf: &str) {
+    let tb = common::testbed();
+    let ws = Workspace::new(
+        tf,
+        &tb,
+        "output \"values\" {\n  value = provider::eks::cilium_values([\"10.86.30.0/23\", \"10.87.0.0/16\"], 25)\n}\n",
+    );
+    ws.apply();
+    let yaml = ws.ok(&["output", "-raw", "values"]).stdout;
+    std::fs::write(ws.work().join("values.yaml"), &yaml).unwrap();
+    let parsed = std::process::Command::new(common::repo().join(".tools/venv/bin/python"))
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
+        .arg(ws.work().join("values.yaml"))
+        .output()
+        .expect("python");
+    let v: serde_json::Value = serde_json::from_slice(&parsed.stdout).expect("YAML that parses");
+    let hybrid = serde_json::json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [{"key": "eks.amazonaws.com/compute-type", "operator": "In", "values": ["hybrid"]}]}]}}});
+    assert_eq!(
+        v,
+        serde_json::json!({
+            "affinity": hybrid,
+            "ipam": {"mode": "cluster-pool", "operator": {"clusterPoolIPv4MaskSize": 25, "clusterPoolIPv4PodCIDRList": ["10.86.30.0/23", "10.87.0.0/16"]}},
+            "loadBalancer": {"serviceTopology": true},
+            "operator": {"affinity": hybrid, "unmanagedPodWatcher": {"restart": false}},
+            "envoy": {"enabled": false},
+        }),
+        "{tf}: {yaml}"
+    );
+    ws.write(
+        "output \"values\" {\n  value = provider::eks::cilium_values([\"10.86.30.0/23\"], 22)\n}\n",
+    );
+    let refused = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert!(
+        refused.code == 1
+            && refused
+                .text()
+                .contains("does not fit in the pod CIDR 10.86.30.0/23"),
+        "{tf}: {}",
+        refused.all()
+    );
+}
+
+#[test]
+fn cilium_values_are_the_documented_ones_in_terraform_and_opentofu() {
+    cilium_values_render(TF_NEW);
+    cilium_values_render(TOFU);
+}
+
 /// `terraform query` with the `eks_hybrid_cluster` list resource: find, generate
 /// configuration, import with no change.
 mod query {
