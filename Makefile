@@ -69,13 +69,14 @@ bench: tools
 release:
 	bash scripts/release.sh
 
-demo: tools build
+# Each demo installs only what it runs: the testbed's moto and one CLI.
+demo: $(TF_NEW) build
 	bash scripts/demo.sh
 
-demo-tofu: tools build
+demo-tofu: $(TOFU) $(VENV)/bin/moto_server build
 	TF=$(TOFU) bash scripts/demo.sh
 
-testbed-up: tools build
+testbed-up: $(VENV)/bin/moto_server build
 	bash scripts/testbed.sh up
 
 testbed-down:
