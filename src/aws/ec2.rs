@@ -628,10 +628,35 @@ pub async fn wait_tgw_attachment_available(
     .await
 }
 
+/// The state of a recorded attachment about to be deleted. One EC2 does not show may have
+/// been made moments ago (eventual consistency, as when a Ctrl-C is followed at once by a
+/// destroy or a replacement), so absent counts as gone only once the propagation window has
+/// passed. That wait is paid only for an attachment already deleted outside Terraform.
+async fn recorded_attachment_state(
+    ec2: &Client,
+    id: &str,
+    budget: &Budget,
+) -> AwsResult<Option<TransitGatewayAttachmentState>> {
+    let step = format!("reading transit gateway attachment {id}");
+    let window = budget.within(wait::propagation_window());
+    let shown = wait::until(&step, &window, || async {
+        Ok(match tgw_attachment_state(ec2, id).await? {
+            Some(state) => Poll::Ready(state),
+            None => Poll::Pending("not shown".into()),
+        })
+    })
+    .await;
+    match shown {
+        Ok(state) => Ok(Some(state)),
+        Err(AwsError::Timeout { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn delete_tgw_attachment(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
     use TransitGatewayAttachmentState as S;
     if matches!(
-        tgw_attachment_state(ec2, id).await?,
+        recorded_attachment_state(ec2, id, budget).await?,
         None | Some(S::Deleted | S::Deleting)
     ) {
         return Ok(());
@@ -867,14 +892,31 @@ pub async fn delete_security_group(ec2: &Client, group_id: &str, budget: &Budget
     .await
 }
 
+/// A recorded NAT gateway EC2 does not show may have been made moments ago (eventual
+/// consistency, as when a Ctrl-C is followed at once by a destroy or a replacement): it would
+/// keep its address for good. Deleted ones stay visible for about an hour (Amazon VPC user
+/// guide, "Delete a NAT gateway"), so "not found" is retried within the propagation window
+/// before it counts as gone.
 pub async fn delete_nat_gateway(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
-    let r = ec2
-        .delete_nat_gateway()
-        .nat_gateway_id(id)
-        .send()
-        .await
-        .map_err(error::ec2("deleting NAT gateway"));
-    ignore_not_found(r.map(|_| ()))?;
+    let step = format!("deleting NAT gateway {id}");
+    let r = wait::retry_while(
+        &step,
+        &budget.within(wait::propagation_window()),
+        AwsError::is_not_found,
+        || async {
+            ec2.delete_nat_gateway()
+                .nat_gateway_id(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(error::ec2(&step))
+        },
+    )
+    .await;
+    match r {
+        Err(AwsError::Timeout { .. }) => {}
+        other => ignore_not_found(other)?,
+    }
     wait_nat_gateway_deleted(ec2, id, budget).await
 }
 

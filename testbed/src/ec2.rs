@@ -278,9 +278,13 @@ impl Ec2Model {
             "DeleteTransitGatewayVpcAttachment" => param(params, "TransitGatewayAttachmentId"),
             _ => None,
         };
+        // Deleting again what is deleting or deleted restarts nothing (the NAT gateway's
+        // state only moves on: EC2 user guide, "NAT gateway basics", deleting -> deleted).
         if let Some(id) = deleted {
-            self.phases
-                .insert(id.to_string(), Phase::Deleting(Instant::now()));
+            if !matches!(self.phases.get(id), Some(Phase::Deleting(_))) {
+                self.phases
+                    .insert(id.to_string(), Phase::Deleting(Instant::now()));
+            }
         }
     }
 
@@ -483,6 +487,33 @@ mod tests {
         let second = m.rewrite("DescribeSubnets", &next, false, answer, &w(60_000));
         assert_eq!(xml::values(&second, "subnetId"), vec!["s-4"]);
         assert_eq!(xml::first(&second, "nextToken"), None);
+    }
+
+    #[test]
+    fn deleting_a_deleting_nat_gateway_again_restarts_nothing() {
+        let mut m = Ec2Model::default();
+        let nat = "<natGateway><natGatewayId>nat-1</natGatewayId></natGateway>";
+        m.observe(
+            "CreateNatGateway",
+            &p(&[("AllocationId", "eipalloc-1")]),
+            nat,
+            &w(0),
+        );
+        let delete = p(&[("NatGatewayId", "nat-1")]);
+        m.observe("DeleteNatGateway", &delete, "", &w(0));
+        std::thread::sleep(Duration::from_millis(30));
+        m.observe("DeleteNatGateway", &delete, "", &w(0));
+        let windows = Windows {
+            settle: Duration::from_millis(20),
+            eip_in_use: Duration::ZERO,
+            ..w(0)
+        };
+        assert_eq!(m.shown_state("nat-1", "deleted", &windows), "deleted");
+        let release = p(&[("AllocationId", "eipalloc-1")]);
+        assert!(matches!(
+            m.check("ReleaseAddress", &release, &windows),
+            Verdict::Forward { .. }
+        ));
     }
 
     #[test]

@@ -130,20 +130,55 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Independent calls inside one step: concurrent, or one by one in sequential mode.
+    /// Independent calls inside one step: concurrent, or one by one in sequential mode. The
+    /// first error is returned, the others kept for the report.
     pub async fn each<T, F>(&self, calls: impl IntoIterator<Item = F>) -> AwsResult<Vec<T>>
     where
         F: Future<Output = AwsResult<T>>,
     {
-        if self.gate.is_none() {
-            return futures::future::try_join_all(calls).await;
+        let (out, mut errors) = run_every(calls, self.gate.is_some()).await;
+        if errors.is_empty() {
+            return Ok(out);
         }
-        let mut out = Vec::new();
-        for call in calls {
-            out.push(call.await?);
-        }
-        Ok(out)
+        let first = errors.remove(0);
+        self.errors.lock().expect("errors lock").extend(errors);
+        Err(first)
     }
+}
+
+/// Runs every call to its end even when another failed: dropping a call whose create
+/// request is in flight would lose the ID of what AWS then makes (a Ctrl-C stops the others
+/// at their next wait anyway). One by one, the first failure ends the run.
+async fn run_every<T, F>(
+    calls: impl IntoIterator<Item = F>,
+    one_by_one: bool,
+) -> (Vec<T>, Vec<AwsError>)
+where
+    F: Future<Output = AwsResult<T>>,
+{
+    let results = if one_by_one {
+        let mut results = Vec::new();
+        for call in calls {
+            let r = call.await;
+            let failed = r.is_err();
+            results.push(r);
+            if failed {
+                break;
+            }
+        }
+        results
+    } else {
+        futures::future::join_all(calls).await
+    };
+    let mut values = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(v) => values.push(v),
+            Err(e) => errors.push(e),
+        }
+    }
+    (values, errors)
 }
 
 /// A step's result, awaited by every step that depends on it; the step runs once.
@@ -460,4 +495,33 @@ fn gateway_steps<'c>(
         .boxed()
     };
     (requested, job)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_call_in_flight_runs_to_its_end_when_another_fails() {
+        let created = AtomicBool::new(false);
+        let cancelled = async {
+            Err(AwsError::Cancelled {
+                step: "creating route".into(),
+            })
+        };
+        let in_flight = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            created.store(true, Ordering::SeqCst);
+            Ok(())
+        };
+        let calls: Vec<BoxFuture<'_, AwsResult<()>>> = vec![cancelled.boxed(), in_flight.boxed()];
+        let (values, errors) = run_every(calls, false).await;
+        assert!(
+            created.load(Ordering::SeqCst),
+            "the second call was dropped"
+        );
+        assert_eq!((values.len(), errors.len()), (1, 1));
+    }
 }

@@ -497,8 +497,20 @@ async fn update_in_place(
     inv: &Inventory,
 ) -> Result<(), AwsError> {
     let old = spec_of(prior);
-    if let (Some(old_v), Some(new_v)) = (&old.kubernetes_version, &spec.kubernetes_version) {
-        if old_v != new_v {
+    let version_changes = old.kubernetes_version != spec.kubernetes_version;
+    let access_changes = (old.endpoint_public_access, old.endpoint_private_access)
+        != (spec.endpoint_public_access, spec.endpoint_private_access);
+    if !(version_changes || access_changes) {
+        return retag_if_changed(aws, prior, inv, &old, spec).await;
+    }
+    // Against the cluster as EKS shows it now, not the prior state: an update interrupted
+    // after EKS took it, or a cluster this apply re-created, already has the new settings,
+    // and EKS refuses an update that changes nothing ("No changes detected").
+    let Some(cluster) = eks::describe_cluster(&aws.eks, &spec.name).await? else {
+        return retag_if_changed(aws, prior, inv, &old, spec).await;
+    };
+    if let Some(new_v) = &spec.kubernetes_version {
+        if cluster.version() != Some(new_v.as_str()) {
             eks::update_version(
                 &aws.eks,
                 &spec.name,
@@ -509,9 +521,10 @@ async fn update_in_place(
             .await?;
         }
     }
-    if (old.endpoint_public_access, old.endpoint_private_access)
-        != (spec.endpoint_public_access, spec.endpoint_private_access)
-    {
+    let shown = cluster
+        .resources_vpc_config()
+        .map(|v| (v.endpoint_public_access(), v.endpoint_private_access()));
+    if shown != Some((spec.endpoint_public_access, spec.endpoint_private_access)) {
         eks::update_endpoint_access(
             &aws.eks,
             &spec.name,
@@ -521,10 +534,20 @@ async fn update_in_place(
         )
         .await?;
     }
-    if old.tags != spec.tags {
-        retag_everything(aws, prior, inv, &owned_tags(&old), &owned_tags(spec)).await?;
+    retag_if_changed(aws, prior, inv, &old, spec).await
+}
+
+async fn retag_if_changed(
+    aws: &AwsClients,
+    prior: &ClusterState,
+    inv: &Inventory,
+    old: &ClusterSpec,
+    spec: &ClusterSpec,
+) -> Result<(), AwsError> {
+    if old.tags == spec.tags {
+        return Ok(());
     }
-    Ok(())
+    retag_everything(aws, prior, inv, &owned_tags(old), &owned_tags(spec)).await
 }
 
 /// Tags live on every object the resource created, not only on the cluster.
