@@ -721,8 +721,20 @@ async fn apply_and_converge(
     assert_eq!(
         next.action,
         Action::NoOp,
-        "the plan after a successful apply is not empty ({disturbance:?}): {}",
-        differences(&fresh.state, &next)
+        "the plan after a successful apply is not empty ({disturbance:?}): {}\nPRIV {}\nDEBUG {:?}",
+        differences(&fresh.state, &next),
+        String::from_utf8_lossy(&fresh.private),
+        w.tb.calls()
+            .iter()
+            .filter(|c| {
+                let o = c["operation"].as_str().unwrap_or("");
+                o.contains("Nat") || o.contains("Route") || o.contains("Address")
+            })
+            .map(|c| format!(
+                "{} {} {} {:?}",
+                c["operation"], c["start_ms"], c["status"], c["code"]
+            ))
+            .collect::<Vec<_>>()
     );
     fresh
 }
@@ -759,13 +771,20 @@ async fn every_apply_keeps_terraforms_rules_and_converges() {
                 _ => Disturbance::None,
             };
             let mut stored = Stored::default();
+            let mut upgraded = false;
             let possible = edits_for(&bases(&w, &name)[base]);
             for step in 0..3 {
-                let edits = if step == 0 {
+                let mut edits = if step == 0 {
                     Vec::new()
                 } else {
                     rng.subset(&possible, 40)
                 };
+                // EKS does not downgrade: once upgraded, later steps keep the new version.
+                let upgrades = |e: &Vec<Edit>| e.iter().any(|e| matches!(e, Edit::UpgradeVersion));
+                if upgraded && !upgrades(&edits) {
+                    edits.push(Edit::UpgradeVersion);
+                }
+                upgraded |= upgrades(&edits);
                 let mut case = generate(&mut rng, &w, base, edits);
                 // Mostly in place after the create: unknowns where they force no replacement.
                 if step > 0 && rng.chance(75) {

@@ -878,9 +878,11 @@ async fn delete_detached_interfaces(ec2: &Client, by: Filter) -> AwsResult<()> {
 /// EKS's network interfaces can turn `available` minutes after the cluster is gone (the
 /// Terraform AWS provider's `internal/service/ec2` sweeps them again on every retry), so
 /// each attempt sweeps before it deletes.
+/// The control plane's group can sit in a VPC the provider does not own, where nothing else
+/// it deletes would show that one made moments before was missed: see `delete_recorded`.
 pub async fn delete_security_group(ec2: &Client, group_id: &str, budget: &Budget) -> AwsResult<()> {
     let step = format!("deleting security group {group_id}");
-    delete_when_free(&step, budget, || async {
+    let delete = || async {
         delete_detached_interfaces(ec2, filter("group-id", group_id)).await?;
         ec2.delete_security_group()
             .group_id(group_id)
@@ -888,35 +890,43 @@ pub async fn delete_security_group(ec2: &Client, group_id: &str, budget: &Budget
             .await
             .map(|_| ())
             .map_err(error::ec2(&step))
+    };
+    delete_recorded(&step, budget, || {
+        wait::retry_while(&step, budget, is_dependency_violation, delete)
     })
     .await
 }
 
-/// A recorded NAT gateway EC2 does not show may have been made moments ago (eventual
-/// consistency, as when a Ctrl-C is followed at once by a destroy or a replacement): it would
-/// keep its address for good. Deleted ones stay visible for about an hour (Amazon VPC user
-/// guide, "Delete a NAT gateway"), so "not found" is retried within the propagation window
-/// before it counts as gone.
+/// The delete of an object the inventory records. One made moments before can be invisible
+/// to its own delete (EC2 eventual consistency, as when a Ctrl-C is followed at once by a
+/// destroy or a replacement) and would stay for good, so "not found" is retried within the
+/// propagation window before it counts as gone. Only an object already deleted outside
+/// Terraform pays that wait.
+async fn delete_recorded<F, Fut>(step: &str, budget: &Budget, delete: F) -> AwsResult<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AwsResult<()>>,
+{
+    let window = budget.within(wait::propagation_window());
+    match wait::retry_while(step, &window, AwsError::is_not_found, delete).await {
+        Err(AwsError::Timeout { .. }) => Ok(()),
+        other => ignore_not_found(other),
+    }
+}
+
+/// Deleted NAT gateways stay visible for about an hour (Amazon VPC user guide, "Delete a NAT
+/// gateway"), so `delete_recorded` waits only for one made moments before.
 pub async fn delete_nat_gateway(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
     let step = format!("deleting NAT gateway {id}");
-    let r = wait::retry_while(
-        &step,
-        &budget.within(wait::propagation_window()),
-        AwsError::is_not_found,
-        || async {
-            ec2.delete_nat_gateway()
-                .nat_gateway_id(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(error::ec2(&step))
-        },
-    )
-    .await;
-    match r {
-        Err(AwsError::Timeout { .. }) => {}
-        other => ignore_not_found(other)?,
-    }
+    delete_recorded(&step, budget, || async {
+        ec2.delete_nat_gateway()
+            .nat_gateway_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(error::ec2(&step))
+    })
+    .await?;
     wait_nat_gateway_deleted(ec2, id, budget).await
 }
 

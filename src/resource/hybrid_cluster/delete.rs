@@ -8,7 +8,7 @@
 
 use super::inventory::Inventory;
 use super::spec::Gateway;
-use crate::aws::wait::Budget;
+use crate::aws::wait::{self, Budget};
 use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsError, AwsResult};
 
 /// `nodes_of`: the cluster ARN whose registered hybrid nodes are deregistered too.
@@ -31,7 +31,14 @@ pub async fn delete_all(
     errors.extend(nat.err());
     // Subnets and security groups still hold interfaces while any of those exist.
     if network_free {
-        errors.extend(delete_vpc_and_the_rest(aws, inv, budget).await.err());
+        // Bounded, so that a subnet this destroy could not see yet is looked for again
+        // (`delete_network`) instead of waited on for the whole delete timeout.
+        let vpc_wait = budget.within(wait::propagation_window());
+        errors.extend(
+            delete_vpc_and_the_rest(aws, inv, budget, &vpc_wait)
+                .await
+                .err(),
+        );
     }
     if errors.is_empty() {
         Ok(())
@@ -169,10 +176,17 @@ async fn delete_nat_gateways(aws: &AwsClients, inv: &Inventory, budget: &Budget)
 
 /// A pre-existing VPC's own subnets are never deleted; an internet gateway can exist without
 /// a VPC when create failed early.
+/// The network once more, waiting on the VPC for the whole delete budget: after `delete_all`
+/// found the VPC still held.
+pub async fn delete_network(aws: &AwsClients, inv: &Inventory, budget: &Budget) -> AwsResult<()> {
+    delete_vpc_and_the_rest(aws, inv, budget, budget).await
+}
+
 async fn delete_vpc_and_the_rest(
     aws: &AwsClients,
     inv: &Inventory,
     budget: &Budget,
+    vpc_wait: &Budget,
 ) -> AwsResult<()> {
     let c = &aws.ec2;
     if let Some(sg) = &inv.control_plane_security_group_id {
@@ -195,7 +209,7 @@ async fn delete_vpc_and_the_rest(
         ec2::delete_route_table(c, rtb, budget).await?;
     }
     if let Some(vpc) = owned_vpc {
-        ec2::delete_vpc(c, vpc, budget).await?;
+        ec2::delete_vpc(c, vpc, vpc_wait).await?;
     }
     Ok(())
 }

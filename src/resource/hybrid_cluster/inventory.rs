@@ -177,18 +177,24 @@ pub fn merge(recorded: Inventory, found: Inventory) -> Inventory {
         }
         a
     }
+    let public_route_table_id = one(recorded.public_route_table_id, found.public_route_table_id);
+    // A table is public or private, never both; what the provider recorded wins.
+    let private_route_table_ids = many(
+        recorded.private_route_table_ids,
+        found.private_route_table_ids,
+    )
+    .into_iter()
+    .filter(|t| public_route_table_id.as_ref() != Some(t))
+    .collect();
     Inventory {
         vpc_id: one(recorded.vpc_id, found.vpc_id),
         vpc_owned: recorded.vpc_owned || found.vpc_owned,
         availability_zones: many(recorded.availability_zones, found.availability_zones),
         internet_gateway_id: one(recorded.internet_gateway_id, found.internet_gateway_id),
-        public_route_table_id: one(recorded.public_route_table_id, found.public_route_table_id),
+        public_route_table_id,
         public_subnet_ids: many(recorded.public_subnet_ids, found.public_subnet_ids),
         private_subnet_ids: many(recorded.private_subnet_ids, found.private_subnet_ids),
-        private_route_table_ids: many(
-            recorded.private_route_table_ids,
-            found.private_route_table_ids,
-        ),
+        private_route_table_ids,
         eip_allocation_ids: many(recorded.eip_allocation_ids, found.eip_allocation_ids),
         nat_gateway_ids: many(recorded.nat_gateway_ids, found.nat_gateway_ids),
         control_plane_security_group_id: one(
@@ -248,5 +254,21 @@ mod tests {
         assert_eq!(m.vpc_id.as_deref(), Some("vpc-1"));
         assert_eq!(m.private_subnet_ids, vec!["s1", "s2"]);
         assert_eq!(m.nodes_role_name.as_deref(), Some("r"));
+    }
+
+    #[test]
+    fn the_recorded_public_route_table_is_never_taken_for_a_private_one() {
+        let recorded = Inventory {
+            public_route_table_id: Some("rtb-pub".into()),
+            private_route_table_ids: vec!["rtb-a".into()],
+            ..Default::default()
+        };
+        let found = Inventory {
+            private_route_table_ids: vec!["rtb-a".into(), "rtb-pub".into()],
+            ..Default::default()
+        };
+        let m = merge(recorded, found);
+        assert_eq!(m.public_route_table_id.as_deref(), Some("rtb-pub"));
+        assert_eq!(m.private_route_table_ids, vec!["rtb-a"]);
     }
 }

@@ -36,7 +36,7 @@ use tfplugin6::{
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::wait::Budget;
-use crate::aws::{eks, AwsClients, AwsError};
+use crate::aws::{ec2, eks, AwsClients, AwsError};
 use crate::provider::ProviderData;
 use inventory::Inventory;
 use model::{ClusterConfig, ClusterState};
@@ -712,7 +712,29 @@ async fn delete(
     tracing::debug!(inventory = ?inv, "deleting");
     let budget = Budget::new(spec.timeouts.delete, cancel);
     let nodes_of = prior.arn.value().filter(|_| deregisters_nodes(&spec));
-    match delete::delete_all(aws, &inv, nodes_of.map(String::as_str), &budget).await {
+    let nodes_of = nodes_of.map(String::as_str);
+    let mut result = delete::delete_all(aws, &inv, nodes_of, &budget).await;
+    // An object made moments before this destroy (a Ctrl-C, then destroy or replace) can be
+    // invisible to its own delete (EC2 eventual consistency) and then holds the VPC. EC2 shows
+    // it by now: the VPC's contents are found once more and what was missed is deleted.
+    let mut inv = inv;
+    if let Err(errors) = result {
+        let (held, mut others): (Vec<_>, Vec<_>) =
+            errors.into_iter().partition(ec2::is_dependency_violation);
+        if !held.is_empty() {
+            if let Ok(again) = import::owned_inventory(aws, &spec, inv.clone()).await {
+                tracing::debug!(inventory = ?again, "deleting the network once more");
+                inv = again;
+            }
+            others.extend(delete::delete_network(aws, &inv, &budget).await.err());
+        }
+        result = if others.is_empty() {
+            Ok(())
+        } else {
+            Err(others)
+        };
+    }
+    match result {
         Ok(()) => Outcome::new(Value::Null, Vec::new(), d),
         Err(errors) => {
             report(errors, &mut d);

@@ -315,19 +315,41 @@ pub async fn ensure_nat_gateways(
             nats.push((id.to_string(), false));
             continue;
         }
-        if let Some(old) = &recorded {
+        let failed = recorded.as_deref().filter(|id| {
+            matches!(
+                ctx.observed.status(&ObjectKey::NatGateway(id.to_string())),
+                Some(Status::Other(_))
+            )
+        });
+        if let Some(old) = failed {
             // A failed NAT gateway holds nothing, but goes away sooner once deleted.
             ec2::delete_nat_gateway(&ctx.aws.ec2, old, &ctx.budget).await?;
         }
-        let id = ec2::create_nat_gateway(
-            &ctx.aws.ec2,
-            &public_subnets[j].0,
-            address,
-            &names::nat(&ctx.spec.name, &zones[j]),
-            &ctx.tags,
-            &ctx.budget,
-        )
-        .await?;
+        let name = names::nat(&ctx.spec.name, &zones[j]);
+        let create = |address: String| {
+            let (subnet, name) = (&public_subnets[j].0, &name);
+            async move {
+                ec2::create_nat_gateway(
+                    &ctx.aws.ec2,
+                    subnet,
+                    &address,
+                    name,
+                    &ctx.tags,
+                    &ctx.budget,
+                )
+                .await
+            }
+        };
+        let id = match create(address.clone()).await {
+            // Still unknown after the propagation window: the recorded address was released
+            // (a destroy interrupted after it, or by hand). A new one takes its place.
+            Err(e) if e.is("InvalidAllocationID.NotFound") => {
+                let fresh = ec2::allocate_eip(&ctx.aws.ec2, &name, &ctx.tags).await?;
+                ctx.record(|i| i.eip_allocation_ids[j] = fresh.clone());
+                create(fresh).await?
+            }
+            other => other?,
+        };
         ctx.record(|i| {
             if j < i.nat_gateway_ids.len() {
                 i.nat_gateway_ids[j] = id.clone();

@@ -61,8 +61,10 @@ pub fn plan(
                 .copied()
                 .unwrap_or(false)
         };
-        if by_gateway(&prior.config) != by_gateway(&p.config) {
-            // The routes the provider owns change: some are forgotten or made.
+        let unknown_yet = p.config.pod_routes_by_hybrid_nodes_gateway.is_unknown();
+        if unknown_yet || by_gateway(&prior.config) != by_gateway(&p.config) {
+            // The routes the provider owns change (or may, when the value is known only at
+            // apply): some are forgotten or made.
             p.owned_objects = Unknown::Unknown;
         }
         plan_activation(prior, &mut p);
