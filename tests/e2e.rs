@@ -1913,12 +1913,22 @@ ephemeral "eks_hybrid_activation" "node" {{
 }}
 resource "terraform_data" "node" {{
   provisioner "local-exec" {{
-    command = "printf '%s' \"$NODE_CONFIG\" > node.yaml"
+    command = "printf '%s' \"$NODE_CONFIG\" > node.yaml && printf '%s' \"$BOTTLEROCKET\" > settings.toml"
     environment = {{
       NODE_CONFIG = provider::eks::node_config(eks_hybrid_cluster.this.node_config, {{
         activation_id   = ephemeral.eks_hybrid_activation.node.activation_id
         activation_code = ephemeral.eks_hybrid_activation.node.activation_code
       }})
+      BOTTLEROCKET = provider::eks::bottlerocket_settings(
+        eks_hybrid_cluster.this.node_config,
+        eks_hybrid_cluster.this.endpoint,
+        eks_hybrid_cluster.this.certificate_authority_data,
+        {{
+          hostname        = "edge-1"
+          activation_id   = ephemeral.eks_hybrid_activation.node.activation_id
+          activation_code = ephemeral.eks_hybrid_activation.node.activation_code
+        }}
+      )
     }}
   }}
 }}
@@ -1979,6 +1989,7 @@ resource "terraform_data" "node" {{
             assert_eq!(node_code, code, "the code SSM issued");
         }
         assert!(node_code.len() >= 16, "{node_code}");
+        bottlerocket_settings_join_with(&ws, tf, id, &node_code);
         // Neither the state nor any output carries it.
         let raw_state = std::fs::read_to_string(ws.work().join("terraform.tfstate")).unwrap();
         let shown = ws.ok(&["show", "-json", "-no-color"]).stdout;
@@ -2022,6 +2033,73 @@ resource "terraform_data" "node" {{
         // One per run that evaluated it: apply, the no-change plan, and destroy's plan.
         assert_eq!(extra.len(), 3, "{extra:?}");
         assert!(tb.denied_calls().is_empty(), "{:?}", tb.denied_calls());
+    }
+
+    /// The settings.toml Bottlerocket boots with, parsed by Python's TOML reader: the cluster
+    /// as EKS shows it, the keys the EKS user guide's "Connect hybrid nodes with Bottlerocket"
+    /// lists, and the bootstrap command with this node's activation.
+    fn bottlerocket_settings_join_with(ws: &Workspace, tf: &str, id: &str, code: &str) {
+        let parsed = std::process::Command::new(common::repo().join(".tools/venv/bin/python"))
+            .args([
+                "-c",
+                "import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], 'rb'))))",
+            ])
+            .arg(ws.work().join("settings.toml"))
+            .output()
+            .expect("python");
+        let toml: serde_json::Value = serde_json::from_slice(&parsed.stdout).unwrap_or_else(|_| {
+            panic!(
+                "{tf}: TOML that parses: {}",
+                String::from_utf8_lossy(&parsed.stderr)
+            )
+        });
+        let s = &toml["settings"];
+        let shown: serde_json::Value =
+            serde_json::from_str(&ws.ok(&["show", "-json", "-no-color"]).stdout).unwrap();
+        let cluster = shown["values"]["root_module"]["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["type"] == "eks_hybrid_cluster")
+            .map(|r| r["values"].clone())
+            .unwrap();
+        assert!(cluster["endpoint"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("https://")));
+        let k = &s["kubernetes"];
+        assert_eq!(k["cluster-name"], "hybrid-demo", "{tf}: {toml}");
+        assert_eq!(k["api-server"], cluster["endpoint"], "{tf}");
+        assert_eq!(
+            k["cluster-certificate"], cluster["certificate_authority_data"],
+            "{tf}"
+        );
+        assert_eq!(k["hostname-override"], "edge-1");
+        assert_eq!(
+            k["provider-id"],
+            "eks-hybrid:///us-west-2/hybrid-demo/edge-1"
+        );
+        assert_eq!(k["authentication-mode"], "aws");
+        assert_eq!(k["server-tls-bootstrap"], true);
+        assert_eq!(
+            k["node-labels"],
+            serde_json::json!({"eks.amazonaws.com/compute-type": "hybrid", "eks.amazonaws.com/hybrid-credential-provider": "ssm"})
+        );
+        assert_eq!(
+            k["credential-providers"]["ecr-credential-provider"]["enabled"],
+            true
+        );
+        assert_eq!(s["network"]["hostname"], "edge-1");
+        assert_eq!(s["aws"]["region"], "us-west-2");
+        assert_eq!(s["host-containers"]["control"]["enabled"], true);
+        let setup = &s["bootstrap-containers"]["eks-hybrid-setup"];
+        assert_eq!(setup["mode"], "always");
+        let command =
+            aws_smithy_types::base64::decode(setup["user-data"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            String::from_utf8(command).unwrap(),
+            format!("eks-hybrid-ssm-setup --activation-id={id} --activation-code={code} --region=us-west-2"),
+            "{tf}"
+        );
     }
 
     fn ours(tb: &Testbed) -> Vec<serde_json::Value> {

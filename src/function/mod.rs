@@ -1,4 +1,5 @@
 //! Provider functions: `provider::eks::<name>(…)`.
 
+pub mod bottlerocket_settings;
 pub mod cilium_values;
 pub mod node_config;

@@ -12,6 +12,7 @@ use tokio::sync::RwLock;
 use crate::aws::AwsClients;
 use crate::data_source::hybrid_cluster::HybridClusterData;
 use crate::ephemeral::hybrid_activation::HybridActivation;
+use crate::function::bottlerocket_settings::BottlerocketSettings;
 use crate::function::cilium_values::CiliumValues;
 use crate::function::node_config::NodeConfig;
 use crate::resource::hybrid_cluster::list::HybridClusterList;
@@ -26,6 +27,7 @@ pub fn server() -> Server {
         .data_source(HybridClusterData::new(data.clone()))
         .ephemeral_resource(HybridActivation::new(data))
         .function(NodeConfig)
+        .function(BottlerocketSettings)
         .function(CiliumValues)
 }
 
