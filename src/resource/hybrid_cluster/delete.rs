@@ -209,7 +209,17 @@ async fn delete_vpc_and_the_rest(
         ec2::delete_route_table(c, rtb, budget).await?;
     }
     if let Some(vpc) = owned_vpc {
-        ec2::delete_vpc(c, vpc, vpc_wait).await?;
+        match ec2::delete_vpc(c, vpc, vpc_wait).await {
+            // The bounded wait ran out, not the delete's budget: the VPC is still held.
+            Err(AwsError::Timeout { step }) if budget.check(&step).is_ok() => {
+                return Err(AwsError::refused(
+                    step,
+                    "DependencyViolation",
+                    "the VPC still holds objects",
+                ));
+            }
+            other => other?,
+        }
     }
     Ok(())
 }
