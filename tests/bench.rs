@@ -191,3 +191,69 @@ resource "eks_hybrid_cluster" "c" {
     assert!(throttled > 50, "{throttled}");
     assert_eq!(tb.inventory(), before, "no leaked object");
 }
+
+/// The longest chain of calls each starting after the previous one ended: how many round
+/// trips the reads took one after another, whatever the emulator's own processing time.
+fn sequential_round_trips(calls: &[serde_json::Value]) -> usize {
+    let mut spans: Vec<(u64, u64)> = calls
+        .iter()
+        .map(|c| (c["start_ms"].as_u64().unwrap(), c["end_ms"].as_u64().unwrap()))
+        .collect();
+    spans.sort();
+    let mut chain = vec![1usize; spans.len()];
+    for i in 0..spans.len() {
+        for j in 0..i {
+            if spans[j].1 <= spans[i].0 {
+                chain[i] = chain[i].max(chain[j] + 1);
+            }
+        }
+    }
+    chain.into_iter().max().unwrap_or(0)
+}
+
+/// One cluster's refresh (`terraform plan -refresh-only`) with every AWS call taking 100 ms
+/// and AWS's page sizes (one page for lists this small): its calls, its round trips, the span
+/// of its calls over the latency, and the command's wall time. Drift detection is unchanged:
+/// the `drift` tests run the same reads.
+#[test]
+fn one_clusters_refresh_takes_at_most_three_round_trips() {
+    const LATENCY_MS: u64 = 100;
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
+    let ws = Workspace::new(
+        TF_NEW,
+        &tb,
+        &common::ssm_config(&tgw, "ssm_activation {\n    registration_limit = 2\n  }"),
+    );
+    ws.apply();
+    tb.control("POST", "timing", r#"{"page_size": 0}"#);
+    tb.control("POST", "latency", &format!(r#"{{"ms": {LATENCY_MS}}}"#));
+    tb.control("DELETE", "calls", "");
+    let start = Instant::now();
+    let refresh = ws.ok(&["plan", "-refresh-only", "-input=false", "-no-color"]);
+    let wall = start.elapsed();
+    let calls = tb.calls();
+    tb.control("POST", "latency", r#"{"ms": 0}"#);
+    assert!(
+        refresh.stdout.contains("No changes"),
+        "{}",
+        refresh.all()
+    );
+    let first = calls.iter().map(|c| c["start_ms"].as_u64().unwrap()).min().unwrap();
+    let last = calls.iter().map(|c| c["end_ms"].as_u64().unwrap()).max().unwrap();
+    let span = last - first;
+    let trips = sequential_round_trips(&calls);
+    let mut operations: Vec<String> = calls
+        .iter()
+        .map(|c| format!("{}", c["operation"].as_str().unwrap()))
+        .collect();
+    operations.sort();
+    println!(
+        "| refresh of one cluster (SSM, transit gateway, activation), {LATENCY_MS} ms per call | {} calls | {trips} round trips | span {span} ms = {:.1} x latency | wall {:.2} s |\n{operations:?}",
+        calls.len(),
+        span as f64 / LATENCY_MS as f64,
+        wall.as_secs_f64()
+    );
+    assert!(trips <= 3, "{trips} round trips: {calls:#?}");
+    ws.destroy();
+}

@@ -112,6 +112,14 @@ pub async fn role_arn(iam: &Client, name: &str) -> AwsResult<Option<String>> {
     Ok(role_details(iam, name).await?.map(|d| d.arn))
 }
 
+/// The managed policies attached to `role`; none when the role does not exist.
+pub async fn attached_policies_if_any(iam: &Client, role: &str) -> AwsResult<Vec<String>> {
+    match attached_policies(iam, role).await {
+        Err(e) if e.is_not_found() => Ok(Vec::new()),
+        other => other,
+    }
+}
+
 pub async fn attached_policies(iam: &Client, role: &str) -> AwsResult<Vec<String>> {
     let attached: Vec<_> = iam
         .list_attached_role_policies()
@@ -199,6 +207,7 @@ pub async fn delete_role(iam: &Client, name: &str) -> AwsResult<()> {
     )
 }
 
+#[derive(Clone, Debug)]
 pub struct RoleDetails {
     pub arn: String,
     pub tags: BTreeMap<String, String>,

@@ -23,6 +23,8 @@ pub struct Observed {
     pub trust_anchor_arn: Option<String>,
     pub profile_arn: Option<String>,
     pub access_entry_arn: Option<String>,
+    /// The nodes role as read, for the access entry's check.
+    pub nodes_role: Option<iam::RoleDetails>,
 }
 
 impl Observed {
@@ -53,16 +55,30 @@ pub fn cluster_route_tables(inv: &Inventory) -> Vec<String> {
         .collect()
 }
 
+/// Every read at once: none depends on another's answer, so a refresh takes one round trip
+/// (plus one for a brought role behind the access entry, and any further pages).
 pub async fn observe(aws: &AwsClients, inv: &Inventory, spec: &ClusterSpec) -> AwsResult<Observed> {
     let (network, identity, cluster) = tokio::join!(
         observe_network(aws, inv, spec),
         observe_identity(aws, inv, spec),
         observe_cluster(aws, inv)
     );
-    let mut o = cluster?;
+    let (mut o, entry) = cluster?;
     let (net, ident) = (network?, identity?);
     o.statuses.extend(net.statuses);
     o.statuses.extend(ident.statuses);
+    if let (Some(name), Some(principal), Some(entry)) =
+        (&inv.cluster_name, &inv.access_entry_principal, &entry)
+    {
+        let status = if entry.kind != "HYBRID_LINUX" {
+            Status::Missing
+        } else if bound_to_an_older_role(aws, principal, entry, &ident.nodes_role).await? {
+            Status::Changed
+        } else {
+            Status::Ok
+        };
+        o.put(ObjectKey::AccessEntry(name.clone()), status);
+    }
     o.cluster_role_arn = ident.cluster_role_arn;
     o.nodes_role_arn = ident.nodes_role_arn;
     o.trust_anchor_arn = ident.trust_anchor_arn;
@@ -70,57 +86,59 @@ pub async fn observe(aws: &AwsClients, inv: &Inventory, spec: &ClusterSpec) -> A
     Ok(o)
 }
 
-async fn observe_cluster(aws: &AwsClients, inv: &Inventory) -> AwsResult<Observed> {
+/// The cluster, and its access entry (only when the cluster exists), read at once.
+async fn observe_cluster(
+    aws: &AwsClients,
+    inv: &Inventory,
+) -> AwsResult<(Observed, Option<eks::AccessEntry>)> {
     let mut o = Observed::default();
     let Some(name) = &inv.cluster_name else {
-        return Ok(o);
+        return Ok((o, None));
     };
-    o.cluster = eks::describe_cluster(&aws.eks, name).await?;
+    let entry = async {
+        match &inv.access_entry_principal {
+            Some(principal) => eks::access_entry(&aws.eks, name, principal).await,
+            None => Ok(None),
+        }
+    };
+    let (cluster, entry) = tokio::join!(eks::describe_cluster(&aws.eks, name), entry);
+    o.cluster = cluster?;
     o.put(
         ObjectKey::Cluster(name.clone()),
         cluster_status(o.cluster.as_ref()),
     );
-    if let Some(principal) = &inv.access_entry_principal {
-        let entry = if o.cluster.is_some() {
-            eks::access_entry(&aws.eks, name, principal).await?
-        } else {
-            None
-        };
-        let status = match &entry {
-            Some(e) if e.kind == "HYBRID_LINUX" => {
-                if bound_to_an_older_role(aws, principal, e).await? {
-                    Status::Changed
-                } else {
-                    Status::Ok
-                }
-            }
-            _ => Status::Missing,
-        };
-        o.put(ObjectKey::AccessEntry(name.clone()), status);
-        o.access_entry_arn = entry.map(|e| e.arn);
+    let entry = if o.cluster.is_some() { entry? } else { None };
+    if inv.access_entry_principal.is_some() && entry.is_none() {
+        o.put(ObjectKey::AccessEntry(name.clone()), Status::Missing);
     }
-    Ok(o)
+    o.access_entry_arn = entry.as_ref().map(|e| e.arn.clone());
+    Ok((o, entry))
 }
 
 /// EKS binds an access entry to its principal's unique ID (`AROA…`), not its ARN (EKS user
 /// guide, "Create access entries": a principal deleted and re-created under the same ARN must
 /// get a new entry). A role made after its entry is such a new principal, and nodes assuming
-/// it are not authorized by the old entry.
+/// it are not authorized by the old entry. The nodes role was read already; only a brought
+/// role is read here.
 async fn bound_to_an_older_role(
     aws: &AwsClients,
     principal: &str,
     entry: &eks::AccessEntry,
+    nodes_role: &Option<iam::RoleDetails>,
 ) -> AwsResult<bool> {
     let Some(entry_created) = entry.created_at else {
         return Ok(false);
     };
-    // The published policies let the provider read any role (`ReadRoles`); a caller whose
-    // own policy does not reach a brought role gets AccessDenied: then nothing can be told,
-    // and the refresh goes on.
-    let role = match iam::role_details(&aws.iam, iam::role_name_of(principal)).await {
-        Ok(role) => role,
-        Err(e) if matches!(e.code(), "AccessDenied" | "AccessDeniedException") => None,
-        Err(e) => return Err(e),
+    let role = match nodes_role.as_ref().filter(|r| r.arn == principal) {
+        Some(read) => Some(read.clone()),
+        // The published policies let the provider read any role (`ReadRoles`); a caller
+        // whose own policy does not reach a brought role gets AccessDenied: then nothing can
+        // be told, and the refresh goes on.
+        None => match iam::role_details(&aws.iam, iam::role_name_of(principal)).await {
+            Ok(role) => role,
+            Err(e) if matches!(e.code(), "AccessDenied" | "AccessDeniedException") => None,
+            Err(e) => return Err(e),
+        },
     };
     Ok(role
         .and_then(|r| r.created)
@@ -145,41 +163,44 @@ async fn observe_network(
     spec: &ClusterSpec,
 ) -> AwsResult<Observed> {
     let mut o = Observed::default();
-    let Some(vpc_id) = &inv.vpc_id else {
-        return Ok(o);
+    let owned_vpc = inv.vpc_id.as_deref().filter(|_| inv.vpc_owned);
+    let vpc = async {
+        match owned_vpc {
+            // A VPC that is gone has no contents: the filtered reads answer empty.
+            Some(id) => {
+                let (cidrs, contents) =
+                    tokio::join!(ec2::vpc_cidrs(&aws.ec2, id), ec2::vpc_contents(&aws.ec2, id));
+                Ok(Some((cidrs?.is_some(), contents?)))
+            }
+            None => Ok(None),
+        }
     };
-    if inv.vpc_owned {
-        let exists = ec2::vpc_cidrs(&aws.ec2, vpc_id).await?.is_some();
+    let attachment = async {
+        match (owned_vpc, inv.gateway(), &inv.gateway_attachment_id) {
+            (Some(vpc_id), Some(gw), Some(att)) => {
+                gateway_attachment_status(aws, &gw, att, vpc_id).await.map(|s| Some((gw, att, s)))
+            }
+            _ => Ok(None),
+        }
+    };
+    let rules = async {
+        match &inv.control_plane_security_group_id {
+            Some(sg) => ec2::https_ingress_cidrs(&aws.ec2, sg).await.map(|c| Some((sg, c))),
+            None => Ok(None),
+        }
+    };
+    let (vpc, attachment, rules) = tokio::join!(vpc, attachment, rules);
+    if let (Some(vpc_id), Some((exists, contents))) = (owned_vpc, vpc?) {
         o.put(
-            ObjectKey::Vpc(vpc_id.clone()),
+            ObjectKey::Vpc(vpc_id.to_string()),
             Status::ok_or(exists, Status::Missing),
         );
-        let contents = if exists {
-            ec2::vpc_contents(&aws.ec2, vpc_id).await?
-        } else {
-            Default::default()
-        };
         observe_vpc_contents(&mut o, inv, spec, &contents);
-        if let (Some(gw), Some(att)) = (inv.gateway(), &inv.gateway_attachment_id) {
-            let status = match &gw {
-                Gateway::Transit(_) => match ec2::tgw_attachment_state(&aws.ec2, att).await? {
-                    None => Status::Missing,
-                    Some(s) => Status::ok_or(
-                        s.as_str() == "available",
-                        s.as_str().parse().unwrap_or_else(|never| match never {}),
-                    ),
-                },
-                Gateway::Vpn(vgw) => {
-                    let state = ec2::vpn_gateway_attachment(&aws.ec2, vgw, vpc_id).await?;
-                    let s = state.unwrap_or_else(|| "detached".into());
-                    Status::ok_or(s == "attached" || s == "attaching", Status::Other(s))
-                }
-            };
-            o.put(ObjectKey::gateway_attachment(&gw, att), status);
-        }
     }
-    if let Some(sg) = &inv.control_plane_security_group_id {
-        let cidrs = ec2::https_ingress_cidrs(&aws.ec2, sg).await?;
+    if let Some((gw, att, status)) = attachment? {
+        o.put(ObjectKey::gateway_attachment(&gw, att), status);
+    }
+    if let Some((sg, cidrs)) = rules? {
         o.put(
             ObjectKey::SecurityGroup(sg.clone()),
             Status::ok_or(cidrs.is_some(), Status::Missing),
@@ -193,6 +214,28 @@ async fn observe_network(
         }
     }
     Ok(o)
+}
+
+async fn gateway_attachment_status(
+    aws: &AwsClients,
+    gw: &Gateway,
+    att: &str,
+    vpc_id: &str,
+) -> AwsResult<Status> {
+    Ok(match gw {
+        Gateway::Transit(_) => match ec2::tgw_attachment_state(&aws.ec2, att).await? {
+            None => Status::Missing,
+            Some(s) => Status::ok_or(
+                s.as_str() == "available",
+                s.as_str().parse().unwrap_or_else(|never| match never {}),
+            ),
+        },
+        Gateway::Vpn(vgw) => {
+            let state = ec2::vpn_gateway_attachment(&aws.ec2, vgw, vpc_id).await?;
+            let s = state.unwrap_or_else(|| "detached".into());
+            Status::ok_or(s == "attached" || s == "attaching", Status::Other(s))
+        }
+    })
 }
 
 /// Subnets, the internet gateway, NAT gateways, and the routes of every cluster route table:
@@ -278,94 +321,148 @@ fn document_status(actual: Option<&str>, wanted: &serde_json::Value) -> Status {
     }
 }
 
+/// A role and its managed policies, read at once (a missing role has none).
+async fn role_and_policies(
+    aws: &AwsClients,
+    name: &str,
+) -> AwsResult<(Option<iam::RoleDetails>, Vec<String>)> {
+    let (details, attached) = tokio::join!(
+        iam::role_details(&aws.iam, name),
+        iam::attached_policies_if_any(&aws.iam, name)
+    );
+    Ok((details?, attached?))
+}
+
+/// What each Option names is read, all at once.
+async fn read_each<'a, T, F, Fut>(id: Option<&'a String>, read: F) -> AwsResult<Option<(&'a String, T)>>
+where
+    F: FnOnce(&'a String) -> Fut,
+    Fut: std::future::Future<Output = AwsResult<T>>,
+{
+    match id {
+        Some(id) => Ok(Some((id, read(id).await?))),
+        None => Ok(None),
+    }
+}
+
 async fn observe_identity(
     aws: &AwsClients,
     inv: &Inventory,
     spec: &ClusterSpec,
 ) -> AwsResult<Observed> {
+    let ra = &aws.rolesanywhere;
+    let activation = inv.ssm_activation.as_ref().map(|a| &a.id);
+    let (cluster_role, anchor, nodes_role, activation, profile) = tokio::join!(
+        read_each(inv.cluster_role_name.as_ref(), |n| role_and_policies(aws, n)),
+        read_each(inv.trust_anchor_id.as_ref(), |id| rolesanywhere::trust_anchor(ra, id)),
+        read_each(inv.nodes_role_name.as_ref(), |n| read_nodes_role(aws, n)),
+        read_each(activation, |id| ssm::activation_expired(&aws.ssm, id)),
+        read_each(inv.profile_id.as_ref(), |id| rolesanywhere::profile(ra, id)),
+    );
     let mut o = Observed::default();
-    if let Some(name) = &inv.cluster_role_name {
-        let details = iam::role_details(&aws.iam, name).await?;
-        o.cluster_role_arn = details.as_ref().map(|d| d.arn.clone());
-        o.put(
-            ObjectKey::IamRole(name.to_string()),
-            Status::ok_or(details.is_some(), Status::Missing),
-        );
-        if let Some(d) = &details {
-            let attached = iam::attached_policies(&aws.iam, name).await?;
-            let has = attached
-                .iter()
-                .any(|a| a.ends_with(&format!("/{}", policies::CLUSTER_MANAGED_POLICY)));
-            o.put(
-                ObjectKey::policy_attachment(name, policies::CLUSTER_MANAGED_POLICY),
-                Status::ok_or(has, Status::Detached),
-            );
-            o.put(
-                ObjectKey::IamRoleTrustPolicy(name.to_string()),
-                document_status(Some(&d.trust), &policies::cluster_trust_policy()),
-            );
-        }
+    if let Some((name, (details, attached))) = cluster_role? {
+        observe_cluster_role(&mut o, name, details, &attached);
     }
-    if let Some(id) = &inv.trust_anchor_id {
-        let anchor = rolesanywhere::trust_anchor(&aws.rolesanywhere, id).await?;
-        let status = match &anchor {
-            None => Status::Missing,
-            Some((_, false)) => Status::Disabled,
-            Some(_) => Status::Ok,
-        };
-        o.put(ObjectKey::TrustAnchor(id.clone()), status);
+    if let Some((id, anchor)) = anchor? {
+        o.put(ObjectKey::TrustAnchor(id.clone()), enabled_status(&anchor));
         o.trust_anchor_arn = anchor.map(|(arn, _)| arn);
     }
-    if let Some(name) = &inv.nodes_role_name {
-        observe_nodes_role(aws, &mut o, name, spec).await?;
+    if let Some((name, read)) = nodes_role? {
+        observe_nodes_role(aws, &mut o, name, spec, read);
     }
-    if let Some(a) = &inv.ssm_activation {
-        let status = match ssm::activation_expired(&aws.ssm, &a.id).await? {
+    if let Some((id, expired)) = activation? {
+        let status = match expired {
             None => Status::Missing,
             Some(true) => Status::Expired,
             Some(false) => Status::Ok,
         };
-        o.put(ObjectKey::SsmActivation(a.id.clone()), status);
+        o.put(ObjectKey::SsmActivation(id.clone()), status);
     }
-    if let Some(id) = &inv.profile_id {
-        let profile = rolesanywhere::profile(&aws.rolesanywhere, id).await?;
-        let status = match &profile {
-            None => Status::Missing,
-            Some((_, false)) => Status::Disabled,
-            Some(_) => Status::Ok,
-        };
-        o.put(ObjectKey::Profile(id.clone()), status);
+    if let Some((id, profile)) = profile? {
+        o.put(ObjectKey::Profile(id.clone()), enabled_status(&profile));
         o.profile_arn = profile.map(|(arn, _)| arn);
     }
     Ok(o)
 }
 
-/// The nodes role, its managed policies (and none of ours it should not have), its inline
-/// policy and its trust policy, each compared with what the configuration wants.
-async fn observe_nodes_role(
-    aws: &AwsClients,
+/// A Roles Anywhere object: missing, disabled or fine.
+fn enabled_status(object: &Option<(String, bool)>) -> Status {
+    match object {
+        None => Status::Missing,
+        Some((_, false)) => Status::Disabled,
+        Some(_) => Status::Ok,
+    }
+}
+
+fn observe_cluster_role(
     o: &mut Observed,
     name: &str,
-    spec: &ClusterSpec,
-) -> AwsResult<()> {
-    let details = iam::role_details(&aws.iam, name).await?;
-    o.nodes_role_arn = details.as_ref().map(|d| d.arn.clone());
+    details: Option<iam::RoleDetails>,
+    attached: &[String],
+) {
+    o.cluster_role_arn = details.as_ref().map(|d| d.arn.clone());
     o.put(
         ObjectKey::IamRole(name.to_string()),
         Status::ok_or(details.is_some(), Status::Missing),
     );
-    let Some(details) = details else {
-        return Ok(());
-    };
-    let provider = &spec.remote.provider;
-    let (attached, inline) = tokio::join!(
-        iam::attached_policies(&aws.iam, name),
+    if let Some(d) = &details {
+        let has = attached
+            .iter()
+            .any(|a| a.ends_with(&format!("/{}", policies::CLUSTER_MANAGED_POLICY)));
+        o.put(
+            ObjectKey::policy_attachment(name, policies::CLUSTER_MANAGED_POLICY),
+            Status::ok_or(has, Status::Detached),
+        );
+        o.put(
+            ObjectKey::IamRoleTrustPolicy(name.to_string()),
+            document_status(Some(&d.trust), &policies::cluster_trust_policy()),
+        );
+    }
+}
+
+/// The nodes role, its managed policies and its inline policy, read at once.
+struct NodesRoleRead {
+    details: Option<iam::RoleDetails>,
+    attached: Vec<String>,
+    inline: Option<String>,
+}
+
+async fn read_nodes_role(aws: &AwsClients, name: &str) -> AwsResult<NodesRoleRead> {
+    let (role, inline) = tokio::join!(
+        role_and_policies(aws, name),
         iam::inline_policy(&aws.iam, name, policies::NODES_INLINE_POLICY)
     );
-    let (attached, inline) = (attached?, inline?);
+    let (details, attached) = role?;
+    // GetRolePolicy answers NoSuchEntity for a missing role too: no inline policy then.
+    Ok(NodesRoleRead {
+        details,
+        attached,
+        inline: inline?,
+    })
+}
+
+/// The nodes role, its managed policies (and none of ours it should not have), its inline
+/// policy and its trust policy, each compared with what the configuration wants.
+fn observe_nodes_role(
+    aws: &AwsClients,
+    o: &mut Observed,
+    name: &str,
+    spec: &ClusterSpec,
+    read: NodesRoleRead,
+) {
+    o.nodes_role_arn = read.details.as_ref().map(|d| d.arn.clone());
+    o.nodes_role = read.details.clone();
+    o.put(
+        ObjectKey::IamRole(name.to_string()),
+        Status::ok_or(read.details.is_some(), Status::Missing),
+    );
+    let Some(details) = read.details else {
+        return;
+    };
+    let provider = &spec.remote.provider;
     let wanted = policies::nodes_managed_policies(provider);
     for m in policies::NODES_MANAGED_POLICIES {
-        let has = attached.iter().any(|a| a.ends_with(&format!("/{m}")));
+        let has = read.attached.iter().any(|a| a.ends_with(&format!("/{m}")));
         let status = match (wanted.contains(&m), has) {
             (true, true) => Status::Ok,
             (true, false) => Status::Detached,
@@ -388,7 +485,7 @@ async fn observe_nodes_role(
         policies::nodes_inline_policy(provider, &cluster_arn, &scope, spec.remote.pod_identity);
     o.put(
         ObjectKey::inline_policy(name, policies::NODES_INLINE_POLICY),
-        document_status(inline.as_deref(), &wanted_inline),
+        document_status(read.inline.as_deref(), &wanted_inline),
     );
     let anchor = o.trust_anchor_arn.clone();
     let wanted_trust = policies::nodes_trust_policy(provider, &scope, anchor.as_deref());
@@ -399,7 +496,6 @@ async fn observe_nodes_role(
             document_status(Some(&details.trust), &wanted_trust),
         );
     }
-    Ok(())
 }
 
 /// The parts of an ARN the documents need.
