@@ -131,6 +131,15 @@ pub fn render_signature(s: &tfplugin6::function::Signature) -> String {
             p.description
         ));
     }
+    if let Some(p) = &s.variadic {
+        out.push_str(&format!(
+            "{}. `{}` ({}, any number, variadic) {}\n",
+            s.parameters.len() + 1,
+            p.name,
+            p.ty.describe(),
+            p.description
+        ));
+    }
     out.push_str(&format!("\n### Return\n\n{}\n", s.returns.describe()));
     out
 }

@@ -1569,6 +1569,15 @@ fn cilium_values_render(tf: &str) {
         "{tf}: {yaml}"
     );
     ws.write(
+        "output \"values\" {\n  value = provider::eks::cilium_values([\"10.86.30.0/23\"], 25, \"hybrid_nodes_gateway\")\n}\n",
+    );
+    ws.apply();
+    let yaml = ws.ok(&["output", "-raw", "values"]).stdout;
+    assert!(
+        yaml.ends_with("envoy:\n  enabled: false\nvtep:\n  enabled: true\nl7Proxy: false\n"),
+        "{tf}: the Hybrid Nodes gateway's settings: {yaml}"
+    );
+    ws.write(
         "output \"values\" {\n  value = provider::eks::cilium_values([\"10.86.30.0/23\"], 22)\n}\n",
     );
     let refused = ws.run(&["plan", "-input=false", "-no-color"]);

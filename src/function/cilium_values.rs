@@ -33,13 +33,44 @@ impl Function for CiliumValues {
             Type::Number,
             "The prefix length of each node's pod CIDR block, for example `25` for 128 pods per node.",
         )
+        .variadic(
+            "options",
+            Type::String,
+            "`\"hybrid_nodes_gateway\"` adds what the EKS Hybrid Nodes gateway needs of Cilium (the user guide's \"Configure CNI for the Hybrid Nodes gateway\"): `vtep.enabled: true` and `l7Proxy: false`. That needs EKS Cilium 1.17.13-1, 1.18.8-1, 1.19.2-1 or later.",
+        )
     }
 
     fn call(&self, arguments: &[Value]) -> Result<Value, FunctionError> {
         let cidrs = pod_cidrs(arguments.first())?;
         let mask = mask_size(arguments.get(1), &cidrs)?;
-        Ok(Value::string(render(&cidrs, mask)))
+        let gateway = gateway_option(arguments.get(2..).unwrap_or_default())?;
+        Ok(Value::string(render(&cidrs, mask, gateway)))
     }
+}
+
+const GATEWAY_OPTION: &str = "hybrid_nodes_gateway";
+
+/// The options, one argument each (or one list of them, as some CLIs pass variadic values).
+fn gateway_option(options: &[Value]) -> Result<bool, FunctionError> {
+    let mut gateway = false;
+    for (i, option) in options.iter().enumerate() {
+        let values = match option {
+            Value::List(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        for v in values {
+            match v.as_str() {
+                Some(GATEWAY_OPTION) => gateway = true,
+                other => {
+                    return Err(FunctionError::at(
+                        2 + i,
+                        format!("{other:?} is not an option of cilium_values; the one option is {GATEWAY_OPTION:?}"),
+                    ))
+                }
+            }
+        }
+    }
+    Ok(gateway)
 }
 
 fn pod_cidrs(v: Option<&Value>) -> Result<Vec<Ipv4Net>, FunctionError> {
@@ -128,11 +159,23 @@ envoy:
   enabled: false
 ";
 
-pub fn render(cidrs: &[Ipv4Net], mask: u8) -> String {
+/// The Hybrid Nodes gateway's required settings (EKS user guide, "Configure CNI for the Hybrid
+/// Nodes gateway", `latest/ug/nodes/hybrid-nodes-gateway-cni.adoc`, "Required settings").
+const GATEWAY: &str = "vtep:
+  enabled: true
+l7Proxy: false
+";
+
+pub fn render(cidrs: &[Ipv4Net], mask: u8, gateway: bool) -> String {
     let pool: Vec<String> = cidrs.iter().map(|c| format!("    - {c}")).collect();
-    DOCUMENTED
+    let values = DOCUMENTED
         .replace("MASK_SIZE", &mask.to_string())
-        .replace("POD_CIDRS", &pool.join("\n"))
+        .replace("POD_CIDRS", &pool.join("\n"));
+    if gateway {
+        values + GATEWAY
+    } else {
+        values
+    }
 }
 
 #[cfg(test)]
@@ -140,10 +183,30 @@ mod tests {
     use super::*;
 
     fn call(cidrs: &[&str], mask: i64) -> Result<String, FunctionError> {
+        call_with(cidrs, mask, &[])
+    }
+
+    fn call_with(cidrs: &[&str], mask: i64, options: &[Value]) -> Result<String, FunctionError> {
         let list = Value::List(cidrs.iter().map(|c| Value::string(*c)).collect());
+        let mut arguments = vec![list, Value::Number(Number::Int(mask))];
+        arguments.extend(options.iter().cloned());
         CiliumValues
-            .call(&[list, Value::Number(Number::Int(mask))])
+            .call(&arguments)
             .map(|v| v.as_str().unwrap().to_string())
+    }
+
+    #[test]
+    fn the_hybrid_nodes_gateway_option_adds_vtep_and_turns_the_l7_proxy_off() {
+        let plain = call(&["10.86.30.0/23"], 25).unwrap();
+        assert!(!plain.contains("vtep") && !plain.contains("l7Proxy"), "{plain}");
+        let option = Value::string("hybrid_nodes_gateway");
+        for options in [vec![option.clone()], vec![Value::List(vec![option])]] {
+            let with = call_with(&["10.86.30.0/23"], 25, &options).unwrap();
+            assert_eq!(with, format!("{plain}vtep:\n  enabled: true\nl7Proxy: false\n"));
+        }
+        let e = call_with(&["10.86.30.0/23"], 25, &[Value::string("gateway")]).unwrap_err();
+        assert_eq!(e.argument, Some(2));
+        assert!(e.text.contains("\"hybrid_nodes_gateway\""), "{}", e.text);
     }
 
     #[test]

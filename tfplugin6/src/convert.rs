@@ -67,21 +67,21 @@ pub fn identity_schema(s: &IdentitySchema) -> pb::ResourceIdentitySchema {
     }
 }
 
+fn parameter(p: &crate::function::Parameter) -> pb::function::Parameter {
+    pb::function::Parameter {
+        name: p.name.clone(),
+        r#type: p.ty.to_json().to_string().into_bytes(),
+        allow_null_value: false,
+        allow_unknown_values: false,
+        description: p.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+    }
+}
+
 pub fn function(s: &Signature) -> pb::Function {
     pb::Function {
-        parameters: s
-            .parameters
-            .iter()
-            .map(|p| pb::function::Parameter {
-                name: p.name.clone(),
-                r#type: p.ty.to_json().to_string().into_bytes(),
-                allow_null_value: false,
-                allow_unknown_values: false,
-                description: p.description.clone(),
-                description_kind: pb::StringKind::Markdown as i32,
-            })
-            .collect(),
-        variadic_parameter: None,
+        parameters: s.parameters.iter().map(parameter).collect(),
+        variadic_parameter: s.variadic.as_ref().map(parameter),
         r#return: Some(pb::function::Return {
             r#type: s.returns.to_json().to_string().into_bytes(),
         }),

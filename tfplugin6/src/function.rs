@@ -15,6 +15,8 @@ pub struct Signature {
     pub summary: String,
     pub description: String,
     pub parameters: Vec<Parameter>,
+    /// A last parameter that takes any number of arguments (none included).
+    pub variadic: Option<Parameter>,
     pub returns: Type,
 }
 
@@ -24,8 +26,19 @@ impl Signature {
             summary: summary.into(),
             description: description.into(),
             parameters: Vec::new(),
+            variadic: None,
             returns,
         }
+    }
+
+    /// Arguments past the fixed parameters, each of type `ty`, arrive after them.
+    pub fn variadic(mut self, name: &str, ty: Type, description: &str) -> Self {
+        self.variadic = Some(Parameter {
+            name: name.into(),
+            ty,
+            description: description.into(),
+        });
+        self
     }
 
     pub fn parameter(mut self, name: &str, ty: Type, description: &str) -> Self {
