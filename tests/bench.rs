@@ -197,7 +197,12 @@ resource "eks_hybrid_cluster" "c" {
 fn sequential_round_trips(calls: &[serde_json::Value]) -> usize {
     let mut spans: Vec<(u64, u64)> = calls
         .iter()
-        .map(|c| (c["start_ms"].as_u64().unwrap(), c["end_ms"].as_u64().unwrap()))
+        .map(|c| {
+            (
+                c["start_ms"].as_u64().unwrap(),
+                c["end_ms"].as_u64().unwrap(),
+            )
+        })
         .collect();
     spans.sort();
     let mut chain = vec![1usize; spans.len()];
@@ -234,18 +239,22 @@ fn one_clusters_refresh_takes_at_most_three_round_trips() {
     let wall = start.elapsed();
     let calls = tb.calls();
     tb.control("POST", "latency", r#"{"ms": 0}"#);
-    assert!(
-        refresh.stdout.contains("No changes"),
-        "{}",
-        refresh.all()
-    );
-    let first = calls.iter().map(|c| c["start_ms"].as_u64().unwrap()).min().unwrap();
-    let last = calls.iter().map(|c| c["end_ms"].as_u64().unwrap()).max().unwrap();
+    assert!(refresh.stdout.contains("No changes"), "{}", refresh.all());
+    let first = calls
+        .iter()
+        .map(|c| c["start_ms"].as_u64().unwrap())
+        .min()
+        .unwrap();
+    let last = calls
+        .iter()
+        .map(|c| c["end_ms"].as_u64().unwrap())
+        .max()
+        .unwrap();
     let span = last - first;
     let trips = sequential_round_trips(&calls);
     let mut operations: Vec<String> = calls
         .iter()
-        .map(|c| format!("{}", c["operation"].as_str().unwrap()))
+        .map(|c| c["operation"].as_str().unwrap().to_string())
         .collect();
     operations.sort();
     println!(

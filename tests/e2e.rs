@@ -1537,6 +1537,24 @@ mod opentofu {
 /// `provider::eks::cilium_values` renders the EKS user guide's `cilium-values.yaml` for the
 /// cluster's pod networks, as real YAML, under each CLI; a CIDR Cilium could not pool fails
 /// at its argument.
+/// A file read by a Python library (`load` sets `data` from `path`), as JSON: the reader the
+/// format's users have, not ours.
+fn parsed_by_python(path: &std::path::Path, load: &str) -> serde_json::Value {
+    let script = format!("import json, sys\npath = sys.argv[1]\n{load}\nprint(json.dumps(data))");
+    let out = std::process::Command::new(common::repo().join(".tools/venv/bin/python"))
+        .args(["-c", &script])
+        .arg(path)
+        .output()
+        .expect("python");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "{} does not parse: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
 fn cilium_values_render(tf: &str) {
     let tb = common::testbed();
     let ws = Workspace::new(
@@ -1547,15 +1565,10 @@ fn cilium_values_render(tf: &str) {
     ws.apply();
     let yaml = ws.ok(&["output", "-raw", "values"]).stdout;
     std::fs::write(ws.work().join("values.yaml"), &yaml).unwrap();
-    let parsed = std::process::Command::new(common::repo().join(".tools/venv/bin/python"))
-        .args([
-            "-c",
-            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
-        ])
-        .arg(ws.work().join("values.yaml"))
-        .output()
-        .expect("python");
-    let v: serde_json::Value = serde_json::from_slice(&parsed.stdout).expect("YAML that parses");
+    let v = parsed_by_python(
+        &ws.work().join("values.yaml"),
+        "import yaml; data = yaml.safe_load(open(path))",
+    );
     let hybrid = serde_json::json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [{"key": "eks.amazonaws.com/compute-type", "operator": "In", "values": ["hybrid"]}]}]}}});
     assert_eq!(
         v,
@@ -2048,20 +2061,10 @@ resource "terraform_data" "node" {{
     /// as EKS shows it, the keys the EKS user guide's "Connect hybrid nodes with Bottlerocket"
     /// lists, and the bootstrap command with this node's activation.
     fn bottlerocket_settings_join_with(ws: &Workspace, tf: &str, id: &str, code: &str) {
-        let parsed = std::process::Command::new(common::repo().join(".tools/venv/bin/python"))
-            .args([
-                "-c",
-                "import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], 'rb'))))",
-            ])
-            .arg(ws.work().join("settings.toml"))
-            .output()
-            .expect("python");
-        let toml: serde_json::Value = serde_json::from_slice(&parsed.stdout).unwrap_or_else(|_| {
-            panic!(
-                "{tf}: TOML that parses: {}",
-                String::from_utf8_lossy(&parsed.stderr)
-            )
-        });
+        let toml = parsed_by_python(
+            &ws.work().join("settings.toml"),
+            "import tomllib; data = tomllib.load(open(path, 'rb'))",
+        );
         let s = &toml["settings"];
         let shown: serde_json::Value =
             serde_json::from_str(&ws.ok(&["show", "-json", "-no-color"]).stdout).unwrap();

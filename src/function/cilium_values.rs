@@ -198,11 +198,17 @@ mod tests {
     #[test]
     fn the_hybrid_nodes_gateway_option_adds_vtep_and_turns_the_l7_proxy_off() {
         let plain = call(&["10.86.30.0/23"], 25).unwrap();
-        assert!(!plain.contains("vtep") && !plain.contains("l7Proxy"), "{plain}");
+        assert!(
+            !plain.contains("vtep") && !plain.contains("l7Proxy"),
+            "{plain}"
+        );
         let option = Value::string("hybrid_nodes_gateway");
         for options in [vec![option.clone()], vec![Value::List(vec![option])]] {
             let with = call_with(&["10.86.30.0/23"], 25, &options).unwrap();
-            assert_eq!(with, format!("{plain}vtep:\n  enabled: true\nl7Proxy: false\n"));
+            assert_eq!(
+                with,
+                format!("{plain}vtep:\n  enabled: true\nl7Proxy: false\n")
+            );
         }
         let e = call_with(&["10.86.30.0/23"], 25, &[Value::string("gateway")]).unwrap_err();
         assert_eq!(e.argument, Some(2));

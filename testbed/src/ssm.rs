@@ -181,21 +181,27 @@ fn filter_matches(node: &Json, key: &str, values: &[String]) -> Option<bool> {
     })
 }
 
-async fn describe_instances(shared: &Shared, region: &str, input: &Json) -> Resp {
-    let filters: Vec<(String, Vec<String>)> = input["Filters"]
+/// A request's `Filters` as (key, values): DescribeInstanceInformation names the members
+/// `Key`/`Values`, DescribeActivations `FilterKey`/`FilterValues` (botocore's SSM model).
+fn filters(input: &Json, key: &str, values: &str) -> Vec<(String, Vec<String>)> {
+    input["Filters"]
         .as_array()
         .into_iter()
         .flatten()
         .map(|f| {
-            let values = f["Values"]
+            let values = f[values]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect();
-            (f["Key"].as_str().unwrap_or_default().to_string(), values)
+            (f[key].as_str().unwrap_or_default().to_string(), values)
         })
-        .collect();
+        .collect()
+}
+
+async fn describe_instances(shared: &Shared, region: &str, input: &Json) -> Resp {
+    let filters = filters(input, "Key", "Values");
     let st = shared.lock().await;
     let mut all = Vec::new();
     for node in st
@@ -249,21 +255,7 @@ async fn deregister(shared: &Shared, input: &Json) -> Resp {
 }
 
 async fn describe(shared: &Shared, input: &Json) -> Resp {
-    let filters: Vec<(String, Vec<String>)> = input["Filters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|f| {
-            let key = f["FilterKey"].as_str().unwrap_or_default().to_string();
-            let values = f["FilterValues"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect();
-            (key, values)
-        })
-        .collect();
+    let filters = filters(input, "FilterKey", "FilterValues");
     let field = |key: &str| match key {
         "ActivationIds" => Some("ActivationId"),
         "DefaultInstanceName" => Some("DefaultInstanceName"),

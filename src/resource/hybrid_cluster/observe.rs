@@ -168,8 +168,10 @@ async fn observe_network(
         match owned_vpc {
             // A VPC that is gone has no contents: the filtered reads answer empty.
             Some(id) => {
-                let (cidrs, contents) =
-                    tokio::join!(ec2::vpc_cidrs(&aws.ec2, id), ec2::vpc_contents(&aws.ec2, id));
+                let (cidrs, contents) = tokio::join!(
+                    ec2::vpc_cidrs(&aws.ec2, id),
+                    ec2::vpc_contents(&aws.ec2, id)
+                );
                 Ok(Some((cidrs?.is_some(), contents?)))
             }
             None => Ok(None),
@@ -177,15 +179,17 @@ async fn observe_network(
     };
     let attachment = async {
         match (owned_vpc, inv.gateway(), &inv.gateway_attachment_id) {
-            (Some(vpc_id), Some(gw), Some(att)) => {
-                gateway_attachment_status(aws, &gw, att, vpc_id).await.map(|s| Some((gw, att, s)))
-            }
+            (Some(vpc_id), Some(gw), Some(att)) => gateway_attachment_status(aws, &gw, att, vpc_id)
+                .await
+                .map(|s| Some((gw, att, s))),
             _ => Ok(None),
         }
     };
     let rules = async {
         match &inv.control_plane_security_group_id {
-            Some(sg) => ec2::https_ingress_cidrs(&aws.ec2, sg).await.map(|c| Some((sg, c))),
+            Some(sg) => ec2::https_ingress_cidrs(&aws.ec2, sg)
+                .await
+                .map(|c| Some((sg, c))),
             None => Ok(None),
         }
     };
@@ -334,7 +338,10 @@ async fn role_and_policies(
 }
 
 /// What each Option names is read, all at once.
-async fn read_each<'a, T, F, Fut>(id: Option<&'a String>, read: F) -> AwsResult<Option<(&'a String, T)>>
+async fn read_each<'a, T, F, Fut>(
+    id: Option<&'a String>,
+    read: F,
+) -> AwsResult<Option<(&'a String, T)>>
 where
     F: FnOnce(&'a String) -> Fut,
     Fut: std::future::Future<Output = AwsResult<T>>,
@@ -353,8 +360,12 @@ async fn observe_identity(
     let ra = &aws.rolesanywhere;
     let activation = inv.ssm_activation.as_ref().map(|a| &a.id);
     let (cluster_role, anchor, nodes_role, activation, profile) = tokio::join!(
-        read_each(inv.cluster_role_name.as_ref(), |n| role_and_policies(aws, n)),
-        read_each(inv.trust_anchor_id.as_ref(), |id| rolesanywhere::trust_anchor(ra, id)),
+        read_each(inv.cluster_role_name.as_ref(), |n| role_and_policies(
+            aws, n
+        )),
+        read_each(inv.trust_anchor_id.as_ref(), |id| {
+            rolesanywhere::trust_anchor(ra, id)
+        }),
         read_each(inv.nodes_role_name.as_ref(), |n| read_nodes_role(aws, n)),
         read_each(activation, |id| ssm::activation_expired(&aws.ssm, id)),
         read_each(inv.profile_id.as_ref(), |id| rolesanywhere::profile(ra, id)),
