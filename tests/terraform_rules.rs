@@ -721,20 +721,8 @@ async fn apply_and_converge(
     assert_eq!(
         next.action,
         Action::NoOp,
-        "the plan after a successful apply is not empty ({disturbance:?}): {}\nPRIV {}\nDEBUG {:?}",
-        differences(&fresh.state, &next),
-        String::from_utf8_lossy(&fresh.private),
-        w.tb.calls()
-            .iter()
-            .filter(|c| {
-                let o = c["operation"].as_str().unwrap_or("");
-                o.contains("Nat") || o.contains("Route") || o.contains("Address")
-            })
-            .map(|c| format!(
-                "{} {} {} {:?}",
-                c["operation"], c["start_ms"], c["status"], c["code"]
-            ))
-            .collect::<Vec<_>>()
+        "the plan after a successful apply is not empty ({disturbance:?}): {}",
+        differences(&fresh.state, &next)
     );
     fresh
 }

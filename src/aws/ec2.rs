@@ -628,46 +628,24 @@ pub async fn wait_tgw_attachment_available(
     .await
 }
 
-/// The state of a recorded attachment about to be deleted. One EC2 does not show may have
-/// been made moments ago (eventual consistency, as when a Ctrl-C is followed at once by a
-/// destroy or a replacement), so absent counts as gone only once the propagation window has
-/// passed. That wait is paid only for an attachment already deleted outside Terraform.
-async fn recorded_attachment_state(
-    ec2: &Client,
-    id: &str,
-    budget: &Budget,
-) -> AwsResult<Option<TransitGatewayAttachmentState>> {
-    let step = format!("reading transit gateway attachment {id}");
-    let window = budget.within(wait::propagation_window());
-    let shown = wait::until(&step, &window, || async {
-        Ok(match tgw_attachment_state(ec2, id).await? {
-            Some(state) => Poll::Ready(state),
-            None => Poll::Pending("not shown".into()),
-        })
-    })
-    .await;
-    match shown {
-        Ok(state) => Ok(Some(state)),
-        Err(AwsError::Timeout { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 pub async fn delete_tgw_attachment(ec2: &Client, id: &str, budget: &Budget) -> AwsResult<()> {
     use TransitGatewayAttachmentState as S;
     if matches!(
-        recorded_attachment_state(ec2, id, budget).await?,
-        None | Some(S::Deleted | S::Deleting)
+        tgw_attachment_state(ec2, id).await?,
+        Some(S::Deleted | S::Deleting)
     ) {
         return Ok(());
     }
-    let r = ec2
-        .delete_transit_gateway_vpc_attachment()
-        .transit_gateway_attachment_id(id)
-        .send()
-        .await
-        .map_err(error::ec2("deleting transit gateway attachment"));
-    ignore_not_found(r.map(|_| ()))?;
+    let step = format!("deleting transit gateway attachment {id}");
+    delete_recorded(&step, budget, || async {
+        ec2.delete_transit_gateway_vpc_attachment()
+            .transit_gateway_attachment_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(error::ec2(&step))
+    })
+    .await?;
     wait::until(
         &format!("waiting for attachment {id} to be deleted"),
         budget,
@@ -878,6 +856,7 @@ async fn delete_detached_interfaces(ec2: &Client, by: Filter) -> AwsResult<()> {
 /// EKS's network interfaces can turn `available` minutes after the cluster is gone (the
 /// Terraform AWS provider's `internal/service/ec2` sweeps them again on every retry), so
 /// each attempt sweeps before it deletes.
+///
 /// The control plane's group can sit in a VPC the provider does not own, where nothing else
 /// it deletes would show that one made moments before was missed: see `delete_recorded`.
 pub async fn delete_security_group(ec2: &Client, group_id: &str, budget: &Budget) -> AwsResult<()> {

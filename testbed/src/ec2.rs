@@ -278,8 +278,9 @@ impl Ec2Model {
             "DeleteTransitGatewayVpcAttachment" => param(params, "TransitGatewayAttachmentId"),
             _ => None,
         };
-        // Deleting again what is deleting or deleted restarts nothing (the NAT gateway's
-        // state only moves on: EC2 user guide, "NAT gateway basics", deleting -> deleted).
+        // Deleting again what is deleting or deleted restarts nothing: the state only moves
+        // on (Amazon VPC user guide, "NAT gateway basics": deleting, then deleted; botocore's
+        // EC2 model, TransitGatewayAttachmentState).
         if let Some(id) = deleted {
             if !matches!(self.phases.get(id), Some(Phase::Deleting(_))) {
                 self.phases

@@ -174,14 +174,14 @@ async fn delete_nat_gateways(aws: &AwsClients, inv: &Inventory, budget: &Budget)
     Ok(())
 }
 
-/// A pre-existing VPC's own subnets are never deleted; an internet gateway can exist without
-/// a VPC when create failed early.
 /// The network once more, waiting on the VPC for the whole delete budget: after `delete_all`
 /// found the VPC still held.
 pub async fn delete_network(aws: &AwsClients, inv: &Inventory, budget: &Budget) -> AwsResult<()> {
     delete_vpc_and_the_rest(aws, inv, budget, budget).await
 }
 
+/// A pre-existing VPC's own subnets are never deleted; an internet gateway can exist without
+/// a VPC when create failed early. `vpc_wait` bounds the wait for the VPC to be free.
 async fn delete_vpc_and_the_rest(
     aws: &AwsClients,
     inv: &Inventory,

@@ -67,15 +67,16 @@ pub async fn observe(aws: &AwsClients, inv: &Inventory, spec: &ClusterSpec) -> A
     let (net, ident) = (network?, identity?);
     o.statuses.extend(net.statuses);
     o.statuses.extend(ident.statuses);
-    if let (Some(name), Some(principal), Some(entry)) =
-        (&inv.cluster_name, &inv.access_entry_principal, &entry)
-    {
-        let status = if entry.kind != "HYBRID_LINUX" {
-            Status::Missing
-        } else if bound_to_an_older_role(aws, principal, entry, &ident.nodes_role).await? {
-            Status::Changed
-        } else {
-            Status::Ok
+    if let (Some(name), Some(principal)) = (&inv.cluster_name, &inv.access_entry_principal) {
+        let status = match &entry {
+            Some(e) if e.kind == "HYBRID_LINUX" => {
+                if bound_to_an_older_role(aws, principal, e, &ident.nodes_role).await? {
+                    Status::Changed
+                } else {
+                    Status::Ok
+                }
+            }
+            _ => Status::Missing,
         };
         o.put(ObjectKey::AccessEntry(name.clone()), status);
     }
@@ -108,9 +109,6 @@ async fn observe_cluster(
         cluster_status(o.cluster.as_ref()),
     );
     let entry = if o.cluster.is_some() { entry? } else { None };
-    if inv.access_entry_principal.is_some() && entry.is_none() {
-        o.put(ObjectKey::AccessEntry(name.clone()), Status::Missing);
-    }
     o.access_entry_arn = entry.as_ref().map(|e| e.arn.clone());
     Ok((o, entry))
 }
