@@ -816,15 +816,16 @@ pub fn is_dependency_violation(e: &AwsError) -> bool {
     e.is("DependencyViolation")
 }
 
-/// Deletes the object with `delete`, retrying while something still depends on it.
+/// Deletes the recorded object with `delete`, retrying while something still depends on it.
 async fn delete_when_free<F, Fut>(step: &str, budget: &Budget, delete: F) -> AwsResult<()>
 where
-    F: FnMut() -> Fut,
+    F: Fn() -> Fut,
     Fut: std::future::Future<Output = AwsResult<()>>,
 {
-    wait::retry_while(step, budget, is_dependency_violation, delete)
-        .await
-        .or_else(|e| ignore_not_found(Err(e)))
+    delete_recorded(step, budget, || {
+        wait::retry_while(step, budget, is_dependency_violation, &delete)
+    })
+    .await
 }
 
 /// Deletes the `available` (detached) network interfaces `filter` finds: EKS leaves some in
@@ -870,10 +871,7 @@ pub async fn delete_security_group(ec2: &Client, group_id: &str, budget: &Budget
             .map(|_| ())
             .map_err(error::ec2(&step))
     };
-    delete_recorded(&step, budget, || {
-        wait::retry_while(&step, budget, is_dependency_violation, delete)
-    })
-    .await
+    delete_when_free(&step, budget, delete).await
 }
 
 /// The delete of an object the inventory records. One made moments before can be invisible
@@ -881,15 +879,22 @@ pub async fn delete_security_group(ec2: &Client, group_id: &str, budget: &Budget
 /// destroy or a replacement) and would stay for good, so "not found" is retried within the
 /// propagation window before it counts as gone. Only an object already deleted outside
 /// Terraform pays that wait.
-async fn delete_recorded<F, Fut>(step: &str, budget: &Budget, delete: F) -> AwsResult<()>
+async fn delete_recorded<F, Fut>(step: &str, budget: &Budget, mut delete: F) -> AwsResult<()>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = AwsResult<()>>,
 {
-    let window = budget.within(wait::propagation_window());
-    match wait::retry_while(step, &window, AwsError::is_not_found, delete).await {
-        Err(AwsError::Timeout { .. }) => Ok(()),
-        other => ignore_not_found(other),
+    let window = budget.while_fresh();
+    let mut delay = budget.min_delay;
+    loop {
+        match delete().await {
+            Err(e) if e.is_not_found() => match window.sleep(step, delay).await {
+                Ok(()) => delay = wait::next_delay(delay, budget.min_delay),
+                Err(AwsError::Timeout { .. }) => return Ok(()),
+                Err(cancelled) => return Err(cancelled),
+            },
+            other => return other,
+        }
     }
 }
 
@@ -976,13 +981,15 @@ pub async fn delete_internet_gateway(
         })
         .await?;
     }
-    let r = ec2
-        .delete_internet_gateway()
-        .internet_gateway_id(id)
-        .send()
-        .await
-        .map_err(error::ec2("deleting internet gateway"));
-    ignore_not_found(r.map(|_| ()))
+    delete_recorded("deleting internet gateway", budget, || async {
+        ec2.delete_internet_gateway()
+            .internet_gateway_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(error::ec2("deleting internet gateway"))
+    })
+    .await
 }
 
 /// Disassociates every subnet first: DeleteRouteTable refuses a table that still has any.
@@ -993,11 +1000,17 @@ pub async fn delete_route_table(ec2: &Client, id: &str, budget: &Budget) -> AwsR
         .send()
         .await
         .map_err(error::ec2("reading route table"));
+    // Not found yet: the delete below tells "made moments ago" from gone. Its subnets, deleted
+    // first, held its associations.
     let tables = match found {
-        Err(e) if e.is_not_found() => return Ok(()),
-        other => other?,
+        Err(e) if e.is_not_found() => None,
+        other => Some(other?),
     };
-    for assoc in tables.route_tables().iter().flat_map(|t| t.associations()) {
+    let associations = tables
+        .iter()
+        .flat_map(|t| t.route_tables())
+        .flat_map(|t| t.associations());
+    for assoc in associations {
         if assoc.main() == Some(true) {
             continue;
         }

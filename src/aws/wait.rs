@@ -23,6 +23,9 @@ pub struct Budget {
     pub cancel: CancellationToken,
     /// Backoff floor; short in tests against the local testbed, seconds on real AWS.
     pub min_delay: Duration,
+    /// Until then an object this resource made may still be invisible to its own delete (EC2
+    /// eventual consistency); after it, "not found" means gone.
+    pub fresh_until: Instant,
 }
 
 fn env_ms(name: &str) -> Option<Duration> {
@@ -30,6 +33,13 @@ fn env_ms(name: &str) -> Option<Duration> {
         .ok()
         .and_then(|v| v.parse().ok())
         .map(Duration::from_millis)
+}
+
+/// Milliseconds since the Unix epoch, as the private state records when objects were written.
+pub fn now_unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// How long a change takes to reach the services that use it: the Terraform AWS provider
@@ -45,6 +55,28 @@ impl Budget {
             deadline: Instant::now() + timeout,
             cancel,
             min_delay: env_ms("TF_EKS_POLL_MIN_MS").unwrap_or(Duration::from_secs(2)),
+            fresh_until: Instant::now() + propagation_window(),
+        }
+    }
+
+    /// The same budget, for objects last written at `unix_ms` (None: unknown, so maybe now).
+    pub fn for_objects_written_at(self, unix_ms: Option<u64>) -> Budget {
+        let Some(written) = unix_ms else {
+            return self;
+        };
+        let age = Duration::from_millis(now_unix_ms().saturating_sub(written));
+        let left = propagation_window().saturating_sub(age);
+        Budget {
+            fresh_until: Instant::now() + left,
+            ..self
+        }
+    }
+
+    /// The part of this budget within which "not found" may still be eventual consistency.
+    pub fn while_fresh(&self) -> Budget {
+        Budget {
+            deadline: self.deadline.min(self.fresh_until),
+            ..self.clone()
         }
     }
 
@@ -66,7 +98,7 @@ impl Budget {
         Ok(())
     }
 
-    async fn sleep(&self, step: &str, delay: Duration) -> AwsResult<()> {
+    pub async fn sleep(&self, step: &str, delay: Duration) -> AwsResult<()> {
         let until = (Instant::now() + delay).min(self.deadline);
         tokio::select! {
             _ = self.cancel.cancelled() => {}
@@ -78,7 +110,7 @@ impl Budget {
 
 /// Grows by 1.6 up to five times the floor (10 s on real AWS), so a wait overshoots the
 /// moment its object is ready by at most one short interval.
-fn next_delay(current: Duration, min: Duration) -> Duration {
+pub fn next_delay(current: Duration, min: Duration) -> Duration {
     let max = min * 5;
     let grown = current.mul_f64(1.6).clamp(min, max);
     let jitter = 0.8 + rand::random::<f64>() * 0.4;
@@ -170,7 +202,25 @@ mod tests {
             deadline: Instant::now() + Duration::from_millis(ms),
             cancel: CancellationToken::new(),
             min_delay: Duration::from_millis(5),
+            fresh_until: Instant::now() + propagation_window(),
         }
+    }
+
+    #[test]
+    fn not_found_is_final_once_the_objects_are_older_than_the_window() {
+        let window = propagation_window();
+        let unknown = budget(600_000).for_objects_written_at(None);
+        assert!(unknown.while_fresh().deadline > Instant::now() + window / 2);
+        let now = budget(600_000).for_objects_written_at(Some(now_unix_ms()));
+        assert!(now.while_fresh().deadline > Instant::now() + window / 2);
+        let old = now_unix_ms() - window.as_millis() as u64 - 1_000;
+        let long_ago = budget(600_000).for_objects_written_at(Some(old));
+        assert!(long_ago.while_fresh().deadline <= Instant::now());
+        let short = budget(10).for_objects_written_at(Some(now_unix_ms()));
+        assert!(
+            short.while_fresh().deadline <= short.deadline,
+            "never past the budget"
+        );
     }
 
     #[tokio::test]

@@ -33,6 +33,9 @@ pub struct Inventory {
     pub cluster_name: Option<String>,
     pub access_entry_principal: Option<String>,
     pub ssm_activation: Option<ActivationRecord>,
+    /// When an apply last recorded these objects (Unix ms): a destroy within the propagation
+    /// window after it takes "not found" for EC2 not showing a new object yet.
+    pub written_at_ms: Option<u64>,
 }
 
 /// An SSM activation and the settings it was made with (it cannot be changed, only replaced).
@@ -60,8 +63,13 @@ impl Inventory {
         serde_json::from_slice(bytes).unwrap_or_default()
     }
 
+    /// Records no object (when it was written aside).
     pub fn is_empty(&self) -> bool {
-        *self == Inventory::default()
+        *self
+            == Inventory {
+                written_at_ms: self.written_at_ms,
+                ..Inventory::default()
+            }
     }
 
     pub fn gateway(&self) -> Option<Gateway> {
@@ -214,6 +222,7 @@ pub fn merge(recorded: Inventory, found: Inventory) -> Inventory {
             found.access_entry_principal,
         ),
         ssm_activation: recorded.ssm_activation.or(found.ssm_activation),
+        written_at_ms: recorded.written_at_ms.max(found.written_at_ms),
     }
 }
 

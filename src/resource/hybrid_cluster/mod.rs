@@ -579,8 +579,12 @@ async fn retag_everything(
         &prior.remote_nodes_trust_anchor_arn,
         &prior.remote_nodes_anywhere_profile_arn,
     ];
+    // A prior ARN whose object is gone: this apply's repair made it anew, with the new tags,
+    // under another ARN; or it went after the plan read it, and the next read shows it missing.
     for arn in ra_arns.iter().filter_map(|v| v.value()) {
-        crate::aws::rolesanywhere::retag(&aws.rolesanywhere, arn, new, &removed).await?;
+        crate::aws::ignore_not_found(
+            crate::aws::rolesanywhere::retag(&aws.rolesanywhere, arn, new, &removed).await,
+        )?;
     }
     Ok(())
 }
@@ -633,6 +637,10 @@ async fn finish(
     };
     let state =
         (!(inv.is_empty() && d.has_errors())).then(|| state::build(base, &inv, &observed, spec));
+    let inv = Inventory {
+        written_at_ms: Some(crate::aws::wait::now_unix_ms()),
+        ..inv
+    };
     let outcome = Outcome::new(Value::Null, inv.to_private(), d);
     (state, outcome)
 }
@@ -710,7 +718,8 @@ async fn delete(
         }
     };
     tracing::debug!(inventory = ?inv, "deleting");
-    let budget = Budget::new(spec.timeouts.delete, cancel);
+    let budget =
+        Budget::new(spec.timeouts.delete, cancel).for_objects_written_at(inv.written_at_ms);
     let nodes_of = prior.arn.value().filter(|_| deregisters_nodes(&spec));
     let nodes_of = nodes_of.map(String::as_str);
     let mut result = delete::delete_all(aws, &inv, nodes_of, &budget).await;
