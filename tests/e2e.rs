@@ -18,6 +18,11 @@ fn ssm_cluster(tf: &str, extra: &str) -> (Applied, String) {
 }
 
 fn ira_config(extra: &str, ca: &str) -> String {
+    ira_config_trusting(extra, &format!("ca_bundle_cert = <<-PEM\n{ca}PEM"))
+}
+
+/// An IRA cluster whose trust anchor takes `source`: `ca_bundle_cert` or `acm_pca_arn`.
+fn ira_config_trusting(extra: &str, source: &str) -> String {
     format!(
         r#"
 resource "eks_hybrid_cluster" "this" {{
@@ -27,14 +32,17 @@ resource "eks_hybrid_cluster" "this" {{
   remote_network_config {{
     remote_node_networks {{ cidrs = ["192.168.100.0/24"] }}
     iam {{
-      provider       = "ira"
-      ca_bundle_cert = <<-PEM
-{ca}PEM
+      provider = "ira"
+      {source}
     }}
   }}
 }}
 "#
     )
+}
+
+fn private_ca_config(arn: &str) -> String {
+    ira_config_trusting("", &format!("acm_pca_arn = \"{arn}\""))
 }
 
 /// An IRA cluster with its trust anchor and profile, on a testbed held to the IRA policy;
@@ -259,6 +267,134 @@ fn ira_cluster_trusts_only_its_anchor_and_each_nodes_cn(tf: &str) {
     );
     c.plans_no_changes("a fresh apply must plan no changes");
     c.destroy_leaves_nothing();
+}
+
+#[test]
+fn a_private_ca_anchors_the_nodes_trust_and_a_ca_not_active_fails_at_plan() {
+    private_ca_lifecycle(TF_NEW);
+}
+
+/// `acm_pca_arn`: a CA without its certificate, or none at all, fails the plan at the
+/// attribute before any write; an ACTIVE CA becomes an `AWS_ACM_PCA` trust anchor, which
+/// drifts, repairs, imports and is destroyed like a bundle's, leaving the CA as it was.
+fn private_ca_lifecycle(tf: &str) {
+    let tb = common::testbed();
+    let pending = common::private_ca(&tb, false);
+    let active = common::private_ca(&tb, true);
+    assert_eq!(
+        common::private_ca_status(&tb, &pending),
+        "PENDING_CERTIFICATE"
+    );
+    assert_eq!(common::private_ca_status(&tb, &active), "ACTIVE");
+    let missing = format!(
+        "{}00000000-0000-0000-0000-000000000000",
+        &active[..active.len() - 36]
+    );
+    common::restrict_to(&tb, "ira");
+    let ws = Workspace::new(tf, &tb, &private_ca_config(&pending));
+    tb.control("DELETE", "calls", "");
+    for (arn, summary, detail) in [
+        (&pending, "Private CA not active", "is PENDING_CERTIFICATE"),
+        (&missing, "Private CA not found", "does not exist"),
+    ] {
+        ws.write(&private_ca_config(arn));
+        let plan = ws.plan_code();
+        let text = plan.text();
+        assert_eq!(plan.code, 1, "{}", plan.all());
+        assert!(
+            text.contains(summary) && text.contains(detail) && text.contains("acm_pca_arn"),
+            "{text}"
+        );
+    }
+    assert!(common::writes(&tb).is_empty(), "{:?}", common::writes(&tb));
+    drop(ws);
+
+    let c = Applied::new(tf, tb, &private_ca_config(&active));
+    let s = c.state();
+    let anchor = s["remote_nodes_trust_anchor_arn"].as_str().unwrap();
+    let anchor_id = anchor.rsplit('/').next().unwrap();
+    let (_, a) = c.tb.rest(
+        "rolesanywhere",
+        "GET",
+        &format!("/trustanchor/{anchor_id}"),
+        "",
+    );
+    let a: serde_json::Value = serde_json::from_str(&a).unwrap();
+    assert_eq!(
+        a["trustAnchor"]["source"]["sourceType"], "AWS_ACM_PCA",
+        "{a}"
+    );
+    assert_eq!(
+        a["trustAnchor"]["source"]["sourceData"]["acmPcaArn"],
+        active.as_str()
+    );
+    assert!(s["node_config"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("trustAnchorArn: {anchor}")));
+    c.plans_no_changes("a fresh apply must plan no changes");
+    c.tb.rest(
+        "rolesanywhere",
+        "POST",
+        &format!("/trustanchor/{anchor_id}/disable"),
+        "",
+    );
+    c.drift_shows(&[r#""disabled" -> "ok""#]);
+    c.repair();
+    c.tb.rest(
+        "rolesanywhere",
+        "DELETE",
+        &format!("/trustanchor/{anchor_id}"),
+        "",
+    );
+    c.drift_shows(&["remote_nodes_trust_anchor_arn", "(known after apply)"]);
+    c.repair();
+    let renewed = c.state()["remote_nodes_trust_anchor_arn"].clone();
+    assert_ne!(renewed, anchor);
+
+    let imported = Workspace::new(tf, &c.tb, &private_ca_config(&active));
+    imported.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "eks_hybrid_cluster.this",
+        "hybrid-ira",
+    ]);
+    assert_eq!(
+        imported.state()["remote_network_config"][0]["iam"][0]["acm_pca_arn"],
+        active.as_str()
+    );
+    // Import spells the provider "IRA"; the configuration's "ira" is the same provider, so the
+    // plan changes the spelling in place, never replaces, and its apply writes nothing to AWS.
+    let plan = imported.plan_code();
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(
+        plan.text().contains(r#"provider = "IRA" -> "ira""#)
+            && plan.stdout.contains("1 to change, 0 to destroy")
+            && !plan.stdout.contains("must be replaced"),
+        "{}",
+        plan.stdout
+    );
+    c.tb.control("DELETE", "calls", "");
+    imported.apply();
+    assert!(
+        common::writes(&c.tb).is_empty(),
+        "{:?}",
+        common::writes(&c.tb)
+    );
+    let plan = imported.plan_code();
+    assert_eq!(
+        plan.code,
+        0,
+        "an imported Private CA cluster then plans no changes:\n{}",
+        plan.all()
+    );
+    common::destroy_leaves_nothing(&c.tb, &c.ws, &c.before);
+    assert_eq!(
+        common::private_ca_status(&c.tb, &active),
+        "ACTIVE",
+        "the CA is not ours"
+    );
 }
 
 #[test]
@@ -1131,6 +1267,7 @@ fn examples_are_fmt_clean_and_valid() {
         "ssm-transit-gateway",
         "provider",
         "ira-ca-bundle",
+        "ira-private-ca",
         "bring-your-own-role",
         "pre-existing-vpc",
         "module-for-each",
@@ -1152,7 +1289,7 @@ fn examples_are_fmt_clean_and_valid() {
         assert_eq!(v.code, 0, "{dir} is not valid:\n{}", v.all());
         checked += 1;
     }
-    assert_eq!(checked, 6);
+    assert_eq!(checked, 7);
     assert!(tb.calls().is_empty());
 }
 
@@ -1469,6 +1606,11 @@ mod opentofu {
     #[test]
     fn an_ira_cluster_trusts_only_its_anchor_and_each_nodes_cn() {
         ira_cluster_trusts_only_its_anchor_and_each_nodes_cn(TOFU);
+    }
+
+    #[test]
+    fn a_private_ca_anchors_the_nodes_trust_and_a_ca_not_active_fails_at_plan() {
+        private_ca_lifecycle(TOFU);
     }
 
     #[test]

@@ -90,6 +90,7 @@ struct World {
     cluster_role: String,
     nodes_role: String,
     ca: String,
+    private_ca: String,
 }
 
 fn world() -> World {
@@ -125,6 +126,7 @@ fn world() -> World {
         cluster_role,
         nodes_role,
         ca: common::ca_pem(),
+        private_ca: common::private_ca(&tb, true),
         tb,
     }
 }
@@ -176,6 +178,14 @@ fn bases(w: &World, name: &str) -> Vec<Value> {
                 "iam": [{"provider": "IRA", "ca_bundle_cert": w.ca}],
             }],
         }),
+        // IAM Roles Anywhere trusting an AWS Private CA, the provider spelt in lower case.
+        json!({
+            "name": name,
+            "remote_network_config": [{
+                "remote_node_networks": nodes("10.80.0.0/24"),
+                "iam": [{"provider": "ira", "acm_pca_arn": w.private_ca}],
+            }],
+        }),
         // Everything brought: roles and a pre-existing VPC; a service CIDR; API only.
         json!({
             "name": name, "authentication_mode": "API",
@@ -205,7 +215,7 @@ fn provider_config(w: &World, tags: &[(&str, &str)]) -> Value {
     let j = json!({
         "region": "us-west-2",
         "max_retries": 3,
-        "endpoints": [{"ec2": url, "eks": url, "iam": url, "sts": url, "rolesanywhere": url, "ssm": url}],
+        "endpoints": [{"acmpca": url, "ec2": url, "eks": url, "iam": url, "sts": url, "rolesanywhere": url, "ssm": url}],
         "default_tags": [{"tags": tags.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>()}],
     });
     provider_block().conform(&to_value(&j))

@@ -18,6 +18,7 @@ const S2: &str = "subnet-0123456789abcdef1";
 
 /// Marks a value unknown in a JSON configuration.
 const UNKNOWN: &str = "(known after apply)";
+const PCA: &str = "arn:aws:acm-pca:us-west-2:123456789012:certificate-authority/12345678-1234-1234-1234-123456789012";
 
 fn to_value(j: &serde_json::Value) -> Value {
     match j {
@@ -179,6 +180,10 @@ fn bad_corpus() -> Vec<(Value, &'static str, &'static str)> {
         (config(rnc(ira("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))), "not valid X.509", "remote_network_config[0].iam[0].ca_bundle_cert"),
         (config(rnc(ira("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))), "is a private key", "remote_network_config[0].iam[0].ca_bundle_cert"),
         (config(rnc(ira(&leaf_pem()))), "is not a CA certificate", "remote_network_config[0].iam[0].ca_bundle_cert"),
+        (config(rnc(json!({"remote_node_networks": nodes(&["10.1.0.0/24"]), "iam": [{"provider": "ira", "ca_bundle_cert": common::ca_pem(), "acm_pca_arn": PCA}]}))), "either ca_bundle_cert (a CA certificate bundle) or acm_pca_arn (an AWS Private CA), not both", "remote_network_config[0].iam[0].acm_pca_arn"),
+        (config(rnc(json!({"remote_node_networks": nodes(&["10.1.0.0/24"]), "iam": [{"provider": "ssm", "acm_pca_arn": PCA}]}))), "acm_pca_arn makes an IAM Roles Anywhere trust anchor: set provider = \"IRA\"", "remote_network_config[0].iam[0].acm_pca_arn"),
+        (config(rnc(json!({"remote_node_networks": nodes(&["10.1.0.0/24"]), "iam": [{"provider": "ira", "acm_pca_arn": "arn:aws:acm-pca:::template/RootCACertificate/V1"}]}))), "is not an AWS Private CA ARN", "remote_network_config[0].iam[0].acm_pca_arn"),
+        (config(rnc(json!({"remote_node_networks": nodes(&["10.1.0.0/24"]), "iam": [{"provider": "ira", "acm_pca_arn": "12345678-1234-1234-1234-123456789012"}]}))), "is not an AWS Private CA ARN", "remote_network_config[0].iam[0].acm_pca_arn"),
         (config(rnc(ira(&format!("{}\n", "x".repeat(204_801))))), "accepts at most 204800", "remote_network_config[0].iam[0].ca_bundle_cert"),
         (config(rnc(json!({"remote_node_networks": nodes(&["10.1.0.0/24"]), "iam": [{"role_arn": "arn:aws:iam::12345:role/x"}]}))), "is not an IAM role ARN", "remote_network_config[0].iam[0].role_arn"),
         ({
@@ -255,6 +260,10 @@ async fn configurations_aws_accepts_pass() {
             c["tags"] = json!({"team": "a b:c/d=e+f@g-h_i.j"});
             config(c)
         },
+        config(rnc(json!({
+            "remote_node_networks": nodes(&["10.1.0.0/24"]),
+            "iam": [{"provider": "ira", "acm_pca_arn": PCA}],
+        }))),
         config(rnc(
             json!({"vpc_gateway_id": "tgw-0123456789abcdef0", "remote_node_networks": nodes(&["10.80.146.0/24"]), "remote_pod_networks": nodes(&["10.86.30.0/23"])}),
         )),

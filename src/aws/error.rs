@@ -308,6 +308,23 @@ where
     }
 }
 
+/// AWS Private CA, by its typed errors.
+pub fn acmpca<E>(step: &str) -> impl FnOnce(SdkError<E, Response>) -> AwsError + '_
+where
+    aws_sdk_acmpca::Error: From<SdkError<E, Response>>,
+{
+    move |e| {
+        use aws_sdk_acmpca::Error as E;
+        let service = E::from(e);
+        let kind = match &service {
+            E::ResourceNotFoundException(_) => ErrorKind::NotFound,
+            E::InvalidArnException(_) => ErrorKind::InvalidParameter,
+            other => kind_of_code(other.code().unwrap_or_default()),
+        };
+        api_error(step, service, kind)
+    }
+}
+
 /// SSM, by its typed errors: an activation that is gone is `InvalidActivation` or
 /// `InvalidActivationId`.
 pub fn ssm<E>(step: &str) -> impl FnOnce(SdkError<E, Response>) -> AwsError + '_

@@ -1,5 +1,6 @@
 //! AWS clients and one module per service, each with its find/status/wait helpers.
 
+pub mod acmpca;
 pub mod ec2;
 pub mod eks;
 pub mod error;
@@ -15,6 +16,7 @@ use crate::provider::config::ProviderConfig;
 
 #[derive(Clone, Debug)]
 pub struct AwsClients {
+    pub acmpca: aws_sdk_acmpca::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub eks: aws_sdk_eks::Client,
     pub iam: aws_sdk_iam::Client,
@@ -83,6 +85,7 @@ impl AwsClients {
             }};
         }
         AwsClients {
+            acmpca: client!(aws_sdk_acmpca, "acmpca"),
             ec2: client!(aws_sdk_ec2, "ec2"),
             eks: client!(aws_sdk_eks, "eks"),
             iam: client!(aws_sdk_iam, "iam"),

@@ -1,4 +1,5 @@
-//! IAM Roles Anywhere: the trust anchor built from the CA bundle, and the profile.
+//! IAM Roles Anywhere: the trust anchor built from the CA bundle or an AWS Private CA, and the
+//! profile.
 
 use std::collections::BTreeMap;
 
@@ -13,18 +14,51 @@ fn tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
         .collect()
 }
 
+/// What a trust anchor trusts (Roles Anywhere API reference, `Source`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnchorSource {
+    /// PEM CA certificates (`CERTIFICATE_BUNDLE`).
+    Bundle(String),
+    /// An AWS Private CA's ARN (`AWS_ACM_PCA`).
+    PrivateCa(String),
+}
+
+impl AnchorSource {
+    fn to_sdk(&self) -> Source {
+        let (kind, data) = match self {
+            AnchorSource::Bundle(pem) => (
+                TrustAnchorType::CertificateBundle,
+                SourceData::X509CertificateData(pem.clone()),
+            ),
+            AnchorSource::PrivateCa(arn) => (
+                TrustAnchorType::AwsAcmPca,
+                SourceData::AcmPcaArn(arn.clone()),
+            ),
+        };
+        Source::builder()
+            .source_type(kind)
+            .source_data(data)
+            .build()
+    }
+
+    fn from_sdk(source: &Source) -> Option<AnchorSource> {
+        match source.source_data()? {
+            SourceData::X509CertificateData(pem) => Some(AnchorSource::Bundle(pem.clone())),
+            SourceData::AcmPcaArn(arn) => Some(AnchorSource::PrivateCa(arn.clone())),
+            _ => None,
+        }
+    }
+}
+
 /// (id, arn)
 pub async fn create_trust_anchor(
     ra: &Client,
     name: &str,
-    ca_bundle: &str,
+    source: &AnchorSource,
     t: &BTreeMap<String, String>,
 ) -> AwsResult<(String, String)> {
     let step = "creating IAM Roles Anywhere trust anchor";
-    let source = Source::builder()
-        .source_type(TrustAnchorType::CertificateBundle)
-        .source_data(SourceData::X509CertificateData(ca_bundle.to_string()))
-        .build();
+    let source = source.to_sdk();
     let out = ra
         .create_trust_anchor()
         .name(name)
@@ -222,7 +256,7 @@ pub async fn first_tagged(
 }
 
 /// The PEM bundle a CERTIFICATE_BUNDLE trust anchor was created from.
-pub async fn trust_anchor_bundle(ra: &Client, id: &str) -> AwsResult<Option<String>> {
+pub async fn trust_anchor_source(ra: &Client, id: &str) -> AwsResult<Option<AnchorSource>> {
     let out = ra
         .get_trust_anchor()
         .trust_anchor_id(id)
@@ -232,9 +266,7 @@ pub async fn trust_anchor_bundle(ra: &Client, id: &str) -> AwsResult<Option<Stri
     Ok(out
         .trust_anchor()
         .and_then(|a| a.source())
-        .and_then(|s| s.source_data())
-        .and_then(|d| d.as_x509_certificate_data().ok())
-        .cloned())
+        .and_then(AnchorSource::from_sdk))
 }
 
 pub async fn retag(

@@ -68,6 +68,8 @@ tfplugin6::object! {
     /// Custom endpoint URLs per service (also read from `AWS_ENDPOINT_URL` and
     /// `AWS_ENDPOINT_URL_<SERVICE>`).
     pub struct Endpoints {
+        #[attr(url("acmpca"))]
+        pub acmpca: Unknown<Option<String>>,
         #[attr(url("ec2"))]
         pub ec2: Unknown<Option<String>>,
         #[attr(url("eks"))]
@@ -149,6 +151,7 @@ impl ProviderConfig {
         let endpoint_urls = endpoints
             .map(|e| {
                 [
+                    ("acmpca", &e.acmpca),
                     ("ec2", &e.ec2),
                     ("eks", &e.eks),
                     ("iam", &e.iam),

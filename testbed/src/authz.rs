@@ -70,6 +70,12 @@ pub async fn own_request(
         );
         return req.on(arn);
     }
+    if action.starts_with("acm-pca:") {
+        let input: Json = serde_json::from_slice(body).unwrap_or(Json::Null);
+        if let Some(arn) = input["CertificateAuthorityArn"].as_str() {
+            return req.on(arn.to_string());
+        }
+    }
     let get = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v);
     let Some(name) = get("RoleName").filter(|_| action.starts_with("iam:")) else {
         return req;

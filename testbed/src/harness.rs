@@ -154,6 +154,23 @@ impl Testbed {
         body
     }
 
+    /// An AWS JSON 1.1 call (`target` as `ACMPrivateCA.DescribeCertificateAuthority`) behind the
+    /// provider's back; returns the status and the body.
+    pub fn json(&self, service: &str, target: &str, body: &Json) -> (u16, Json) {
+        let (status, body) = self.request(
+            "POST",
+            "/",
+            &[
+                Self::auth(service, REGION),
+                ("content-type", "application/x-amz-json-1.1".into()),
+                ("x-amz-target", target.into()),
+                ("x-testbed-inspect", "1".into()),
+            ],
+            &body.to_string(),
+        );
+        (status, serde_json::from_str(&body).unwrap_or_default())
+    }
+
     /// A REST call to an emulated service (eks, rolesanywhere) behind the provider's back.
     pub fn rest(&self, service: &str, method: &str, path: &str, body: &str) -> (u16, String) {
         self.request(

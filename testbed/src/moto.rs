@@ -247,3 +247,47 @@ impl Moto {
         Ok(())
     }
 }
+
+impl Moto {
+    /// The status of an AWS Private CA (`ACMPrivateCA.DescribeCertificateAuthority`, JSON 1.1),
+    /// None when moto has no such CA. The CA's region is the ARN's.
+    pub async fn private_ca_status(&self, arn: &str) -> Result<Option<String>, String> {
+        let region = arn.split(':').nth(3).unwrap_or("us-east-1");
+        let auth = format!("AWS4-HMAC-SHA256 Credential=test/20260101/{region}/acm-pca/aws4_request, SignedHeaders=host, Signature=0");
+        let body = serde_json::json!({ "CertificateAuthorityArn": arn }).to_string();
+        let req = hyper::Request::post(format!("{}/", self.url))
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", "ACMPrivateCA.DescribeCertificateAuthority")
+            .header("authorization", auth)
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        let resp = self
+            .client
+            .request(req)
+            .await
+            .map_err(|e| format!("moto unreachable: {e}"))?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        match status {
+            200 => Ok(answer["CertificateAuthority"]["Status"]
+                .as_str()
+                .map(str::to_string)),
+            400 if answer["__type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("ResourceNotFoundException")) =>
+            {
+                Ok(None)
+            }
+            _ => Err(format!(
+                "moto answered {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            )),
+        }
+    }
+}

@@ -6,6 +6,7 @@ use serde_json::{json, Value as Json};
 use x509_parser::pem::Pem;
 
 use crate::http::{aws_error, json as ok_json, now_iso, page, Resp};
+use crate::moto::Moto;
 use crate::state::{partition_of, Shared, State, ACCOUNT};
 
 fn validation(msg: &str) -> Resp {
@@ -40,20 +41,45 @@ fn s<'a>(input: &'a Json, member: &str) -> &'a str {
     input[member].as_str().unwrap_or_default()
 }
 
+/// The source's data must be of its type (`SourceData` is a union). A bundle must be PEM CA
+/// certificates; a Private CA must exist and be `ACTIVE`: Roles Anywhere anchors on the CA's
+/// own certificate, which a CA has only once it is installed (the Terraform AWS provider's
+/// trust anchor acceptance test waits for `aws_acmpca_certificate_authority_certificate`;
+/// ACM PCA API reference, `DescribeCertificateAuthority`: `PENDING_CERTIFICATE` until then).
+async fn check_source(moto: &Moto, source: &Json) -> Result<(), String> {
+    let data = &source["sourceData"];
+    match source["sourceType"].as_str() {
+        Some("CERTIFICATE_BUNDLE") => match data["x509CertificateData"].as_str() {
+            Some(pem) => check_bundle(pem),
+            None => Err("sourceData must be x509CertificateData for CERTIFICATE_BUNDLE".into()),
+        },
+        Some("AWS_ACM_PCA") => {
+            let Some(arn) = data["acmPcaArn"].as_str() else {
+                return Err("sourceData must be acmPcaArn for AWS_ACM_PCA".into());
+            };
+            match moto.private_ca_status(arn).await? {
+                None => Err(format!("Could not find certificate authority {arn}")),
+                Some(s) if s == "ACTIVE" => Ok(()),
+                Some(s) => Err(format!(
+                    "Certificate authority {arn} is {s}; it must be ACTIVE"
+                )),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Runs one Roles Anywhere operation, named by the model.
-pub async fn handle(shared: &Shared, region: &str, op: &str, input: &Json) -> Resp {
+pub async fn handle(shared: &Shared, moto: &Moto, region: &str, op: &str, input: &Json) -> Resp {
+    if matches!(op, "CreateTrustAnchor" | "UpdateTrustAnchor") && input.get("source").is_some() {
+        if let Err(e) = check_source(moto, &input["source"]).await {
+            return validation(&e);
+        }
+    }
     let mut st = shared.lock().await;
     match op {
         "CreateTrustAnchor" => {
             let source = &input["source"];
-            if source["sourceType"] == "CERTIFICATE_BUNDLE" {
-                let pem = source["sourceData"]["x509CertificateData"]
-                    .as_str()
-                    .unwrap_or_default();
-                if let Err(e) = check_bundle(pem) {
-                    return validation(&e);
-                }
-            }
             let id = uuid::Uuid::new_v4().to_string();
             let anchor = json!({
                 "trustAnchorId": id,
@@ -81,25 +107,18 @@ pub async fn handle(shared: &Shared, region: &str, op: &str, input: &Json) -> Re
             .trust_anchors
             .remove(s(input, "trustAnchorId"))
             .map_or_else(not_found, |a| ok_json(200, json!({"trustAnchor": a}))),
-        "UpdateTrustAnchor" => {
-            if let Some(pem) = input["source"]["sourceData"]["x509CertificateData"].as_str() {
-                if let Err(e) = check_bundle(pem) {
-                    return validation(&e);
-                }
-            }
-            match st.trust_anchors.get_mut(s(input, "trustAnchorId")) {
-                None => not_found(),
-                Some(a) => {
-                    for k in ["name", "source"] {
-                        if let Some(v) = input.get(k) {
-                            a[k] = v.clone();
-                        }
+        "UpdateTrustAnchor" => match st.trust_anchors.get_mut(s(input, "trustAnchorId")) {
+            None => not_found(),
+            Some(a) => {
+                for k in ["name", "source"] {
+                    if let Some(v) = input.get(k) {
+                        a[k] = v.clone();
                     }
-                    a["updatedAt"] = json!(now_iso());
-                    ok_json(200, json!({"trustAnchor": a}))
                 }
+                a["updatedAt"] = json!(now_iso());
+                ok_json(200, json!({"trustAnchor": a}))
             }
-        }
+        },
         "EnableTrustAnchor" | "DisableTrustAnchor" => {
             match st.trust_anchors.get_mut(s(input, "trustAnchorId")) {
                 None => not_found(),

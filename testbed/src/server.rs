@@ -319,7 +319,7 @@ impl App {
                     None => ("Unknown".to_string(), HashMap::new()),
                 }
             }
-            "ssm" => (json_target_operation(&parts.headers), HashMap::new()),
+            "ssm" | "acm-pca" => (json_target_operation(&parts.headers), HashMap::new()),
             _ => (query_operation(&params), HashMap::new()),
         };
         if inspect {
@@ -432,7 +432,9 @@ impl App {
         };
         match service {
             "eks" => eks::handle(&self.shared, &self.moto, region, operation, &input).await,
-            "rolesanywhere" => ra::handle(&self.shared, region, operation, &input).await,
+            "rolesanywhere" => {
+                ra::handle(&self.shared, &self.moto, region, operation, &input).await
+            }
             _ => ssm::handle(&self.shared, &self.moto, region, operation, &input).await,
         }
     }

@@ -725,6 +725,132 @@ async fn roles_anywhere_trust_anchors_and_profiles() {
     );
 }
 
+/// A Private CA source: the CA must exist and be ACTIVE, that is have its CA certificate
+/// installed; the source's data must be of its type (`SourceData` is a union).
+#[tokio::test]
+async fn roles_anywhere_trusts_a_private_ca_once_it_is_active() {
+    use aws_sdk_acmpca::primitives::Blob;
+    use aws_sdk_acmpca::types::{
+        Asn1Subject, CertificateAuthorityConfiguration, CertificateAuthorityStatus,
+        CertificateAuthorityType, KeyAlgorithm, SigningAlgorithm, Validity, ValidityPeriodType,
+    };
+    use aws_sdk_rolesanywhere::types::{Source, SourceData, TrustAnchorType};
+    let tb = start();
+    let sdk = sdk(&tb).await;
+    let ra = aws_sdk_rolesanywhere::Client::new(&sdk);
+    let pca = aws_sdk_acmpca::Client::new(&sdk);
+    let ca = pca
+        .create_certificate_authority()
+        .certificate_authority_type(CertificateAuthorityType::Root)
+        .certificate_authority_configuration(
+            CertificateAuthorityConfiguration::builder()
+                .key_algorithm(KeyAlgorithm::Rsa2048)
+                .signing_algorithm(SigningAlgorithm::Sha256Withrsa)
+                .subject(Asn1Subject::builder().common_name("Nodes CA").build())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .certificate_authority_arn()
+        .unwrap()
+        .to_string();
+    let pca_source = |arn: &str| {
+        Source::builder()
+            .source_type(TrustAnchorType::AwsAcmPca)
+            .source_data(SourceData::AcmPcaArn(arn.to_string()))
+            .build()
+    };
+    let missing = format!(
+        "{}00000000-0000-0000-0000-000000000000",
+        &ca[..ca.len() - 36]
+    );
+    let mismatched = Source::builder()
+        .source_type(TrustAnchorType::AwsAcmPca)
+        .source_data(SourceData::X509CertificateData(ca_pem(true)))
+        .build();
+    for (source, why) in [
+        (pca_source(&ca), "PENDING_CERTIFICATE"),
+        (pca_source(&missing), "Could not find"),
+        (mismatched, "must be acmPcaArn"),
+    ] {
+        let e = ra
+            .create_trust_anchor()
+            .name("a")
+            .source(source)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some("ValidationException"), "{why}");
+        assert!(e.message().unwrap_or_default().contains(why), "{e:?}");
+    }
+
+    let csr = pca
+        .get_certificate_authority_csr()
+        .certificate_authority_arn(&ca)
+        .send()
+        .await
+        .unwrap();
+    let issued = pca
+        .issue_certificate()
+        .certificate_authority_arn(&ca)
+        .csr(Blob::new(csr.csr().unwrap().as_bytes()))
+        .signing_algorithm(SigningAlgorithm::Sha256Withrsa)
+        .template_arn("arn:aws:acm-pca:::template/RootCACertificate/V1")
+        .validity(
+            Validity::builder()
+                .r#type(ValidityPeriodType::Years)
+                .value(1)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let certificate = pca
+        .get_certificate()
+        .certificate_authority_arn(&ca)
+        .certificate_arn(issued.certificate_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    pca.import_certificate_authority_certificate()
+        .certificate_authority_arn(&ca)
+        .certificate(Blob::new(certificate.certificate().unwrap().as_bytes()))
+        .send()
+        .await
+        .unwrap();
+    let described = pca
+        .describe_certificate_authority()
+        .certificate_authority_arn(&ca)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.certificate_authority().unwrap().status(),
+        Some(&CertificateAuthorityStatus::Active)
+    );
+    let anchor = ra
+        .create_trust_anchor()
+        .name("hybrid-pca")
+        .source(pca_source(&ca))
+        .enabled(true)
+        .send()
+        .await
+        .unwrap();
+    let id = anchor.trust_anchor().unwrap().trust_anchor_id().unwrap();
+    let got = ra
+        .get_trust_anchor()
+        .trust_anchor_id(id)
+        .send()
+        .await
+        .unwrap();
+    let source = got.trust_anchor().unwrap().source().unwrap();
+    assert_eq!(source.source_type(), Some(&TrustAnchorType::AwsAcmPca));
+    assert_eq!(source.source_data().unwrap().as_acm_pca_arn().unwrap(), &ca);
+}
+
 fn uuid_like(s: &str) -> bool {
     s.len() == 36 && s.chars().filter(|c| *c == '-').count() == 4
 }

@@ -374,6 +374,72 @@ pub fn ca_pem() -> String {
     params.self_signed(&key).unwrap().pem()
 }
 
+/// An AWS Private CA made as its owner would, behind the provider's back: created (it is then
+/// `PENDING_CERTIFICATE`), and with `install` its root certificate issued from its own CSR
+/// and installed, which makes it `ACTIVE` (ACM PCA user guide, "Installing the CA
+/// certificate"). Returns its ARN.
+pub fn private_ca(tb: &Testbed, install: bool) -> String {
+    let pca = |op: &str, body: serde_json::Value| {
+        let (status, out) = tb.json("acm-pca", &format!("ACMPrivateCA.{op}"), &body);
+        assert_eq!(status, 200, "{op}: {out}");
+        out
+    };
+    let created = pca(
+        "CreateCertificateAuthority",
+        serde_json::json!({
+            "CertificateAuthorityType": "ROOT",
+            "CertificateAuthorityConfiguration": {
+                "KeyAlgorithm": "RSA_2048",
+                "SigningAlgorithm": "SHA256WITHRSA",
+                "Subject": {"CommonName": "Hybrid Nodes Private CA"},
+            },
+        }),
+    );
+    let arn = created["CertificateAuthorityArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    if install {
+        let ca = serde_json::json!({"CertificateAuthorityArn": arn});
+        let csr = pca("GetCertificateAuthorityCsr", ca.clone())["Csr"].clone();
+        let issued = pca(
+            "IssueCertificate",
+            serde_json::json!({
+                "CertificateAuthorityArn": arn,
+                "Csr": aws_smithy_types::base64::encode(csr.as_str().unwrap()),
+                "SigningAlgorithm": "SHA256WITHRSA",
+                "TemplateArn": "arn:aws:acm-pca:::template/RootCACertificate/V1",
+                "Validity": {"Type": "YEARS", "Value": 1},
+            }),
+        );
+        let certificate = pca(
+            "GetCertificate",
+            serde_json::json!({"CertificateAuthorityArn": arn, "CertificateArn": issued["CertificateArn"]}),
+        );
+        pca(
+            "ImportCertificateAuthorityCertificate",
+            serde_json::json!({
+                "CertificateAuthorityArn": arn,
+                "Certificate": aws_smithy_types::base64::encode(certificate["Certificate"].as_str().unwrap()),
+            }),
+        );
+    }
+    arn
+}
+
+/// A private CA's status, as its owner sees it.
+pub fn private_ca_status(tb: &Testbed, arn: &str) -> String {
+    let (_, out) = tb.json(
+        "acm-pca",
+        "ACMPrivateCA.DescribeCertificateAuthority",
+        &serde_json::json!({"CertificateAuthorityArn": arn}),
+    );
+    out["CertificateAuthority"]["Status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// The seed example: SSM credentials, a transit gateway, one node and one pod network.
 pub fn ssm_config(tgw: &str, extra: &str) -> String {
     format!(

@@ -4,7 +4,7 @@
 //! configuration does not set.
 
 use crate::diag::AttrPath;
-use crate::schema::{Block, Nesting};
+use crate::schema::{Attribute, Block, Nesting};
 use crate::value::Value;
 
 /// The server's proposal for a create or update (not a destroy).
@@ -83,13 +83,13 @@ fn replaced_paths(
     out: &mut Vec<AttrPath>,
 ) {
     for a in block.attributes.iter().filter(|a| a.requires_replace) {
-        if prior.get(&a.name) != planned.get(&a.name) {
+        if !same_attribute(a, prior.get(&a.name), planned.get(&a.name)) {
             out.push(path.attr(&a.name));
         }
     }
     for nb in &block.blocks {
         let (before, after) = (prior.get(&nb.name), planned.get(&nb.name));
-        if before == after {
+        if same_blocks(&nb.block, before, after) {
             continue;
         }
         let at = path.attr(&nb.name);
@@ -108,6 +108,34 @@ fn replaced_paths(
             replaced_paths(&nb.block, b, a, &at.index(i), out);
         }
     }
+}
+
+fn same_attribute(a: &Attribute, before: &Value, after: &Value) -> bool {
+    match (before.as_str(), after.as_str()) {
+        (Some(b), Some(x)) if a.case_insensitive => b.eq_ignore_ascii_case(x),
+        _ => before == after,
+    }
+}
+
+/// Equal, but for the case of case-insensitive attributes: a list of a nested block's objects.
+fn same_blocks(block: &Block, before: &Value, after: &Value) -> bool {
+    if before == after {
+        return true;
+    }
+    let (Value::List(b), Value::List(a)) = (before, after) else {
+        return false;
+    };
+    b.len() == a.len()
+        && b.iter().zip(a).all(|(b, a)| {
+            block
+                .attributes
+                .iter()
+                .all(|at| same_attribute(at, b.get(&at.name), a.get(&at.name)))
+                && block
+                    .blocks
+                    .iter()
+                    .all(|nb| same_blocks(&nb.block, b.get(&nb.name), a.get(&nb.name)))
+        })
 }
 
 fn contains_replacing(block: &Block) -> bool {
@@ -244,5 +272,38 @@ mod tests {
         proposed.set("net", Value::Unknown);
         let p = propose(&schema(), &prior, &proposed, &proposed);
         assert_eq!(p.requires_replace[0].to_string(), "net");
+    }
+
+    #[test]
+    fn a_change_of_case_alone_replaces_nothing_where_case_does_not_matter() {
+        let block = Block::new("r").block(
+            NestedBlock::list()
+                .named("iam")
+                .requires_replace()
+                .of(Block::new("i")
+                    .attribute(
+                        Attribute::string("p")
+                            .named("provider")
+                            .optional()
+                            .case_insensitive(),
+                    )
+                    .attribute(Attribute::string("c").named("ca").optional())),
+        );
+        let iam = |provider: &str, ca: &str| {
+            let mut v = Value::Map(Default::default());
+            let mut i = Value::Map(Default::default());
+            i.set("provider", Value::string(provider));
+            i.set("ca", Value::string(ca));
+            v.set("iam", Value::List(vec![i]));
+            v
+        };
+        let (prior, lower) = (iam("IRA", "x"), iam("ira", "x"));
+        let p = propose(&block, &prior, &lower, &lower);
+        assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
+        assert_eq!(p.planned, lower, "the configuration's spelling is planned");
+        let p = propose(&block, &prior, &iam("ssm", "x"), &iam("ssm", "x"));
+        assert_eq!(p.requires_replace, vec![AttrPath::root("iam")]);
+        let p = propose(&block, &prior, &iam("ira", "y"), &iam("ira", "y"));
+        assert_eq!(p.requires_replace, vec![AttrPath::root("iam")]);
     }
 }

@@ -71,6 +71,9 @@ pub struct Attribute {
     pub default: Option<Value>,
     /// A change to it plans a replacement of the resource.
     pub requires_replace: bool,
+    /// Values that differ only in ASCII case mean the same (a replacement is not planned for
+    /// such a change).
+    pub case_insensitive: bool,
     /// Run on its known, non-null value at validate and plan.
     pub validators: Vec<Arc<dyn Validator>>,
 }
@@ -103,6 +106,7 @@ impl Attribute {
             deprecated: false,
             default: None,
             requires_replace: false,
+            case_insensitive: false,
             validators: Vec::new(),
         }
     }
@@ -156,6 +160,11 @@ impl Attribute {
 
     pub fn requires_replace(mut self) -> Self {
         self.requires_replace = true;
+        self
+    }
+
+    pub fn case_insensitive(mut self) -> Self {
+        self.case_insensitive = true;
         self
     }
 

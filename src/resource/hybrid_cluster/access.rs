@@ -116,14 +116,9 @@ async fn ensure_trust_anchor(ctx: &Ctx<'_>) -> AwsResult<String> {
         }
         return Ok(arn);
     }
-    let bundle = ctx
-        .spec
-        .remote
-        .ca_bundle_cert
-        .as_deref()
-        .unwrap_or_default();
     let name = names::trust_anchor(&ctx.spec.name);
-    let (id, arn) = rolesanywhere::create_trust_anchor(ra, &name, bundle, &ctx.tags).await?;
+    let source = ctx.spec.remote.anchor_source();
+    let (id, arn) = rolesanywhere::create_trust_anchor(ra, &name, &source, &ctx.tags).await?;
     ctx.record(|i| i.trust_anchor_id = Some(id));
     Ok(arn)
 }

@@ -17,6 +17,7 @@ use super::model::{
 use super::names::{self, OWNERSHIP_TAG};
 use super::policies;
 use super::spec::ClusterSpec;
+use crate::aws::rolesanywhere::AnchorSource;
 use crate::aws::{ec2, eks, iam, rolesanywhere, AwsClients, AwsError, AwsResult};
 
 pub async fn import(
@@ -167,13 +168,13 @@ async fn discover(
                     rolesanywhere::first_tagged(ra, &anchors, OWNERSHIP_TAG, name),
                     rolesanywhere::first_tagged(ra, &profiles, OWNERSHIP_TAG, name),
                 )?;
-                let bundle = match &anchor {
-                    Some(id) => rolesanywhere::trust_anchor_bundle(&aws.rolesanywhere, id).await?,
+                let source = match &anchor {
+                    Some(id) => rolesanywhere::trust_anchor_source(&aws.rolesanywhere, id).await?,
                     None => None,
                 };
                 net.inv.trust_anchor_id = anchor;
                 net.inv.profile_id = profile;
-                (Some(iam_block("IRA", bundle, None)), principal)
+                (Some(iam_block("IRA", source, None)), principal)
             } else {
                 (None, principal)
             }
@@ -205,10 +206,16 @@ async fn discover(
     Ok(Some((state, net.inv)))
 }
 
-fn iam_block(provider: &str, bundle: Option<String>, role_arn: Option<String>) -> Iam {
+fn iam_block(provider: &str, source: Option<AnchorSource>, role_arn: Option<String>) -> Iam {
+    let (bundle, pca) = match source {
+        Some(AnchorSource::Bundle(pem)) => (Some(pem), None),
+        Some(AnchorSource::PrivateCa(arn)) => (None, Some(arn)),
+        None => (None, None),
+    };
     Iam {
         provider: Unknown::some(provider.to_string()),
         ca_bundle_cert: Unknown::Known(bundle),
+        acm_pca_arn: Unknown::Known(pca),
         role_arn: Unknown::Known(role_arn),
     }
 }

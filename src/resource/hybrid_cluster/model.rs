@@ -59,10 +59,12 @@ tfplugin6::object! {
 tfplugin6::object! {
     /// How hybrid nodes get AWS credentials.
     pub struct Iam {
-        #[attr(Attribute::string("What gives the hybrid nodes their AWS credentials.").default(Value::string("SSM")).validator(rules::credentials_provider()))]
+        #[attr(Attribute::string("What gives the hybrid nodes their AWS credentials: `SSM` or `IRA`, in any case (a change of case alone replaces nothing).").default(Value::string("SSM")).case_insensitive().validator(rules::credentials_provider()))]
         pub provider: Unknown<Option<String>>,
         #[attr(Attribute::string("PEM CA certificate(s) for the IAM Roles Anywhere trust anchor. IRA only.").optional().validator(rules::ca_bundle()))]
         pub ca_bundle_cert: Unknown<Option<String>>,
+        #[attr(Attribute::string("AWS Private CA whose certificates the nodes present: the trust anchor takes the CA itself (source type `AWS_ACM_PCA`) instead of a pasted bundle, so a renewed CA certificate needs no change here. The CA must be `ACTIVE`, which plan checks. IRA only; exactly one of this and `ca_bundle_cert`.").optional().validator(rules::acm_pca_arn()))]
+        pub acm_pca_arn: Unknown<Option<String>>,
         #[attr(Attribute::string("Bring your own hybrid nodes role: no role, trust anchor or profile is created.").optional().validator(rules::role_arn()))]
         pub role_arn: Unknown<Option<String>>,
     }

@@ -15,7 +15,7 @@ use super::cidr;
 use super::model::{ClusterConfig, Iam, Networks, RemoteNetworkConfig, Strings, Vpc};
 use super::spec::{parse_provider, CredentialsProvider, Gateway};
 use crate::aws::wait::{self, Budget, Poll};
-use crate::aws::{ec2, eks, iam, AwsClients, AwsError, AwsResult};
+use crate::aws::{acmpca, ec2, eks, iam, AwsClients, AwsError, AwsResult};
 
 pub struct Preflight {
     pub diagnostics: Diagnostics,
@@ -93,15 +93,17 @@ pub async fn check_references(
 ) -> Diagnostics {
     let rnc = config.remote_network_config.known().and_then(One::get);
     let iam = rnc.and_then(|r| r.iam.known()).and_then(One::get);
-    let (gateway, cluster_role, nodes_role, version) = tokio::join!(
+    let (gateway, cluster_role, nodes_role, private_ca, version) = tokio::join!(
         check_gateway(aws, rnc, config.name.known().map(String::as_str), held_vpc),
         check_cluster_role(aws, config),
         check_nodes_role(aws, iam),
+        check_private_ca(aws, iam),
         check_version(aws, config),
     );
     let mut d = gateway;
     d.extend(cluster_role);
     d.extend(nodes_role);
+    d.extend(private_ca);
     d.extend(version);
     d
 }
@@ -302,6 +304,49 @@ async fn check_nodes_role(aws: &AwsClients, iam: Option<&Iam>) -> Diagnostics {
         .index(0)
         .attr(Iam::role_arn);
     check_role(aws, arn, service, None, path).await
+}
+
+/// The Private CA a trust anchor will take exists and is `ACTIVE`: Roles Anywhere anchors on
+/// the CA's own certificate, which a CA has only once it is installed (ACM PCA API reference,
+/// `DescribeCertificateAuthority`: `PENDING_CERTIFICATE` until then; the Terraform AWS
+/// provider's trust anchor test waits for the CA certificate). A disabled, expired, failed or
+/// deleted CA issues nothing the nodes could authenticate with.
+async fn check_private_ca(aws: &AwsClients, iam: Option<&Iam>) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    let Some(arn) = iam
+        .filter(|i| i.role_arn.is_null())
+        .and_then(|i| i.acm_pca_arn.value())
+    else {
+        return d;
+    };
+    let path = rnc_path()
+        .attr(RemoteNetworkConfig::iam)
+        .index(0)
+        .attr(Iam::acm_pca_arn);
+    match acmpca::certificate_authority_status(&aws.acmpca, arn).await {
+        Ok(Some(status)) if status == "ACTIVE" => {}
+        Ok(Some(status)) => d.error_at(
+            path,
+            "Private CA not active",
+            format!("AWS Private CA {arn} is {status}. IAM Roles Anywhere trusts a CA once its certificate is installed and it is ACTIVE{}.", advice_for_ca_status(&status)),
+        ),
+        Ok(None) => d.error_at(
+            path,
+            "Private CA not found",
+            format!("AWS Private CA {arn} does not exist, or this account cannot see it (a CA of another account must be shared with it)."),
+        ),
+        Err(e) => aws_error_at(&mut d, path, &e),
+    }
+    d
+}
+
+fn advice_for_ca_status(status: &str) -> &'static str {
+    match status {
+        "PENDING_CERTIFICATE" => ": install its CA certificate first (ImportCertificateAuthorityCertificate, or aws_acmpca_certificate_authority_certificate)",
+        "DISABLED" => ": enable it (UpdateCertificateAuthority --status ACTIVE)",
+        "DELETED" => ": restore it (RestoreCertificateAuthority) while its restoration period lasts",
+        _ => "",
+    }
 }
 
 /// The version is one EKS creates clusters of in this region (`DescribeClusterVersions`).

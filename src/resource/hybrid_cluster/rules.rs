@@ -112,6 +112,46 @@ pub fn role_arn() -> StringRule {
     )
 }
 
+/// An AWS Private CA, as the ACM PCA API takes it (botocore's `acm-pca` model, shape `Arn`:
+/// at most 200 characters of `arn:…:acm-pca:<region>:<account>:…`; DescribeCertificateAuthority:
+/// "must be of the form arn:aws:acm-pca:region:account:certificate-authority/…"). A template
+/// ARN (`arn:aws:acm-pca:::template/…`) has the service but is no CA.
+pub fn acm_pca_arn() -> StringRule {
+    string_rule(
+        "An AWS Private CA ARN, `arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>`.",
+        |arn, path, d| {
+            if !is_private_ca_arn(arn) {
+                d.error_at(
+                    path.clone(),
+                    "Invalid AWS Private CA ARN",
+                    format!(
+                        "{arn:?} is not an AWS Private CA ARN (arn:aws:acm-pca:<region>:<12-digit account>:certificate-authority/<id>, at most 200 characters)."
+                    ),
+                );
+            }
+        },
+    )
+}
+
+fn is_private_ca_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let id_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
+    arn.len() <= 200
+        && parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "acm-pca"
+        && !parts[3].is_empty()
+        && parts[3]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("certificate-authority/")
+            .is_some_and(|id| !id.is_empty() && id.chars().all(id_char))
+}
+
 /// EC2 IDs: the prefix, then 8 or 17 lowercase hexadecimal digits.
 pub fn is_aws_id(id: &str, prefix: &str) -> bool {
     id.strip_prefix(prefix)
@@ -438,4 +478,30 @@ pub fn duration() -> StringRule {
             );
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_private_ca_arn;
+
+    #[test]
+    fn a_private_ca_arn_is_what_acm_pca_takes() {
+        let ca = "arn:aws:acm-pca:us-west-2:123456789012:certificate-authority/12345678-1234-1234-1234-123456789012";
+        assert!(is_private_ca_arn(ca));
+        assert!(is_private_ca_arn(
+            &ca.replace("arn:aws:", "arn:aws-us-gov:")
+        ));
+        for bad in [
+            "arn:aws:acm-pca:::template/RootCACertificate/V1",
+            "arn:aws:acm:us-west-2:123456789012:certificate/1234",
+            "arn:aws:acm-pca:us-west-2:1234:certificate-authority/x",
+            "arn:aws:acm-pca:us-west-2:123456789012:certificate-authority/",
+            "arn:aws:acm-pca:us-west-2:123456789012:certificate-authority/a/certificate/b",
+            "12345678-1234-1234-1234-123456789012",
+        ] {
+            assert!(!is_private_ca_arn(bad), "{bad}");
+        }
+        let long = format!("{}{}", &ca[..ca.len() - 36], "a".repeat(200));
+        assert!(!is_private_ca_arn(&long));
+    }
 }

@@ -81,6 +81,7 @@ pub struct RemoteNetworks {
     pub pod_identity: bool,
     pub provider: CredentialsProvider,
     pub ca_bundle_cert: Option<String>,
+    pub acm_pca_arn: Option<String>,
     pub role_arn: Option<String>,
 }
 
@@ -92,6 +93,15 @@ impl RemoteNetworks {
             .chain(&self.pod_cidrs)
             .cloned()
             .collect()
+    }
+
+    /// The trust anchor's source: the Private CA when given (validation allows one of the two).
+    pub fn anchor_source(&self) -> crate::aws::rolesanywhere::AnchorSource {
+        use crate::aws::rolesanywhere::AnchorSource;
+        match (&self.acm_pca_arn, &self.ca_bundle_cert) {
+            (Some(arn), _) => AnchorSource::PrivateCa(arn.clone()),
+            (None, bundle) => AnchorSource::Bundle(bundle.clone().unwrap_or_default()),
+        }
     }
 
     /// What the provider routes to the gateway: every remote CIDR, or only the node CIDRs
@@ -248,6 +258,7 @@ impl ClusterSpec {
                 .and_then(|p| parse_provider(p))
                 .unwrap_or(CredentialsProvider::Ssm),
             ca_bundle_cert: iam.and_then(|i| known(&i.ca_bundle_cert)),
+            acm_pca_arn: iam.and_then(|i| known(&i.acm_pca_arn)),
             role_arn: iam.and_then(|i| known(&i.role_arn)),
         };
         let t = c.timeouts.known().and_then(|t| t.get());

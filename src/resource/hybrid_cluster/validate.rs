@@ -373,34 +373,59 @@ fn provider_of(iam: Option<&Iam>) -> Option<CredentialsProvider> {
     }
 }
 
+/// Where the trust anchor's CA comes from: exactly one of a CA bundle and an AWS Private CA for
+/// IRA with a role the provider creates (eksctl requires `caBundleCert`; Roles Anywhere's
+/// `SourceData` is a union of the two), neither for SSM.
 fn credentials(iam: &Iam, d: &mut Diagnostics) {
     if iam.provider.is_unknown() {
         return;
     }
-    let path = rnc_path()
-        .attr(RemoteNetworkConfig::iam)
-        .index(0)
-        .attr(Iam::ca_bundle_cert);
-    match (provider_of(Some(iam)), &iam.ca_bundle_cert) {
-        (Some(CredentialsProvider::Ssm), Unknown::Known(Some(_))) => d.error_at(
-            path,
-            "CA bundle with SSM",
-            "remoteNetworkConfig.iam.caBundleCert is not supported when using SSM credentials provider",
-        ),
-        (Some(CredentialsProvider::Ira), Unknown::Known(None)) if iam.role_arn.is_null() => d.error_at(
-            path,
-            "Missing CA bundle",
-            "remoteNetworkConfig.iam.caBundleCert is required when using IAMRolesAnywhere credentials provider",
-        ),
-        (Some(CredentialsProvider::Ira), Unknown::Known(Some(_)))
-            if iam.role_arn.known().is_some_and(Option::is_some) =>
-        {
-            d.warning_at(
-                path,
-                "CA bundle unused",
-                "With role_arn set no trust anchor is created, so ca_bundle_cert is not used.",
-            );
+    let iam_path = rnc_path().attr(RemoteNetworkConfig::iam).index(0);
+    let bundle_path = iam_path.attr(Iam::ca_bundle_cert);
+    let pca_path = iam_path.attr(Iam::acm_pca_arn);
+    let brought_role = iam.role_arn.known().is_some_and(Option::is_some);
+    // Unknown values may yet be null: only what is known decides.
+    let set = |v: &Unknown<Option<String>>| v.known().is_some_and(Option::is_some);
+    let (bundle, pca) = (set(&iam.ca_bundle_cert), set(&iam.acm_pca_arn));
+    let neither = iam.ca_bundle_cert.is_null() && iam.acm_pca_arn.is_null();
+    match provider_of(Some(iam)) {
+        Some(CredentialsProvider::Ssm) => {
+            if bundle {
+                d.error_at(
+                    bundle_path,
+                    "CA bundle with SSM",
+                    "remoteNetworkConfig.iam.caBundleCert is not supported when using SSM credentials provider",
+                );
+            }
+            if pca {
+                d.error_at(
+                    pca_path,
+                    "Private CA with SSM",
+                    "acm_pca_arn makes an IAM Roles Anywhere trust anchor: set provider = \"IRA\", or remove it for SSM.",
+                );
+            }
         }
+        Some(CredentialsProvider::Ira) if brought_role => {
+            for (set, path) in [(bundle, bundle_path), (pca, pca_path)] {
+                if set {
+                    d.warning_at(
+                        path,
+                        "Trust anchor source unused",
+                        "With role_arn set no trust anchor is created, so ca_bundle_cert and acm_pca_arn are not used.",
+                    );
+                }
+            }
+        }
+        Some(CredentialsProvider::Ira) if bundle && pca => d.error_at(
+            pca_path,
+            "Two trust anchor sources",
+            "A trust anchor has one source: give either ca_bundle_cert (a CA certificate bundle) or acm_pca_arn (an AWS Private CA), not both.",
+        ),
+        Some(CredentialsProvider::Ira) if neither && iam.role_arn.is_null() => d.error_at(
+            bundle_path,
+            "Missing CA bundle",
+            "remoteNetworkConfig.iam.caBundleCert is required when using IAMRolesAnywhere credentials provider (or acm_pca_arn, an AWS Private CA).",
+        ),
         _ => {}
     }
 }
