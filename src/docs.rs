@@ -204,6 +204,7 @@ mod tests {
             ("data-sources", server.data_source_schemas()),
             ("list-resources", server.list_resource_schemas()),
             ("ephemeral-resources", server.ephemeral_resource_schemas()),
+            ("actions", server.action_schemas()),
         ];
         for (kind, schemas) in pages {
             for (type_name, schema) in schemas {

@@ -2,6 +2,7 @@
 //! resource. `provider::server()` is everything the provider serves; `tfplugin6` does the
 //! protocol.
 
+pub mod action;
 pub mod aws;
 pub mod data_source;
 #[cfg(test)]

@@ -178,6 +178,31 @@ pub async fn managed_instances_tagged(
     key: &str,
     value: &str,
 ) -> AwsResult<Vec<String>> {
+    Ok(managed_nodes_tagged(ssm, key, value)
+        .await?
+        .into_iter()
+        .map(|n| n.id)
+        .collect())
+}
+
+/// A hybrid node as SSM knows it (API reference, `InstanceInformation`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ManagedNode {
+    pub id: String,
+    /// The name it registered with (`nodeadm` gives the node's name), if any.
+    pub name: Option<String>,
+    /// `Online`, `ConnectionLost` or `Inactive`.
+    pub ping_status: String,
+    /// When its agent last reached SSM.
+    pub last_ping: Option<std::time::SystemTime>,
+}
+
+/// The managed instances tagged `key` = `value`, with how recently each was heard from.
+pub async fn managed_nodes_tagged(
+    ssm: &Client,
+    key: &str,
+    value: &str,
+) -> AwsResult<Vec<ManagedNode>> {
     let step = "listing the hybrid nodes registered with SSM";
     let filter = InstanceInformationStringFilter::builder()
         .key(format!("tag:{key}"))
@@ -196,8 +221,19 @@ pub async fn managed_instances_tagged(
     Ok(pages
         .iter()
         .flat_map(|p| p.instance_information_list())
-        .filter_map(|i| i.instance_id())
-        .map(str::to_string)
+        .filter_map(|i| {
+            Some(ManagedNode {
+                id: i.instance_id()?.to_string(),
+                name: i.name().or(i.computer_name()).map(str::to_string),
+                ping_status: i
+                    .ping_status()
+                    .map_or("Inactive", |p| p.as_str())
+                    .to_string(),
+                last_ping: i
+                    .last_ping_date_time()
+                    .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
+            })
+        })
         .collect())
 }
 

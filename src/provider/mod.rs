@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tfplugin6::{async_trait, Diagnostics, Schema, Server, Value};
 use tokio::sync::RwLock;
 
+use crate::action::nodes_deregister::NodesDeregister;
 use crate::aws::AwsClients;
 use crate::data_source::hybrid_cluster::HybridClusterData;
 use crate::ephemeral::hybrid_activation::HybridActivation;
@@ -25,7 +26,8 @@ pub fn server() -> Server {
         .resource(HybridCluster::new(data.clone()))
         .list_resource(HybridClusterList::new(data.clone()))
         .data_source(HybridClusterData::new(data.clone()))
-        .ephemeral_resource(HybridActivation::new(data))
+        .ephemeral_resource(HybridActivation::new(data.clone()))
+        .action(NodesDeregister::new(data))
         .function(NodeConfig)
         .function(BottlerocketSettings)
         .function(CiliumValues)

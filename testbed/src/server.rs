@@ -871,6 +871,15 @@ impl App {
                     Err(e) => http::json(400, json!({ "error": e })),
                 }
             }
+            ("POST", "node-offline") => {
+                let id = input["instance_id"].as_str().unwrap_or_default();
+                let since = input["since_secs_ago"].as_f64().unwrap_or(0.0);
+                let mut st = self.shared.lock().await;
+                match ssm::go_offline(&mut st, id, since) {
+                    Ok(()) => ok(),
+                    Err(e) => http::json(404, json!({ "error": e })),
+                }
+            }
             ("POST", "block-upgrade") => {
                 let name = input["cluster"].as_str().unwrap_or_default();
                 match self.shared.lock().await.clusters.get_mut(name) {

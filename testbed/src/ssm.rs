@@ -149,6 +149,20 @@ pub fn register(st: &mut State, region: &str, id: &str, code: &str) -> Result<St
     Ok(instance_id)
 }
 
+/// A node whose agent stopped reaching SSM `since_secs_ago`: SSM shows it `ConnectionLost`
+/// with that `LastPingDateTime` (API reference, `InstanceInformation`: PingStatus `Online |
+/// ConnectionLost | Inactive`; LastPingDateTime, "the date and time when the agent last
+/// pinged the Systems Manager service").
+pub fn go_offline(st: &mut State, instance_id: &str, since_secs_ago: f64) -> Result<(), String> {
+    let node = st
+        .managed_instances
+        .get_mut(instance_id)
+        .ok_or_else(|| format!("no managed instance {instance_id}"))?;
+    node["PingStatus"] = json!("ConnectionLost");
+    node["LastPingDateTime"] = json!(now_secs() - since_secs_ago);
+    Ok(())
+}
+
 /// Whether a node matches one InstanceInformationStringFilter (botocore's filter keys:
 /// `InstanceIds`, `ActivationIds`, `ResourceType`, `PingStatus`, `tag:<key>`, `tag-key`).
 /// None: a key the testbed does not model.

@@ -99,6 +99,13 @@ impl pb::provider_server::Provider for Grpc {
                     type_name: t.into(),
                 })
                 .collect(),
+            actions: s
+                .action_types()
+                .into_iter()
+                .map(|t| pb::get_metadata::ActionMetadata {
+                    type_name: t.into(),
+                })
+                .collect(),
             ..Default::default()
         })
     }
@@ -123,8 +130,86 @@ impl pb::provider_server::Provider for Grpc {
             list_resource_schemas: schemas(s.list_resource_schemas()),
             ephemeral_resource_schemas: schemas(s.ephemeral_resource_schemas()),
             functions: functions(s),
+            action_schemas: s
+                .action_schemas()
+                .into_iter()
+                .map(|(k, v)| {
+                    let schema = Some(convert::schema(&v));
+                    (k.to_string(), pb::ActionSchema { schema })
+                })
+                .collect(),
             ..Default::default()
         })
+    }
+
+    async fn validate_action_config(
+        &self,
+        r: Request<pb::validate_action_config::Request>,
+    ) -> Rpc<pb::validate_action_config::Response> {
+        let req = r.get_ref();
+        let config = decoded!(
+            convert::value(req.config.as_ref()),
+            &req.type_name,
+            "action configuration",
+            |diagnostics| pb::validate_action_config::Response { diagnostics }
+        );
+        let d = self.0.validate_action_config(&req.type_name, &config);
+        ok(pb::validate_action_config::Response {
+            diagnostics: convert::diagnostics(&d),
+        })
+    }
+
+    async fn plan_action(
+        &self,
+        r: Request<pb::plan_action::Request>,
+    ) -> Rpc<pb::plan_action::Response> {
+        let req = r.get_ref();
+        let config = decoded!(
+            convert::value(req.config.as_ref()),
+            &req.action_type,
+            "action configuration",
+            |diagnostics| pb::plan_action::Response {
+                diagnostics,
+                deferred: None,
+            }
+        );
+        let client = convert::client_capabilities(req.client_capabilities.as_ref());
+        let plan = self.0.plan_action(&req.action_type, &config, client).await;
+        ok(pb::plan_action::Response {
+            diagnostics: convert::diagnostics(&plan.diagnostics),
+            deferred: convert::deferred(plan.deferred),
+        })
+    }
+
+    async fn invoke_action(
+        &self,
+        r: Request<pb::invoke_action::Request>,
+    ) -> Rpc<tonic::codegen::BoxStream<pb::invoke_action::Event>> {
+        use pb::invoke_action::event::{Completed, Progress, Type};
+        let req = r.into_inner();
+        let completed = |d: &Diagnostics| pb::invoke_action::Event {
+            r#type: Some(Type::Completed(Completed {
+                diagnostics: convert::diagnostics(d),
+            })),
+        };
+        let config = match convert::value(req.config.as_ref()) {
+            Ok(c) => c,
+            Err(e) => {
+                let d = convert::undecodable(&req.action_type, "action configuration", &e);
+                return ok(Box::pin(tokio_stream::iter([Ok(completed(&d))])));
+            }
+        };
+        // Each line leaves as soon as the action says it.
+        let events = self.0.invoke_action(&req.action_type, config);
+        let events = tokio_stream::wrappers::ReceiverStream::new(events).map(move |e| {
+            Ok(match e {
+                crate::action::ActionEvent::Progress(message) => pb::invoke_action::Event {
+                    r#type: Some(Type::Progress(Progress { message })),
+                },
+                crate::action::ActionEvent::Completed(d) => completed(&d),
+            })
+        });
+        ok(Box::pin(events))
     }
 
     async fn validate_list_resource_config(
@@ -790,12 +875,172 @@ mod tests {
         }
     }
 
+    /// Three steps of 100 ms, a line after each; `steps` must be 1 to 3.
+    struct Steps;
+
+    #[async_trait::async_trait]
+    impl crate::Action for Steps {
+        fn type_name(&self) -> &'static str {
+            "x_steps"
+        }
+        fn schema(&self) -> Schema {
+            Schema::new(
+                Block::new("a").attribute(
+                    crate::Attribute::of(crate::Type::Number, "n")
+                        .named("steps")
+                        .required(),
+                ),
+            )
+        }
+        fn validate(&self, config: &Value) -> Diagnostics {
+            let mut d = Diagnostics::default();
+            if let Some(n) = config.get("steps").as_i64() {
+                if !(1..=3).contains(&n) {
+                    d.error_at(crate::AttrPath::root("steps"), "Too many", "1 to 3");
+                }
+            }
+            d
+        }
+        async fn invoke(
+            &self,
+            config: Value,
+            progress: &crate::action::Progress,
+            cancel: tokio_util::sync::CancellationToken,
+        ) -> Diagnostics {
+            let n = config.get("steps").as_i64().expect("validated");
+            for i in 0..n {
+                if cancel.is_cancelled() {
+                    let mut d = Diagnostics::default();
+                    d.error("Stopped", format!("after {i}"));
+                    return d;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                progress.say(format!("step {i}")).await;
+            }
+            Diagnostics::default()
+        }
+    }
+
     fn grpc() -> (Grpc, Arc<AtomicUsize>) {
         let made = Arc::new(AtomicUsize::new(0));
         let server = Server::new(Nothing)
             .resource(Thing)
-            .list_resource(Many(made.clone()));
+            .list_resource(Many(made.clone()))
+            .action(Steps);
         (Grpc(Arc::new(server)), made)
+    }
+
+    fn steps(n: i64) -> Option<pb::DynamicValue> {
+        let mut v = Value::Map(Default::default());
+        v.set("steps", Value::Number(crate::value::Number::Int(n)));
+        dynamic(&v)
+    }
+
+    async fn invoke(
+        g: &Grpc,
+        config: Option<pb::DynamicValue>,
+    ) -> Vec<(Duration, pb::invoke_action::Event)> {
+        let started = Instant::now();
+        let mut stream = g
+            .invoke_action(Request::new(pb::invoke_action::Request {
+                action_type: "x_steps".into(),
+                config,
+                client_capabilities: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        let mut events = Vec::new();
+        while let Some(e) = stream.next().await {
+            events.push((started.elapsed(), e.unwrap()));
+        }
+        events
+    }
+
+    #[tokio::test]
+    async fn a_stop_reaches_a_running_action_which_says_what_it_did() {
+        use pb::invoke_action::event::Type;
+        let (g, _) = grpc();
+        let g = Arc::new(g);
+        let running = {
+            let g = g.clone();
+            tokio::spawn(async move { invoke(&g, steps(3)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        g.stop_provider(Request::new(pb::stop_provider::Request {}))
+            .await
+            .unwrap();
+        let events = running.await.unwrap();
+        let lines = events
+            .iter()
+            .filter(|(_, e)| matches!(e.r#type, Some(Type::Progress(_))))
+            .count();
+        assert_eq!(lines, 2, "the step under way finishes; no new one starts");
+        match &events.last().unwrap().1.r#type {
+            Some(Type::Completed(c)) => {
+                assert_eq!(c.diagnostics[0].summary, "Stopped");
+                assert_eq!(c.diagnostics[0].detail, "after 2");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_action_streams_each_line_as_it_goes_then_completes_once() {
+        use pb::invoke_action::event::Type;
+        let (g, _) = grpc();
+        let events = invoke(&g, steps(3)).await;
+        assert_eq!(events.len(), 4, "three lines, then the completion");
+        for (i, (at, e)) in events[..3].iter().enumerate() {
+            match &e.r#type {
+                Some(Type::Progress(p)) => assert_eq!(p.message, format!("step {i}")),
+                other => panic!("{other:?}"),
+            }
+            assert!(
+                *at < Duration::from_millis(100 * (i as u64 + 1) + 80),
+                "line {i} arrives as it is said, not at the end: {at:?}"
+            );
+        }
+        match &events[3].1.r#type {
+            Some(Type::Completed(c)) => assert!(c.diagnostics.is_empty(), "{c:?}"),
+            other => panic!("{other:?}"),
+        }
+        // The server's checks: an unknown type, an invalid or unknown configuration complete at
+        // once with an error, and nothing runs.
+        for (config, expected) in [
+            (steps(9), "Too many"),
+            (
+                dynamic(&{
+                    let mut v = Value::Map(Default::default());
+                    v.set("steps", Value::Unknown);
+                    v
+                }),
+                "Action configuration not known",
+            ),
+        ] {
+            let events = invoke(&g, config).await;
+            assert_eq!(events.len(), 1);
+            match &events[0].1.r#type {
+                Some(Type::Completed(c)) => assert_eq!(c.diagnostics[0].summary, expected),
+                other => panic!("{other:?}"),
+            }
+        }
+        let plan = g
+            .plan_action(Request::new(pb::plan_action::Request {
+                action_type: "x_nothing".into(),
+                config: steps(1),
+                client_capabilities: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(plan.diagnostics[0].summary, "Unknown action type");
+        let schema = g
+            .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(schema.action_schemas["x_steps"].schema.is_some());
     }
 
     fn dynamic(v: &Value) -> Option<pb::DynamicValue> {

@@ -7,6 +7,7 @@
 //! type lookup, and what a schema declares (validators, defaults, replacement). The
 //! protocol's generated types stay inside the crate.
 
+pub mod action;
 mod convert;
 pub mod data_source;
 pub mod diag;
@@ -42,6 +43,7 @@ mod proto {
     }
 }
 
+pub use action::Action;
 pub use data_source::DataSource;
 pub use diag::{AttrPath, Diagnostics};
 pub use ephemeral::EphemeralResource;

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::action::{Action, ActionEvent, ActionPlan, Progress};
 use crate::data_source::DataSource;
 use crate::diag::Diagnostics;
 use crate::ephemeral::{EphemeralResource, Opened, Renewed};
@@ -31,6 +32,7 @@ pub struct Server {
     pub(crate) ephemeral_resources: BTreeMap<&'static str, Arc<dyn EphemeralResource>>,
     pub(crate) list_resources: BTreeMap<&'static str, Arc<dyn ListResource>>,
     pub(crate) functions: BTreeMap<&'static str, Arc<dyn Function>>,
+    pub(crate) actions: BTreeMap<&'static str, Arc<dyn Action>>,
     pub(crate) lifecycle: Lifecycle,
 }
 
@@ -153,6 +155,7 @@ impl Server {
             ephemeral_resources: BTreeMap::new(),
             list_resources: BTreeMap::new(),
             functions: BTreeMap::new(),
+            actions: BTreeMap::new(),
             lifecycle: Lifecycle::default(),
         }
     }
@@ -194,6 +197,94 @@ impl Server {
             Arc::new(l),
         );
         self
+    }
+
+    pub fn action(mut self, a: impl Action + 'static) -> Server {
+        refuse_sets("action", a.type_name(), &a.schema());
+        register(&mut self.actions, "action", a.type_name(), Arc::new(a));
+        self
+    }
+
+    pub fn action_types(&self) -> Vec<&'static str> {
+        self.actions.keys().copied().collect()
+    }
+
+    pub fn action_schemas(&self) -> BTreeMap<&'static str, Schema> {
+        self.actions.iter().map(|(k, a)| (*k, a.schema())).collect()
+    }
+
+    fn find_action(&self, type_name: &str) -> Result<&Arc<dyn Action>, Diagnostics> {
+        self.actions
+            .get(type_name)
+            .ok_or_else(|| unknown_type("action", type_name))
+    }
+
+    /// The action block's `config`: the schema's validators, then the action's rules.
+    pub fn validate_action_config(&self, type_name: &str, config: &Value) -> Diagnostics {
+        let a = match self.find_action(type_name) {
+            Ok(a) => a,
+            Err(d) => return d,
+        };
+        validated(&a.schema(), config, || a.validate(config))
+    }
+
+    /// PlanAction: validation again (Terraform may not have asked), then the action's plan,
+    /// which only reads, so a stop ends it at once.
+    pub async fn plan_action(
+        &self,
+        type_name: &str,
+        config: &Value,
+        client: ClientCapabilities,
+    ) -> ActionPlan {
+        let d = self.validate_action_config(type_name, config);
+        if d.has_errors() {
+            return ActionPlan {
+                diagnostics: d,
+                deferred: None,
+            };
+        }
+        let a = self.find_action(type_name).expect("validated").clone();
+        let mut plan = self
+            .until_stopped("planning an action", a.plan(config, client), |d| {
+                ActionPlan {
+                    diagnostics: d,
+                    deferred: None,
+                }
+            })
+            .await;
+        plan.diagnostics.0.splice(0..0, d.0);
+        plan
+    }
+
+    /// InvokeAction: progress lines as the action sends them, then one completion. The
+    /// configuration must be valid and wholly known (Terraform invokes only then). A stop
+    /// reaches the action as its cancellation, so it can say what it did before it stopped.
+    pub fn invoke_action(
+        &self,
+        type_name: &str,
+        config: Value,
+    ) -> tokio::sync::mpsc::Receiver<ActionEvent> {
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        let mut d = self.validate_action_config(type_name, &config);
+        if !d.has_errors() && !config.is_wholly_known() {
+            d.error(
+                "Action configuration not known",
+                format!("Terraform invoked {type_name} with values still unknown; an action runs only once everything it is given is known."),
+            );
+        }
+        if d.has_errors() {
+            let _ = tx.try_send(ActionEvent::Completed(d));
+            return rx;
+        }
+        let a = self.find_action(type_name).expect("validated").clone();
+        let cancel = self.lifecycle.stop.token();
+        tokio::spawn(async move {
+            let progress = Progress::new(tx.clone());
+            let mut done = a.invoke(config, &progress, cancel).await;
+            done.0.splice(0..0, d.0);
+            let _ = tx.send(ActionEvent::Completed(done)).await;
+        });
+        rx
     }
 
     pub fn function(mut self, f: impl Function + 'static) -> Server {
