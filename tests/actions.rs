@@ -8,15 +8,6 @@ use common::{ssm_config, Applied, Testbed, TF_NEW, TOFU};
 
 const NODES_ROLE: &str = "hybrid-demo-eks-hybrid-nodes-role";
 
-fn register_node(tb: &Testbed, id: &str, code: &str) -> String {
-    let body = serde_json::json!({"activation_id": id, "activation_code": code});
-    let answer = tb.control("POST", "register-node", &body.to_string());
-    answer["instance_id"]
-        .as_str()
-        .expect("registered")
-        .to_string()
-}
-
 /// The node's agent stopped reaching SSM `hours` ago.
 fn goes_offline(tb: &Testbed, instance: &str, hours: u64) {
     let body = serde_json::json!({"instance_id": instance, "since_secs_ago": hours * 3600});
@@ -74,9 +65,9 @@ fn the_action_deregisters_stale_nodes_with_a_line_per_node_and_runs_from_a_trigg
         a["activation_id"].as_str().unwrap(),
         a["activation_code"].as_str().unwrap(),
     );
-    let online = register_node(&c.tb, id, code);
-    let stale = register_node(&c.tb, id, code);
-    let recent = register_node(&c.tb, id, code);
+    let online = common::register_node(&c.tb, id, code);
+    let stale = common::register_node(&c.tb, id, code);
+    let recent = common::register_node(&c.tb, id, code);
     goes_offline(&c.tb, &stale, 4 * 24);
     goes_offline(&c.tb, &recent, 1);
     // A node of someone else's activation, in the same account, untagged.
@@ -85,7 +76,7 @@ fn the_action_deregisters_stale_nodes_with_a_line_per_node_and_runs_from_a_trigg
         "AmazonSSM.CreateActivation",
         &serde_json::json!({"IamRole": NODES_ROLE, "Description": "not ours"}),
     );
-    let theirs = register_node(
+    let theirs = common::register_node(
         &c.tb,
         their_activation["ActivationId"].as_str().unwrap(),
         their_activation["ActivationCode"].as_str().unwrap(),

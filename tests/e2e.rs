@@ -1345,16 +1345,6 @@ fn delete_nodes_role(tb: &Testbed) -> serde_json::Value {
     trust
 }
 
-/// Registers a node with an activation, as amazon-ssm-agent does; its `mi-` ID.
-fn register_node(tb: &Testbed, id: &str, code: &str) -> String {
-    let body = serde_json::json!({"activation_id": id, "activation_code": code});
-    let answer = tb.control("POST", "register-node", &body.to_string());
-    answer["instance_id"]
-        .as_str()
-        .expect("registered")
-        .to_string()
-}
-
 /// Destroy deregisters the nodes that registered through the cluster's activations (they carry
 /// its ARN as a tag) and nothing else; the destroy plan says so; with the setting off they stay.
 #[test]
@@ -1366,8 +1356,8 @@ fn destroy_deregisters_the_nodes_of_the_clusters_activations_and_says_so() {
         activation["activation_code"].as_str().unwrap(),
     );
     let ours = [
-        register_node(&c.tb, id, code),
-        register_node(&c.tb, id, code),
+        common::register_node(&c.tb, id, code),
+        common::register_node(&c.tb, id, code),
     ];
     // A node of someone else's activation, untagged, in the same account.
     let theirs_activation = ssm_call(
@@ -1376,7 +1366,7 @@ fn destroy_deregisters_the_nodes_of_the_clusters_activations_and_says_so() {
         &serde_json::json!({"IamRole": NODES_ROLE, "Description": "not ours"}).to_string(),
         true,
     );
-    let theirs = register_node(
+    let theirs = common::register_node(
         &c.tb,
         theirs_activation["ActivationId"].as_str().unwrap(),
         theirs_activation["ActivationCode"].as_str().unwrap(),
@@ -1421,7 +1411,7 @@ fn destroy_deregisters_the_nodes_of_the_clusters_activations_and_says_so() {
     );
     ws.apply();
     let a = ws.state()["ssm_activation"][0].clone();
-    let kept = register_node(
+    let kept = common::register_node(
         &c.tb,
         a["activation_id"].as_str().unwrap(),
         a["activation_code"].as_str().unwrap(),

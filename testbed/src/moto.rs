@@ -71,6 +71,12 @@ impl Moto {
             .header("authorization", auth)
             .body(Full::new(Bytes::from(form)))
             .map_err(|e| e.to_string())?;
+        let (status, body) = self.send(req).await?;
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+
+    /// One request to moto; its status and body.
+    async fn send(&self, req: hyper::Request<Full<Bytes>>) -> Result<(u16, Bytes), String> {
         let resp = self
             .client
             .request(req)
@@ -83,7 +89,7 @@ impl Moto {
             .await
             .map_err(|e| e.to_string())?
             .to_bytes();
-        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+        Ok((status, body))
     }
 
     pub async fn reset(&self) -> Result<(), String> {
@@ -261,18 +267,7 @@ impl Moto {
             .header("authorization", auth)
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| e.to_string())?;
-        let resp = self
-            .client
-            .request(req)
-            .await
-            .map_err(|e| format!("moto unreachable: {e}"))?;
-        let status = resp.status().as_u16();
-        let bytes = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
+        let (status, bytes) = self.send(req).await?;
         let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         match status {
             200 => Ok(answer["CertificateAuthority"]["Status"]

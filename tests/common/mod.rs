@@ -374,6 +374,16 @@ pub fn ca_pem() -> String {
     params.self_signed(&key).unwrap().pem()
 }
 
+/// Registers a node with an activation, as amazon-ssm-agent does; its `mi-` ID.
+pub fn register_node(tb: &Testbed, id: &str, code: &str) -> String {
+    let body = serde_json::json!({"activation_id": id, "activation_code": code});
+    let answer = tb.control("POST", "register-node", &body.to_string());
+    answer["instance_id"]
+        .as_str()
+        .expect("registered")
+        .to_string()
+}
+
 /// An AWS Private CA made as its owner would, behind the provider's back: created (it is then
 /// `PENDING_CERTIFICATE`), and with `install` its root certificate issued from its own CSR
 /// and installed, which makes it `ACTIVE` (ACM PCA user guide, "Installing the CA
