@@ -88,6 +88,33 @@ fn a_nat_gateway_deleted_outside_terraform_is_rebuilt() {
     c.destroy_leaves_nothing();
 }
 
+/// A recorded object that is not found is retried only within the propagation window after
+/// the apply that recorded it (EC2 may not show a new object yet); long after, "not found" means
+/// deleted outside Terraform, and destroy moves on at once.
+#[test]
+fn a_destroy_long_after_the_apply_takes_not_found_at_its_word() {
+    let c = cluster_with_nat();
+    let sg = c.state()["control_plane_security_group_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let window: u64 = common::PROPAGATION_MS.parse().unwrap();
+    std::thread::sleep(Duration::from_millis(window + 500));
+    c.tb.query("ec2", &format!("Action=DeleteSecurityGroup&GroupId={sg}"));
+    c.tb.control("DELETE", "calls", "");
+    c.ws.destroy();
+    let deletes =
+        c.tb.calls()
+            .iter()
+            .filter(|call| call["operation"] == "DeleteSecurityGroup")
+            .count();
+    assert_eq!(
+        deletes, 1,
+        "{sg} is asked for once, not retried for the window"
+    );
+    assert_eq!(c.tb.inventory(), c.before);
+}
+
 #[test]
 fn a_failed_nat_gateway_is_rebuilt() {
     let c = cluster_with_nat();
