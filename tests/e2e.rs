@@ -274,6 +274,11 @@ fn a_private_ca_anchors_the_nodes_trust_and_a_ca_not_active_fails_at_plan() {
     private_ca_lifecycle(TF_NEW);
 }
 
+#[test]
+fn a_private_ca_on_terraform_1_0_anchors_the_nodes_trust() {
+    private_ca_lifecycle(TF_OLD);
+}
+
 /// `acm_pca_arn`: a CA without its certificate, or none at all, fails the plan at the
 /// attribute before any write; an ACTIVE CA becomes an `AWS_ACM_PCA` trust anchor, which
 /// drifts, repairs, imports and is destroyed like a bundle's, leaving the CA as it was.
