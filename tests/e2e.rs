@@ -494,6 +494,46 @@ fn a_cluster_deleted_outside_terraform_is_recreated_in_its_network() {
     c.destroy_leaves_nothing();
 }
 
+/// What a destroy stopped in its network phase leaves: the cluster, its control plane
+/// security group and the internet gateway gone. With the cluster gone nothing uses them, so
+/// apply makes them anew with the cluster instead of asking for a replacement.
+#[test]
+fn a_network_part_gone_with_the_cluster_is_made_anew_with_it() {
+    let (c, _) = ira_cluster(TF_NEW);
+    let s = c.state();
+    let (vpc, sg) = (
+        s["vpc_id"].as_str().unwrap(),
+        s["control_plane_security_group_id"].as_str().unwrap(),
+    );
+    let (code, _) = c.tb.rest("eks", "DELETE", "/clusters/hybrid-ira", "");
+    assert_eq!(code, 200);
+    common::wait_for_no_clusters(&c.tb);
+    c.tb.query("ec2", &format!("Action=DeleteSecurityGroup&GroupId={sg}"));
+    let igws = c.tb.query(
+        "ec2",
+        &format!("Action=DescribeInternetGateways&Filter.1.Name=attachment.vpc-id&Filter.1.Value.1={vpc}"),
+    );
+    let igw = common::xml_values(&igws, "internetGatewayId")[0].clone();
+    c.tb.query(
+        "ec2",
+        &format!("Action=DetachInternetGateway&InternetGatewayId={igw}&VpcId={vpc}"),
+    );
+    c.tb.query(
+        "ec2",
+        &format!("Action=DeleteInternetGateway&InternetGatewayId={igw}"),
+    );
+    c.drift_shows(&[
+        r#""cluster/hybrid-ira""#,
+        &format!(r#""internet_gateway/{igw}""#),
+    ]);
+    c.repair();
+    let s = c.state();
+    assert_eq!(s["status"], "ACTIVE");
+    assert_eq!(s["vpc_id"], vpc, "the network was kept");
+    assert_ne!(s["control_plane_security_group_id"], sg);
+    c.destroy_leaves_nothing();
+}
+
 #[test]
 fn import_by_command_plans_no_changes_and_destroy_removes_everything() {
     import_by_command(TF_NEW);

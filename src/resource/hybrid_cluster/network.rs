@@ -33,6 +33,8 @@ impl SubnetKind {
 
 /// False when the inventory records the object; an error when it records an object that was
 /// deleted outside Terraform and cannot be recreated without everything that depends on it.
+/// With the cluster gone too (a destroy stopped in its network phase), nothing uses the
+/// internet gateway or the control plane security group: they are made anew with it.
 pub fn needs(
     ctx: &Ctx<'_>,
     recorded: Option<&String>,
@@ -42,6 +44,16 @@ pub fn needs(
         return Ok(true);
     };
     let key = key(id.clone());
+    let cluster_gone = ctx
+        .observed
+        .is_missing(&ObjectKey::Cluster(ctx.spec.name.clone()));
+    let remade_with_the_cluster = matches!(
+        key,
+        ObjectKey::InternetGateway(_) | ObjectKey::SecurityGroup(_)
+    );
+    if ctx.observed.is_missing(&key) && cluster_gone && remade_with_the_cluster {
+        return Ok(true);
+    }
     if ctx.observed.is_missing(&key) {
         return Err(AwsError::CannotRepair {
             step: format!("repairing {key}"),

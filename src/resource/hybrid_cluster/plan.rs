@@ -318,8 +318,21 @@ fn plan_owned_objects(p: &mut ClusterState) {
     if drifted(|k| matches!(k, ObjectKey::AccessEntry(_))) {
         p.access_entry_arn = Unknown::Unknown;
     }
+    // With the cluster, apply makes a missing gateway or security group anew (`network::needs`).
+    let cluster_gone = owned
+        .iter()
+        .any(|(k, s)| matches!(k, ObjectKey::Cluster(_)) && *s == ObjectStatus::Missing);
     for (key, status) in &owned {
-        match repair_of(key, status) {
+        let repair = match key {
+            ObjectKey::InternetGateway(_) if cluster_gone && *status == ObjectStatus::Missing => {
+                Repair::NewObject
+            }
+            ObjectKey::SecurityGroup(_) if cluster_gone && *status == ObjectStatus::Missing => {
+                Repair::NewObjectShownIn(|p| &mut p.control_plane_security_group_id)
+            }
+            _ => repair_of(key, status),
+        };
+        match repair {
             Repair::InPlace => {}
             Repair::NewObject => p.owned_objects = Unknown::Unknown,
             Repair::NewObjectShownIn(attribute) => {
