@@ -255,7 +255,7 @@ pub async fn first_tagged(
     Ok(None)
 }
 
-/// The PEM bundle a CERTIFICATE_BUNDLE trust anchor was created from.
+/// What a trust anchor trusts: its CA bundle or its Private CA.
 pub async fn trust_anchor_source(ra: &Client, id: &str) -> AwsResult<Option<AnchorSource>> {
     let out = ra
         .get_trust_anchor()

@@ -108,7 +108,7 @@ impl Testbed {
     }
 
     fn auth(service: &str, region: &str) -> (&'static str, String) {
-        ("authorization", format!("AWS4-HMAC-SHA256 Credential=test/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0"))
+        ("authorization", crate::moto::authorization(service, region))
     }
 
     /// A query-protocol call (EC2 or IAM) behind the provider's back; returns the XML body.

@@ -13,6 +13,11 @@ pub struct Moto {
 
 use crate::xml::values as xml_values;
 
+/// A SigV4 header naming `service` and `region` (moto reads them, not the signature).
+pub(crate) fn authorization(service: &str, region: &str) -> String {
+    format!("AWS4-HMAC-SHA256 Credential=test/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0")
+}
+
 impl Moto {
     pub fn new(url: &str) -> Moto {
         Moto {
@@ -65,10 +70,9 @@ impl Moto {
             }
             form.finish()
         };
-        let auth = format!("AWS4-HMAC-SHA256 Credential=test/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0");
         let req = hyper::Request::post(format!("{}/", self.url))
             .header("content-type", "application/x-www-form-urlencoded")
-            .header("authorization", auth)
+            .header("authorization", authorization(service, region))
             .body(Full::new(Bytes::from(form)))
             .map_err(|e| e.to_string())?;
         let (status, body) = self.send(req).await?;
@@ -259,12 +263,11 @@ impl Moto {
     /// None when moto has no such CA. The CA's region is the ARN's.
     pub async fn private_ca_status(&self, arn: &str) -> Result<Option<String>, String> {
         let region = arn.split(':').nth(3).unwrap_or("us-east-1");
-        let auth = format!("AWS4-HMAC-SHA256 Credential=test/20260101/{region}/acm-pca/aws4_request, SignedHeaders=host, Signature=0");
         let body = serde_json::json!({ "CertificateAuthorityArn": arn }).to_string();
         let req = hyper::Request::post(format!("{}/", self.url))
             .header("content-type", "application/x-amz-json-1.1")
             .header("x-amz-target", "ACMPrivateCA.DescribeCertificateAuthority")
-            .header("authorization", auth)
+            .header("authorization", authorization("acm-pca", region))
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| e.to_string())?;
         let (status, bytes) = self.send(req).await?;

@@ -7,7 +7,7 @@ use ipnet::Ipv4Net;
 
 use super::create::Ctx;
 use super::inventory::{Inventory, Route};
-use super::objects::{ObjectKey, ObjectStatus as Status};
+use super::objects::{made_anew_with_the_cluster, ObjectKey, ObjectStatus as Status};
 use super::spec::{Gateway, NatMode};
 use super::{cidr, names};
 use crate::aws::ec2::{self, RouteTarget};
@@ -32,9 +32,8 @@ impl SubnetKind {
 }
 
 /// False when the inventory records the object; an error when it records an object that was
-/// deleted outside Terraform and cannot be recreated without everything that depends on it.
-/// With the cluster gone too (a destroy stopped in its network phase), nothing uses the
-/// internet gateway or the control plane security group: they are made anew with it.
+/// deleted outside Terraform and cannot be recreated without everything that depends on it
+/// (see `objects::made_anew_with_the_cluster` for what can).
 pub fn needs(
     ctx: &Ctx<'_>,
     recorded: Option<&String>,
@@ -44,14 +43,10 @@ pub fn needs(
         return Ok(true);
     };
     let key = key(id.clone());
-    let cluster_gone = ctx
+    let cluster = ctx
         .observed
-        .is_missing(&ObjectKey::Cluster(ctx.spec.name.clone()));
-    let remade_with_the_cluster = matches!(
-        key,
-        ObjectKey::InternetGateway(_) | ObjectKey::SecurityGroup(_)
-    );
-    if ctx.observed.is_missing(&key) && cluster_gone && remade_with_the_cluster {
+        .status(&ObjectKey::Cluster(ctx.spec.name.clone()));
+    if made_anew_with_the_cluster(&key, ctx.observed.status(&key), cluster) {
         return Ok(true);
     }
     if ctx.observed.is_missing(&key) {

@@ -173,6 +173,21 @@ impl FromStr for ObjectKey {
     }
 }
 
+/// Whether apply makes `key` anew rather than refuse to: a missing internet gateway or control
+/// plane security group of a cluster that is missing too (a destroy stopped in its network
+/// phase) is used by nothing, so it comes back with the cluster. Plan and apply both ask here.
+pub fn made_anew_with_the_cluster(
+    key: &ObjectKey,
+    status: Option<&ObjectStatus>,
+    cluster: Option<&ObjectStatus>,
+) -> bool {
+    matches!(
+        key,
+        ObjectKey::InternetGateway(_) | ObjectKey::SecurityGroup(_)
+    ) && status == Some(&ObjectStatus::Missing)
+        && cluster == Some(&ObjectStatus::Missing)
+}
+
 /// What a read found of one owned object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ObjectStatus {

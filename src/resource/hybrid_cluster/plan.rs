@@ -10,7 +10,7 @@ use tfplugin6::{One, Unknown};
 
 use super::cidr;
 use super::model::{ClusterConfig, ClusterState, Vpc, DEFAULT_NAT_GATEWAY, DEFAULT_VPC_CIDR};
-use super::objects::{ObjectKey, ObjectStatus};
+use super::objects::{made_anew_with_the_cluster, ObjectKey, ObjectStatus};
 use super::spec::{parse_provider, CredentialsProvider};
 
 /// What plan knows beyond the configuration.
@@ -318,19 +318,17 @@ fn plan_owned_objects(p: &mut ClusterState) {
     if drifted(|k| matches!(k, ObjectKey::AccessEntry(_))) {
         p.access_entry_arn = Unknown::Unknown;
     }
-    // With the cluster, apply makes a missing gateway or security group anew (`network::needs`).
-    let cluster_gone = owned
+    let cluster = owned
         .iter()
-        .any(|(k, s)| matches!(k, ObjectKey::Cluster(_)) && *s == ObjectStatus::Missing);
+        .find(|(k, _)| matches!(k, ObjectKey::Cluster(_)))
+        .map(|(_, s)| s);
     for (key, status) in &owned {
         let repair = match key {
-            ObjectKey::InternetGateway(_) if cluster_gone && *status == ObjectStatus::Missing => {
-                Repair::NewObject
-            }
-            ObjectKey::SecurityGroup(_) if cluster_gone && *status == ObjectStatus::Missing => {
+            _ if !made_anew_with_the_cluster(key, Some(status), cluster) => repair_of(key, status),
+            ObjectKey::SecurityGroup(_) => {
                 Repair::NewObjectShownIn(|p| &mut p.control_plane_security_group_id)
             }
-            _ => repair_of(key, status),
+            _ => Repair::NewObject,
         };
         match repair {
             Repair::InPlace => {}

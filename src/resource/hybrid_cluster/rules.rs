@@ -446,9 +446,7 @@ pub fn activation_expiration() -> StringRule {
 
 /// What SSM would refuse of `t` for an activation created now, if anything.
 pub fn activation_expiration_now(t: &str) -> Option<String> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = (crate::aws::wait::now_unix_ms() / 1000) as i64;
     match crate::aws::ssm::parse_rfc3339(t)? {
         at if at <= now => Some(format!(
             "{t} is in the past: set a later expiration for the new activation."
