@@ -39,10 +39,22 @@ pub async fn identity(aws: &AwsClients) -> AwsResult<Identity> {
         .send()
         .await
         .map_err(crate::aws::error::sts("reading the caller identity"))?;
-    let arn = out.arn().unwrap_or("arn:aws:");
-    Ok(Identity {
-        account: out.account().unwrap_or_default().to_string(),
-        partition: arn.split(':').nth(1).unwrap_or("aws").to_string(),
+    identity_of(out.arn(), out.account()).ok_or_else(|| {
+        AwsError::invalid_response(
+            "reading the caller identity",
+            "GetCallerIdentity answered without an ARN and account",
+        )
+    })
+}
+
+/// The account and partition of the caller's ARN. Every ARN the provider writes takes its
+/// partition from here, so an answer without one is no identity rather than a guess of `aws`.
+fn identity_of(arn: Option<&str>, account: Option<&str>) -> Option<Identity> {
+    let partition = arn?.split(':').nth(1).filter(|p| !p.is_empty())?;
+    let account = account.filter(|a| !a.is_empty())?;
+    Some(Identity {
+        account: account.to_string(),
+        partition: partition.to_string(),
     })
 }
 
@@ -502,6 +514,22 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
+
+    #[test]
+    fn the_partition_comes_from_the_callers_arn_and_is_never_guessed() {
+        let gov = identity_of(
+            Some("arn:aws-us-gov:iam::123456789012:user/u"),
+            Some("123456789012"),
+        )
+        .unwrap();
+        assert_eq!(
+            (gov.partition.as_str(), gov.account.as_str()),
+            ("aws-us-gov", "123456789012")
+        );
+        assert!(identity_of(None, Some("123456789012")).is_none());
+        assert!(identity_of(Some("arn::iam::1:user/u"), Some("1")).is_none());
+        assert!(identity_of(Some("arn:aws-cn:iam::1:user/u"), None).is_none());
+    }
 
     #[tokio::test]
     async fn a_call_in_flight_runs_to_its_end_when_another_fails() {
