@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{ssm_config, Applied, Testbed, Workspace, TF_NEW, TF_OLD, TOFU};
+use common::{ssm_call, ssm_config, Applied, Testbed, Workspace, TF_NEW, TF_OLD, TOFU};
 
 const NODES_ROLE: &str = "hybrid-demo-eks-hybrid-nodes-role";
 const IRA_NODES_ROLE: &str = "hybrid-ira-eks-hybrid-nodes-role";
@@ -1352,20 +1352,6 @@ fn activation_of(c: &Applied) -> String {
         .as_str()
         .unwrap()
         .to_string()
-}
-
-/// An SSM call as another client would make it (`inspect`: behind the provider's back).
-fn ssm_call(tb: &Testbed, target: &str, body: &str, inspect: bool) -> serde_json::Value {
-    let mut headers = vec![
-        ("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-west-2/ssm/aws4_request, SignedHeaders=host, Signature=0".to_string()),
-        ("x-amz-target", format!("AmazonSSM.{target}")),
-    ];
-    if inspect {
-        headers.push(("x-testbed-inspect", "1".into()));
-    }
-    let (status, body) = tb.request("POST", "/", &headers, body);
-    assert_eq!(status, 200, "{body}");
-    serde_json::from_str(&body).unwrap()
 }
 
 /// Deletes the demo's nodes role behind the provider's back (its policies first, as IAM

@@ -253,3 +253,161 @@ fn destroy_takes_what_the_state_records_not_what_carries_the_name() {
     ws.destroy();
     assert_eq!(tb.inventory(), before, "only the foreign VPC is left");
 }
+
+/// Our cluster deleted outside Terraform, then another made under its name (as eksctl makes
+/// it, in its own VPC). EKS names ARNs by name, so it has our cluster's ARN too; only when EKS
+/// created it tells them apart. The refresh does not read it as ours, the plan fails at `name`
+/// with no write, an apply planned without a refresh stops before any write, and destroy
+/// deletes everything this state made but leaves that cluster, its access entry and the node
+/// registered with it.
+#[test]
+fn a_cluster_made_under_our_name_after_ours_was_deleted_is_never_taken_over() {
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
+    let before = tb.inventory();
+    let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
+    ws.apply();
+    let ours_made: Vec<String> = tb
+        .inventory()
+        .into_iter()
+        .filter(|o| !before.contains(o))
+        .collect();
+    let ours = ws.state();
+    let arn = ours["arn"].as_str().unwrap().to_string();
+    let created_at = ours["created_at"].as_str().unwrap().to_string();
+    assert!(created_at.ends_with('Z'), "{created_at}");
+
+    let (code, _) = tb.rest("eks", "DELETE", "/clusters/hybrid-demo", "");
+    assert_eq!(code, 200);
+    common::wait_for_no_clusters(&tb);
+    // EKS reports creation to the second; on AWS a cluster takes minutes to make.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let theirs = common::made_as_eksctl_makes_it(&tb, "hybrid-demo");
+    let activation = common::ssm_call(
+        &tb,
+        "CreateActivation",
+        &serde_json::json!({
+            "IamRole": theirs.nodes_role_arn.rsplit('/').next().unwrap(),
+            "Tags": [{"Key": "EKSClusterARN", "Value": arn}],
+        })
+        .to_string(),
+        true,
+    );
+    let their_node = common::register_node(
+        &tb,
+        activation["ActivationId"].as_str().unwrap(),
+        activation["ActivationCode"].as_str().unwrap(),
+    );
+    let theirs_before = tb.inventory();
+
+    tb.control("DELETE", "calls", "");
+    let plan = ws.run(&["plan", "-no-color", "-input=false"]);
+    let text = plan.text();
+    assert!(
+        plan.code == 1
+            && text.contains("Cluster name held by another cluster")
+            && text.contains(&format!(
+                "(created at {created_at}) was deleted outside Terraform"
+            ))
+            && plan.stderr.contains("name"),
+        "{}",
+        plan.all()
+    );
+    assert_eq!(
+        common::writes(&tb),
+        Vec::<String>::new(),
+        "plan made writes"
+    );
+
+    // Planned without a refresh, a tag change reaches apply, which looks before writing.
+    ws.write(&ssm_config(&tgw, "").replace("platform", "edge"));
+    let apply = ws.run(&[
+        "apply",
+        "-auto-approve",
+        "-refresh=false",
+        "-input=false",
+        "-no-color",
+    ]);
+    assert!(
+        apply.code == 1
+            && apply
+                .text()
+                .contains("Cluster name held by another cluster"),
+        "{}",
+        apply.all()
+    );
+    assert_eq!(
+        common::writes(&tb),
+        Vec::<String>::new(),
+        "apply made writes"
+    );
+
+    // A destroy plans the configuration first, and stops there, naming the way out.
+    let refused = ws.run(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(
+        refused.code == 1
+            && refused
+                .text()
+                .contains("run `terraform destroy -refresh=false`"),
+        "{}",
+        refused.all()
+    );
+    assert_eq!(
+        common::writes(&tb),
+        Vec::<String>::new(),
+        "destroy made writes"
+    );
+    let preview = ws.run(&[
+        "plan",
+        "-destroy",
+        "-refresh=false",
+        "-no-color",
+        "-input=false",
+    ]);
+    assert!(
+        preview.text().contains("Kept (not made by this provider): - the EKS cluster hybrid-demo: not the one this state created")
+            && !preview.text().contains("deregistered"),
+        "{}",
+        preview.all()
+    );
+    let destroyed = ws.run(&[
+        "destroy",
+        "-auto-approve",
+        "-refresh=false",
+        "-no-color",
+        "-input=false",
+    ]);
+    assert!(
+        destroyed.code == 0
+            && destroyed
+                .text()
+                .contains("Kept a cluster this state did not create"),
+        "{}",
+        destroyed.all()
+    );
+    // Everything this state made is gone; theirs, under the same cluster name, is all there.
+    let left = tb.inventory();
+    let mut expected: Vec<String> = theirs_before
+        .iter()
+        .filter(|o| !ours_made.contains(o) || o.as_str() == "cluster:hybrid-demo")
+        .cloned()
+        .collect();
+    expected.sort();
+    assert_eq!(left, expected);
+    let (_, described) = tb.rest("eks", "GET", "/clusters/hybrid-demo", "");
+    assert!(
+        described.contains("\"ACTIVE\"") && described.contains(&theirs.vpc),
+        "{described}"
+    );
+    let (code, _) = common::access_entry(&tb, "hybrid-demo", &theirs.nodes_role_arn);
+    assert_eq!(code, 200, "their access entry stays");
+    assert!(
+        left.contains(&format!("managed_instance:{their_node}")),
+        "their node stays registered: {left:?}"
+    );
+    let ours_left: Vec<&String> = left
+        .iter()
+        .filter(|o| !before.contains(o) && !theirs_before.contains(o))
+        .collect();
+    assert!(ours_left.is_empty(), "{ours_left:?}");
+}

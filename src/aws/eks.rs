@@ -78,7 +78,7 @@ pub async fn create_cluster(
     eks: &Client,
     r: &ClusterRequest<'_>,
     budget: &Budget,
-) -> AwsResult<()> {
+) -> AwsResult<Option<String>> {
     let step = format!("creating EKS cluster {}", r.name);
     let mut remote = RemoteNetworkConfigRequest::builder().remote_node_networks(
         RemoteNodeNetwork::builder()
@@ -116,7 +116,7 @@ pub async fn create_cluster(
             .set_tags(Some(r.tags.clone()))
             .send()
             .await
-            .map(|_| ())
+            .map(|out| out.cluster().and_then(created_at))
             .map_err(|e| unsupported_zone(&step, &e).unwrap_or_else(|| error::eks(&step)(e)))
     })
     .await
@@ -148,6 +148,15 @@ pub async fn cluster_names(eks: &Client) -> AwsResult<Vec<String>> {
         .collect::<Result<_, _>>()
         .await
         .map_err(error::eks("listing EKS clusters"))
+}
+
+/// When EKS created the cluster, in RFC 3339 to the second (as the Terraform AWS provider's
+/// `aws_eks_cluster.created_at`).
+pub fn created_at(cluster: &Cluster) -> Option<String> {
+    let secs = cluster.created_at()?.secs();
+    aws_smithy_types::DateTime::from_secs(secs)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .ok()
 }
 
 pub async fn describe_cluster(eks: &Client, name: &str) -> AwsResult<Option<Cluster>> {

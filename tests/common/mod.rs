@@ -384,6 +384,20 @@ pub fn register_node(tb: &Testbed, id: &str, code: &str) -> String {
         .to_string()
 }
 
+/// An SSM call as another client would make it (`inspect`: behind the provider's back).
+pub fn ssm_call(tb: &Testbed, target: &str, body: &str, inspect: bool) -> serde_json::Value {
+    let mut headers = vec![
+        ("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-west-2/ssm/aws4_request, SignedHeaders=host, Signature=0".to_string()),
+        ("x-amz-target", format!("AmazonSSM.{target}")),
+    ];
+    if inspect {
+        headers.push(("x-testbed-inspect", "1".into()));
+    }
+    let (status, body) = tb.request("POST", "/", &headers, body);
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
 /// An AWS Private CA made as its owner would, behind the provider's back: created (it is then
 /// `PENDING_CERTIFICATE`), and with `install` its root certificate issued from its own CSR
 /// and installed, which makes it `ACTIVE` (ACM PCA user guide, "Installing the CA

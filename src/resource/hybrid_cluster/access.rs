@@ -290,7 +290,9 @@ pub async fn ensure_cluster(ctx: &Ctx<'_>, exists: bool, role_arn: &str) -> AwsR
             pod_cidrs: spec.remote.pod_cidrs.clone(),
             tags: as_hash_map(&ctx.tags),
         };
-        eks::create_cluster(&ctx.aws.eks, &request, &ctx.budget).await?;
+        // Made again (after a deletion outside Terraform), it is a new cluster with a new time.
+        let created_at = eks::create_cluster(&ctx.aws.eks, &request, &ctx.budget).await?;
+        ctx.record(|i| i.cluster_created_at = created_at);
     }
     ctx.record(|i| i.cluster_name = Some(spec.name.clone()));
     eks::wait_cluster_active(&ctx.aws.eks, &spec.name, &ctx.budget).await?;

@@ -32,9 +32,11 @@ pub fn warn(prior: &ClusterState, replacing: Option<&str>, d: &mut Diagnostics) 
     for line in goes(prior).into_iter().chain(nodes_go) {
         detail.push_str(&format!("- {line}\n"));
     }
-    detail.push_str(
-        "\nHybrid nodes registered with this cluster stop working: their control plane, access entry and credentials go with it, and each node must join again with nodeadm.\n",
-    );
+    if other_cluster(prior).is_none() {
+        detail.push_str(
+            "\nHybrid nodes registered with this cluster stop working: their control plane, access entry and credentials go with it, and each node must join again with nodeadm.\n",
+        );
+    }
     let kept: Vec<String> = stays(prior).into_iter().chain(nodes_stay).collect();
     if !kept.is_empty() {
         detail.push_str("\nKept (not made by this provider):\n");
@@ -45,12 +47,31 @@ pub fn warn(prior: &ClusterState, replacing: Option<&str>, d: &mut Diagnostics) 
     d.warning(summary, detail.trim_end().to_string());
 }
 
+/// The objects destroy deletes: all the state owns, less a cluster of our name that EKS made
+/// at another time than ours (destroy leaves it).
 fn owned(prior: &ClusterState) -> Vec<ObjectKey> {
     prior
         .owned_objects
         .value()
-        .map(|m| m.keys().cloned().collect())
+        .map(|m| {
+            m.iter()
+                .filter(|(_, s)| !s.is_not_ours())
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
         .unwrap_or_default()
+}
+
+/// The name of a cluster of our name that is not ours, as the last refresh found it.
+fn other_cluster(prior: &ClusterState) -> Option<String> {
+    prior
+        .owned_objects
+        .value()?
+        .iter()
+        .find_map(|(k, s)| match k {
+            ObjectKey::Cluster(name) if s.is_not_ours() => Some(name.clone()),
+            _ => None,
+        })
 }
 
 fn count(n: usize, one: &str, many: &str) -> String {
@@ -152,7 +173,9 @@ fn goes(prior: &ClusterState) -> Vec<String> {
 /// kept with the setting that keeps them. Nothing for IAM Roles Anywhere.
 fn registered_nodes(prior: &ClusterState) -> (Option<String>, Option<String>) {
     let spec = super::spec_of(prior);
-    if spec.remote.provider != super::spec::CredentialsProvider::Ssm {
+    if spec.remote.provider != super::spec::CredentialsProvider::Ssm
+        || other_cluster(prior).is_some()
+    {
         return (None, None);
     }
     let arn = prior
@@ -183,6 +206,9 @@ fn stays(prior: &ClusterState) -> Vec<String> {
         })
         .collect();
     let mut kept = Vec::new();
+    if let Some(name) = other_cluster(prior) {
+        kept.push(format!("the EKS cluster {name}: not the one this state created (that one was deleted outside Terraform), with its access entries and the nodes registered with it"));
+    }
     let vpc = c.vpc.known().and_then(|v| v.0.as_ref());
     if let Some(id) = vpc.and_then(|v| v.id.value()) {
         kept.push(format!("the pre-existing VPC {id} and its subnets"));

@@ -135,6 +135,7 @@ async fn discover(
         }
     };
     net.inv.cluster_name = Some(name.to_string());
+    net.inv.cluster_created_at = eks::created_at(&cluster);
 
     let cluster_role = cluster.role_arn().unwrap_or_default().to_string();
     let cluster_role_name = names::cluster_role(name);
@@ -369,6 +370,7 @@ fn state_from(
     s.config.cluster_role_arn = Unknown::some(cluster_role.to_string());
     // The ARN names the cluster for good: import returns it as the identity.
     s.arn = Unknown::Known(cluster.arn().map(str::to_string));
+    s.created_at = Unknown::Known(eks::created_at(cluster));
     s.config.vpc = Unknown::Known(One(net.vpc_block.clone()));
     let networks = |cidrs: Vec<String>| -> Unknown<Vec<Networks>> {
         Unknown::Known(if cidrs.is_empty() {

@@ -31,6 +31,9 @@ pub struct Inventory {
     pub trust_anchor_id: Option<String>,
     pub profile_id: Option<String>,
     pub cluster_name: Option<String>,
+    /// When EKS created our cluster (`created_at`): a cluster of the same name made at
+    /// another time is someone else's.
+    pub cluster_created_at: Option<String>,
     pub access_entry_principal: Option<String>,
     pub ssm_activation: Option<ActivationRecord>,
     /// When an apply last recorded these objects (Unix ms): a destroy within the propagation
@@ -121,7 +124,10 @@ pub fn recorded_in_state(state: &ClusterState, gateway: Option<&Gateway>) -> Inv
     let ids = |v: &tfplugin6::Unknown<Option<Vec<String>>>| v.value().cloned().unwrap_or_default();
     for key in owned.keys() {
         match key {
-            ObjectKey::Cluster(name) => inv.cluster_name = Some(name.clone()),
+            ObjectKey::Cluster(name) => {
+                inv.cluster_name = Some(name.clone());
+                inv.cluster_created_at = state.created_at.value().cloned();
+            }
             ObjectKey::AccessEntry(_) => {
                 inv.access_entry_principal = state.remote_nodes_role_arn.value().cloned()
             }
@@ -217,6 +223,7 @@ pub fn merge(recorded: Inventory, found: Inventory) -> Inventory {
         trust_anchor_id: one(recorded.trust_anchor_id, found.trust_anchor_id),
         profile_id: one(recorded.profile_id, found.profile_id),
         cluster_name: one(recorded.cluster_name, found.cluster_name),
+        cluster_created_at: one(recorded.cluster_created_at, found.cluster_created_at),
         access_entry_principal: one(
             recorded.access_entry_principal,
             found.access_entry_principal,

@@ -89,7 +89,10 @@ impl Resource for HybridCluster {
         }
         if req.is_destroy() {
             let mut diagnostics = Diagnostics::default();
-            if let Ok(Some(prior)) = typed_prior(&req.prior) {
+            if let Ok(Some(mut prior)) = typed_prior(&req.prior) {
+                if let Some(aws) = self.data.aws_if_known().await {
+                    mark_other_cluster(&aws, &mut prior).await;
+                }
                 destroy_preview::warn(&prior, None, &mut diagnostics);
             }
             return PlanResponse {
@@ -220,6 +223,9 @@ async fn plan_change(
     let proposed: ClusterState = read_model(&req.proposed).map_err(invalid)?;
     let prior = typed_prior(&req.prior)?;
     let mut d = Diagnostics::default();
+    if let Some(prior) = &prior {
+        d.extend(ownership::check_cluster_still_ours(prior, &config));
+    }
     let new_network = prior.as_ref().is_none_or(|p| {
         p.config.vpc != proposed.config.vpc
             || p.config.remote_network_config != proposed.config.remote_network_config
@@ -323,6 +329,33 @@ fn check_new_activation_expiration(planned: &ClusterState, d: &mut Diagnostics) 
     }
 }
 
+/// For a destroy planned without a refresh: a cluster of our name made at another time than
+/// ours shows in the preview as kept. A failed look leaves the preview as the state has it.
+async fn mark_other_cluster(aws: &AwsClients, prior: &mut ClusterState) {
+    let (Some(name), Some(ours)) = (prior.id.value().cloned(), prior.created_at.value().cloned())
+    else {
+        return;
+    };
+    if let Ok(Some(_)) = ownership::other_cluster(aws, &name, &ours).await {
+        if let Some(objects) = prior.owned_objects.value_mut() {
+            objects.insert(
+                objects::ObjectKey::Cluster(name),
+                objects::ObjectStatus::not_ours(),
+            );
+        }
+    }
+}
+
+/// The private inventory, with when EKS created our cluster from the public state when the
+/// private one does not have it (private state from before it was kept).
+fn recorded_inventory(prior: Option<&ClusterState>, private: &[u8]) -> Inventory {
+    let mut inv = Inventory::from_private(private);
+    if inv.cluster_created_at.is_none() {
+        inv.cluster_created_at = prior.and_then(|p| p.created_at.value().cloned());
+    }
+    inv
+}
+
 /// What a state holds: its private inventory, and the objects its public attributes name.
 fn held_by(state: Option<&ClusterState>, private: &[u8]) -> Inventory {
     let from_state =
@@ -388,7 +421,7 @@ async fn apply(
         spec.timeouts.update
     };
     let budget = Budget::new(timeout, cancel);
-    let inv = Inventory::from_private(private);
+    let inv = recorded_inventory(prior, private);
     let mut d = Diagnostics::default();
     let unchanged = |d: Diagnostics, inv: &Inventory| {
         Outcome::new(
@@ -409,6 +442,14 @@ async fn apply(
             }
         }
     };
+    // A plan made with -refresh=false did not see it.
+    if observed.other_cluster.is_some() {
+        d.error(
+            "Cluster name held by another cluster",
+            ownership::other_cluster_detail(&spec.name, inv.cluster_created_at.as_deref()),
+        );
+        return unchanged(d, &inv);
+    }
     // Before the first write: an object that holds one of our names and is not recorded as
     // ours stops the apply (ownership.rs).
     let (id, foreign) = tokio::join!(
@@ -637,10 +678,11 @@ async fn finish(
     };
     let state =
         (!(inv.is_empty() && d.has_errors())).then(|| state::build(base, &inv, &observed, spec));
-    let inv = Inventory {
+    let mut inv = Inventory {
         written_at_ms: Some(crate::aws::wait::now_unix_ms()),
         ..inv
     };
+    observed.record_cluster_created_at(&mut inv);
     let outcome = Outcome::new(Value::Null, inv.to_private(), d);
     (state, outcome)
 }
@@ -674,16 +716,21 @@ fn not_yet_visible(o: &observe::Observed, d: &mut Diagnostics) {
 /// source shares.
 pub async fn read_cluster(aws: &AwsClients, prior: &ClusterState, private: &[u8]) -> Outcome {
     let spec = spec_of(prior);
-    let inv = Inventory::from_private(private);
+    let mut inv = recorded_inventory(Some(prior), private);
     let mut d = Diagnostics::default();
     match observe::observe(aws, &inv, &spec).await {
         Ok(o) => {
+            o.record_cluster_created_at(&mut inv);
             let nothing_left =
                 o.cluster.is_none() && o.statuses.values().all(|s| *s != objects::ObjectStatus::Ok);
             let state = if nothing_left {
                 Value::Null
             } else {
-                state_value(&state::build(prior, &inv, &o, &spec))
+                let mut state = state::build(prior, &inv, &o, &spec);
+                if let Some(at) = o.cluster.as_ref().and_then(eks::created_at) {
+                    state.created_at = Unknown::some(at);
+                }
+                state_value(&state)
             };
             Outcome::new(state, inv.to_private(), d)
         }
@@ -710,17 +757,27 @@ async fn delete(
     // Private state is not always handed to a destroy (a tainted object being replaced gets
     // the new plan's), so the objects the public state names are merged in.
     let recorded = held_by(Some(prior), private);
-    let inv = match import::owned_inventory(aws, &spec, recorded).await {
-        Ok(inv) => inv,
+    let found = match import::owned_inventory(aws, &spec, recorded).await {
+        Ok(inv) => ownership::leave_other_cluster(aws, inv).await,
+        Err(e) => Err(e),
+    };
+    let (inv, other_cluster) = match found {
+        Ok(found) => found,
         Err(e) => {
             report(vec![e], &mut d);
             return Outcome::unchanged(prior.to_value(), private.to_vec(), d);
         }
     };
+    if let Some(detail) = &other_cluster {
+        d.warning("Kept a cluster this state did not create", detail.clone());
+    }
     tracing::debug!(inventory = ?inv, "deleting");
     let budget =
         Budget::new(spec.timeouts.delete, cancel).for_objects_written_at(inv.written_at_ms);
-    let nodes_of = prior.arn.value().filter(|_| deregisters_nodes(&spec));
+    let nodes_of = prior
+        .arn
+        .value()
+        .filter(|_| deregisters_nodes(&spec) && other_cluster.is_none());
     let nodes_of = nodes_of.map(String::as_str);
     let mut result = delete::delete_all(aws, &inv, nodes_of, &budget).await;
     // An object made moments before this destroy (a Ctrl-C, then destroy or replace) can be

@@ -171,6 +171,8 @@ tfplugin6::object! {
         pub status: Unknown<Option<String>>,
         #[attr(computed("EKS platform version."))]
         pub platform_version: Unknown<Option<String>>,
+        #[attr(computed("When EKS created the cluster (RFC 3339, UTC). It tells this cluster from one of the same name made after it was deleted outside Terraform, which the provider never changes or deletes."))]
+        pub created_at: Unknown<Option<String>>,
         #[attr(computed("Security group EKS created for the cluster."))]
         pub cluster_security_group_id: Unknown<Option<String>>,
         #[attr(computed("VPC of the cluster."))]

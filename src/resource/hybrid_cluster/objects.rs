@@ -212,6 +212,15 @@ impl ObjectStatus {
         ObjectStatus::Other("failed".into())
     }
 
+    /// A cluster of our name made at another time than ours: someone else's.
+    pub fn not_ours() -> ObjectStatus {
+        ObjectStatus::Other(NOT_OURS.into())
+    }
+
+    pub fn is_not_ours(&self) -> bool {
+        matches!(self, ObjectStatus::Other(s) if s == NOT_OURS)
+    }
+
     pub fn ok_or(ok: bool, otherwise: ObjectStatus) -> ObjectStatus {
         if ok {
             ObjectStatus::Ok
@@ -220,6 +229,8 @@ impl ObjectStatus {
         }
     }
 }
+
+const NOT_OURS: &str = "another cluster of this name";
 
 impl fmt::Display for ObjectStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -25,6 +25,9 @@ pub struct Observed {
     pub access_entry_arn: Option<String>,
     /// The nodes role as read, for the access entry's check.
     pub nodes_role: Option<iam::RoleDetails>,
+    /// A cluster of our cluster's name that EKS created at another time than ours: ours was
+    /// deleted outside Terraform and someone made this one. It is never read as ours.
+    pub other_cluster: Option<Cluster>,
 }
 
 impl Observed {
@@ -35,6 +38,14 @@ impl Observed {
     /// Observed and not healthy.
     pub fn is_missing(&self, key: &ObjectKey) -> bool {
         self.statuses.get(key).is_some_and(|s| *s != Status::Ok)
+    }
+
+    /// Records when EKS created our cluster, as this read found it: a state from before the
+    /// time was kept gets it now, and a cluster the provider made again replaces the old time.
+    pub fn record_cluster_created_at(&self, inv: &mut Inventory) {
+        if let Some(at) = self.cluster.as_ref().and_then(eks::created_at) {
+            inv.cluster_created_at = Some(at);
+        }
     }
 
     pub fn all_ok(&self) -> bool {
@@ -103,11 +114,14 @@ async fn observe_cluster(
         }
     };
     let (cluster, entry) = tokio::join!(eks::describe_cluster(&aws.eks, name), entry);
-    o.cluster = cluster?;
-    o.put(
-        ObjectKey::Cluster(name.clone()),
-        cluster_status(o.cluster.as_ref()),
-    );
+    let (ours, other) = split_by_creation(cluster?, inv.cluster_created_at.as_deref());
+    o.cluster = ours;
+    let status = match &other {
+        Some(_) => Status::not_ours(),
+        None => cluster_status(o.cluster.as_ref()),
+    };
+    o.put(ObjectKey::Cluster(name.clone()), status);
+    o.other_cluster = other;
     let entry = if o.cluster.is_some() { entry? } else { None };
     o.access_entry_arn = entry.as_ref().map(|e| e.arn.clone());
     Ok((o, entry))
@@ -145,6 +159,19 @@ async fn bound_to_an_older_role(
 
 /// A cluster EKS is deleting or has failed is drift: apply makes it again, and what EKS
 /// assigns it (endpoint, CA, security group) is planned unknown.
+/// (ours, another's): a cluster EKS created at another time than the one recorded is not
+/// ours, whatever its name and tags say. With no time recorded (a state from before it was
+/// kept) the cluster of that name is taken as ours, as before, and its time recorded.
+fn split_by_creation(
+    found: Option<Cluster>,
+    recorded: Option<&str>,
+) -> (Option<Cluster>, Option<Cluster>) {
+    match (found, recorded) {
+        (Some(c), Some(at)) if eks::created_at(&c).as_deref() != Some(at) => (None, Some(c)),
+        (found, _) => (found, None),
+    }
+}
+
 fn cluster_status(cluster: Option<&aws_sdk_eks::types::Cluster>) -> Status {
     use aws_sdk_eks::types::ClusterStatus as C;
     match cluster.map(|c| c.status()) {
@@ -528,6 +555,25 @@ mod aws_arn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cluster_made_at_another_time_than_ours_is_not_ours() {
+        let made_at = |secs: i64| {
+            Cluster::builder()
+                .name("demo")
+                .created_at(aws_sdk_eks::primitives::DateTime::from_secs(secs))
+                .build()
+        };
+        let ours = eks::created_at(&made_at(1_790_000_000)).unwrap();
+        assert_eq!(ours, "2026-09-21T14:13:20Z");
+        let (mine, other) = split_by_creation(Some(made_at(1_790_000_000)), Some(&ours));
+        assert!(mine.is_some() && other.is_none());
+        let (mine, other) = split_by_creation(Some(made_at(1_790_000_900)), Some(&ours));
+        assert!(mine.is_none() && other.is_some());
+        // A state from before the time was kept takes the cluster of its name, as before.
+        let (mine, other) = split_by_creation(Some(made_at(1_790_000_900)), None);
+        assert!(mine.is_some() && other.is_none());
+    }
 
     #[test]
     fn arns_give_partition_and_account() {

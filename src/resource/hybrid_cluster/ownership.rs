@@ -9,8 +9,9 @@
 use tfplugin6::{AttrPath, Diagnostics, One, Unknown};
 
 use super::inventory::Inventory;
-use super::model::{ClusterConfig, Vpc};
+use super::model::{ClusterConfig, ClusterState, Vpc};
 use super::names::{self, OWNERSHIP_TAG};
+use super::objects::ObjectKey;
 use super::spec::{parse_provider, ClusterSpec, CredentialsProvider, VpcSpec};
 use crate::aws::{ec2, eks, iam, rolesanywhere, AwsClients, AwsError, AwsResult};
 
@@ -285,6 +286,74 @@ pub async fn check_plan(
             ),
             e.detail(),
         ),
+    }
+    d
+}
+
+/// What to say of a cluster of our name that EKS made at another time than ours.
+pub fn other_cluster_detail(name: &str, ours_created_at: Option<&str>) -> String {
+    let ours = ours_created_at.map_or(String::new(), |t| format!(" (created at {t})"));
+    format!("The EKS cluster {name} this state created{ours} was deleted outside Terraform, and another cluster of the same name holds the name now. The provider never changes or deletes a cluster it did not create, and cannot make this one again while the name is in use. Delete that cluster if it is a mistake, or choose another `name` (a replacement). To delete what this state made and leave that cluster, run `terraform destroy -refresh=false` (a destroy with a refresh plans the configuration first, and stops here). To manage that cluster here instead, `terraform state rm` this resource and import it.")
+}
+
+/// The cluster named `name` if EKS created it at another time than ours (`ours_created_at`).
+pub async fn other_cluster(
+    aws: &AwsClients,
+    name: &str,
+    ours_created_at: &str,
+) -> AwsResult<Option<aws_sdk_eks::types::Cluster>> {
+    Ok(eks::describe_cluster(&aws.eks, name)
+        .await?
+        .filter(|c| eks::created_at(c).as_deref() != Some(ours_created_at)))
+}
+
+/// At destroy: when a cluster of our name that EKS made at another time than ours holds the
+/// name, the inventory without it, its access entry and, if that cluster runs on it, our
+/// cluster role; and what to say of it. Its nodes are not ours to deregister either: they
+/// carry the same cluster ARN.
+pub async fn leave_other_cluster(
+    aws: &AwsClients,
+    mut inv: Inventory,
+) -> AwsResult<(Inventory, Option<String>)> {
+    let (Some(name), Some(ours)) = (inv.cluster_name.clone(), inv.cluster_created_at.clone())
+    else {
+        return Ok((inv, None));
+    };
+    let Some(other) = other_cluster(aws, &name, &ours).await? else {
+        return Ok((inv, None));
+    };
+    inv.cluster_name = None;
+    inv.access_entry_principal = None;
+    let runs_on = |role: &String| {
+        other
+            .role_arn()
+            .is_some_and(|arn| iam::role_name_of(arn) == role.as_str())
+    };
+    if inv.cluster_role_name.as_ref().is_some_and(runs_on) {
+        inv.cluster_role_name = None;
+    }
+    let made = eks::created_at(&other).unwrap_or_else(|| "?".into());
+    Ok((inv, Some(format!("The EKS cluster {name} this state created (created at {ours}) was deleted outside Terraform; the cluster of that name now, created at {made}, is not this state's. It was left as it is, with its access entries, the nodes registered with it and the role it runs on, and everything else this state made was deleted."))))
+}
+
+/// At plan, for anything but a destroy: a refresh that found our cluster's name held by
+/// another cluster stops the plan while the name stays, at `name`, before any write (apply
+/// would fail on CreateCluster, or a replacement after deleting the rest). Terraform plans
+/// the configuration before a destroy too, so the message names the destroy that does not.
+pub fn check_cluster_still_ours(prior: &ClusterState, config: &ClusterConfig) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    let held = prior.owned_objects.value().and_then(|objects| {
+        objects.iter().find_map(|(k, s)| match k {
+            ObjectKey::Cluster(name) if s.is_not_ours() => Some(name.clone()),
+            _ => None,
+        })
+    });
+    if let Some(name) = held.filter(|n| config.name.known() == Some(n)) {
+        d.error_at(
+            AttrPath::root(ClusterConfig::name),
+            "Cluster name held by another cluster",
+            other_cluster_detail(&name, prior.created_at.value().map(String::as_str)),
+        );
     }
     d
 }

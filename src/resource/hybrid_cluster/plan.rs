@@ -172,6 +172,7 @@ fn unknown_computed(p: &mut ClusterState, config: &ClusterConfig) {
     (p.arn, p.endpoint, p.certificate_authority_data) =
         (Unknown::Unknown, Unknown::Unknown, Unknown::Unknown);
     (p.status, p.platform_version) = (Unknown::Unknown, Unknown::Unknown);
+    p.created_at = Unknown::Unknown;
     (p.cluster_security_group_id, p.vpc_id) = (Unknown::Unknown, Unknown::Unknown);
     p.control_plane_security_group_id = Unknown::Unknown;
     (p.public_subnet_ids, p.private_subnet_ids) = (Unknown::Unknown, Unknown::Unknown);
@@ -313,6 +314,7 @@ fn plan_owned_objects(p: &mut ClusterState) {
         p.certificate_authority_data = Unknown::Unknown;
         p.status = Unknown::Unknown;
         p.platform_version = Unknown::Unknown;
+        p.created_at = Unknown::Unknown;
         p.cluster_security_group_id = Unknown::Unknown;
     }
     if drifted(|k| matches!(k, ObjectKey::AccessEntry(_))) {

@@ -41,6 +41,11 @@ pub fn build(
         s.certificate_authority_data = text(c.certificate_authority().and_then(|a| a.data()));
         s.status = text(c.status().map(|x| x.as_str()));
         s.platform_version = text(c.platform_version());
+        // A plan that kept it null (a state from before it was kept, planned without a
+        // refresh) promised null; the next read records it.
+        if !matches!(s.created_at, Unknown::Known(None)) {
+            s.created_at = known(crate::aws::eks::created_at(c));
+        }
         s.config.kubernetes_version = text(c.version());
         let vpc_cfg = c.resources_vpc_config();
         s.cluster_security_group_id = text(vpc_cfg.and_then(|v| v.cluster_security_group_id()));
