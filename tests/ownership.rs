@@ -262,10 +262,19 @@ fn destroy_takes_what_the_state_records_not_what_carries_the_name() {
 /// registered with it.
 #[test]
 fn a_cluster_made_under_our_name_after_ours_was_deleted_is_never_taken_over() {
+    never_takes_over_a_cluster_made_under_its_name(TF_NEW);
+}
+
+#[test]
+fn a_cluster_made_under_our_name_is_never_taken_over_in_opentofu() {
+    never_takes_over_a_cluster_made_under_its_name(common::TOFU);
+}
+
+fn never_takes_over_a_cluster_made_under_its_name(tf: &str) {
     let tb = common::testbed();
     let tgw = tb.seed().transit_gateway;
     let before = tb.inventory();
-    let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
+    let ws = Workspace::new(tf, &tb, &ssm_config(&tgw, ""));
     ws.apply();
     let ours_made: Vec<String> = tb
         .inventory()
