@@ -432,6 +432,66 @@ fn a_disabled_trust_anchor_is_enabled_and_a_deleted_profile_recreated() {
     c.destroy_leaves_nothing();
 }
 
+/// Roles Anywhere's trust is in two objects' settings, not only in their being there: the
+/// anchor's source (which CA it trusts) and the profile's roles and session-name setting
+/// (nodeadm names the session after the node). Changed behind Terraform's back, each is drift
+/// that apply puts back in place.
+#[test]
+fn a_trust_anchor_or_profile_changed_outside_terraform_is_put_back() {
+    let (c, ca) = ira_cluster(TF_NEW);
+    let s = c.state();
+    let id_of = |key: &str| {
+        s[key]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let (anchor, profile) = (
+        id_of("remote_nodes_trust_anchor_arn"),
+        id_of("remote_nodes_anywhere_profile_arn"),
+    );
+    let read = |path: &str| -> serde_json::Value {
+        let (code, body) = c.tb.rest("rolesanywhere", "GET", path, "");
+        assert_eq!(code, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    let other_ca = common::private_ca(&c.tb, true);
+    let swapped = serde_json::json!({"source": {"sourceType": "AWS_ACM_PCA", "sourceData": {"acmPcaArn": other_ca}}});
+    let (code, body) = c.tb.rest(
+        "rolesanywhere",
+        "PATCH",
+        &format!("/trustanchor/{anchor}"),
+        &swapped.to_string(),
+    );
+    assert_eq!(code, 200, "{body}");
+    c.drift_shows(&[&format!("trust_anchor/{anchor}"), r#""changed" -> "ok""#]);
+    c.repair();
+    let source = &read(&format!("/trustanchor/{anchor}"))["trustAnchor"]["source"];
+    assert_eq!(source["sourceType"], "CERTIFICATE_BUNDLE", "{source}");
+    assert_eq!(source["sourceData"]["x509CertificateData"], ca.as_str());
+
+    let nodes_role = s["remote_nodes_role_arn"].as_str().unwrap();
+    let other_role = common::role(&c.tb, "someone-else", "rolesanywhere.amazonaws.com");
+    let edited = serde_json::json!({"roleArns": [other_role], "acceptRoleSessionName": false});
+    let (code, body) = c.tb.rest(
+        "rolesanywhere",
+        "PATCH",
+        &format!("/profile/{profile}"),
+        &edited.to_string(),
+    );
+    assert_eq!(code, 200, "{body}");
+    c.drift_shows(&[&format!("profile/{profile}"), r#""changed" -> "ok""#]);
+    c.repair();
+    let p = &read(&format!("/profile/{profile}"))["profile"];
+    assert_eq!(p["roleArns"], serde_json::json!([nodes_role]), "{p}");
+    assert_eq!(p["acceptRoleSessionName"], true, "{p}");
+    c.tb.query("iam", "Action=DeleteRole&RoleName=someone-else");
+    c.destroy_leaves_nothing();
+}
+
 #[test]
 fn tags_change_in_place_on_every_object_the_cluster_owns() {
     let (c, ca) = ira_cluster(TF_NEW);

@@ -77,8 +77,16 @@ pub async fn create_trust_anchor(
     ))
 }
 
-/// (arn, enabled), or None when gone.
-pub async fn trust_anchor(ra: &Client, id: &str) -> AwsResult<Option<(String, bool)>> {
+/// A trust anchor as read: what decides whom it trusts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrustAnchor {
+    pub arn: String,
+    pub enabled: bool,
+    pub source: Option<AnchorSource>,
+}
+
+/// The trust anchor, or None when gone.
+pub async fn trust_anchor(ra: &Client, id: &str) -> AwsResult<Option<TrustAnchor>> {
     match ra
         .get_trust_anchor()
         .trust_anchor_id(id)
@@ -86,15 +94,29 @@ pub async fn trust_anchor(ra: &Client, id: &str) -> AwsResult<Option<(String, bo
         .await
         .map_err(error::rolesanywhere("reading trust anchor"))
     {
-        Ok(out) => Ok(out.trust_anchor().map(|a| {
-            (
-                a.trust_anchor_arn().unwrap_or_default().to_string(),
-                a.enabled().unwrap_or(false),
-            )
+        Ok(out) => Ok(out.trust_anchor().map(|a| TrustAnchor {
+            arn: a.trust_anchor_arn().unwrap_or_default().to_string(),
+            enabled: a.enabled().unwrap_or(false),
+            source: a.source().and_then(AnchorSource::from_sdk),
         })),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Puts the anchor's source back (UpdateTrustAnchor).
+pub async fn set_trust_anchor_source(
+    ra: &Client,
+    id: &str,
+    source: &AnchorSource,
+) -> AwsResult<()> {
+    ra.update_trust_anchor()
+        .trust_anchor_id(id)
+        .source(source.to_sdk())
+        .send()
+        .await
+        .map_err(error::rolesanywhere("updating the trust anchor's source"))?;
+    Ok(())
 }
 
 pub async fn enable_trust_anchor(ra: &Client, id: &str) -> AwsResult<()> {
@@ -144,8 +166,25 @@ pub async fn create_profile(
     ))
 }
 
-/// (arn, enabled), or None when gone.
-pub async fn profile(ra: &Client, id: &str) -> AwsResult<Option<(String, bool)>> {
+/// A profile as read: what decides which role nodes get, and how.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Profile {
+    pub arn: String,
+    pub enabled: bool,
+    pub role_arns: Vec<String>,
+    pub accept_role_session_name: bool,
+}
+
+impl Profile {
+    /// Whether it hands out exactly `role_arn`, taking the node's name as session name (as
+    /// `create_profile` made it).
+    pub fn serves_only(&self, role_arn: &str) -> bool {
+        self.role_arns == [role_arn] && self.accept_role_session_name
+    }
+}
+
+/// The profile, or None when gone.
+pub async fn profile(ra: &Client, id: &str) -> AwsResult<Option<Profile>> {
     match ra
         .get_profile()
         .profile_id(id)
@@ -153,15 +192,27 @@ pub async fn profile(ra: &Client, id: &str) -> AwsResult<Option<(String, bool)>>
         .await
         .map_err(error::rolesanywhere("reading profile"))
     {
-        Ok(out) => Ok(out.profile().map(|p| {
-            (
-                p.profile_arn().unwrap_or_default().to_string(),
-                p.enabled().unwrap_or(false),
-            )
+        Ok(out) => Ok(out.profile().map(|p| Profile {
+            arn: p.profile_arn().unwrap_or_default().to_string(),
+            enabled: p.enabled().unwrap_or(false),
+            role_arns: p.role_arns().to_vec(),
+            accept_role_session_name: p.accept_role_session_name().unwrap_or(false),
         })),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Puts the profile's role and session-name setting back (UpdateProfile).
+pub async fn set_profile_role(ra: &Client, id: &str, role_arn: &str) -> AwsResult<()> {
+    ra.update_profile()
+        .profile_id(id)
+        .role_arns(role_arn)
+        .accept_role_session_name(true)
+        .send()
+        .await
+        .map_err(error::rolesanywhere("updating the profile's role"))?;
+    Ok(())
 }
 
 pub async fn enable_profile(ra: &Client, id: &str) -> AwsResult<()> {

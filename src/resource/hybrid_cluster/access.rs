@@ -110,14 +110,18 @@ async fn ensure_trust_anchor(ctx: &Ctx<'_>) -> AwsResult<String> {
         Some(id) => rolesanywhere::trust_anchor(ra, id).await?,
         None => None,
     };
-    if let (Some(id), Some((arn, enabled))) = (recorded, observed) {
-        if !enabled {
+    let source = ctx.spec.remote.anchor_source();
+    if let (Some(id), Some(anchor)) = (recorded, observed) {
+        if !anchor.enabled {
             rolesanywhere::enable_trust_anchor(ra, &id).await?;
         }
-        return Ok(arn);
+        let trusted = anchor.source.as_ref();
+        if !trusted.is_some_and(|s| super::observe::trusts_the_same(s, &source)) {
+            rolesanywhere::set_trust_anchor_source(ra, &id, &source).await?;
+        }
+        return Ok(anchor.arn);
     }
     let name = names::trust_anchor(&ctx.spec.name);
-    let source = ctx.spec.remote.anchor_source();
     let (id, arn) = rolesanywhere::create_trust_anchor(ra, &name, &source, &ctx.tags).await?;
     ctx.record(|i| i.trust_anchor_id = Some(id));
     Ok(arn)
@@ -131,8 +135,15 @@ async fn ensure_profile(ctx: &Ctx<'_>, role_arn: &str) -> AwsResult<()> {
         None => None,
     };
     match (recorded, observed) {
-        (Some(id), Some((_, false))) => rolesanywhere::enable_profile(ra, &id).await,
-        (Some(_), Some(_)) => Ok(()),
+        (Some(id), Some(profile)) => {
+            if !profile.enabled {
+                rolesanywhere::enable_profile(ra, &id).await?;
+            }
+            if !profile.serves_only(role_arn) {
+                rolesanywhere::set_profile_role(ra, &id, role_arn).await?;
+            }
+            Ok(())
+        }
         _ => {
             let name = names::profile(&ctx.spec.name);
             let (id, _) = rolesanywhere::create_profile(ra, &name, role_arn, &ctx.tags).await?;

@@ -53,6 +53,20 @@ pub fn check_ca_bundle(pem: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether two bundles hold the same certificates, whatever their PEM layout (line breaks,
+/// spacing, order): AWS may hand back the data re-encoded. Unreadable PEM compares as text.
+pub fn same_certificates(a: &str, b: &str) -> bool {
+    fn der_of(pem: &str) -> Option<std::collections::BTreeSet<Vec<u8>>> {
+        Pem::iter_from_buffer(pem.as_bytes())
+            .map(|block| block.ok().map(|b| b.contents))
+            .collect()
+    }
+    match (der_of(a), der_of(b)) {
+        (Some(x), Some(y)) if !x.is_empty() => x == y,
+        _ => a.trim() == b.trim(),
+    }
+}
+
 /// Signature algorithms IAM Roles Anywhere rejects: MD5 and SHA-1 ("Signature validation"
 /// in its user guide's trust model: SHA256 or stronger). OIDs from RFC 3279 and RFC 5758.
 const WEAK_SIGNATURES: [(&str, &str); 5] = [
@@ -103,6 +117,17 @@ pub(crate) mod tests {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
         let params = rcgen::CertificateParams::new(vec!["node".to_string()]).unwrap();
         params.self_signed(&key).unwrap().pem()
+    }
+
+    #[test]
+    fn bundles_compare_by_their_certificates_not_their_layout() {
+        let (a, b) = (ca_pem(), ca_pem());
+        let both = format!("{a}{b}");
+        let reordered = format!("{b}\n\n{}", a.replace('\n', "\r\n"));
+        assert!(same_certificates(&both, &reordered));
+        assert!(same_certificates(&a, &format!("{a}\n")));
+        assert!(!same_certificates(&a, &b));
+        assert!(!same_certificates(&a, &both));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::network::{nat_gateway_count, DEFAULT_ROUTE};
 use super::objects::{ObjectKey, ObjectStatus as Status};
 use super::policies::{self, Scope};
 use super::spec::{ClusterSpec, CredentialsProvider, Gateway, VpcSpec};
+use crate::aws::rolesanywhere::AnchorSource;
 use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsResult};
 
 #[derive(Clone, Debug, Default)]
@@ -400,8 +401,9 @@ async fn observe_identity(
         observe_cluster_role(&mut o, name, details, &attached);
     }
     if let Some((id, anchor)) = anchor? {
-        o.put(ObjectKey::TrustAnchor(id.clone()), enabled_status(&anchor));
-        o.trust_anchor_arn = anchor.map(|(arn, _)| arn);
+        let status = anchor_status(anchor.as_ref(), &spec.remote.anchor_source());
+        o.put(ObjectKey::TrustAnchor(id.clone()), status);
+        o.trust_anchor_arn = anchor.map(|a| a.arn);
     }
     if let Some((name, read)) = nodes_role? {
         observe_nodes_role(aws, &mut o, name, spec, read);
@@ -415,17 +417,46 @@ async fn observe_identity(
         o.put(ObjectKey::SsmActivation(id.clone()), status);
     }
     if let Some((id, profile)) = profile? {
-        o.put(ObjectKey::Profile(id.clone()), enabled_status(&profile));
-        o.profile_arn = profile.map(|(arn, _)| arn);
+        let status = profile_status(profile.as_ref(), o.nodes_role_arn.as_deref());
+        o.put(ObjectKey::Profile(id.clone()), status);
+        o.profile_arn = profile.map(|p| p.arn);
     }
     Ok(o)
 }
 
 /// A Roles Anywhere object: missing, disabled or fine.
-fn enabled_status(object: &Option<(String, bool)>) -> Status {
-    match object {
+/// Disabled, or trusting another CA than the configuration's (UpdateTrustAnchor behind
+/// Terraform's back): either way nodes' certificates stop working, and apply puts it back.
+fn anchor_status(anchor: Option<&rolesanywhere::TrustAnchor>, wanted: &AnchorSource) -> Status {
+    match anchor {
         None => Status::Missing,
-        Some((_, false)) => Status::Disabled,
+        Some(a) if !a.enabled => Status::Disabled,
+        Some(a)
+            if !a
+                .source
+                .as_ref()
+                .is_some_and(|s| trusts_the_same(s, wanted)) =>
+        {
+            Status::Changed
+        }
+        Some(_) => Status::Ok,
+    }
+}
+
+pub fn trusts_the_same(found: &AnchorSource, wanted: &AnchorSource) -> bool {
+    match (found, wanted) {
+        (AnchorSource::Bundle(a), AnchorSource::Bundle(b)) => super::certs::same_certificates(a, b),
+        (a, b) => a == b,
+    }
+}
+
+/// Disabled, or handing out another role or refusing the node's session name: apply puts it
+/// back. With the nodes role unread (missing), its ARN, which a repair keeps, is not checked.
+fn profile_status(profile: Option<&rolesanywhere::Profile>, nodes_role: Option<&str>) -> Status {
+    match profile {
+        None => Status::Missing,
+        Some(p) if !p.enabled => Status::Disabled,
+        Some(p) if nodes_role.is_some_and(|role| !p.serves_only(role)) => Status::Changed,
         Some(_) => Status::Ok,
     }
 }
