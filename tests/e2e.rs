@@ -338,6 +338,30 @@ fn private_ca_lifecycle(tf: &str) {
         .unwrap()
         .contains(&format!("trustAnchorArn: {anchor}")));
     c.plans_no_changes("a fresh apply must plan no changes");
+    // The CA is its owner's: disabled since, every plan says what that does to the nodes,
+    // and changes nothing.
+    let set_ca_status = |status: &str| {
+        let (code, out) = c.tb.json(
+            "acm-pca",
+            "ACMPrivateCA.UpdateCertificateAuthority",
+            &serde_json::json!({"CertificateAuthorityArn": active, "Status": status}),
+        );
+        assert_eq!(code, 200, "{out}");
+    };
+    set_ca_status("DISABLED");
+    let plan = c.ws.plan_code();
+    let text = plan.text();
+    assert!(
+        plan.code == 0
+            && text.contains("Warning: Private CA not active")
+            && text.contains("is DISABLED")
+            && text.contains(
+                "hybrid nodes cannot get credentials through this cluster's trust anchor"
+            ),
+        "{}",
+        plan.all()
+    );
+    set_ca_status("ACTIVE");
     c.tb.rest(
         "rolesanywhere",
         "POST",

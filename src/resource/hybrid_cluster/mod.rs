@@ -246,6 +246,8 @@ async fn plan_change(
             );
             d.extend(names);
             d.extend(references);
+        } else {
+            d.extend(preflight::warn_private_ca_in_use(&aws, &config).await);
         }
         // Only a cluster that exists can run an add-on.
         if let Some(name) = prior.as_ref().and_then(|p| p.config.name.known()) {

@@ -313,31 +313,61 @@ async fn check_nodes_role(aws: &AwsClients, iam: Option<&Iam>) -> Diagnostics {
 /// deleted CA issues nothing the nodes could authenticate with.
 async fn check_private_ca(aws: &AwsClients, iam: Option<&Iam>) -> Diagnostics {
     let mut d = Diagnostics::default();
-    let Some(arn) = iam
+    if let Some((path, summary, detail)) = private_ca_problem(aws, iam).await {
+        d.error_at(path, summary, detail);
+    }
+    d
+}
+
+/// For a cluster whose anchor trusts a Private CA: the CA is not the provider's to repair,
+/// and a CA disabled, expired or deleted since stops the nodes getting credentials, so every
+/// plan says so, as a warning (an error would also stop `terraform destroy`, which plans the
+/// configuration first).
+pub async fn warn_private_ca_in_use(aws: &AwsClients, config: &ClusterConfig) -> Diagnostics {
+    let rnc = config.remote_network_config.known().and_then(One::get);
+    let iam = rnc.and_then(|r| r.iam.known()).and_then(One::get);
+    let mut d = Diagnostics::default();
+    if let Some((path, summary, detail)) = private_ca_problem(aws, iam).await {
+        d.warning_at(
+            path,
+            summary,
+            format!("{detail} Until it is, hybrid nodes cannot get credentials through this cluster's trust anchor."),
+        );
+    }
+    d
+}
+
+/// What is wrong with the Private CA the configuration names, if anything: (where, summary,
+/// detail).
+async fn private_ca_problem(
+    aws: &AwsClients,
+    iam: Option<&Iam>,
+) -> Option<(AttrPath, &'static str, String)> {
+    let arn = iam
         .filter(|i| i.role_arn.is_null())
-        .and_then(|i| i.acm_pca_arn.value())
-    else {
-        return d;
-    };
+        .and_then(|i| i.acm_pca_arn.value())?;
     let path = rnc_path()
         .attr(RemoteNetworkConfig::iam)
         .index(0)
         .attr(Iam::acm_pca_arn);
     match acmpca::certificate_authority_status(&aws.acmpca, arn).await {
-        Ok(Some(status)) if status == "ACTIVE" => {}
-        Ok(Some(status)) => d.error_at(
+        Ok(Some(status)) if status == "ACTIVE" => None,
+        Ok(Some(status)) => Some((
             path,
             "Private CA not active",
             format!("AWS Private CA {arn} is {status}. IAM Roles Anywhere trusts a CA once its certificate is installed and it is ACTIVE{}.", advice_for_ca_status(&status)),
-        ),
-        Ok(None) => d.error_at(
+        )),
+        Ok(None) => Some((
             path,
             "Private CA not found",
             format!("AWS Private CA {arn} does not exist, or this account cannot see it (a CA of another account must be shared with it)."),
-        ),
-        Err(e) => aws_error_at(&mut d, path, &e),
+        )),
+        Err(e) => Some((
+            path,
+            "AWS error while reading the AWS Private CA",
+            e.detail(),
+        )),
     }
-    d
 }
 
 fn advice_for_ca_status(status: &str) -> &'static str {
