@@ -2742,7 +2742,32 @@ fn a_version_jump_or_downgrade_fails_at_plan_naming_the_steps() {
     c.ws.write(&config("1.34"));
     c.ws.apply();
     c.plans_no_changes("one step at a time applies");
-    c.destroy_leaves_nothing();
+    // A destroy plans the configuration first, so it meets the same refusal, which names the
+    // destroy that does not.
+    c.ws.write(&config("1.36"));
+    let refused =
+        c.ws.run(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(
+        refused.code == 1
+            && refused.text().contains(
+                "set kubernetes_version back to 1.34 or run `terraform destroy -refresh=false`"
+            ),
+        "{}",
+        refused.all()
+    );
+    let destroyed = c.ws.run(&[
+        "destroy",
+        "-auto-approve",
+        "-refresh=false",
+        "-no-color",
+        "-input=false",
+    ]);
+    assert_eq!(destroyed.code, 0, "{}", destroyed.all());
+    assert_eq!(
+        c.tb.inventory(),
+        c.before,
+        "destroy must leave nothing behind"
+    );
 }
 
 /// Issue 19, item 2: EKS binds an access entry to the role's unique ID, not its ARN. The nodes

@@ -294,10 +294,12 @@ fn check_version_step(prior: &ClusterState, planned: &ClusterState, d: &mut Diag
     } else {
         return;
     };
+    // Terraform plans the configuration before a destroy too, so this stops a plain
+    // `terraform destroy` as well: the message names the one that does not plan it.
     d.error_at(
         tfplugin6::AttrPath::root(ClusterConfig::kubernetes_version),
         "Kubernetes version step not supported",
-        problem,
+        format!("{problem} To destroy the cluster instead, set kubernetes_version back to {was} or run `terraform destroy -refresh=false`."),
     );
 }
 
