@@ -110,6 +110,15 @@ fn the_action_deregisters_stale_nodes_with_a_line_per_node_and_runs_from_a_trigg
         "-no-color",
     ]);
     let out = run.text();
+    // The plan, before approval, says which would go.
+    assert!(
+        out.contains("Warning: eks_hybrid_nodes_deregister would deregister 1 of the 3 hybrid node(s) of hybrid-demo as of this plan")
+            && out.contains(&format!("- {stale} (hybrid-demo): ConnectionLost, last seen 4d0h ago"))
+            && !out.contains(&format!("- {online}"))
+            && !out.contains(&format!("- {recent}")),
+        "{}",
+        run.all()
+    );
     for line in [
         "3 hybrid node(s) registered through the SSM activations of arn:aws:eks:us-west-2:123456789012:cluster/hybrid-demo".to_string(),
         // Each node by its ID and the name it registered with (the activation's default).

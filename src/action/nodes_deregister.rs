@@ -17,7 +17,7 @@ use tfplugin6::{async_trait, Action, AttrPath, Diagnostics, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::ssm::{self, ManagedNode};
-use crate::aws::AwsClients;
+use crate::aws::{AwsClients, AwsResult};
 use crate::provider::ProviderData;
 use crate::resource::hybrid_cluster::create::identity;
 use crate::resource::hybrid_cluster::policies::CLUSTER_ARN_TAG;
@@ -120,11 +120,22 @@ impl Action for NodesDeregister {
         d
     }
 
-    async fn plan(&self, _config: &Value, client: ClientCapabilities) -> ActionPlan {
-        let unconfigured = self.data.aws_if_known().await.is_none();
+    /// The protocol's answer has only diagnostics: the nodes that would go, as of this plan,
+    /// are a warning, so the run shows them before it is approved.
+    async fn plan(&self, config: &Value, client: ClientCapabilities) -> ActionPlan {
+        let Some(aws) = self.data.aws_if_known().await else {
+            return ActionPlan {
+                diagnostics: Diagnostics::default(),
+                deferred: client.defer_if(true, Deferral::ProviderConfigUnknown),
+            };
+        };
+        let mut diagnostics = Diagnostics::default();
+        if let (Some(cluster), Some(which)) = (config.get(CLUSTER_NAME).as_str(), which(config)) {
+            preview(&aws, cluster, which, &mut diagnostics).await;
+        }
         ActionPlan {
-            diagnostics: Diagnostics::default(),
-            deferred: client.defer_if(unconfigured, Deferral::ProviderConfigUnknown),
+            diagnostics,
+            deferred: None,
         }
     }
 
@@ -146,6 +157,60 @@ impl Action for NodesDeregister {
     }
 }
 
+/// The cluster's ARN (from STS's account and partition and the provider's region, so it
+/// needs no cluster) and the nodes registered through its activations, by ID.
+async fn nodes_of(aws: &AwsClients, cluster: &str) -> AwsResult<(String, Vec<ManagedNode>)> {
+    let id = identity(aws).await?;
+    let arn = format!(
+        "arn:{}:eks:{}:{}:cluster/{cluster}",
+        id.partition, aws.region, id.account
+    );
+    let mut nodes = ssm::managed_nodes_tagged(&aws.ssm, CLUSTER_ARN_TAG, &arn).await?;
+    nodes.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok((arn, nodes))
+}
+
+/// At plan: which nodes an invocation now would deregister. Nodes may come and go before the
+/// action runs, and a cluster made in the same apply has none yet; so it is said, not promised.
+async fn preview(aws: &AwsClients, cluster: &str, which: Which, d: &mut Diagnostics) {
+    let (arn, nodes) = match nodes_of(aws, cluster).await {
+        Ok(found) => found,
+        Err(e) => {
+            d.warning(
+                format!("AWS error while {}", e.step()),
+                format!(
+                    "{} The action's plan cannot say which nodes it would deregister.",
+                    e.detail()
+                ),
+            );
+            return;
+        }
+    };
+    if nodes.is_empty() {
+        return;
+    }
+    let now = SystemTime::now();
+    let going: Vec<String> = nodes
+        .iter()
+        .filter(|n| keep_reason(n, which, now).is_none())
+        .map(|n| format!("- {}: {}, {}", label(n), n.ping_status, last_seen(n, now)))
+        .collect();
+    let summary = format!(
+        "{TYPE_NAME} would deregister {} of the {} hybrid node(s) of {cluster} as of this plan",
+        going.len(),
+        nodes.len()
+    );
+    let detail = if going.is_empty() {
+        format!("Every node registered through the SSM activations of {arn} is kept.")
+    } else {
+        format!(
+            "Registered through the SSM activations of {arn}:\n{}",
+            going.join("\n")
+        )
+    };
+    d.warning(summary, detail);
+}
+
 async fn deregister(
     aws: &AwsClients,
     cluster: &str,
@@ -154,24 +219,13 @@ async fn deregister(
     cancel: CancellationToken,
 ) -> Diagnostics {
     let mut d = Diagnostics::default();
-    let arn = match identity(aws).await {
-        Ok(id) => format!(
-            "arn:{}:eks:{}:{}:cluster/{cluster}",
-            id.partition, aws.region, id.account
-        ),
+    let (arn, nodes) = match nodes_of(aws, cluster).await {
+        Ok(found) => found,
         Err(e) => {
             report(vec![e], &mut d);
             return d;
         }
     };
-    let mut nodes = match ssm::managed_nodes_tagged(&aws.ssm, CLUSTER_ARN_TAG, &arn).await {
-        Ok(n) => n,
-        Err(e) => {
-            report(vec![e], &mut d);
-            return d;
-        }
-    };
-    nodes.sort_by(|a, b| a.id.cmp(&b.id));
     progress
         .say(format!(
             "{} hybrid node(s) registered through the SSM activations of {arn}",
