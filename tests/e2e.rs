@@ -477,39 +477,38 @@ fn a_trust_anchor_or_profile_changed_outside_terraform_is_put_back() {
         id_of("remote_nodes_trust_anchor_arn"),
         id_of("remote_nodes_anywhere_profile_arn"),
     );
-    let read = |path: &str| -> serde_json::Value {
-        let (code, body) = c.tb.rest("rolesanywhere", "GET", path, "");
-        assert_eq!(code, 200, "{body}");
-        serde_json::from_str(&body).unwrap()
+    let call = |method: &str, path: &str, body: &str| -> serde_json::Value {
+        let (code, out) = c.tb.rest("rolesanywhere", method, path, body);
+        assert_eq!(code, 200, "{out}");
+        serde_json::from_str(&out).unwrap()
+    };
+    // Edited behind Terraform's back: the plan shows the object `changed`, apply puts it back.
+    let edit_then_repair = |path: &str, key: &str, body: serde_json::Value| {
+        call("PATCH", path, &body.to_string());
+        c.drift_shows(&[key, r#""changed" -> "ok""#]);
+        c.repair();
+        call("GET", path, "")
     };
     let other_ca = common::private_ca(&c.tb, true);
     let swapped = serde_json::json!({"source": {"sourceType": "AWS_ACM_PCA", "sourceData": {"acmPcaArn": other_ca}}});
-    let (code, body) = c.tb.rest(
-        "rolesanywhere",
-        "PATCH",
+    let anchor_now = edit_then_repair(
         &format!("/trustanchor/{anchor}"),
-        &swapped.to_string(),
+        &format!("trust_anchor/{anchor}"),
+        swapped,
     );
-    assert_eq!(code, 200, "{body}");
-    c.drift_shows(&[&format!("trust_anchor/{anchor}"), r#""changed" -> "ok""#]);
-    c.repair();
-    let source = &read(&format!("/trustanchor/{anchor}"))["trustAnchor"]["source"];
+    let source = &anchor_now["trustAnchor"]["source"];
     assert_eq!(source["sourceType"], "CERTIFICATE_BUNDLE", "{source}");
     assert_eq!(source["sourceData"]["x509CertificateData"], ca.as_str());
 
     let nodes_role = s["remote_nodes_role_arn"].as_str().unwrap();
     let other_role = common::role(&c.tb, "someone-else", "rolesanywhere.amazonaws.com");
     let edited = serde_json::json!({"roleArns": [other_role], "acceptRoleSessionName": false});
-    let (code, body) = c.tb.rest(
-        "rolesanywhere",
-        "PATCH",
+    let profile_now = edit_then_repair(
         &format!("/profile/{profile}"),
-        &edited.to_string(),
+        &format!("profile/{profile}"),
+        edited,
     );
-    assert_eq!(code, 200, "{body}");
-    c.drift_shows(&[&format!("profile/{profile}"), r#""changed" -> "ok""#]);
-    c.repair();
-    let p = &read(&format!("/profile/{profile}"))["profile"];
+    let p = &profile_now["profile"];
     assert_eq!(p["roleArns"], serde_json::json!([nodes_role]), "{p}");
     assert_eq!(p["acceptRoleSessionName"], true, "{p}");
     c.tb.query("iam", "Action=DeleteRole&RoleName=someone-else");

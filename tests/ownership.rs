@@ -309,62 +309,35 @@ fn never_takes_over_a_cluster_made_under_its_name(tf: &str) {
     );
     let theirs_before = tb.inventory();
 
-    tb.control("DELETE", "calls", "");
-    let plan = ws.run(&["plan", "-no-color", "-input=false"]);
-    let text = plan.text();
-    assert!(
-        plan.code == 1
-            && text.contains("Cluster name held by another cluster")
-            && text.contains(&format!(
-                "(created at {created_at}) was deleted outside Terraform"
-            ))
-            && plan.stderr.contains("name"),
-        "{}",
-        plan.all()
-    );
-    assert_eq!(
-        common::writes(&tb),
-        Vec::<String>::new(),
-        "plan made writes"
-    );
-
+    // Each refusal names the cluster's time and makes no write.
+    let refuses = |args: &[&str], says: &str| {
+        tb.control("DELETE", "calls", "");
+        let run = ws.run(args);
+        assert!(
+            run.code == 1
+                && run.text().contains("Cluster name held by another cluster")
+                && run.text().contains(says)
+                && run.stderr.contains("main.tf"),
+            "{}",
+            run.all()
+        );
+        assert_eq!(common::writes(&tb), Vec::<String>::new(), "{args:?} wrote");
+    };
+    let ours_deleted = format!("(created at {created_at}) was deleted outside Terraform");
+    refuses(&["plan", "-no-color", "-input=false"], &ours_deleted);
     // Planned without a refresh, a tag change reaches apply, which looks before writing.
     ws.write(&ssm_config(&tgw, "").replace("platform", "edge"));
-    let apply = ws.run(&[
-        "apply",
+    let no_refresh = [
         "-auto-approve",
         "-refresh=false",
         "-input=false",
         "-no-color",
-    ]);
-    assert!(
-        apply.code == 1
-            && apply
-                .text()
-                .contains("Cluster name held by another cluster"),
-        "{}",
-        apply.all()
-    );
-    assert_eq!(
-        common::writes(&tb),
-        Vec::<String>::new(),
-        "apply made writes"
-    );
-
+    ];
+    refuses(&[&["apply"], &no_refresh[..]].concat(), &ours_deleted);
     // A destroy plans the configuration first, and stops there, naming the way out.
-    let refused = ws.run(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
-    assert!(
-        refused.code == 1
-            && refused
-                .text()
-                .contains("run `terraform destroy -refresh=false`"),
-        "{}",
-        refused.all()
-    );
-    assert_eq!(
-        common::writes(&tb),
-        Vec::<String>::new(),
-        "destroy made writes"
+    refuses(
+        &["destroy", "-auto-approve", "-no-color", "-input=false"],
+        "run `terraform destroy -refresh=false`",
     );
     let preview = ws.run(&[
         "plan",
@@ -379,13 +352,7 @@ fn never_takes_over_a_cluster_made_under_its_name(tf: &str) {
         "{}",
         preview.all()
     );
-    let destroyed = ws.run(&[
-        "destroy",
-        "-auto-approve",
-        "-refresh=false",
-        "-no-color",
-        "-input=false",
-    ]);
+    let destroyed = ws.run(&[&["destroy"], &no_refresh[..]].concat());
     assert!(
         destroyed.code == 0
             && destroyed
