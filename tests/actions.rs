@@ -222,3 +222,69 @@ fn opentofu_ignores_the_action_and_terraform_lists_it() {
     );
     assert!(tb.calls().is_empty());
 }
+
+/// Ctrl-C while the action deregisters, through Terraform 1.15.5: Terraform asks the provider
+/// to stop, the call in flight finishes, and the action stops before the next node, saying how
+/// far it got; the nodes it had not reached stay registered, and the state is untouched.
+#[test]
+fn ctrl_c_stops_the_action_between_nodes_and_it_says_how_far_it_got() {
+    let tb = common::testbed();
+    let tgw = tb.seed().transit_gateway;
+    let cluster = ssm_config(&tgw, "ssm_activation { registration_limit = 5 }");
+    let c = Applied::new(TF_NEW, tb, &cluster);
+    let a = c.state()["ssm_activation"][0].clone();
+    let (id, code) = (
+        a["activation_id"].as_str().unwrap(),
+        a["activation_code"].as_str().unwrap(),
+    );
+    let nodes: Vec<String> = (0..4)
+        .map(|_| common::register_node(&c.tb, id, code))
+        .collect();
+    let retire_all = r#"
+action "eks_hybrid_nodes_deregister" "all" {
+  config {
+    cluster_name = eks_hybrid_cluster.this.name
+    all_nodes    = true
+  }
+}
+"#;
+    c.ws.write(&with_action(&cluster, retire_all));
+    let state = c.state();
+    // Each AWS call takes a while, so there is time to stop between nodes.
+    c.tb.control("POST", "latency", r#"{"ms": 1500}"#);
+    let first_gone = || managed_instances(&c.tb).len() < nodes.len();
+    let (run, stopped_after) = c.ws.run_interrupted(
+        &[
+            "apply",
+            "-invoke=action.eks_hybrid_nodes_deregister.all",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+        ],
+        first_gone,
+    );
+    c.tb.control("POST", "latency", r#"{"ms": 0}"#);
+    println!(
+        "the action stopped {:.2} s after Ctrl-C",
+        stopped_after.as_secs_f64()
+    );
+    let left = managed_instances(&c.tb);
+    assert!(
+        run.code != 0
+            && run.text().contains("Stopped")
+            && run.text().contains("not looked at")
+            && !left.is_empty()
+            && left.len() < nodes.len(),
+        "{} of {} left:\n{}",
+        left.len(),
+        nodes.len(),
+        run.all()
+    );
+    assert!(
+        stopped_after < std::time::Duration::from_secs(10),
+        "stopping took {stopped_after:?}"
+    );
+    assert_eq!(c.state(), state, "the state is untouched");
+    c.ws.write(&cluster);
+    c.destroy_leaves_nothing();
+}

@@ -279,7 +279,7 @@ impl Server {
         let a = self.find_action(type_name).expect("validated").clone();
         let cancel = self.lifecycle.stop.token();
         tokio::spawn(async move {
-            let progress = Progress::new(tx.clone());
+            let progress = Progress::new(tx.clone(), cancel.clone());
             let mut done = a.invoke(config, &progress, cancel).await;
             done.0.splice(0..0, d.0);
             let _ = tx.send(ActionEvent::Completed(done)).await;
