@@ -2010,6 +2010,7 @@ output "cluster" {
                 ("remote_nodes_role_arn", "remote_nodes_role_arn"),
                 ("node_config", "node_config"),
                 ("kubernetes_version", "kubernetes_version"),
+                ("created_at", "created_at"),
             ] {
                 assert!(!d[data].is_null(), "{tf}: {data} is null: {d}");
                 assert_eq!(d[data], s[resource], "{tf}: {data}");

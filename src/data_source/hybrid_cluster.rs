@@ -34,6 +34,8 @@ tfplugin6::object! {
         pub kubernetes_version: Unknown<Option<String>>,
         #[attr(computed("Cluster status."))]
         pub status: Unknown<Option<String>>,
+        #[attr(computed("When EKS created the cluster (RFC 3339, UTC)."))]
+        pub created_at: Unknown<Option<String>>,
         #[attr(computed("Kubernetes service CIDR."))]
         pub service_ipv4_cidr: Unknown<Option<String>>,
         #[attr(computed("VPC of the cluster."))]
@@ -140,6 +142,7 @@ fn view(s: &ClusterState) -> ClusterData {
         certificate_authority_data: s.certificate_authority_data.clone(),
         kubernetes_version: s.config.kubernetes_version.clone(),
         status: s.status.clone(),
+        created_at: s.created_at.clone(),
         service_ipv4_cidr: s.config.service_ipv4_cidr.clone(),
         vpc_id: s.vpc_id.clone(),
         remote_node_cidrs: cidrs_of(remote.map(|r| &r.remote_node_networks)),
