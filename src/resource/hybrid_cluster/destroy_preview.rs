@@ -8,6 +8,7 @@ use tfplugin6::Diagnostics;
 
 use super::model::ClusterState;
 use super::objects::ObjectKey;
+use super::ownership::name_held_by_another_cluster;
 use super::spec::Gateway;
 
 /// A plan warning for destroying (`replacing` false) or replacing the cluster `prior`.
@@ -32,7 +33,7 @@ pub fn warn(prior: &ClusterState, replacing: Option<&str>, d: &mut Diagnostics) 
     for line in goes(prior).into_iter().chain(nodes_go) {
         detail.push_str(&format!("- {line}\n"));
     }
-    if other_cluster(prior).is_none() {
+    if name_held_by_another_cluster(prior).is_none() {
         detail.push_str(
             "\nHybrid nodes registered with this cluster stop working: their control plane, access entry and credentials go with it, and each node must join again with nodeadm.\n",
         );
@@ -60,18 +61,6 @@ fn owned(prior: &ClusterState) -> Vec<ObjectKey> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// The name of a cluster of our name that is not ours, as the last refresh found it.
-fn other_cluster(prior: &ClusterState) -> Option<String> {
-    prior
-        .owned_objects
-        .value()?
-        .iter()
-        .find_map(|(k, s)| match k {
-            ObjectKey::Cluster(name) if s.is_not_ours() => Some(name.clone()),
-            _ => None,
-        })
 }
 
 fn count(n: usize, one: &str, many: &str) -> String {
@@ -174,7 +163,7 @@ fn goes(prior: &ClusterState) -> Vec<String> {
 fn registered_nodes(prior: &ClusterState) -> (Option<String>, Option<String>) {
     let spec = super::spec_of(prior);
     if spec.remote.provider != super::spec::CredentialsProvider::Ssm
-        || other_cluster(prior).is_some()
+        || name_held_by_another_cluster(prior).is_some()
     {
         return (None, None);
     }
@@ -206,7 +195,7 @@ fn stays(prior: &ClusterState) -> Vec<String> {
         })
         .collect();
     let mut kept = Vec::new();
-    if let Some(name) = other_cluster(prior) {
+    if let Some(name) = name_held_by_another_cluster(prior) {
         kept.push(format!("the EKS cluster {name}: not the one this state created (that one was deleted outside Terraform), with its access entries and the nodes registered with it"));
     }
     let vpc = c.vpc.known().and_then(|v| v.0.as_ref());

@@ -290,6 +290,18 @@ pub async fn check_plan(
     d
 }
 
+/// The name of our cluster when the last refresh found another cluster holding it.
+pub fn name_held_by_another_cluster(prior: &ClusterState) -> Option<String> {
+    prior
+        .owned_objects
+        .value()?
+        .iter()
+        .find_map(|(k, s)| match k {
+            ObjectKey::Cluster(name) if s.is_not_ours() => Some(name.clone()),
+            _ => None,
+        })
+}
+
 /// What to say of a cluster of our name that EKS made at another time than ours.
 pub fn other_cluster_detail(name: &str, ours_created_at: Option<&str>) -> String {
     let ours = ours_created_at.map_or(String::new(), |t| format!(" (created at {t})"));
@@ -342,13 +354,9 @@ pub async fn leave_other_cluster(
 /// the configuration before a destroy too, so the message names the destroy that does not.
 pub fn check_cluster_still_ours(prior: &ClusterState, config: &ClusterConfig) -> Diagnostics {
     let mut d = Diagnostics::default();
-    let held = prior.owned_objects.value().and_then(|objects| {
-        objects.iter().find_map(|(k, s)| match k {
-            ObjectKey::Cluster(name) if s.is_not_ours() => Some(name.clone()),
-            _ => None,
-        })
-    });
-    if let Some(name) = held.filter(|n| config.name.known() == Some(n)) {
+    if let Some(name) =
+        name_held_by_another_cluster(prior).filter(|n| config.name.known() == Some(n))
+    {
         d.error_at(
             AttrPath::root(ClusterConfig::name),
             "Cluster name held by another cluster",
