@@ -7,7 +7,10 @@ const DEFAULT_ADDRESS: &str = "registry.terraform.io/local/eks";
 
 #[tokio::main]
 async fn main() {
-    tfplugin6::logging::init(terraform_provider_eks::LOG_MODULE);
+    tfplugin6::logging::init(
+        terraform_provider_eks::LOG_MODULE,
+        &["terraform_provider_eks"],
+    );
     let args: Vec<String> = std::env::args().skip(1).collect();
     let debug = args.iter().any(|a| a == "-debug" || a == "--debug");
     let address = args

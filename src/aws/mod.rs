@@ -1,6 +1,7 @@
 //! AWS clients and one module per service, each with its find/status/wait helpers.
 
 pub mod acmpca;
+mod call_log;
 pub mod ec2;
 pub mod eks;
 pub mod error;
@@ -77,7 +78,7 @@ impl AwsClients {
         let endpoint = |svc: &str| cfg.endpoints.get(svc).cloned();
         macro_rules! client {
             ($krate:ident, $svc:literal) => {{
-                let mut b = $krate::config::Builder::from(&sdk);
+                let mut b = $krate::config::Builder::from(&sdk).interceptor(call_log::CallLog);
                 if let Some(url) = endpoint($svc) {
                     b = b.endpoint_url(url);
                 }

@@ -43,7 +43,8 @@ pub fn parse_rfc3339(t: &str) -> Option<i64> {
         return Some(at.secs());
     }
     // `…±HH:MM`: the local time, read as UTC, less the offset.
-    let (local, offset) = t.split_at(t.len().checked_sub(6)?);
+    let cut = t.len().checked_sub(6)?;
+    let (local, offset) = (t.get(..cut)?, t.get(cut..)?);
     let sign = match offset.as_bytes()[0] {
         b'+' => 1,
         b'-' => -1,
@@ -122,8 +123,11 @@ pub async fn create_activation(
     .await?;
     match (out.activation_id(), out.activation_code()) {
         (Some(id), Some(code)) => Ok(Activation {
+            code: {
+                tfplugin6::logging::mask(code);
+                code.to_string()
+            },
             id: id.to_string(),
-            code: code.to_string(),
         }),
         _ => Err(AwsError::invalid_response(step, "activation ID or code")),
     }

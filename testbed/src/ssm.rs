@@ -93,7 +93,7 @@ async fn create(shared: &Shared, moto: &Moto, region: &str, input: &Json) -> Res
         return validation("ExpirationDate must be in the future and at most 30 days ahead");
     }
     let id = uuid_like();
-    let code = format!("{}{}", &uuid_like()[..10], &uuid_like()[..10]).replace('-', "");
+    let code = activation_code();
     let activation = json!({
         "ActivationId": id,
         "Description": input["Description"],
@@ -312,6 +312,15 @@ async fn delete(shared: &Shared, input: &Json) -> Resp {
             &format!("Activation ID {id} not found"),
         ),
     }
+}
+
+/// 20 characters of base64's alphabet, as SSM issues them (SSM API reference: `ActivationCode`
+/// is 20 to 250 characters; its CreateActivation example is `Fjz3/sZfSvv78EXAMPLE`).
+fn activation_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    (0..20)
+        .map(|_| ALPHABET[(rand::random::<u32>() as usize) % ALPHABET.len()] as char)
+        .collect()
 }
 
 fn uuid_like() -> String {
