@@ -2095,6 +2095,9 @@ mod provider_developers {
             (p["ProtocolVersion"].clone(), p["Test"].clone()),
             (6.into(), true.into())
         );
+        assert_eq!(p["Addr"]["Network"], "unix", "{reattach}");
+        let socket = std::path::PathBuf::from(p["Addr"]["String"].as_str().unwrap());
+        only_its_owner_can_reach(&socket);
         let ws = Workspace::new(TF_NEW, &tb, &ssm_config(&tgw, ""));
         for _ in 0..2 {
             let plan = ws.run_env(
@@ -2114,11 +2117,51 @@ mod provider_developers {
             .unwrap();
         let status = child.wait().unwrap();
         assert!(status.success(), "Ctrl-C ends it cleanly: {status}");
+        assert!(
+            !socket.parent().unwrap().exists(),
+            "the socket's folder goes with the process"
+        );
         let served = std::fs::read_to_string(log.path()).unwrap();
         assert_eq!(
             served.matches("\"planning\"").count(),
             2,
             "both plans reached this process:\n{served}"
+        );
+    }
+
+    /// The socket's folder is 0700 and the socket 0600; and where the test runs as root, a
+    /// process of another user (nobody, uid 65534) tries to connect and is refused.
+    fn only_its_owner_can_reach(socket: &std::path::Path) {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let folder = std::fs::metadata(socket.parent().unwrap()).unwrap();
+        assert_eq!(folder.permissions().mode() & 0o777, 0o700, "{socket:?}");
+        let me = std::fs::metadata(socket).unwrap();
+        assert_eq!(me.permissions().mode() & 0o777, 0o600, "{socket:?}");
+        assert_eq!(me.uid(), folder.uid());
+        std::os::unix::net::UnixStream::connect(socket).expect("its owner connects");
+        if me.uid() != 0 {
+            eprintln!("not root: another user's connection is not tried, the modes are checked");
+            return;
+        }
+        let attempt = |uid: u32| {
+            use std::os::unix::process::CommandExt;
+            let out = std::process::Command::new("python3")
+                .args([
+                    "-c",
+                    "import socket, sys\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect(sys.argv[1]); print('connected')\nexcept OSError as e:\n    print(type(e).__name__)",
+                ])
+                .arg(socket)
+                .uid(uid)
+                .gid(uid)
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        assert_eq!(attempt(65534), "PermissionError", "another user is refused");
+        assert_eq!(
+            attempt(0),
+            "connected",
+            "the same test, as its owner, connects"
         );
     }
 

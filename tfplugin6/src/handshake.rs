@@ -95,14 +95,15 @@ pub async fn bind_loopback(range: Option<(u16, u16)>) -> std::io::Result<tokio::
 /// `CORE|APP|tcp|ADDR|grpc|CERT`, CERT being base64 (standard alphabet, no padding) DER.
 /// The `TF_REATTACH_PROVIDERS` JSON for a provider served at `addr` under `-debug` (go-plugin's
 /// ReattachConfig, as terraform-plugin-go prints it).
-pub fn reattach_config(address: &str, pid: u32, addr: SocketAddr) -> String {
+/// go-plugin's `ReattachConfig` for a provider serving on the unix socket `socket`.
+pub fn reattach_config(address: &str, pid: u32, socket: &std::path::Path) -> String {
     serde_json::json!({
         address: {
             "Protocol": "grpc",
             "ProtocolVersion": 6,
             "Pid": pid,
             "Test": true,
-            "Addr": {"Network": "tcp", "String": addr.to_string()},
+            "Addr": {"Network": "unix", "String": socket.display().to_string()},
         }
     })
     .to_string()
@@ -196,16 +197,22 @@ mod tests {
 
     #[test]
     fn the_reattach_config_is_go_plugins() {
-        let addr: SocketAddr = "127.0.0.1:4321".parse().unwrap();
-        let v: serde_json::Value =
-            serde_json::from_str(&reattach_config("registry.terraform.io/local/eks", 7, addr))
-                .unwrap();
+        let socket = std::path::Path::new("/tmp/terraform-provider-debug-7-0/plugin.sock");
+        let v: serde_json::Value = serde_json::from_str(&reattach_config(
+            "registry.terraform.io/local/eks",
+            7,
+            socket,
+        ))
+        .unwrap();
         let p = &v["registry.terraform.io/local/eks"];
         assert_eq!(p["Protocol"], "grpc");
         assert_eq!(p["ProtocolVersion"], 6);
         assert_eq!(p["Pid"], 7);
         assert_eq!(p["Test"], true);
-        assert_eq!(p["Addr"]["Network"], "tcp");
-        assert_eq!(p["Addr"]["String"], "127.0.0.1:4321");
+        assert_eq!(p["Addr"]["Network"], "unix");
+        assert_eq!(
+            p["Addr"]["String"],
+            "/tmp/terraform-provider-debug-7-0/plugin.sock"
+        );
     }
 }

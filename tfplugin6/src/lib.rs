@@ -10,6 +10,7 @@
 pub mod action;
 mod convert;
 pub mod data_source;
+pub mod debug_socket;
 pub mod diag;
 pub mod ephemeral;
 pub mod function;
@@ -120,31 +121,31 @@ pub async fn serve(server: Server) -> i32 {
 }
 
 /// `-debug`: serve without Terraform launching the process, so a debugger can hold it. No
-/// magic cookie, no TLS (go-plugin's reattach has none), and a `TF_REATTACH_PROVIDERS` value
-/// on stdout for `address` (e.g. `registry.terraform.io/local/eks`). Terraform's shutdown
-/// requests are ignored, so the process serves run after run until Ctrl-C, as
-/// terraform-plugin-go's debug mode does.
+/// magic cookie and no TLS (go-plugin's reattach has none), so, as go-plugin and
+/// terraform-plugin-go do, it listens on a unix socket in a new folder that only this user
+/// can open (mode 0700): no other user's process can drive the provider with the developer's
+/// AWS credentials. A `TF_REATTACH_PROVIDERS` value for `address` (e.g.
+/// `registry.terraform.io/local/eks`) goes to stdout. Terraform's shutdown requests are
+/// ignored, so the process serves run after run until Ctrl-C, as terraform-plugin-go's debug
+/// mode does; the folder is removed then.
 pub async fn serve_debug(server: Server, address: &str) -> i32 {
     panic::install_hook();
-    let listener = match handshake::bind_loopback(None).await {
-        Ok(l) => l,
+    let socket = match debug_socket::DebugSocket::create() {
+        Ok(s) => s,
         Err(e) => {
-            eprintln!("cannot listen on 127.0.0.1: {e}");
+            eprintln!("cannot make the debug socket: {e}");
             return 1;
         }
     };
-    let addr = listener
-        .local_addr()
-        .expect("bound listener has an address");
     let mut lifecycle = server.lifecycle.clone();
     lifecycle.debug = true;
-    let incoming = transport::accept_connections(listener, None, lifecycle.shutdown.clone());
+    let incoming = transport::accept_unix_connections(socket.listener, lifecycle.shutdown.clone());
     {
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(
             stdout,
             "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{}'\n",
-            handshake::reattach_config(address, std::process::id(), addr)
+            handshake::reattach_config(address, std::process::id(), &socket.path)
         );
         let _ = stdout.flush();
     }
@@ -153,7 +154,9 @@ pub async fn serve_debug(server: Server, address: &str) -> i32 {
         let _ = tokio::signal::ctrl_c().await;
         shutdown.cancel();
     });
-    match transport::serve(grpc::Grpc(Arc::new(server)), incoming, lifecycle).await {
+    let served = transport::serve(grpc::Grpc(Arc::new(server)), incoming, lifecycle).await;
+    let _ = std::fs::remove_dir_all(&socket.folder);
+    match served {
         Ok(()) => 0,
         Err(e) => {
             tracing::error!(error = %e, "gRPC server failed");
