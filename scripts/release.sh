@@ -27,6 +27,11 @@ binary=${RELEASE_BINARY:-}
 if [ -z "$binary" ]; then
   cargo build --release --locked --bin "$name"
   binary="target/release/$name"
+  # The tests' switches (Cargo feature test-hooks) never ship.
+  if grep -q TF_EKS_TEST_PANIC "$binary"; then
+    echo "$binary was built with the test-hooks feature; a release must not be" >&2
+    exit 1
+  fi
 fi
 rm -rf "$dist"
 mkdir -p "$dist"

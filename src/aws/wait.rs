@@ -42,6 +42,14 @@ pub fn now_unix_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// `after` from now, or a year from now when the clock cannot add that much: validation
+/// bounds timeouts, and this keeps a deadline from ever panicking.
+fn later(after: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(after)
+        .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
+}
+
 /// How long a change takes to reach the services that use it: the Terraform AWS provider
 /// retries IAM propagation and EC2 eventual consistency for 2 minutes (`propagationTimeout`,
 /// `ec2PropagationTimeout`). `TF_EKS_PROPAGATION_MS` shortens it for tests.
@@ -52,10 +60,10 @@ pub fn propagation_window() -> Duration {
 impl Budget {
     pub fn new(timeout: Duration, cancel: CancellationToken) -> Budget {
         Budget {
-            deadline: Instant::now() + timeout,
+            deadline: later(timeout),
             cancel,
             min_delay: env_ms("TF_EKS_POLL_MIN_MS").unwrap_or(Duration::from_secs(2)),
-            fresh_until: Instant::now() + propagation_window(),
+            fresh_until: later(propagation_window()),
         }
     }
 
@@ -67,7 +75,7 @@ impl Budget {
         let age = Duration::from_millis(now_unix_ms().saturating_sub(written));
         let left = propagation_window().saturating_sub(age);
         Budget {
-            fresh_until: Instant::now() + left,
+            fresh_until: later(left),
             ..self
         }
     }
@@ -83,7 +91,7 @@ impl Budget {
     /// The same budget, ending no later than `window` from now.
     pub fn within(&self, window: Duration) -> Budget {
         Budget {
-            deadline: self.deadline.min(Instant::now() + window),
+            deadline: self.deadline.min(later(window)),
             ..self.clone()
         }
     }

@@ -11,6 +11,8 @@ use aws_smithy_types::base64;
 use tfplugin6::function::{Function, FunctionError, Signature};
 use tfplugin6::{Type, Value};
 
+use super::node_values::{self, shell_word, toml_string};
+
 const NODE: usize = 3;
 
 pub struct BottlerocketSettings;
@@ -51,12 +53,30 @@ impl Function for BottlerocketSettings {
         };
         let cluster = Cluster {
             template: Template::parse(&text(0, "node_config")?)?,
-            api_server: text(1, "api_server")?,
-            certificate: text(2, "cluster_certificate")?,
+            api_server: checked(text(1, "api_server")?, 1, node_values::is_api_server, "api_server must be the cluster's endpoint, an https:// URL")?,
+            certificate: checked(
+                text(2, "cluster_certificate")?,
+                2,
+                node_values::is_base64,
+                "cluster_certificate must be the cluster's certificate_authority_data, base64 as EKS gives it",
+            )?,
         };
         let node = node_values(arguments.get(NODE))?;
         render(&cluster, &node).map(|s| Value::string(&s))
     }
+}
+
+fn checked(
+    value: String,
+    argument: usize,
+    valid: fn(&str) -> bool,
+    what: &str,
+) -> Result<String, FunctionError> {
+    if valid(&value) {
+        return Ok(value);
+    }
+    let short: String = value.chars().take(80).collect();
+    Err(FunctionError::at(argument, format!("{what}: {short:?}")))
 }
 
 /// What the cluster's nodeadm `node_config` says.
@@ -109,9 +129,31 @@ impl Template {
                 "node_config names neither ssm nor iamRolesAnywhere credentials",
             ));
         };
+        if let Credentials::RolesAnywhere(arns) = &credentials {
+            for ((key, node_key), arn) in ARN_FIELDS.iter().zip(arns) {
+                if let Some(arn) = arn {
+                    node_values::check(0, node_key, arn).map_err(|_| {
+                        FunctionError::at(
+                            0,
+                            format!("node_config's {key} is not an ARN of its kind: {arn:?}"),
+                        )
+                    })?;
+                }
+            }
+        }
         Ok(Template {
-            name: required("name")?,
-            region: required("region")?,
+            name: checked(
+                required("name")?,
+                0,
+                node_values::is_cluster_name,
+                "node_config's cluster name is not an EKS cluster name",
+            )?,
+            region: checked(
+                required("region")?,
+                0,
+                node_values::is_region,
+                "node_config's region is not a region",
+            )?,
             credentials,
         })
     }
@@ -149,11 +191,6 @@ fn node_values(v: Option<&Value>) -> Result<BTreeMap<String, String>, FunctionEr
         .collect()
 }
 
-/// A TOML basic string (JSON's string syntax is one).
-fn quoted(s: &str) -> String {
-    serde_json::Value::String(s.to_string()).to_string()
-}
-
 /// The guide: "any unique value of your choice, but must follow the Kubernetes Object naming
 /// conventions. In addition, the hostname you use cannot be longer than 64 characters." Node
 /// names are DNS subdomain names (Kubernetes docs, "Object Names and IDs"): lowercase
@@ -174,6 +211,12 @@ fn check_hostname(h: &str) -> Result<(), FunctionError> {
 }
 
 fn render(cluster: &Cluster, node: &BTreeMap<String, String>) -> Result<String, FunctionError> {
+    for (key, value) in node {
+        if matches!(key.as_str(), "activation_code" | "private_key") {
+            tfplugin6::logging::mask(value);
+        }
+        node_values::check(NODE, key, value)?;
+    }
     let t = &cluster.template;
     let (own_keys, label) = match t.credentials {
         Credentials::Ssm => (&SSM_KEYS[..], "ssm"),
@@ -225,10 +268,11 @@ fn render(cluster: &Cluster, node: &BTreeMap<String, String>) -> Result<String, 
             };
             let session = node.get("role_session_name").unwrap_or(&hostname);
             let config = format!(
-                "[default]\ncredential_process = aws_signing_helper credential-process --certificate /root/.aws/node.crt --private-key /root/.aws/node.key --profile-arn {} --role-arn {} --trust-anchor-arn {} --role-session-name {session}\n",
-                arn(1)?,
-                arn(2)?,
-                arn(0)?,
+                "[default]\ncredential_process = aws_signing_helper credential-process --certificate /root/.aws/node.crt --private-key /root/.aws/node.key --profile-arn {} --role-arn {} --trust-anchor-arn {} --role-session-name {}\n",
+                shell_word(&arn(1)?),
+                shell_word(&arn(2)?),
+                shell_word(&arn(0)?),
+                shell_word(session),
             );
             (
                 Some(config),
@@ -248,20 +292,17 @@ fn render(cluster: &Cluster, node: &BTreeMap<String, String>) -> Result<String, 
 
 /// The bootstrap container's command for SSM, as the guide gives it.
 fn ssm_setup(id: &str, code: &str, region: &str) -> String {
-    format!("eks-hybrid-ssm-setup --activation-id={id} --activation-code={code} --region={region}")
+    format!(
+        "eks-hybrid-ssm-setup --activation-id={} --activation-code={} --region={}",
+        shell_word(id),
+        shell_word(code),
+        shell_word(region)
+    )
 }
 
 /// The PEM texts span lines, so each is single-quoted, as AWS's own Bottlerocket tests do
-/// (aws/eks-hybrid `test/e2e/os/bottlerocket.go`).
+/// (aws/eks-hybrid `test/e2e/os/bottlerocket.go`); `node_values::is_pem` has refused quotes.
 fn iam_ra_setup(certificate: &str, key: &str) -> Result<String, FunctionError> {
-    for (name, pem) in [("certificate", certificate), ("private_key", key)] {
-        if !pem.contains("-----BEGIN ") || pem.contains('\'') {
-            return Err(FunctionError::at(
-                NODE,
-                format!("node.{name} must be the PEM text itself (-----BEGIN …)"),
-            ));
-        }
-    }
     Ok(format!(
         "eks-hybrid-iam-ra-setup --certificate='{certificate}' --key='{key}'"
     ))
@@ -286,7 +327,7 @@ fn settings(
     admin: Option<&String>,
 ) -> String {
     let t = &cluster.template;
-    let q = quoted;
+    let q = toml_string;
     let b64 = |s: &str| q(&base64::encode(s.as_bytes()));
     let mut out = format!(
         "[settings.kubernetes]\ncluster-name = {}\napi-server = {}\ncluster-certificate = {}\nhostname-override = {}\nprovider-id = {}\nauthentication-mode = \"aws\"\ncloud-provider = \"\"\nserver-tls-bootstrap = true\n\n[settings.network]\nhostname = {}\n\n[settings.aws]\nregion = {}\n",
@@ -331,7 +372,11 @@ mod tests {
     use super::*;
 
     const SSM: &str = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    region: us-west-2\n  hybrid:\n    ssm:\n      activationCode: <SSM_ACTIVATION_CODE>\n      activationId: <SSM_ACTIVATION_ID>\n";
-    const IRA: &str = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    region: eu-west-1\n  hybrid:\n    iamRolesAnywhere:\n      nodeName: <NODE_NAME>\n      trustAnchorArn: arn:aws:rolesanywhere:eu-west-1:1:trust-anchor/a\n      profileArn: arn:aws:rolesanywhere:eu-west-1:1:profile/p\n      roleArn: arn:aws:iam::1:role/r\n      certificatePath: /etc/iam/pki/server.pem\n      privateKeyPath: /etc/iam/pki/server.key\n";
+    const IRA: &str = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    region: eu-west-1\n  hybrid:\n    iamRolesAnywhere:\n      nodeName: <NODE_NAME>\n      trustAnchorArn: arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/0a1b2c3d-0000-4000-8000-00000000000a\n      profileArn: arn:aws:rolesanywhere:eu-west-1:123456789012:profile/0a1b2c3d-0000-4000-8000-00000000000b\n      roleArn: arn:aws:iam::123456789012:role/r\n      certificatePath: /etc/iam/pki/server.pem\n      privateKeyPath: /etc/iam/pki/server.key\n";
+    const A_BYO: &str = "arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/0a1b2c3d-0000-4000-8000-0000000000aa";
+    const P_BYO: &str =
+        "arn:aws:rolesanywhere:eu-west-1:123456789012:profile/0a1b2c3d-0000-4000-8000-0000000000bb";
+    const R_BYO: &str = "arn:aws:iam::123456789012:role/teams/edge/nodes";
     const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
     const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
 
@@ -371,8 +416,8 @@ mod tests {
     fn ssm_settings_have_the_guides_tables_keys_and_bootstrap_command() {
         let n = node(&[
             ("hostname", "edge-1"),
-            ("activation_id", "a-1"),
-            ("activation_code", "c0de+/="),
+            ("activation_id", "8f3c2b1a-4d5e-4f60-8a7b-9c0d1e2f3a4b"),
+            ("activation_code", "Fjz3/sZfSvv78EXAMPLE"),
         ]);
         let out = render(&cluster(SSM), &n).unwrap();
         let k = "settings.kubernetes";
@@ -417,7 +462,7 @@ mod tests {
         assert_eq!(value(&out, setup, "mode"), "\"always\"");
         assert_eq!(
             decoded(value(&out, setup, "user-data")),
-            "eks-hybrid-ssm-setup --activation-id=a-1 --activation-code=c0de+/= --region=us-west-2"
+            "eks-hybrid-ssm-setup --activation-id=8f3c2b1a-4d5e-4f60-8a7b-9c0d1e2f3a4b --activation-code=Fjz3/sZfSvv78EXAMPLE --region=us-west-2"
         );
         assert_eq!(
             value(&out, "settings.host-containers.control", "enabled"),
@@ -438,7 +483,7 @@ mod tests {
         let out = render(&cluster(IRA), &n).unwrap();
         assert_eq!(
             decoded(value(&out, "settings.aws", "config")),
-            "[default]\ncredential_process = aws_signing_helper credential-process --certificate /root/.aws/node.crt --private-key /root/.aws/node.key --profile-arn arn:aws:rolesanywhere:eu-west-1:1:profile/p --role-arn arn:aws:iam::1:role/r --trust-anchor-arn arn:aws:rolesanywhere:eu-west-1:1:trust-anchor/a --role-session-name edge-2\n"
+            "[default]\ncredential_process = aws_signing_helper credential-process --certificate /root/.aws/node.crt --private-key /root/.aws/node.key --profile-arn arn:aws:rolesanywhere:eu-west-1:123456789012:profile/0a1b2c3d-0000-4000-8000-00000000000b --role-arn arn:aws:iam::123456789012:role/r --trust-anchor-arn arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/0a1b2c3d-0000-4000-8000-00000000000a --role-session-name edge-2\n"
         );
         assert_eq!(
             value(
@@ -467,14 +512,14 @@ mod tests {
     fn a_brought_role_takes_its_arns_from_the_node() {
         let byo = IRA
             .replace(
-                "arn:aws:rolesanywhere:eu-west-1:1:trust-anchor/a",
+                "arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/0a1b2c3d-0000-4000-8000-00000000000a",
                 "<TRUST_ANCHOR_ARN>",
             )
             .replace(
-                "arn:aws:rolesanywhere:eu-west-1:1:profile/p",
+                "arn:aws:rolesanywhere:eu-west-1:123456789012:profile/0a1b2c3d-0000-4000-8000-00000000000b",
                 "<PROFILE_ARN>",
             )
-            .replace("arn:aws:iam::1:role/r", "<ROLE_ARN>");
+            .replace("arn:aws:iam::123456789012:role/r", "<ROLE_ARN>");
         let mut n = node(&[
             ("hostname", "edge-3"),
             ("certificate", CERT),
@@ -488,17 +533,18 @@ mod tests {
             e.text
         );
         for (k, v) in [
-            ("trust_anchor_arn", "arn:t"),
-            ("profile_arn", "arn:p"),
-            ("role_arn", "arn:r"),
+            ("trust_anchor_arn", A_BYO),
+            ("profile_arn", P_BYO),
+            ("role_arn", R_BYO),
         ] {
             n.insert(k.into(), v.into());
         }
         n.insert("role_session_name".into(), "cn-3".into());
         let out = render(&cluster(&byo), &n).unwrap();
         assert!(
-            decoded(value(&out, "settings.aws", "config"))
-                .contains("--profile-arn arn:p --role-arn arn:r --trust-anchor-arn arn:t --role-session-name cn-3"),
+            decoded(value(&out, "settings.aws", "config")).contains(&format!(
+                "--profile-arn {P_BYO} --role-arn {R_BYO} --trust-anchor-arn {A_BYO} --role-session-name cn-3"
+            )),
             "{out}"
         );
         let e = render(&cluster(IRA), &n).unwrap_err();
@@ -512,7 +558,10 @@ mod tests {
     #[test]
     fn wrong_node_values_are_named_at_the_node_argument() {
         let ssm = cluster(SSM);
-        let base = [("activation_id", "a"), ("activation_code", "c")];
+        let base = [
+            ("activation_id", "8f3c2b1a-4d5e-4f60-8a7b-9c0d1e2f3a4b"),
+            ("activation_code", "Fjz3/sZfSvv78EXAMPLE"),
+        ];
         for (hostname, ok) in [
             ("edge-1", true),
             ("edge.site-2.example", true),
@@ -531,7 +580,14 @@ mod tests {
                 assert!(e.text.contains("at most 64 characters"), "{}", e.text);
             }
         }
-        let e = render(&ssm, &node(&[("hostname", "h"), ("activation_id", "a")])).unwrap_err();
+        let e = render(
+            &ssm,
+            &node(&[
+                ("hostname", "h"),
+                ("activation_id", "8f3c2b1a-4d5e-4f60-8a7b-9c0d1e2f3a4b"),
+            ]),
+        )
+        .unwrap_err();
         assert!(e.text.contains("node needs activation_code"), "{}", e.text);
         let e = render(&ssm, &node(&[("hostname", "h"), ("certificate", CERT)])).unwrap_err();
         assert!(
@@ -547,7 +603,8 @@ mod tests {
         ]);
         let e = render(&cluster(IRA), &n).unwrap_err();
         assert!(
-            e.text.contains("node.certificate must be the PEM text"),
+            e.text
+                .contains("node.certificate is not the PEM text itself"),
             "{}",
             e.text
         );

@@ -3,3 +3,4 @@
 pub mod bottlerocket_settings;
 pub mod cilium_values;
 pub mod node_config;
+mod node_values;

@@ -112,6 +112,10 @@ pub fn render(template: &str, node: &BTreeMap<String, String>) -> Result<String,
         if value.trim().is_empty() {
             return Err(FunctionError::at(1, format!("node.{key} is empty")));
         }
+        if key == "activation_code" {
+            tfplugin6::logging::mask(value);
+        }
+        super::node_values::check(1, key, value)?;
         if let Some((_, placeholder, field)) = FILLS.iter().find(|(k, _, _)| k == key) {
             if !out.contains(placeholder) {
                 return Err(FunctionError::at(
@@ -156,6 +160,7 @@ pub fn render(template: &str, node: &BTreeMap<String, String>) -> Result<String,
 mod tests {
     use super::*;
 
+    const ID: &str = "8f3c2b1a-4d5e-4f60-8a7b-9c0d1e2f3a4b";
     const SSM: &str = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    region: us-west-2\n  hybrid:\n    ssm:\n      activationCode: <SSM_ACTIVATION_CODE>\n      activationId: <SSM_ACTIVATION_ID>\n";
     const IRA: &str = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: demo\n    region: us-west-2\n  hybrid:\n    iamRolesAnywhere:\n      nodeName: <NODE_NAME>\n      trustAnchorArn: arn:a\n      profileArn: arn:p\n      roleArn: arn:r\n      certificatePath: /etc/iam/pki/server.pem\n      privateKeyPath: /etc/iam/pki/server.key\n";
 
@@ -170,11 +175,16 @@ mod tests {
     fn ssm_and_ira_templates_are_filled_and_quoted() {
         let out = render(
             SSM,
-            &node(&[("activation_id", "a-1"), ("activation_code", "x+y/z=")]),
+            &node(&[
+                ("activation_id", ID),
+                ("activation_code", "x+y/z=Fjz3/sZfSvv78EX"),
+            ]),
         )
         .unwrap();
         assert!(
-            out.contains("activationCode: \"x+y/z=\"\n      activationId: \"a-1\""),
+            out.contains(&format!(
+                "activationCode: \"x+y/z=Fjz3/sZfSvv78EX\"\n      activationId: \"{ID}\""
+            )),
             "{out}"
         );
         let out = render(
@@ -192,7 +202,7 @@ mod tests {
 
     #[test]
     fn what_is_missing_misplaced_or_unknown_is_named_at_the_node_argument() {
-        let e = render(SSM, &node(&[("activation_id", "a-1")])).unwrap_err();
+        let e = render(SSM, &node(&[("activation_id", ID)])).unwrap_err();
         assert_eq!(e.argument, Some(1));
         assert!(
             e.text
@@ -200,7 +210,7 @@ mod tests {
             "{}",
             e.text
         );
-        let e = render(SSM, &node(&[("node_name", "n")])).unwrap_err();
+        let e = render(SSM, &node(&[("node_name", "n1")])).unwrap_err();
         assert!(e.text.contains("no place in this template"), "{}", e.text);
         let e = render(IRA, &node(&[("nodename", "n")])).unwrap_err();
         assert!(e.text.contains("not a node value"), "{}", e.text);

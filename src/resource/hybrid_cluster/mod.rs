@@ -83,7 +83,8 @@ impl Resource for HybridCluster {
     }
 
     async fn plan(&self, req: PlanRequest) -> PlanResponse {
-        // Fault injection for the crash-report test, as TF_EKS_POLL_MIN_MS tunes waits.
+        // Fault injection for the crash-report test; not in a release build.
+        #[cfg(feature = "test-hooks")]
         if std::env::var_os("TF_EKS_TEST_PANIC").is_some() {
             panic!("TF_EKS_TEST_PANIC is set: planning {TYPE_NAME} panics on purpose");
         }

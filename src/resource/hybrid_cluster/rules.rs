@@ -7,7 +7,7 @@ use tfplugin6::validators::{self, list_rule, string_rule, ListRule, StringRule};
 use tfplugin6::{AttrPath, Diagnostics};
 
 use super::cidr::{self, CidrError};
-use super::spec::parse_duration;
+use super::spec::{parse_duration, MAX_TIMEOUT};
 
 /// EKS API reference, CreateCluster `name`: `^[0-9A-Za-z][A-Za-z0-9\-_]*$`, 1 to 100.
 pub fn cluster_name() -> StringRule {
@@ -467,15 +467,22 @@ pub fn registration_limit() -> validators::IntBetween {
 }
 
 pub fn duration() -> StringRule {
-    string_rule("A Go duration such as `40m` or `1h30m`.", |s, path, d| {
-        if parse_duration(s).is_none_or(|d| d.is_zero()) {
-            d.error_at(
+    string_rule(
+        "A Go duration such as `40m` or `1h30m`, at most `168h`.",
+        |s, path, d| match parse_duration(s) {
+            Some(t) if !t.is_zero() && t <= MAX_TIMEOUT => {}
+            Some(t) if !t.is_zero() => d.error_at(
+                path.clone(),
+                "Invalid timeout",
+                format!("{s:?} is longer than the provider waits: at most \"168h\" (a week)."),
+            ),
+            _ => d.error_at(
                 path.clone(),
                 "Invalid timeout",
                 format!("{s:?} is not a duration such as \"40m\" or \"1h30m\"."),
-            );
-        }
-    })
+            ),
+        },
+    )
 }
 
 #[cfg(test)]

@@ -187,18 +187,23 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         }
         let n: u64 = digits.parse().ok()?;
         digits.clear();
-        total += n * match c {
+        let unit = match c {
             'h' => 3600,
             'm' => 60,
             's' => 1,
             _ => return None,
         };
+        total = total.checked_add(n.checked_mul(unit)?)?;
     }
     if !digits.is_empty() {
         return None;
     }
     Some(Duration::from_secs(total))
 }
+
+/// The longest `timeouts` value: a week. EKS's slowest operation, a version update, takes
+/// about an hour, and a deadline must stay within what the clock can add.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
 
 fn known<T: Clone>(v: &Unknown<Option<T>>) -> Option<T> {
     v.value().cloned()
@@ -309,6 +314,8 @@ mod tests {
         assert_eq!(parse_duration("40"), None);
         assert_eq!(parse_duration("4d"), None);
         assert_eq!(parse_duration(""), None);
+        assert_eq!(parse_duration("6000000000000000h"), None, "overflow");
+        assert_eq!(parse_duration("99999999999999999999999s"), None);
     }
 
     #[test]
