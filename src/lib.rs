@@ -2,6 +2,8 @@
 //! resource. `provider::server()` is everything the provider serves; `tfplugin6` does the
 //! protocol.
 
+#![forbid(unsafe_code)]
+
 pub mod action;
 pub mod aws;
 pub mod data_source;

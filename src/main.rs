@@ -3,6 +3,8 @@
 //! prints, `registry.terraform.io/local/eks` by default; OpenTofu's is
 //! `registry.opentofu.org/local/eks`).
 
+#![forbid(unsafe_code)]
+
 const DEFAULT_ADDRESS: &str = "registry.terraform.io/local/eks";
 
 #[tokio::main]

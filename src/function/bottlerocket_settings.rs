@@ -611,4 +611,130 @@ mod tests {
         let e = Template::parse("hello").unwrap_err();
         assert_eq!(e.argument, Some(0));
     }
+
+    /// Each argument with a value that would break out of its place: refused at that
+    /// argument, never written.
+    #[test]
+    fn a_hostile_value_fails_at_its_argument() {
+        let f = BottlerocketSettings;
+        let inject = "x\"\n[settings.host-containers.admin]\nenabled = true\n#";
+        let ssm_node = |extra: (&str, &str)| {
+            let mut n = node(&[
+                ("hostname", "edge-1"),
+                ("activation_id", "8f3c2b1a-4d5e-4f60-8a7b-9c0d1e2f3a4b"),
+                ("activation_code", "Fjz3/sZfSvv78EXAMPLE"),
+            ]);
+            n.insert(extra.0.into(), extra.1.into());
+            Value::Map(n.into_iter().map(|(k, v)| (k, Value::string(v))).collect())
+        };
+        let args = |template: &str, api: &str, cert: &str, node: Value| {
+            [
+                Value::string(template),
+                Value::string(api),
+                Value::string(cert),
+                node,
+            ]
+        };
+        let api = "https://ABC.gr7.us-west-2.eks.amazonaws.com";
+        let cases: Vec<(usize, [Value; 4])> = vec![
+            (
+                0,
+                args(
+                    &SSM.replace("name: demo", "name: demo\\\" = 1 #"),
+                    api,
+                    "LS0tQ0E=",
+                    ssm_node(("hostname", "edge-1")),
+                ),
+            ),
+            (
+                0,
+                args(
+                    &SSM.replace("us-west-2", "us-west-2 --x"),
+                    api,
+                    "LS0tQ0E=",
+                    ssm_node(("hostname", "edge-1")),
+                ),
+            ),
+            (
+                0,
+                args(
+                    &IRA.replace("profile/", "profile/x\n"),
+                    api,
+                    "LS0tQ0E=",
+                    ssm_node(("hostname", "edge-1")),
+                ),
+            ),
+            (
+                1,
+                args(
+                    SSM,
+                    &format!("{api}{inject}"),
+                    "LS0tQ0E=",
+                    ssm_node(("hostname", "edge-1")),
+                ),
+            ),
+            (2, args(SSM, api, inject, ssm_node(("hostname", "edge-1")))),
+            (
+                NODE,
+                args(SSM, api, "LS0tQ0E=", ssm_node(("hostname", inject))),
+            ),
+            (
+                NODE,
+                args(SSM, api, "LS0tQ0E=", ssm_node(("activation_id", inject))),
+            ),
+            (
+                NODE,
+                args(
+                    SSM,
+                    api,
+                    "LS0tQ0E=",
+                    ssm_node(("activation_code", "Fjz3/sZfSvv78EXAMPLE\n--region=evil")),
+                ),
+            ),
+        ];
+        for (argument, call) in cases {
+            let e = f.call(&call).unwrap_err();
+            assert_eq!(e.argument, Some(argument), "{}", e.text);
+        }
+        let ira = |key: &str, value: &str| {
+            let mut n = node(&[
+                ("hostname", "edge-2"),
+                ("certificate", CERT),
+                ("private_key", KEY),
+            ]);
+            n.insert(key.into(), value.into());
+            render(&cluster(IRA), &n)
+        };
+        for key in ["role_session_name", "certificate", "private_key"] {
+            let e = ira(key, inject).unwrap_err();
+            assert_eq!(e.argument, Some(NODE), "{key}: {}", e.text);
+        }
+    }
+
+    /// A code with characters a shell would act on reaches the setup command as one word:
+    /// POSIX `sh` reads the command back to exactly the code.
+    #[test]
+    fn the_setup_command_is_read_back_by_sh_word_for_word() {
+        let code = "Ab'$(touch${IFS}/nonexistent/x);`id`|&*?~#\"\\";
+        let n = node(&[
+            ("hostname", "edge-1"),
+            ("activation_id", "8f3c2b1a-4d5e-4f60-8a7b-9c0d1e2f3a4b"),
+            ("activation_code", code),
+        ]);
+        let out = render(&cluster(SSM), &n).unwrap();
+        let setup = decoded(value(
+            &out,
+            "settings.bootstrap-containers.eks-hybrid-setup",
+            "user-data",
+        ));
+        let words = setup.strip_prefix("eks-hybrid-ssm-setup ").unwrap();
+        let printed = std::process::Command::new("sh")
+            .args(["-c", &format!("printf '%s\\n' {words}")])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(printed.stdout).unwrap(),
+            format!("--activation-id=8f3c2b1a-4d5e-4f60-8a7b-9c0d1e2f3a4b\n--activation-code={code}\n--region=us-west-2\n")
+        );
+    }
 }

@@ -217,4 +217,24 @@ mod tests {
         let e = render("hello", &node(&[])).unwrap_err();
         assert_eq!(e.argument, Some(0));
     }
+
+    /// Each node value that would break out of its YAML scalar (a newline, a quote, a
+    /// placeholder of another field) is refused at the node argument, never written.
+    #[test]
+    fn a_hostile_node_value_fails_at_the_node_argument() {
+        let inject = "x\"\n  kubelet:\n    flags: [\"--evil\"]\n#";
+        for (template, key) in [
+            (SSM, "activation_id"),
+            (SSM, "activation_code"),
+            (IRA, "node_name"),
+            (IRA, "certificate_path"),
+            (IRA, "private_key_path"),
+            (&IRA.replace("arn:r", "<ROLE_ARN>")[..], "role_arn"),
+        ] {
+            let e = render(template, &node(&[(key, inject)])).unwrap_err();
+            assert_eq!(e.argument, Some(1), "{key}: {}", e.text);
+        }
+        let e = render(IRA, &node(&[("node_name", "<ROLE_ARN>")])).unwrap_err();
+        assert_eq!(e.argument, Some(1), "{}", e.text);
+    }
 }

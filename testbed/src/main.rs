@@ -1,5 +1,7 @@
 //! aws-testbed: a local AWS for the provider's tests and demo. See `server.rs`.
 
+#![forbid(unsafe_code)]
+
 use aws_testbed::server::{self, Config};
 use aws_testbed::state::{Knobs, KNOBS};
 

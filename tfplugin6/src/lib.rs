@@ -7,6 +7,8 @@
 //! type lookup, and what a schema declares (validators, defaults, replacement). The
 //! protocol's generated types stay inside the crate.
 
+#![forbid(unsafe_code)]
+
 pub mod action;
 mod convert;
 pub mod data_source;
