@@ -5,6 +5,13 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+/// What authorization reads of a role.
+pub struct Role {
+    pub arn: String,
+    pub tags: Vec<(String, String)>,
+    pub boundary: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct Moto {
     pub url: String,
@@ -158,6 +165,39 @@ impl Moto {
             )
             .await?;
         Ok((status == 200).then_some(body))
+    }
+
+    /// The role's ARN, tags and permissions boundary, or None when the role does not exist.
+    pub async fn role_details(&self, region: &str, name: &str) -> Result<Option<Role>, String> {
+        let Some(body) = self.get_role(region, name).await? else {
+            return Ok(None);
+        };
+        let tags = xml_values(&body, "Tags")
+            .first()
+            .map(|t| {
+                xml_values(t, "member")
+                    .iter()
+                    .filter_map(|m| {
+                        let key = xml_values(m, "Key").into_iter().next()?;
+                        let value = xml_values(m, "Value")
+                            .into_iter()
+                            .next()
+                            .unwrap_or_default();
+                        Some((key, value))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Some(Role {
+            arn: xml_values(&body, "Arn")
+                .into_iter()
+                .next()
+                .unwrap_or_default(),
+            tags,
+            boundary: xml_values(&body, "PermissionsBoundaryArn")
+                .into_iter()
+                .next(),
+        }))
     }
 
     /// One field of the role, or None when the role does not exist.

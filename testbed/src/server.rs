@@ -214,10 +214,26 @@ fn query_operation(params: &[(String, String)]) -> String {
         .unwrap_or_else(|| "Unknown".into())
 }
 
-/// The answer to a caller whose policy does not allow `action`, as each protocol gives it.
-fn access_denied(service: &str, region: &str, action: &str) -> Resp {
+/// The answer to a caller whose policy does not allow `action`, as each protocol gives it,
+/// saying whether no statement allowed it or one denied it (IAM user guide, "Troubleshoot
+/// access denied error messages").
+fn access_denied(
+    service: &str,
+    region: &str,
+    action: &str,
+    resource: Option<&str>,
+    explicit: bool,
+) -> Resp {
+    let why = if explicit {
+        "with an explicit deny in an identity-based policy".to_string()
+    } else {
+        format!("because no identity-based policy allows the {action} action")
+    };
+    let on = resource
+        .map(|r| format!(" on resource: {r}"))
+        .unwrap_or_default();
     let message = format!(
-        "User: arn:{}:iam::{}:user/testbed is not authorized to perform: {action} because no identity-based policy allows the {action} action",
+        "User: arn:{}:iam::{}:user/testbed is not authorized to perform: {action}{on} {why}",
         crate::state::partition_of(region),
         crate::state::ACCOUNT
     );
@@ -229,18 +245,11 @@ fn access_denied(service: &str, region: &str, action: &str) -> Resp {
 }
 
 impl App {
-    /// The action the caller's policy refuses this call, if any. A call that makes a
-    /// service-linked role the account lacks needs `iam:CreateServiceLinkedRole` too, and makes
-    /// the role once allowed.
-    async fn refusal(
-        &self,
-        service: &str,
-        region: &str,
-        operation: &str,
-        params: &[(String, String)],
-        body: &[u8],
-    ) -> Option<String> {
-        let action = format!("{service}:{operation}");
+    /// The action the caller's policy refuses this call, and whether an explicit Deny did, if
+    /// any. A call that makes a service-linked role the account lacks needs
+    /// `iam:CreateServiceLinkedRole` too, and makes the role once allowed.
+    async fn refusal(&self, call: &authz::Call<'_>) -> Option<(String, Option<String>, bool)> {
+        let action = format!("{}:{}", call.service, call.operation);
         if action == "sts:GetCallerIdentity" {
             // "No permissions are required to perform this operation" (STS API reference).
             return None;
@@ -248,20 +257,25 @@ impl App {
         let restricted = self.shared.lock().await.policy.is_some();
         let mut requests = Vec::new();
         if restricted {
-            requests.push(authz::own_request(&self.moto, region, &action, params, body).await);
-            requests.extend(authz::pass_role_requests(service, operation, region, body));
+            requests = authz::requests(&self.moto, &self.shared, call).await;
         }
-        let linked = match authz::linked_role_of(service, operation) {
-            Some(l) if !matches!(self.moto.role_arn(region, l.name).await, Ok(Some(_))) => Some(l),
+        let linked = match authz::linked_role_of(call.service, call.operation) {
+            Some(l) if !matches!(self.moto.role_arn(call.region, l.name).await, Ok(Some(_))) => {
+                Some(l)
+            }
             _ => None,
         };
         if let (true, Some(l)) = (restricted, &linked) {
-            requests.push(l.request(region));
+            requests.push(l.request(call.region));
         }
         {
             let st = self.shared.lock().await;
             if let Some(r) = requests.iter().find(|r| !st.allows(r)) {
-                return Some(r.action.clone());
+                return Some((
+                    r.action.clone(),
+                    r.resource.clone(),
+                    st.denies_explicitly(r),
+                ));
             }
         }
         if let Some(l) = linked {
@@ -272,7 +286,7 @@ impl App {
                 .moto
                 .query(
                     "iam",
-                    region,
+                    call.region,
                     &[
                         ("Action", "CreateRole".into()),
                         ("RoleName", l.name.into()),
@@ -283,6 +297,120 @@ impl App {
                 .await;
         }
         None
+    }
+
+    /// EC2 tags a transit gateway attachment with the tag specifications of its create (EC2 API
+    /// reference, CreateTransitGatewayVpcAttachment `TagSpecifications`); moto 5.2.5 reads them
+    /// only from a specification of type `transit-gateway-route-table`
+    /// (`moto/ec2/responses/transit_gateway_attachments.py`) and drops the attachment's, so the
+    /// testbed tags the new attachment itself.
+    async fn tag_attachment_as_asked(&self, region: &str, params: &[(String, String)], xml: &str) {
+        let Some(id) = xml::first(xml, "transitGatewayAttachmentId") else {
+            return;
+        };
+        let get = |k: String| {
+            params
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.clone())
+        };
+        let mut tags: Vec<(String, String)> = Vec::new();
+        for list in ["TagSpecification", "TagSpecifications"] {
+            for i in 1.. {
+                let Some(kind) = get(format!("{list}.{i}.ResourceType")) else {
+                    break;
+                };
+                if kind != "transit-gateway-attachment" {
+                    continue;
+                }
+                for j in 1.. {
+                    let Some(key) = get(format!("{list}.{i}.Tag.{j}.Key")) else {
+                        break;
+                    };
+                    let value = get(format!("{list}.{i}.Tag.{j}.Value")).unwrap_or_default();
+                    tags.push((key, value));
+                }
+            }
+        }
+        if tags.is_empty() {
+            return;
+        }
+        let names: Vec<(String, String)> = tags
+            .iter()
+            .enumerate()
+            .flat_map(|(n, (k, v))| {
+                [
+                    (format!("Tag.{}.Key", n + 1), k.clone()),
+                    (format!("Tag.{}.Value", n + 1), v.clone()),
+                ]
+            })
+            .collect();
+        let mut call: Vec<(&str, String)> =
+            vec![("Action", "CreateTags".into()), ("ResourceId.1", id)];
+        call.extend(names.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        let _ = self.moto.query("ec2", region, &call).await;
+    }
+
+    /// A permissions boundary that names no managed policy: IAM refuses the role (IAM API
+    /// reference, CreateRole and PutRolePermissionsBoundary: `NoSuchEntity`, "Scope ARN: …
+    /// does not exist or is not attachable."). moto checks only the ARN's form.
+    async fn missing_boundary(&self, region: &str, params: &[(String, String)]) -> Option<Resp> {
+        let get = |k: &str| {
+            params
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        let action = get("Action")?;
+        if !matches!(action.as_str(), "CreateRole" | "PutRolePermissionsBoundary") {
+            return None;
+        }
+        let boundary = get("PermissionsBoundary")?;
+        if boundary.starts_with("arn:") && boundary.contains(":iam::aws:policy/") {
+            return None;
+        }
+        let (status, _) = self
+            .moto
+            .query(
+                "iam",
+                region,
+                &[
+                    ("Action", "GetPolicy".into()),
+                    ("PolicyArn", boundary.clone()),
+                ],
+            )
+            .await
+            .ok()?;
+        (status != 200).then(|| {
+            query_error(
+                "iam",
+                404,
+                "NoSuchEntity",
+                &format!("Scope ARN: {boundary} does not exist or is not attachable."),
+            )
+        })
+    }
+
+    /// The JSON input of a JSON or REST call, as botocore's model assembles it (what the
+    /// emulation will run), for authorization.
+    fn json_input(
+        &self,
+        service: &str,
+        operation: &str,
+        labels: &HashMap<String, String>,
+        query: &str,
+        body: &[u8],
+    ) -> Json {
+        match self.models.get(service) {
+            Some(model) if service != "ssm" => {
+                let model = model.lock().expect("model lock");
+                match model.operation(operation) {
+                    Some(op) => model.input(op, labels, query, body),
+                    None => Json::Null,
+                }
+            }
+            _ => serde_json::from_slice(body).unwrap_or(Json::Null),
+        }
     }
 
     async fn handle(&self, req: Request<hyper::body::Incoming>) -> Result<Resp, std::io::Error> {
@@ -332,9 +460,18 @@ impl App {
             };
             return Ok(resp);
         }
-        let refused = self
-            .refusal(&service, &region, &operation, &params, &body)
-            .await;
+        let input = match service.as_str() {
+            "ec2" | "iam" | "sts" => Json::Null,
+            _ => self.json_input(&service, &operation, &labels, &query, &body),
+        };
+        let call = authz::Call {
+            service: &service,
+            operation: &operation,
+            region: &region,
+            params: &params,
+            input: &input,
+        };
+        let refused = self.refusal(&call).await;
         let (start, fault, latency) = {
             let mut st = self.shared.lock().await;
             let fault = if refused.is_some() {
@@ -344,7 +481,7 @@ impl App {
             };
             (st.ms(), fault, st.latency)
         };
-        if let Some(needed) = refused {
+        if let Some((needed, resource, explicit)) = refused {
             self.log(
                 &service,
                 &operation,
@@ -353,7 +490,13 @@ impl App {
                 Some("AccessDenied".into()),
             )
             .await;
-            return Ok(access_denied(&service, &region, &needed));
+            return Ok(access_denied(
+                &service,
+                &region,
+                &needed,
+                resource.as_deref(),
+                explicit,
+            ));
         }
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
@@ -381,13 +524,17 @@ impl App {
                         .await
                 }
                 "iam" => {
-                    let resp = self.forward(Request::from_parts(parts, body)).await;
-                    if resp.status() == 200 {
-                        let mut st = self.shared.lock().await;
-                        let window = st.knobs.iam_propagation;
-                        st.iam.observe(&params, window);
+                    if let Some(refused) = self.missing_boundary(&region, &params).await {
+                        refused
+                    } else {
+                        let resp = self.forward(Request::from_parts(parts, body)).await;
+                        if resp.status() == 200 {
+                            let mut st = self.shared.lock().await;
+                            let window = st.knobs.iam_propagation;
+                            st.iam.observe(&params, window);
+                        }
+                        resp
                     }
-                    resp
                 }
                 _ => self.forward(Request::from_parts(parts, body)).await,
             },
@@ -504,8 +651,11 @@ impl App {
         if operation == "DeleteNatGateway" {
             self.release_nat_address(region, params).await;
         }
-        let zones = zones::of_region(&self.shared, &self.moto, region).await;
         let xml = String::from_utf8_lossy(&body).into_owned();
+        if operation == "CreateTransitGatewayVpcAttachment" {
+            self.tag_attachment_as_asked(region, params, &xml).await;
+        }
+        let zones = zones::of_region(&self.shared, &self.moto, region).await;
         let xml = {
             let mut st = self.shared.lock().await;
             st.ec2.observe(operation, params, &xml, &w);
@@ -959,9 +1109,15 @@ mod tests {
 
     #[test]
     fn denials_speak_each_protocol() {
-        let r = access_denied("ec2", "us-west-2", "ec2:CreateVpc");
+        let r = access_denied("ec2", "us-west-2", "ec2:CreateVpc", None, false);
         assert_eq!(r.status(), 403);
-        let r = access_denied("eks", "us-west-2", "eks:DescribeCluster");
+        let r = access_denied(
+            "eks",
+            "us-west-2",
+            "eks:DescribeCluster",
+            Some("arn:aws:eks:us-west-2:123456789012:cluster/c"),
+            true,
+        );
         assert_eq!(
             r.headers().get("x-amzn-ErrorType").unwrap(),
             "AccessDeniedException"

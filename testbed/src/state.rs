@@ -269,6 +269,11 @@ impl State {
         self.policy.as_ref().is_none_or(|p| p.allows(req))
     }
 
+    /// Whether a Deny statement of the caller's policy matches the request.
+    pub fn denies_explicitly(&self, req: &Request) -> bool {
+        self.policy.as_ref().is_some_and(|p| p.denies(req))
+    }
+
     pub fn ms(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
     }

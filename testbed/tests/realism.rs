@@ -1310,3 +1310,185 @@ async fn a_cluster_role_with_its_own_equivalent_policy_is_accepted() {
         .await
         .expect("EKS accepts the role");
 }
+
+/// The caller's policy judged with each resource's tags, the request's tags, the tagging
+/// permission a create with tags needs, explicit denies, and the role's permissions boundary
+/// (IAM user guide, "Policy evaluation logic"; the Service Authorization Reference for EC2 and
+/// IAM; EC2 user guide, "Grant permission to tag Amazon EC2 resources during creation"; IAM
+/// user guide, "Permissions required to tag IAM entities").
+#[tokio::test]
+async fn the_callers_policy_is_judged_with_tags_boundaries_and_the_tagging_a_create_needs() {
+    use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+    let tb = start(&["--exact"]);
+    let sdk = sdk(&tb).await;
+    let (ec2, iam) = (
+        aws_sdk_ec2::Client::new(&sdk),
+        aws_sdk_iam::Client::new(&sdk),
+    );
+    let theirs = vpc(&ec2, "10.1.0.0/16").await;
+    let tagged = |owner: &str| {
+        TagSpecification::builder()
+            .resource_type(ResourceType::Vpc)
+            .tags(Tag::builder().key("owner").value(owner).build())
+            .build()
+    };
+    let b = "arn:aws:iam::123456789012:policy/b/ok";
+    let policy = serde_json::json!({"Statement": [
+        {"Effect": "Allow", "Action": ["ec2:CreateVpc", "ec2:DeleteVpc"], "Resource": "arn:aws:ec2:*:*:vpc/*",
+         "Condition": {"StringEquals": {"aws:RequestTag/owner": "me"}}},
+        {"Effect": "Allow", "Action": "ec2:DeleteVpc", "Resource": "arn:aws:ec2:*:*:vpc/*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/owner": "me"}}},
+        {"Effect": "Allow", "Action": "iam:CreateRole", "Resource": "*",
+         "Condition": {"ArnLike": {"iam:PermissionsBoundary": "arn:*:iam::*:policy/b/*"}}},
+        {"Effect": "Deny", "Action": "ec2:DeleteVpc", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/keep": "yes"}}},
+    ]});
+    tb.set_policy(&policy);
+    let create = |spec: TagSpecification| {
+        ec2.create_vpc()
+            .cidr_block("10.2.0.0/16")
+            .tag_specifications(spec)
+            .send()
+    };
+    // The create's own condition holds, but tagging at creation needs ec2:CreateTags.
+    let e = create(tagged("me")).await.unwrap_err();
+    assert!(e.message().unwrap().contains("ec2:CreateTags"), "{e:?}");
+    let mut with_tagging = policy.clone();
+    with_tagging["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!(
+        {"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*",
+         "Condition": {"StringEquals": {"ec2:CreateAction": "CreateVpc"}}}));
+    tb.set_policy(&with_tagging);
+    let e = create(tagged("you")).await.unwrap_err();
+    assert_eq!(code(&e), "UnauthorizedOperation");
+    let mine = create(tagged("me"))
+        .await
+        .unwrap()
+        .vpc()
+        .unwrap()
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    // Their VPC carries no tag of ours: refused, while ours may go.
+    let e = ec2.delete_vpc().vpc_id(&theirs).send().await.unwrap_err();
+    assert!(
+        e.message().unwrap().contains(&format!("vpc/{theirs}")),
+        "{e:?}"
+    );
+    ec2.create_tags()
+        .resources(&mine)
+        .tags(Tag::builder().key("keep").value("yes").build())
+        .send()
+        .await
+        .unwrap_err();
+    tb.control("DELETE", "policy", "");
+    ec2.create_tags()
+        .resources(&mine)
+        .tags(Tag::builder().key("keep").value("yes").build())
+        .send()
+        .await
+        .unwrap();
+    tb.set_policy(&with_tagging);
+    let e = ec2.delete_vpc().vpc_id(&mine).send().await.unwrap_err();
+    assert!(e.message().unwrap().contains("explicit deny"), "{e:?}");
+    // A VPC that does not exist is EC2's to answer for a caller allowed to delete VPCs.
+    let e = ec2
+        .delete_vpc()
+        .vpc_id("vpc-0123456789abcdef0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidVpcID.NotFound");
+    // A role needs the boundary; with tags it also needs iam:TagRole; a boundary that names
+    // no policy is IAM's NoSuchEntity.
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let role = |name: &str, boundary: Option<&str>, tag: bool| {
+        let mut r = iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust);
+        r = r.set_permissions_boundary(boundary.map(str::to_string));
+        if tag {
+            r = r.tags(
+                aws_sdk_iam::types::Tag::builder()
+                    .key("k")
+                    .value("v")
+                    .build()
+                    .unwrap(),
+            );
+        }
+        r.send()
+    };
+    assert_eq!(
+        code(&role("r1", None, false).await.unwrap_err()),
+        "AccessDenied"
+    );
+    let e = role("r2", Some(b), true).await.unwrap_err();
+    assert!(e.message().unwrap().contains("iam:TagRole"), "{e:?}");
+    let e = role("r3", Some(b), false).await.unwrap_err();
+    assert_eq!(code(&e), "NoSuchEntity", "{e:?}");
+    tb.control("DELETE", "policy", "");
+    iam.create_policy()
+        .path("/b/")
+        .policy_name("ok")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:Describe*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    tb.set_policy(&with_tagging);
+    let made = role("r3", Some(b), false).await.unwrap();
+    assert_eq!(
+        made.role()
+            .unwrap()
+            .permissions_boundary()
+            .unwrap()
+            .permissions_boundary_arn(),
+        Some(b)
+    );
+}
+
+/// A transit gateway attachment keeps the tags of its create's tag specification (EC2 API
+/// reference, CreateTransitGatewayVpcAttachment `TagSpecifications`), which moto 5.2.5 drops:
+/// policies scoped by `aws:ResourceTag` depend on them.
+#[tokio::test]
+async fn a_transit_gateway_attachment_keeps_the_tags_it_was_made_with() {
+    use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+    let tb = start(&["--exact"]);
+    let tgw = tb.seed().transit_gateway;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk(&tb).await);
+    let vpc = vpc(&ec2, "10.3.0.0/16").await;
+    let sub = subnet(&ec2, &vpc, "10.3.1.0/24", "us-west-2a").await;
+    let made = ec2
+        .create_transit_gateway_vpc_attachment()
+        .transit_gateway_id(&tgw)
+        .vpc_id(&vpc)
+        .subnet_ids(&sub)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::TransitGatewayAttachment)
+                .tags(Tag::builder().key("owner").value("me").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = made
+        .transit_gateway_vpc_attachment()
+        .unwrap()
+        .transit_gateway_attachment_id()
+        .unwrap();
+    let found = ec2
+        .describe_transit_gateway_vpc_attachments()
+        .transit_gateway_attachment_ids(id)
+        .send()
+        .await
+        .unwrap();
+    let tags = found.transit_gateway_vpc_attachments()[0].tags();
+    assert!(
+        tags.iter()
+            .any(|t| t.key() == Some("owner") && t.value() == Some("me")),
+        "{tags:?}"
+    );
+}
