@@ -207,6 +207,7 @@ fn default_zones_are_ones_eks_accepts_and_refused_ones_say_which_to_use() {
             r#"
 resource "eks_hybrid_cluster" "this" {{
   name = "zones"
+  role_permissions_boundary = "arn:aws:iam::123456789012:policy/terraform-provider-eks/EKSHybridRoleBoundary"
   vpc {{
     nat_gateway = "Disable"
     {zones}
@@ -261,7 +262,9 @@ fn a_govcloud_cluster_names_its_partition_everywhere_under_the_published_policy(
     let tgw = tb.seed_in(region).transit_gateway;
     let ws = Workspace::new(TF_NEW, &tb, "");
     let provider = format!("provider \"eks\" {{\n  region = \"{region}\"\n}}\n");
-    ws.write_with_provider(&provider, &ssm_config(&tgw, ""));
+    common::make_boundary_policy(&tb, region);
+    let config = ssm_config(&tgw, "").replace("arn:aws:iam::", "arn:aws-us-gov:iam::");
+    ws.write_with_provider(&provider, &config);
     ws.apply();
     let state = ws.state();
     for key in [
@@ -310,6 +313,7 @@ resource "terraform_data" "role" {{
 }}
 resource "eks_hybrid_cluster" "this" {{
   name             = "typo"
+  role_permissions_boundary = "arn:aws:iam::123456789012:policy/terraform-provider-eks/EKSHybridRoleBoundary"
   cluster_role_arn = {role}
   vpc {{ nat_gateway = "Disable" }}
   remote_network_config {{
@@ -399,6 +403,7 @@ resource "terraform_data" "subnets" {{
 }}
 resource "eks_hybrid_cluster" "this" {{
   name = "typo"
+  role_permissions_boundary = "arn:aws:iam::123456789012:policy/terraform-provider-eks/EKSHybridRoleBoundary"
   vpc {{
     id         = "{vpc}"
     subnet_ids = {subnets}
@@ -414,6 +419,9 @@ resource "eks_hybrid_cluster" "this" {{
     // A subnet made moments ago (as an aws_subnet earlier in the same apply would be) is
     // waited for, not reported missing.
     tb.set(&[("ec2_consistency_ms", 3000)]);
+    // The subnet is the user's, made by whoever may make subnets in their VPC: not under the
+    // provider's policy.
+    tb.control("DELETE", "policy", "");
     let fresh = common::xml_values(
         &tb.call(
             "ec2",
@@ -424,6 +432,7 @@ resource "eks_hybrid_cluster" "this" {{
         "subnetId",
     )[0]
     .clone();
+    restrict_to(&tb, "ssm");
     ws.write(&config(&format!(r#"["{fresh}", "{subnet}"]"#)));
     let plan = ws.plan_code();
     assert_eq!(plan.code, 2, "{}", plan.all());
@@ -490,6 +499,7 @@ resource "terraform_data" "vpc" {
 }
 resource "eks_hybrid_cluster" "this" {
   name = "dynamic"
+  role_permissions_boundary = "arn:aws:iam::123456789012:policy/terraform-provider-eks/EKSHybridRoleBoundary"
   dynamic "vpc" {
     for_each = terraform_data.vpc.output
     content {
@@ -542,6 +552,7 @@ fn import_finds_roles_anywhere_objects_on_later_pages() {
         r#"
 resource "eks_hybrid_cluster" "this" {{
   name = "paged"
+  role_permissions_boundary = "arn:aws:iam::123456789012:policy/terraform-provider-eks/EKSHybridRoleBoundary"
   vpc {{ nat_gateway = "Disable" }}
   remote_network_config {{
     remote_node_networks {{ cidrs = ["10.80.146.0/24"] }}

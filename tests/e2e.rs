@@ -27,6 +27,7 @@ fn ira_config_trusting(extra: &str, source: &str) -> String {
         r#"
 resource "eks_hybrid_cluster" "this" {{
   name = "hybrid-ira"
+  role_permissions_boundary = "{}"
   {extra}
   vpc {{ cidr = "10.20.0.0/16" }}
   remote_network_config {{
@@ -37,7 +38,8 @@ resource "eks_hybrid_cluster" "this" {{
     }}
   }}
 }}
-"#
+"#,
+        common::BOUNDARY_ARN
     )
 }
 
@@ -1920,7 +1922,10 @@ mod query {
     fn a_cluster_made_as_eksctl_makes_it_is_adopted_and_destroy_keeps_its_vpc_and_roles() {
         let tb = common::testbed();
         let made = common::made_as_eksctl_makes_it(&tb, "legacy");
-        common::restrict_to(&tb, "ssm");
+        // A cluster made elsewhere carries no ownership tag, so the boundary policy lets the
+        // provider change or delete nothing of it: adopting one takes the unbounded policy (or
+        // an administrator tagging it first), as the README says.
+        common::restrict_to(&tb, "ssm-unbounded");
         let ws = Workspace::new(TF_NEW, &tb, "");
         let generated = generate(&ws);
         let folded = generated.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -2855,5 +2860,97 @@ fn a_re_created_nodes_role_gets_a_new_access_entry() {
     );
     assert_eq!(stale(&c), serde_json::json!([]), "bound to the new role");
     c.plans_no_changes("repaired");
+    c.destroy_leaves_nothing();
+}
+
+/// The permissions boundary of the roles the provider makes: set on both at create (under the
+/// published boundary policy), read back, put back when removed outside Terraform, changed in
+/// place; and, outside that policy (which forbids it), dropped when the configuration drops it.
+#[test]
+fn role_permissions_boundary_is_set_read_back_repaired_and_changed_in_place() {
+    let tb = common::testbed();
+    common::restrict_to(&tb, "ssm");
+    let tgw = tb.seed().transit_gateway;
+    let c = Applied::new(TF_NEW, tb, &ssm_config(&tgw, ""));
+    let boundary_of = |role: &str| {
+        let x =
+            c.tb.query("iam", &format!("Action=GetRole&RoleName={role}"));
+        common::xml_values(&x, "PermissionsBoundaryArn")
+            .into_iter()
+            .next()
+    };
+    let roles = [NODES_ROLE, "hybrid-demo-eks-cluster-role"];
+    for role in roles {
+        assert_eq!(
+            boundary_of(role).as_deref(),
+            Some(common::BOUNDARY_ARN),
+            "{role}"
+        );
+    }
+    let s = c.state();
+    assert_eq!(s["role_permissions_boundary"], common::BOUNDARY_ARN);
+    for role in roles {
+        assert_eq!(
+            s["owned_objects"][format!("iam_role_permissions_boundary/{role}")],
+            "ok",
+            "{s}"
+        );
+    }
+    c.plans_no_changes("the boundary reads back as configured");
+
+    // Removed behind Terraform's back (by someone the published policy does not bind).
+    c.tb.query(
+        "iam",
+        &format!("Action=DeleteRolePermissionsBoundary&RoleName={NODES_ROLE}"),
+    );
+    c.drift_shows(&[
+        &format!("iam_role_permissions_boundary/{NODES_ROLE}"),
+        r#""changed" -> "ok""#,
+    ]);
+    c.repair();
+    assert_eq!(
+        boundary_of(NODES_ROLE).as_deref(),
+        Some(common::BOUNDARY_ARN)
+    );
+
+    // Another boundary under the path the policy names: in place.
+    let doc = common::path_segment(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["eks:Describe*","ecr:GetAuthorizationToken"],"Resource":"*"}]}"#,
+    );
+    let x = c.tb.query(
+        "iam",
+        &format!("Action=CreatePolicy&Path=/terraform-provider-eks/&PolicyName=Tighter&PolicyDocument={doc}"),
+    );
+    let tighter = common::xml_values(&x, "Arn")[0].clone();
+    let config = ssm_config(&tgw, "").replace(common::BOUNDARY_ARN, &tighter);
+    c.ws.write(&config);
+    let plan = c.ws.plan_code();
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(
+        plan.stdout.contains("update in-place") && !plan.stdout.contains("must be replaced"),
+        "{}",
+        plan.stdout
+    );
+    c.ws.apply();
+    for role in roles {
+        assert_eq!(
+            boundary_of(role).as_deref(),
+            Some(tighter.as_str()),
+            "{role}"
+        );
+    }
+    c.plans_no_changes("the new boundary is read back");
+    assert!(c.tb.denied_calls().is_empty(), "{:?}", c.tb.denied_calls());
+
+    // Dropping it removes the boundary: the published policy denies that, so it is done with
+    // the unbounded policy.
+    common::restrict_to(&c.tb, "ssm-unbounded");
+    let unbounded = config.replace(&format!("role_permissions_boundary = \"{tighter}\""), "");
+    c.ws.write(&unbounded);
+    c.ws.apply();
+    for role in roles {
+        assert_eq!(boundary_of(role), None, "{role}");
+    }
+    c.plans_no_changes("no boundary, none read back");
     c.destroy_leaves_nothing();
 }

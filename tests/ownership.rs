@@ -95,6 +95,7 @@ fn roles_trust_anchor_and_profile_with_our_names_fail_the_plan_and_survive() {
             r#"
 resource "eks_hybrid_cluster" "this" {{
   name = "{name}"
+  role_permissions_boundary = "arn:aws:iam::123456789012:policy/terraform-provider-eks/EKSHybridRoleBoundary"
   remote_network_config {{
     vpc_gateway_id = "{tgw}"
     remote_node_networks {{ cidrs = ["10.80.146.0/24"] }}
@@ -147,6 +148,7 @@ fn a_security_group_with_our_name_in_a_pre_existing_vpc_fails_the_plan_at_the_vp
     let config = format!(
         r#"resource "eks_hybrid_cluster" "this" {{
   name = "mine"
+  role_permissions_boundary = "arn:aws:iam::123456789012:policy/terraform-provider-eks/EKSHybridRoleBoundary"
   vpc {{
     id         = "{}"
     subnet_ids = ["{}", "{}"]

@@ -10,6 +10,7 @@ fn config(gateway: &str, extra: &str, iam: &str) -> String {
         r#"
 resource "eks_hybrid_cluster" "this" {{
   name = "checked"
+  role_permissions_boundary = "arn:aws:iam::123456789012:policy/terraform-provider-eks/EKSHybridRoleBoundary"
   {extra}
   remote_network_config {{
     vpc_gateway_id = "{gateway}"

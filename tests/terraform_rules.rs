@@ -159,6 +159,7 @@ fn bases(w: &World, name: &str) -> Vec<Value> {
         // SSM with a transit gateway, pods, tags, an activation and timeouts.
         json!({
             "name": name, "tags": {"team": "edge", "cost": "42"},
+            "role_permissions_boundary": common::BOUNDARY_ARN,
             "remote_network_config": [{
                 "vpc_gateway_id": w.tgw,
                 "remote_node_networks": nodes("10.80.0.0/24"),
@@ -279,6 +280,8 @@ enum Edit {
     NoActivation,
     Timeouts,
     DefaultTag(&'static str),
+    /// Sets `role_permissions_boundary` when it is unset, unsets it when set.
+    Boundary,
 }
 
 fn edits_for(base: &Value) -> Vec<Edit> {
@@ -308,6 +311,9 @@ fn edits_for(base: &Value) -> Vec<Edit> {
     }
     if base.get("kubernetes_version").as_str() == Some("1.34") {
         e.push(Edit::UpgradeVersion);
+    }
+    if base.get("cluster_role_arn").is_null() {
+        e.push(Edit::Boundary);
     }
     e
 }
@@ -356,6 +362,11 @@ fn apply_edits(
                 v.set("timeouts", Value::List(vec![t]));
             }
             Edit::DefaultTag(val) => default_tags.push(("Owner", val)),
+            Edit::Boundary => {
+                let set = v.get("role_permissions_boundary").is_null();
+                let boundary = set.then(|| Value::string(common::BOUNDARY_ARN));
+                v.set("role_permissions_boundary", boundary.unwrap_or(Value::Null));
+            }
         }
     }
     schema().conform(&v)

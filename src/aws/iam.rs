@@ -14,24 +14,59 @@ fn tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
         .collect()
 }
 
-pub async fn create_role(
-    iam: &Client,
-    name: &str,
-    description: &str,
-    trust: &serde_json::Value,
-    t: &BTreeMap<String, String>,
-) -> AwsResult<String> {
+/// What a new role is: its name, description, trust policy, tags and permissions boundary.
+pub struct NewRole<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub trust: &'a serde_json::Value,
+    pub tags: &'a BTreeMap<String, String>,
+    pub boundary: Option<&'a str>,
+}
+
+pub async fn create_role(iam: &Client, role: &NewRole<'_>) -> AwsResult<String> {
+    let name = role.name;
     let step = format!("creating IAM role {name}");
     let out = iam
         .create_role()
         .role_name(name)
-        .description(description)
-        .assume_role_policy_document(trust.to_string())
-        .set_tags(Some(tags(t)))
+        .description(role.description)
+        .assume_role_policy_document(role.trust.to_string())
+        .set_tags(Some(tags(role.tags)))
+        .set_permissions_boundary(role.boundary.map(str::to_string))
         .send()
         .await
         .map_err(error::iam(&step))?;
     Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
+}
+
+/// Sets the role's permissions boundary, or removes it (None).
+pub async fn set_permissions_boundary(
+    iam: &Client,
+    name: &str,
+    boundary: Option<&str>,
+    budget: &Budget,
+) -> AwsResult<()> {
+    let step = format!("setting the permissions boundary of {name}");
+    wait::while_propagating(&step, budget, settling_after_create_role, || async {
+        match boundary {
+            Some(b) => iam
+                .put_role_permissions_boundary()
+                .role_name(name)
+                .permissions_boundary(b)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(error::iam(&step)),
+            None => iam
+                .delete_role_permissions_boundary()
+                .role_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(error::iam(&step)),
+        }
+    })
+    .await
 }
 
 pub async fn update_trust_policy(
@@ -216,6 +251,8 @@ pub struct RoleDetails {
     /// Seconds since the epoch: a role deleted and made again under the same name is a new
     /// principal (new unique ID) to every service that bound the old one.
     pub created: Option<i64>,
+    /// The ARN of its permissions boundary.
+    pub boundary: Option<String>,
 }
 
 /// The role's ARN, tags and trust policy, or None when the role does not exist.
@@ -243,6 +280,10 @@ pub async fn role_details(iam: &Client, name: &str) -> AwsResult<Option<RoleDeta
             .map(percent_decode)
             .unwrap_or_default(),
         created: Some(r.create_date().secs()),
+        boundary: r
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_string),
     }))
 }
 

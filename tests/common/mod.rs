@@ -76,11 +76,32 @@ pub fn testbed_with(args: &[&str]) -> Testbed {
         "200",
     ];
     all.extend_from_slice(args);
-    Testbed::start(
+    let tb = Testbed::start(
         &exe.with_file_name("aws-testbed"),
         &repo().join(".tools/venv/bin/moto_server"),
         &all,
-    )
+    );
+    make_boundary_policy(&tb, REGION);
+    tb
+}
+
+/// The permissions boundary the published policies name, as an administrator makes it once
+/// per account (`docs/iam/role-boundary.json` under `/terraform-provider-eks/`).
+pub const BOUNDARY_ARN: &str =
+    "arn:aws:iam::123456789012:policy/terraform-provider-eks/EKSHybridRoleBoundary";
+
+/// In `region`'s partition (IAM is global within one).
+pub fn make_boundary_policy(tb: &Testbed, region: &str) {
+    let doc = std::fs::read_to_string(repo().join("docs/iam/role-boundary.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    tb.query_in(
+        region,
+        "iam",
+        &format!(
+            "Action=CreatePolicy&Path=/terraform-provider-eks/&PolicyName=EKSHybridRoleBoundary&PolicyDocument={}",
+            path_segment(&doc.to_string())
+        ),
+    );
 }
 
 /// A role trusting `service`, made behind the provider's back; its ARN.
@@ -95,15 +116,17 @@ pub fn role(tb: &Testbed, name: &str, service: &str) -> String {
     xml_values(&x, "Arn")[0].clone()
 }
 
-/// A published policy (`docs/iam/terraform-<name>.json`).
+/// A published policy (`docs/iam/terraform-<name>.json`: `ssm`, `ira`, or the unbounded
+/// `ssm-unbounded`, `ira-unbounded`).
 pub fn published_policy(name: &str) -> serde_json::Value {
     let path = repo().join(format!("docs/iam/terraform-{name}.json"));
     serde_json::from_str(&std::fs::read_to_string(&path).expect("policy file")).unwrap()
 }
 
 /// From now on the provider has exactly the README's minimal policy for `name` (`ssm` or
-/// `ira`), evaluated with its resources and conditions; anything else is denied, and
-/// `denied_calls` shows it.
+/// `ira`, whose role writes need `role_permissions_boundary = BOUNDARY_ARN`; or their
+/// unbounded forms), evaluated with its resources and conditions; anything else is denied,
+/// and `denied_calls` shows it.
 pub fn restrict_to(tb: &Testbed, name: &str) {
     tb.set_policy(&published_policy(name));
 }
@@ -471,6 +494,7 @@ pub fn ssm_config(tgw: &str, extra: &str) -> String {
 resource "eks_hybrid_cluster" "this" {{
   name = "hybrid-demo"
   tags = {{ team = "platform" }}
+  role_permissions_boundary = "{BOUNDARY_ARN}"
   {extra}
   remote_network_config {{
     vpc_gateway_id = "{tgw}"

@@ -56,20 +56,23 @@ pub async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
     let arn = match recorded_role(ctx, recorded.as_deref()).await? {
         Some(arn) => arn,
         None => {
-            let arn = iam::create_role(
-                &ctx.aws.iam,
-                &name,
-                "EKS control plane role (terraform-provider-eks)",
-                &trust,
-                &ctx.tags,
-            )
-            .await
-            .map_err(|e| taken_if_exists(e, &name, ClusterConfig::cluster_role_arn))?;
+            let role = iam::NewRole {
+                name: &name,
+                description: "EKS control plane role (terraform-provider-eks)",
+                trust: &trust,
+                tags: &ctx.tags,
+                boundary: ctx.spec.role_permissions_boundary.as_deref(),
+            };
+            let arn = iam::create_role(&ctx.aws.iam, &role)
+                .await
+                .map_err(|e| taken_if_exists(e, &name, ClusterConfig::cluster_role_arn))?;
             ctx.record(|i| i.cluster_role_name = Some(name.clone()));
             iam::attach_policy(&ctx.aws.iam, &name, &policy, &ctx.budget).await?;
             return Ok(arn);
         }
     };
+    // First: a role whose boundary is gone takes no other write under the published policy.
+    repair_boundary(ctx, &name).await?;
     if ctx.observed.is_missing(&ObjectKey::policy_attachment(
         &name,
         policies::CLUSTER_MANAGED_POLICY,
@@ -83,6 +86,18 @@ pub async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
         iam::update_trust_policy(&ctx.aws.iam, &name, &trust).await?;
     }
     Ok(arn)
+}
+
+/// Puts the configured permissions boundary back on a role of ours that lost it, or has
+/// another (or that the configuration now gives one).
+async fn repair_boundary(ctx: &Ctx<'_>, role: &str) -> AwsResult<()> {
+    let key = ObjectKey::IamRolePermissionsBoundary(role.to_string());
+    match &ctx.spec.role_permissions_boundary {
+        Some(b) if ctx.observed.is_missing(&key) => {
+            iam::set_permissions_boundary(&ctx.aws.iam, role, Some(b), &ctx.budget).await
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Returns the hybrid nodes role ARN: given, or ours (with trust anchor and profile for IRA).
@@ -191,15 +206,16 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
     );
     match recorded_role(ctx, recorded.as_deref()).await? {
         None => {
-            let arn = iam::create_role(
-                client,
-                &name,
-                "EKS Hybrid Nodes role (terraform-provider-eks)",
-                &trust,
-                &ctx.tags,
-            )
-            .await
-            .map_err(|e| taken_if_exists(e, &name, &instead))?;
+            let role = iam::NewRole {
+                name: &name,
+                description: "EKS Hybrid Nodes role (terraform-provider-eks)",
+                trust: &trust,
+                tags: &ctx.tags,
+                boundary: ctx.spec.role_permissions_boundary.as_deref(),
+            };
+            let arn = iam::create_role(client, &role)
+                .await
+                .map_err(|e| taken_if_exists(e, &name, &instead))?;
             ctx.record(|i| i.nodes_role_name = Some(name.clone()));
             put_inline().await?;
             let attachments: Vec<_> = policies::nodes_managed_policies(p)
@@ -213,6 +229,9 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
             Ok(arn)
         }
         Some(arn) => {
+            // First: a role whose boundary is gone takes no other write under the published
+            // policy.
+            repair_boundary(ctx, &name).await?;
             // A trust anchor recreated by this repair has a new ARN for the trust condition.
             let anchor_recreated = ctx
                 .observed

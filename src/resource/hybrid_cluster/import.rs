@@ -139,10 +139,13 @@ async fn discover(
 
     let cluster_role = cluster.role_arn().unwrap_or_default().to_string();
     let cluster_role_name = names::cluster_role(name);
+    // The permissions boundary of the roles the provider made, read back from them.
+    let mut boundary = None;
     if cluster_role.ends_with(&format!("role/{cluster_role_name}")) {
         if let Some(role) = iam::role_details(&aws.iam, &cluster_role_name).await? {
             if owned(&role.tags, name) {
                 net.inv.cluster_role_name = Some(cluster_role_name);
+                boundary = role.boundary;
             }
         }
     }
@@ -152,6 +155,7 @@ async fn discover(
     let (iam_block, nodes_principal) = match iam::role_details(&aws.iam, &nodes_role_name).await? {
         Some(role) if owned(&role.tags, name) => {
             net.inv.nodes_role_name = Some(nodes_role_name.clone());
+            boundary = boundary.or(role.boundary.clone());
             let inline = policies::NODES_INLINE_POLICY;
             pod_identity = iam::inline_policy(&aws.iam, &nodes_role_name, inline)
                 .await?
@@ -203,6 +207,7 @@ async fn discover(
     }
     let mut state = state_from(&cluster, &net, iam_block, &cluster_role, default_tags);
     state.config.nodes_pod_identity = Unknown::some(pod_identity);
+    state.config.role_permissions_boundary = Unknown::Known(boundary);
     state.config.deregister_nodes_on_destroy = Unknown::some(true);
     Ok(Some((state, net.inv)))
 }

@@ -543,6 +543,7 @@ async fn update_in_place(
     inv: &Inventory,
 ) -> Result<(), AwsError> {
     let old = spec_of(prior);
+    drop_boundary_if_unset(aws, &old, spec, budget, inv).await?;
     let version_changes = old.kubernetes_version != spec.kubernetes_version;
     let access_changes = (old.endpoint_public_access, old.endpoint_private_access)
         != (spec.endpoint_public_access, spec.endpoint_private_access);
@@ -581,6 +582,26 @@ async fn update_in_place(
         .await?;
     }
     retag_if_changed(aws, prior, inv, &old, spec).await
+}
+
+/// `role_permissions_boundary` removed from the configuration: the roles the provider made
+/// lose theirs, as `aws_iam_role` removes a boundary it no longer names. (One set or changed
+/// is put on by the create graph's repair, which compares each role with the configuration.)
+async fn drop_boundary_if_unset(
+    aws: &AwsClients,
+    old: &ClusterSpec,
+    spec: &ClusterSpec,
+    budget: &Budget,
+    inv: &Inventory,
+) -> Result<(), AwsError> {
+    if old.role_permissions_boundary.is_none() || spec.role_permissions_boundary.is_some() {
+        return Ok(());
+    }
+    for role in inv.cluster_role_name.iter().chain(&inv.nodes_role_name) {
+        let r = crate::aws::iam::set_permissions_boundary(&aws.iam, role, None, budget).await;
+        crate::aws::ignore_not_found(r)?;
+    }
+    Ok(())
 }
 
 async fn retag_if_changed(

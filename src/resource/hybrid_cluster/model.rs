@@ -139,6 +139,8 @@ tfplugin6::object! {
         pub service_ipv4_cidr: Unknown<Option<String>>,
         #[attr(Attribute::string("IAM role for the EKS control plane. When unset the provider creates one with `AmazonEKSClusterPolicy`.").optional().computed().requires_replace().validator(rules::role_arn()))]
         pub cluster_role_arn: Unknown<Option<String>>,
+        #[attr(Attribute::string("Permissions boundary (a managed policy ARN) for the IAM roles the provider creates, the cluster role and the hybrid nodes role, as `aws_iam_role.permissions_boundary` and terraform-aws-eks's `iam_role_permissions_boundary`: each role can do at most what the boundary allows. Read back, and put back when changed outside Terraform; changes in place. The published policy `docs/iam/terraform-ssm.json` (or `-ira`) lets whoever runs Terraform create roles only with the boundary it names. Not used for roles you bring.").optional().validator(rules::policy_arn()))]
+        pub role_permissions_boundary: Unknown<Option<String>>,
         #[block(NestedBlock::list().items(0, 1).requires_replace())]
         pub vpc: Unknown<One<Vpc>>,
         #[block(NestedBlock::list().items(1, 1).requires_replace())]

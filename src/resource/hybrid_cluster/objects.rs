@@ -31,6 +31,8 @@ pub enum ObjectKey {
     VpnGatewayAttachment(String),
     IamRole(String),
     IamRoleTrustPolicy(String),
+    /// The permissions boundary `role_permissions_boundary` gives a role of ours.
+    IamRolePermissionsBoundary(String),
     IamRolePolicy {
         role: String,
         policy: String,
@@ -107,6 +109,7 @@ impl fmt::Display for ObjectKey {
             VpnGatewayAttachment(id) => write!(f, "vpn_gateway_attachment/{id}"),
             IamRole(n) => write!(f, "iam_role/{n}"),
             IamRoleTrustPolicy(n) => write!(f, "iam_role_trust_policy/{n}"),
+            IamRolePermissionsBoundary(n) => write!(f, "iam_role_permissions_boundary/{n}"),
             IamRolePolicy { role, policy } => write!(f, "iam_role_policy/{role}/{policy}"),
             IamRolePolicyAttachment { role, policy } => {
                 write!(f, "iam_role_policy_attachment/{role}/{policy}")
@@ -146,6 +149,7 @@ impl FromStr for ObjectKey {
             "vpn_gateway_attachment" => one(VpnGatewayAttachment),
             "iam_role" => one(IamRole),
             "iam_role_trust_policy" => one(IamRoleTrustPolicy),
+            "iam_role_permissions_boundary" => one(IamRolePermissionsBoundary),
             "trust_anchor" => one(TrustAnchor),
             "profile" => one(Profile),
             "ssm_activation" => one(SsmActivation),
@@ -294,6 +298,7 @@ mod tests {
             ObjectKey::gateway_attachment(&Gateway::Vpn("vgw-1".into()), "vpc-1"),
             ObjectKey::gateway_attachment(&Gateway::Transit("tgw-1".into()), "tgw-attach-1"),
             ObjectKey::SsmActivation("8b2e".into()),
+            ObjectKey::IamRolePermissionsBoundary("demo-eks-cluster-role".into()),
             ObjectKey::UnfinishedCreate,
             ObjectKey::Other("future_kind".into()),
         ];

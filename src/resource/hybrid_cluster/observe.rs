@@ -398,6 +398,7 @@ async fn observe_identity(
     );
     let mut o = Observed::default();
     if let Some((name, (details, attached))) = cluster_role? {
+        observe_boundary(&mut o, name, details.as_ref(), spec);
         observe_cluster_role(&mut o, name, details, &attached);
     }
     if let Some((id, anchor)) = anchor? {
@@ -406,6 +407,7 @@ async fn observe_identity(
         o.trust_anchor_arn = anchor.map(|a| a.arn);
     }
     if let Some((name, read)) = nodes_role? {
+        observe_boundary(&mut o, name, read.details.as_ref(), spec);
         observe_nodes_role(aws, &mut o, name, spec, read);
     }
     if let Some((id, expired)) = activation? {
@@ -459,6 +461,23 @@ fn profile_status(profile: Option<&rolesanywhere::Profile>, nodes_role: Option<&
         Some(p) if nodes_role.is_some_and(|role| !p.serves_only(role)) => Status::Changed,
         Some(_) => Status::Ok,
     }
+}
+
+/// With `role_permissions_boundary` set, whether a role of ours carries it (a missing role
+/// is the role's own drift). Without it, a boundary is not looked at.
+fn observe_boundary(
+    o: &mut Observed,
+    name: &str,
+    details: Option<&iam::RoleDetails>,
+    spec: &ClusterSpec,
+) {
+    let (Some(wanted), Some(role)) = (&spec.role_permissions_boundary, details) else {
+        return;
+    };
+    o.put(
+        ObjectKey::IamRolePermissionsBoundary(name.to_string()),
+        Status::ok_or(role.boundary.as_ref() == Some(wanted), Status::Changed),
+    );
 }
 
 fn observe_cluster_role(

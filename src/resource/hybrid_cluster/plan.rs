@@ -61,8 +61,12 @@ pub fn plan(
                 .copied()
                 .unwrap_or(false)
         };
-        let unknown_yet = p.config.pod_routes_by_hybrid_nodes_gateway.is_unknown();
-        if unknown_yet || by_gateway(&prior.config) != by_gateway(&p.config) {
+        let unknown_yet = p.config.pod_routes_by_hybrid_nodes_gateway.is_unknown()
+            || p.config.role_permissions_boundary.is_unknown();
+        // A boundary set, changed or dropped adds or removes its entries.
+        let boundary_changes =
+            prior.config.role_permissions_boundary != p.config.role_permissions_boundary;
+        if unknown_yet || boundary_changes || by_gateway(&prior.config) != by_gateway(&p.config) {
             // The routes the provider owns change (or may, when the value is known only at
             // apply): some are forgotten or made.
             p.owned_objects = Unknown::Unknown;
@@ -278,6 +282,8 @@ fn repair_of(key: &ObjectKey, status: &ObjectStatus) -> Repair {
             Repair::NewObjectShownIn(|p| &mut p.remote_nodes_trust_anchor_arn)
         }
         ObjectKey::NatGateway(_) if *status != S::Ok => Repair::NewObject,
+        // A role made anew brings its policies', trust policy's and boundary's entries back.
+        ObjectKey::IamRole(_) if *status == S::Missing => Repair::NewObject,
         // Detaching what should not be attached removes its key.
         _ if *status == S::Attached => Repair::NewObject,
         _ => Repair::InPlace,

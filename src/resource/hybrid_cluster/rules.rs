@@ -112,6 +112,49 @@ pub fn role_arn() -> StringRule {
     )
 }
 
+/// A managed policy, as IAM's `PermissionsBoundary` takes it (IAM API reference, CreateRole
+/// `PermissionsBoundary`: the ARN of a managed policy, 20 to 2048 characters;
+/// `arn:<partition>:iam::<account or "aws">:policy/<path><name>`, the path `/` or `/…/` of
+/// `!`–`~`, the name 1 to 128 of `[\w+=,.@-]`).
+pub fn policy_arn() -> StringRule {
+    string_rule(
+        "A managed policy ARN, `arn:aws:iam::<account>:policy/<name>`.",
+        |arn, path, d| {
+            if !is_policy_arn(arn) {
+                d.error_at(
+                    path.clone(),
+                    "Invalid IAM policy ARN",
+                    format!(
+                        "{arn:?} is not a managed policy ARN (arn:aws:iam::<12-digit account>:policy/<path><name>)."
+                    ),
+                );
+            }
+        },
+    )
+}
+
+fn is_policy_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [a, partition, "iam", "", account, resource] = parts[..] else {
+        return false;
+    };
+    let Some(path_and_name) = resource.strip_prefix("policy/") else {
+        return false;
+    };
+    let (path, name) = path_and_name
+        .rsplit_once('/')
+        .unwrap_or(("", path_and_name));
+    let name_char = |b: u8| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b);
+    a == "arn"
+        && (partition == "aws" || partition.starts_with("aws-"))
+        && (account == "aws"
+            || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())))
+        && (20..=2048).contains(&arn.len())
+        && path.bytes().all(|b| (b'!'..=b'~').contains(&b))
+        && (1..=128).contains(&name.len())
+        && name.bytes().all(name_char)
+}
+
 /// An AWS Private CA, as the ACM PCA API takes it (botocore's `acm-pca` model, shape `Arn`:
 /// at most 200 characters of `arn:…:acm-pca:<region>:<account>:…`; DescribeCertificateAuthority:
 /// "must be of the form arn:aws:acm-pca:region:account:certificate-authority/…"). A template
@@ -487,7 +530,28 @@ pub fn duration() -> StringRule {
 
 #[cfg(test)]
 mod tests {
-    use super::is_private_ca_arn;
+    use super::{is_policy_arn, is_private_ca_arn};
+
+    #[test]
+    fn a_boundary_is_a_managed_policy_arn() {
+        for ok in [
+            "arn:aws:iam::123456789012:policy/terraform-provider-eks/EKSHybridRoleBoundary",
+            "arn:aws-us-gov:iam::123456789012:policy/b",
+            "arn:aws:iam::aws:policy/PowerUserAccess",
+        ] {
+            assert!(is_policy_arn(ok), "{ok}");
+        }
+        for bad in [
+            "arn:aws:iam::123456789012:role/b",
+            "arn:aws:iam::1234:policy/b",
+            "arn:aws:iam::123456789012:policy/",
+            "arn:aws:iam::123456789012:policy/a b",
+            "arn:aws:iam:us-east-1:123456789012:policy/b",
+            "EKSHybridRoleBoundary",
+        ] {
+            assert!(!is_policy_arn(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn a_private_ca_arn_is_what_acm_pca_takes() {

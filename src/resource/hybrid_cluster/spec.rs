@@ -136,6 +136,8 @@ pub struct ClusterSpec {
     pub authentication_mode: String,
     pub service_ipv4_cidr: Option<String>,
     pub cluster_role_arn: Option<String>,
+    /// The permissions boundary of the roles the provider makes.
+    pub role_permissions_boundary: Option<String>,
     pub vpc: VpcSpec,
     pub remote: RemoteNetworks,
     pub ssm_activation: Option<ActivationSpec>,
@@ -285,6 +287,7 @@ impl ClusterSpec {
                 .unwrap_or_else(|| DEFAULT_AUTHENTICATION_MODE.into()),
             service_ipv4_cidr: known(&c.service_ipv4_cidr),
             cluster_role_arn: known(&c.cluster_role_arn),
+            role_permissions_boundary: known(&c.role_permissions_boundary),
             vpc,
             remote,
             ssm_activation: c.ssm_activation.known().and_then(|a| a.get()).map(|a| {

@@ -46,6 +46,22 @@ fn validate(c: &ClusterConfig, d: &mut Diagnostics) {
         activation_with_ssm(c, d);
     }
     pod_identity_with_own_role(c, d);
+    boundary_with_own_roles(c, d);
+}
+
+/// A boundary applies to the roles the provider makes; with both roles brought it has none.
+fn boundary_with_own_roles(c: &ClusterConfig, d: &mut Diagnostics) {
+    let nodes_brought = iam_of(c).is_some_and(|i| i.role_arn.known().is_some_and(Option::is_some));
+    let cluster_brought = c.cluster_role_arn.known().is_some_and(Option::is_some);
+    if nodes_brought && cluster_brought && c.role_permissions_boundary.value().is_some() {
+        d.warning_at(
+            AttrPath::root(ClusterConfig::role_permissions_boundary),
+            "role_permissions_boundary unused",
+            "With cluster_role_arn and remote_network_config.iam.role_arn set the provider \
+             makes no IAM role, so role_permissions_boundary is not used: set the boundary on \
+             your roles where you make them.",
+        );
+    }
 }
 
 /// The setting shapes the role the provider makes; a role of one's own keeps its policies.
