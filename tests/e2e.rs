@@ -2592,6 +2592,37 @@ mod hybrid_nodes_gateway {
                 "left for the gateway to take over"
             );
         }
+        // Back again: the pod routes the gateway was left are taken back, whether it kept
+        // them (RouteAlreadyExists) or repointed one to its own interface.
+        let first = tables.iter().find(|t| ids.contains(&t.id)).unwrap();
+        let eni = common::xml_values(
+            &c.tb.query(
+                "ec2",
+                &format!(
+                    "Action=CreateNetworkInterface&SubnetId={}",
+                    c.state()["private_subnet_ids"][0].as_str().unwrap()
+                ),
+            ),
+            "networkInterfaceId",
+        )[0]
+        .clone();
+        c.tb.query(
+            "ec2",
+            &format!(
+                "Action=ReplaceRoute&RouteTableId={}&DestinationCidrBlock={PODS}&NetworkInterfaceId={eni}",
+                first.id
+            ),
+        );
+        c.ws.write(&ssm_config(&tgw, ""));
+        c.repair();
+        let tables = common::route_tables_of(&c.tb, c.state()["vpc_id"].as_str().unwrap());
+        for t in tables.iter().filter(|t| ids.contains(&t.id)) {
+            assert_eq!(t.routes.get(PODS), Some(&tgw), "taken back: {}", t.id);
+        }
+        c.tb.query(
+            "ec2",
+            &format!("Action=DeleteNetworkInterface&NetworkInterfaceId={eni}"),
+        );
         c.destroy_leaves_nothing();
     }
 }

@@ -529,14 +529,25 @@ pub async fn ensure_gateway_routes(
     let creations: Vec<_> = missing
         .into_iter()
         .map(|route| async move {
-            ec2::create_route(
-                &ctx.aws.ec2,
-                &route.route_table_id,
-                &route.cidr,
-                target,
-                &ctx.budget,
-            )
-            .await?;
+            let key = ObjectKey::route(&route.route_table_id, &route.cidr);
+            let repoint = ctx.observed.status(&key) == Some(&Status::Changed);
+            let put = |replace| {
+                ec2::put_route(
+                    &ctx.aws.ec2,
+                    &route.route_table_id,
+                    &route.cidr,
+                    target,
+                    replace,
+                    &ctx.budget,
+                )
+            };
+            // A route that points elsewhere is repointed. One not recorded may still be in
+            // the table: left for the Hybrid Nodes gateway when it routed the pods, and taken
+            // back now that the configuration routes them to the gateway again.
+            match put(repoint).await {
+                Err(e) if !repoint && e.is("RouteAlreadyExists") => put(true).await?,
+                other => other?,
+            }
             ctx.record(|i| {
                 if !i.routes.contains(&route) {
                     i.routes.push(route.clone())
