@@ -198,7 +198,7 @@ mod tests {
             "docs/index.md",
             &crate::provider::config::schema().block,
         );
-        let server = crate::provider::server();
+        let server = crate::server();
         let pages = [
             ("resources", server.resource_schemas()),
             ("data-sources", server.data_source_schemas()),
@@ -232,7 +232,7 @@ mod tests {
     #[test]
     fn function_docs_are_current() {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        for (name, signature) in crate::provider::server().functions() {
+        for (name, signature) in crate::server().functions() {
             let template =
                 std::fs::read_to_string(root.join(format!("templates/functions/{name}.md.tmpl")))
                     .unwrap_or_else(|_| panic!("templates/functions/{name}.md.tmpl is missing"));

@@ -1,5 +1,5 @@
 //! terraform-provider-eks: EKS clusters ready for EKS Hybrid Nodes, as one Terraform
-//! resource. `provider::server()` is everything the provider serves; `tfplugin6` does the
+//! resource. `server()` is everything the provider serves; `tfplugin6` does the
 //! protocol.
 
 #![forbid(unsafe_code)]
@@ -13,8 +13,9 @@ pub mod ephemeral;
 pub mod function;
 pub mod provider;
 pub mod resource;
+mod server;
 
-pub use provider::server;
+pub use server::server;
 
 /// The module name Terraform shows on this provider's log lines.
 pub const LOG_MODULE: &str = "provider.terraform-provider-eks";

@@ -7,13 +7,14 @@ pub mod eks;
 pub mod error;
 pub mod iam;
 pub mod rolesanywhere;
+pub mod settings;
 pub mod ssm;
 pub mod wait;
 
 use aws_config::BehaviorVersion;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
-use crate::provider::config::ProviderConfig;
+pub use settings::Settings;
 
 #[derive(Clone, Debug)]
 pub struct AwsClients {
@@ -31,7 +32,7 @@ const DEFAULT_MAX_RETRIES: u32 = 25;
 
 impl AwsClients {
     /// Builds clients without calling AWS: credentials resolve lazily on the first call.
-    pub async fn connect(cfg: &ProviderConfig) -> AwsClients {
+    pub async fn connect(cfg: &Settings) -> AwsClients {
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
             .build_https();

@@ -8,6 +8,7 @@ use tfplugin6::schema::{Attribute, NestedBlock, Schema, Type};
 use tfplugin6::validators::{int_between, string_rule, IntBetween, StringRule};
 use tfplugin6::{One, Unknown};
 
+use crate::aws::settings::{AssumeRole as AssumeRoleSettings, Settings};
 use crate::aws::AwsClients;
 
 fn region() -> StringRule {
@@ -120,23 +121,12 @@ pub fn schema() -> Schema {
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProviderConfig {
-    pub region: Option<String>,
-    pub profile: Option<String>,
-    pub shared_config_files: Vec<String>,
-    pub max_retries: Option<u32>,
-    pub assume_role: Option<AssumeRoleConfig>,
-    pub endpoints: BTreeMap<String, String>,
+    /// How to reach AWS.
+    pub aws: Settings,
     pub default_tags: BTreeMap<String, String>,
     /// False while any default tag (or the block) is unknown: `tags_all` is then unknown too,
     /// as the Terraform AWS provider learned (hashicorp/terraform-provider-aws#40065).
     pub default_tags_known: bool,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct AssumeRoleConfig {
-    pub role_arn: String,
-    pub session_name: Option<String>,
-    pub external_id: Option<String>,
 }
 
 fn known(v: &Unknown<Option<String>>) -> Option<String> {
@@ -165,18 +155,20 @@ impl ProviderConfig {
             })
             .unwrap_or_default();
         ProviderConfig {
-            region: known(&m.region),
-            profile: known(&m.profile),
-            shared_config_files: known_elements(&m.shared_config_files),
-            max_retries: m.max_retries.value().map(|n| *n as u32),
-            assume_role: assume.and_then(|a| {
-                Some(AssumeRoleConfig {
-                    role_arn: a.role_arn.known()?.clone(),
-                    session_name: known(&a.session_name),
-                    external_id: known(&a.external_id),
-                })
-            }),
-            endpoints: endpoint_urls,
+            aws: Settings {
+                region: known(&m.region),
+                profile: known(&m.profile),
+                shared_config_files: known_elements(&m.shared_config_files),
+                max_retries: m.max_retries.value().map(|n| *n as u32),
+                assume_role: assume.and_then(|a| {
+                    Some(AssumeRoleSettings {
+                        role_arn: a.role_arn.known()?.clone(),
+                        session_name: known(&a.session_name),
+                        external_id: known(&a.external_id),
+                    })
+                }),
+                endpoints: endpoint_urls,
+            },
             default_tags: m
                 .default_tags
                 .known()
@@ -194,6 +186,6 @@ impl ProviderConfig {
     }
 
     pub async fn connect(&self) -> AwsClients {
-        AwsClients::connect(self).await
+        AwsClients::connect(&self.aws).await
     }
 }
