@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod aws;
+pub mod cluster;
 pub mod data_source;
 #[cfg(test)]
 mod docs;

@@ -17,12 +17,12 @@ use tfplugin6::{async_trait, Action, AttrPath, Diagnostics, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::ssm::{self, ManagedNode};
+use crate::aws::sts;
 use crate::aws::{AwsClients, AwsResult};
+use crate::cluster::policies::CLUSTER_ARN_TAG;
+use crate::cluster::spec::parse_duration;
 use crate::provider::ProviderData;
-use crate::resource::hybrid_cluster::create::identity;
-use crate::resource::hybrid_cluster::policies::CLUSTER_ARN_TAG;
-use crate::resource::hybrid_cluster::spec::parse_duration;
-use crate::resource::hybrid_cluster::{report, rules};
+use crate::provider::{report::report, rules};
 
 pub const TYPE_NAME: &str = "eks_hybrid_nodes_deregister";
 const CLUSTER_NAME: &str = "cluster_name";
@@ -160,7 +160,7 @@ impl Action for NodesDeregister {
 /// The cluster's ARN (from STS's account and partition and the provider's region, so it
 /// needs no cluster) and the nodes registered through its activations, by ID.
 async fn nodes_of(aws: &AwsClients, cluster: &str) -> AwsResult<(String, Vec<ManagedNode>)> {
-    let id = identity(aws).await?;
+    let id = sts::caller(aws).await?;
     let arn = format!(
         "arn:{}:eks:{}:{}:cluster/{cluster}",
         id.partition, aws.region, id.account

@@ -9,6 +9,7 @@ pub mod iam;
 pub mod rolesanywhere;
 pub mod settings;
 pub mod ssm;
+pub mod sts;
 pub mod wait;
 
 use aws_config::BehaviorVersion;

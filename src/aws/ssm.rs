@@ -123,10 +123,7 @@ pub async fn create_activation(
     .await?;
     match (out.activation_id(), out.activation_code()) {
         (Some(id), Some(code)) => Ok(Activation {
-            code: {
-                tfplugin6::logging::mask(code);
-                code.to_string()
-            },
+            code: code.to_string(),
             id: id.to_string(),
         }),
         _ => Err(AwsError::invalid_response(step, "activation ID or code")),

@@ -7,9 +7,10 @@ use tfplugin6::model::{read as read_model, ToValue};
 use tfplugin6::schema::{Attribute, Schema, Type};
 use tfplugin6::{async_trait, DataSource, Diagnostics, Outcome, Unknown, Value};
 
+use crate::provider::rules;
 use crate::provider::ProviderData;
 use crate::resource::hybrid_cluster::model::{ClusterState, Networks, RemoteNetworkConfig};
-use crate::resource::hybrid_cluster::{import, read_cluster, rules, TYPE_NAME};
+use crate::resource::hybrid_cluster::{import, read_cluster, TYPE_NAME};
 
 fn computed(description: &str) -> Attribute {
     Attribute::string(description).computed()

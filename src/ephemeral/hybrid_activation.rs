@@ -18,10 +18,10 @@ use tfplugin6::{async_trait, Diagnostics, EphemeralResource, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::{eks, ssm, wait::Budget, AwsClients, AwsResult};
+use crate::cluster::policies::CLUSTER_ARN_TAG;
+use crate::cluster::spec::parse_duration;
 use crate::provider::ProviderData;
-use crate::resource::hybrid_cluster::policies::CLUSTER_ARN_TAG;
-use crate::resource::hybrid_cluster::spec::parse_duration;
-use crate::resource::hybrid_cluster::{report, rules};
+use crate::provider::{report::report, rules};
 
 pub const TYPE_NAME: &str = "eks_hybrid_activation";
 const CLUSTER_NAME: &str = "cluster_name";
@@ -209,6 +209,7 @@ async fn create(
     };
     let budget = Budget::new(Duration::from_secs(120), cancel);
     let activation = ssm::create_activation(&aws.ssm, &aws.iam, &request, &budget).await?;
+    tfplugin6::logging::mask(&activation.code);
     let mut result = config.clone();
     result.set(
         REGISTRATION_LIMIT,

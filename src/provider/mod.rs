@@ -4,6 +4,8 @@
 
 pub mod config;
 pub mod data;
+pub mod report;
+pub mod rules;
 
 use tfplugin6::{async_trait, Diagnostics, Schema, Value};
 

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use tfplugin6::Diagnostics;
 
 use super::model::ClusterState;
-use super::objects::ObjectKey;
-use super::ownership::name_held_by_another_cluster;
-use super::spec::Gateway;
+use super::name_checks::name_held_by_another_cluster;
+use crate::cluster::objects::ObjectKey;
+use crate::cluster::spec::Gateway;
 
 /// A plan warning for destroying (`replacing` false) or replacing the cluster `prior`.
 pub fn warn(prior: &ClusterState, replacing: Option<&str>, d: &mut Diagnostics) {
@@ -162,7 +162,7 @@ fn goes(prior: &ClusterState) -> Vec<String> {
 /// kept with the setting that keeps them. Nothing for IAM Roles Anywhere.
 fn registered_nodes(prior: &ClusterState) -> (Option<String>, Option<String>) {
     let spec = super::spec_of(prior);
-    if spec.remote.provider != super::spec::CredentialsProvider::Ssm
+    if spec.remote.provider != crate::cluster::spec::CredentialsProvider::Ssm
         || name_held_by_another_cluster(prior).is_some()
     {
         return (None, None);

@@ -9,16 +9,16 @@ use aws_sdk_eks::types::Cluster;
 use tfplugin6::model::{read, ToValue};
 use tfplugin6::{Diagnostics, One, Outcome, Unknown, Value};
 
-use super::inventory::{Inventory, Route};
 use super::model::{
     ClusterConfig, ClusterState, Iam, Networks, RemoteNetworkConfig, Vpc, DEFAULT_NAT_GATEWAY,
     DEFAULT_VPC_CIDR,
 };
-use super::names::{self, OWNERSHIP_TAG};
-use super::policies;
-use super::spec::ClusterSpec;
 use crate::aws::rolesanywhere::AnchorSource;
 use crate::aws::{ec2, eks, iam, rolesanywhere, AwsClients, AwsError, AwsResult};
+use crate::cluster::inventory::{Inventory, Route};
+use crate::cluster::names::{self, OWNERSHIP_TAG};
+use crate::cluster::policies;
+use crate::cluster::spec::ClusterSpec;
 
 pub async fn import(
     aws: &AwsClients,
@@ -36,7 +36,7 @@ pub async fn import(
             Outcome::new(Value::Null, Vec::new(), d)
         }
         Err(e) => {
-            super::report(vec![e], &mut d);
+            crate::provider::report::report(vec![e], &mut d);
             Outcome::new(Value::Null, Vec::new(), d)
         }
     }
@@ -418,7 +418,7 @@ pub async fn owned_inventory(
         ec2::free_floating_tagged(&aws.ec2, OWNERSHIP_TAG, name)
     );
     let (in_vpc, loose) = (in_vpc?, loose?);
-    let mut inv = super::inventory::merge(recorded, in_vpc);
+    let mut inv = crate::cluster::inventory::merge(recorded, in_vpc);
     if inv.internet_gateway_id.is_none() {
         inv.internet_gateway_id = loose.internet_gateways.first().cloned();
     }

@@ -1,30 +1,17 @@
 //! The `eks_hybrid_cluster` resource: its model (schema, rules), validation, plan, create and
 //! update (a graph of ensure steps), read and drift, delete and import.
 
-pub mod access;
-pub mod certs;
-pub mod cidr;
-pub mod create;
-pub mod delete;
+pub mod convert;
 pub mod destroy_preview;
 pub mod identity;
 pub mod import;
-pub mod inventory;
 pub mod list;
 pub mod model;
-pub mod names;
-pub mod network;
-pub mod objects;
-pub mod observe;
-pub mod ownership;
+pub mod name_checks;
 pub mod plan;
-pub mod policies;
 pub mod preflight;
-pub mod rules;
-pub mod spec;
 pub mod state;
 pub mod validate;
-pub mod vpc_cni;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -37,10 +24,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aws::wait::Budget;
 use crate::aws::{ec2, eks, AwsClients, AwsError};
+use crate::cluster::inventory::Inventory;
+use crate::cluster::spec::ClusterSpec;
+use crate::provider::report::{advise, report};
 use crate::provider::ProviderData;
-use inventory::Inventory;
 use model::{ClusterConfig, ClusterState};
-use spec::ClusterSpec;
 
 pub const TYPE_NAME: &str = "eks_hybrid_cluster";
 
@@ -225,7 +213,7 @@ async fn plan_change(
     let prior = typed_prior(&req.prior)?;
     let mut d = Diagnostics::default();
     if let Some(prior) = &prior {
-        d.extend(ownership::check_cluster_still_ours(prior, &config));
+        d.extend(name_checks::check_cluster_still_ours(prior, &config));
     }
     let new_network = prior.as_ref().is_none_or(|p| {
         p.config.vpc != proposed.config.vpc
@@ -242,7 +230,7 @@ async fn plan_change(
         if req.makes_new() {
             let held = held_by(prior.as_ref(), &req.prior_private);
             let (names, references) = tokio::join!(
-                ownership::check_plan(&aws, &config, &held),
+                name_checks::check_plan(&aws, &config, &held),
                 preflight::check_references(&aws, &config, held.vpc_id.as_deref()),
             );
             d.extend(names);
@@ -252,7 +240,7 @@ async fn plan_change(
         }
         // Only a cluster that exists can run an add-on.
         if let Some(name) = prior.as_ref().and_then(|p| p.config.name.known()) {
-            d.extend(vpc_cni::check(&aws, name).await);
+            advise(crate::cluster::vpc_cni::check(&aws, name).await, &mut d);
         }
     }
     let cx = plan::Context {
@@ -323,7 +311,7 @@ fn check_new_activation_expiration(planned: &ClusterState, d: &mut Diagnostics) 
     else {
         return;
     };
-    if let Some(problem) = rules::activation_expiration_now(expiration) {
+    if let Some(problem) = crate::provider::rules::activation_expiration_now(expiration) {
         d.error_at(
             tfplugin6::AttrPath::root(ClusterConfig::ssm_activation)
                 .index(0)
@@ -341,11 +329,11 @@ async fn mark_other_cluster(aws: &AwsClients, prior: &mut ClusterState) {
     else {
         return;
     };
-    if let Ok(Some(_)) = ownership::other_cluster(aws, &name, &ours).await {
+    if let Ok(Some(_)) = crate::cluster::ownership::other_cluster(aws, &name, &ours).await {
         if let Some(objects) = prior.owned_objects.value_mut() {
             objects.insert(
-                objects::ObjectKey::Cluster(name),
-                objects::ObjectStatus::not_ours(),
+                crate::cluster::objects::ObjectKey::Cluster(name),
+                crate::cluster::objects::ObjectStatus::not_ours(),
             );
         }
     }
@@ -363,21 +351,19 @@ fn recorded_inventory(prior: Option<&ClusterState>, private: &[u8]) -> Inventory
 
 /// What a state holds: its private inventory, and the objects its public attributes name.
 fn held_by(state: Option<&ClusterState>, private: &[u8]) -> Inventory {
-    let from_state =
-        state.map(|s| inventory::recorded_in_state(s, spec_of(s).remote.gateway.as_ref()));
-    inventory::merge(
+    let from_state = state.map(|s| {
+        crate::cluster::inventory::recorded_in_state(
+            &convert::public_record(s),
+            spec_of(s).remote.gateway.as_ref(),
+        )
+    });
+    crate::cluster::inventory::merge(
         Inventory::from_private(private),
         from_state.unwrap_or_default(),
     )
 }
 
 /// Each AWS error as a diagnostic naming the step it stopped at.
-pub(crate) fn report(errors: Vec<AwsError>, d: &mut Diagnostics) {
-    for e in errors {
-        d.error(format!("AWS error while {}", e.step()), e.detail());
-    }
-}
-
 /// What stops a create but waits on someone else: an attachment to a shared transit gateway
 /// that its owner has not accepted yet. A create that ends in an error leaves a tainted
 /// object, which the next apply would destroy and create again, awaiting acceptance anew; so
@@ -397,13 +383,16 @@ fn report_create(errors: Vec<AwsError>, d: &mut Diagnostics) {
 
 fn owned_tags(spec: &ClusterSpec) -> BTreeMap<String, String> {
     let mut tags = spec.tags.clone();
-    tags.insert(names::OWNERSHIP_TAG.to_string(), spec.name.clone());
+    tags.insert(
+        crate::cluster::names::OWNERSHIP_TAG.to_string(),
+        spec.name.clone(),
+    );
     tags
 }
 
 /// The desired configuration of a planned (or prior) state, with its merged tags.
 fn spec_of(s: &ClusterState) -> ClusterSpec {
-    ClusterSpec::from_config(&s.config, s.tags_all.value().cloned().unwrap_or_default())
+    convert::spec_of_config(&s.config, s.tags_all.value().cloned().unwrap_or_default())
 }
 
 fn state_value(s: &ClusterState) -> Value {
@@ -439,7 +428,7 @@ async fn apply(
     let observed = if creating {
         Default::default()
     } else {
-        match observe::observe(aws, &inv, &spec).await {
+        match crate::cluster::observe::observe(aws, &inv, &spec).await {
             Ok(o) => o,
             Err(e) => {
                 report(vec![e], &mut d);
@@ -451,15 +440,18 @@ async fn apply(
     if observed.other_cluster.is_some() {
         d.error(
             "Cluster name held by another cluster",
-            ownership::other_cluster_detail(&spec.name, inv.cluster_created_at.as_deref()),
+            crate::cluster::ownership::other_cluster_detail(
+                &spec.name,
+                inv.cluster_created_at.as_deref(),
+            ),
         );
         return unchanged(d, &inv);
     }
     // Before the first write: an object that holds one of our names and is not recorded as
     // ours stops the apply (ownership.rs).
     let (id, foreign) = tokio::join!(
-        create::identity(aws),
-        ownership::refuse_foreign(aws, &spec, &inv)
+        crate::aws::sts::caller(aws),
+        crate::cluster::ownership::refuse_foreign(aws, &spec, &inv)
     );
     let id = match foreign.and(id) {
         Ok(id) => id,
@@ -469,9 +461,10 @@ async fn apply(
         }
     };
     let tags = owned_tags(&spec);
-    let mut ctx = create::Ctx::new(aws, &spec, id, budget.clone(), tags, observed, inv);
+    let mut ctx =
+        crate::cluster::apply::graph::Ctx::new(aws, &spec, id, budget.clone(), tags, observed, inv);
     ctx.completing = prior.is_some_and(plan::is_unfinished);
-    if let Err(errors) = create::ensure_all(&ctx).await {
+    if let Err(errors) = crate::cluster::apply::graph::ensure_all(&ctx).await {
         if creating {
             report_create(errors, &mut d);
         } else {
@@ -490,6 +483,7 @@ async fn apply(
     let (state, mut outcome) = finish(aws, planned, inv, &spec, d, &budget).await;
     if let Some(mut state) = state {
         if let Some(code) = new_activation_code {
+            tfplugin6::logging::mask(&code);
             state::set_activation_code(&mut state, &code);
         }
         if completing && outcome.diagnostics.has_errors() {
@@ -501,9 +495,14 @@ async fn apply(
             );
         }
         if state.status.value().map(String::as_str) == Some("ACTIVE") {
-            outcome
-                .diagnostics
-                .extend(vpc_cni::check(aws, &spec.name).await);
+            outcome.diagnostics.extend({
+                let mut d = Diagnostics::default();
+                advise(
+                    crate::cluster::vpc_cni::check(aws, &spec.name).await,
+                    &mut d,
+                );
+                d
+            });
         }
         outcome.state = state_value(&state);
     }
@@ -517,8 +516,8 @@ async fn apply(
 fn mark_unfinished(state: &mut ClusterState, name: &str, cluster_made: bool, d: &mut Diagnostics) {
     if let Unknown::Known(Some(owned)) = &mut state.owned_objects {
         owned.insert(
-            objects::ObjectKey::UnfinishedCreate,
-            objects::ObjectStatus::failed(),
+            crate::cluster::objects::ObjectKey::UnfinishedCreate,
+            crate::cluster::objects::ObjectStatus::failed(),
         );
     }
     let health = match state.status.value().map(String::as_str) {
@@ -672,7 +671,7 @@ async fn finish(
     let settled = budget.within(crate::aws::wait::propagation_window());
     let healthy = !d.has_errors();
     let observed = crate::aws::wait::until("reading what was created", &settled, || async {
-        let o = observe::observe(aws, &inv, spec).await?;
+        let o = crate::cluster::observe::observe(aws, &inv, spec).await?;
         Ok(if o.all_ok() || !healthy {
             crate::aws::wait::Poll::Ready(o)
         } else {
@@ -683,7 +682,7 @@ async fn finish(
     let observed = match observed {
         Ok(o) => o,
         Err(crate::aws::AwsError::Timeout { .. } | crate::aws::AwsError::Cancelled { .. }) => {
-            match observe::observe(aws, &inv, spec).await {
+            match crate::cluster::observe::observe(aws, &inv, spec).await {
                 Ok(o) => {
                     // Only a plan that showed `owned_objects` promised them all `ok`.
                     if base.owned_objects.value().is_some() {
@@ -717,14 +716,14 @@ async fn finish(
 /// window, the timeout or Ctrl-C), the apply is an error naming what is not visible yet,
 /// rather than a state Terraform would refuse as "inconsistent result after apply". A plan
 /// shows those objects, and the next apply repairs what remains.
-fn not_yet_visible(o: &observe::Observed, d: &mut Diagnostics) {
+fn not_yet_visible(o: &crate::cluster::observe::Observed, d: &mut Diagnostics) {
     if d.has_errors() {
         return;
     }
     let pending: Vec<String> = o
         .statuses
         .iter()
-        .filter(|(_, s)| **s != objects::ObjectStatus::Ok)
+        .filter(|(_, s)| **s != crate::cluster::objects::ObjectStatus::Ok)
         .map(|(k, s)| format!("{k} ({s})"))
         .collect();
     if !pending.is_empty() {
@@ -744,11 +743,13 @@ pub async fn read_cluster(aws: &AwsClients, prior: &ClusterState, private: &[u8]
     let spec = spec_of(prior);
     let mut inv = recorded_inventory(Some(prior), private);
     let mut d = Diagnostics::default();
-    match observe::observe(aws, &inv, &spec).await {
+    match crate::cluster::observe::observe(aws, &inv, &spec).await {
         Ok(o) => {
             o.record_cluster_created_at(&mut inv);
-            let nothing_left =
-                o.cluster.is_none() && o.statuses.values().all(|s| *s != objects::ObjectStatus::Ok);
+            let nothing_left = o.cluster.is_none()
+                && o.statuses
+                    .values()
+                    .all(|s| *s != crate::cluster::objects::ObjectStatus::Ok);
             let state = if nothing_left {
                 Value::Null
             } else {
@@ -769,7 +770,8 @@ pub async fn read_cluster(aws: &AwsClients, prior: &ClusterState, private: &[u8]
 
 /// Nodes register through SSM activations only with SSM credentials.
 pub fn deregisters_nodes(spec: &ClusterSpec) -> bool {
-    spec.deregister_nodes_on_destroy && spec.remote.provider == spec::CredentialsProvider::Ssm
+    spec.deregister_nodes_on_destroy
+        && spec.remote.provider == crate::cluster::spec::CredentialsProvider::Ssm
 }
 
 async fn delete(
@@ -784,7 +786,7 @@ async fn delete(
     // the new plan's), so the objects the public state names are merged in.
     let recorded = held_by(Some(prior), private);
     let found = match import::owned_inventory(aws, &spec, recorded).await {
-        Ok(inv) => ownership::leave_other_cluster(aws, inv).await,
+        Ok(inv) => crate::cluster::ownership::leave_other_cluster(aws, inv).await,
         Err(e) => Err(e),
     };
     let (inv, other_cluster) = match found {
@@ -805,7 +807,7 @@ async fn delete(
         .value()
         .filter(|_| deregisters_nodes(&spec) && other_cluster.is_none());
     let nodes_of = nodes_of.map(String::as_str);
-    let mut result = delete::delete_all(aws, &inv, nodes_of, &budget).await;
+    let mut result = crate::cluster::destroy::delete_all(aws, &inv, nodes_of, &budget).await;
     // An object made moments before this destroy (a Ctrl-C, then destroy or replace) can be
     // invisible to its own delete (EC2 eventual consistency) and then holds the VPC. EC2 shows
     // it by now: the VPC's contents are found once more and what was missed is deleted.
@@ -818,7 +820,11 @@ async fn delete(
                 tracing::debug!(inventory = ?again, "deleting the network once more");
                 inv = again;
             }
-            others.extend(delete::delete_network(aws, &inv, &budget).await.err());
+            others.extend(
+                crate::cluster::destroy::delete_network(aws, &inv, &budget)
+                    .await
+                    .err(),
+            );
         }
         result = if others.is_empty() {
             Ok(())

@@ -9,16 +9,15 @@ use tfplugin6::schema::{Attribute, NestedBlock, Schema, Type};
 use tfplugin6::validators::each;
 use tfplugin6::{One, Unknown, Value};
 
-use super::objects::{ObjectKey, ObjectStatus};
-use super::rules;
+use crate::cluster::objects::{ObjectKey, ObjectStatus};
+use crate::provider::rules;
 
 /// Strings of a configurable list: each may be unknown at plan.
 pub type Strings = Vec<Unknown<String>>;
 /// A configurable map of strings: each value may be unknown at plan.
 pub type StringMap = BTreeMap<String, Unknown<String>>;
 
-pub const DEFAULT_VPC_CIDR: &str = "192.168.0.0/16";
-pub const DEFAULT_AUTHENTICATION_MODE: &str = "API_AND_CONFIG_MAP";
+pub use crate::cluster::spec::{DEFAULT_AUTHENTICATION_MODE, DEFAULT_VPC_CIDR};
 pub const DEFAULT_NAT_GATEWAY: &str = "Single";
 
 fn computed(description: &str) -> Attribute {
@@ -201,6 +200,20 @@ tfplugin6::object! {
         pub node_config: Unknown<Option<String>>,
         #[attr(Attribute::of(Type::map_of_strings(), "Every AWS object this resource owns, keyed by kind and ID, with its observed state (`ok`, `missing`, `disabled`, …). A change here in a plan is drift that `apply` repairs.").computed())]
         pub owned_objects: Unknown<Option<BTreeMap<ObjectKey, ObjectStatus>>>,
+    }
+}
+
+// `owned_objects` holds the domain's statuses as the strings users see in plans.
+impl tfplugin6::model::FromValue for ObjectStatus {
+    fn from_value(v: &Value, path: &tfplugin6::AttrPath) -> tfplugin6::model::ModelResult<Self> {
+        let s = <String as tfplugin6::model::FromValue>::from_value(v, path)?;
+        Ok(s.parse().unwrap_or_else(|never| match never {}))
+    }
+}
+
+impl tfplugin6::model::ToValue for ObjectStatus {
+    fn to_value(&self) -> Value {
+        Value::string(self.to_string())
     }
 }
 

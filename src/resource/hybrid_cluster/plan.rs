@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use ipnet::Ipv4Net;
 use tfplugin6::{One, Unknown};
 
-use super::cidr;
 use super::model::{ClusterConfig, ClusterState, Vpc, DEFAULT_NAT_GATEWAY, DEFAULT_VPC_CIDR};
-use super::objects::{made_anew_with_the_cluster, ObjectKey, ObjectStatus};
-use super::spec::{parse_provider, CredentialsProvider};
+use crate::cluster::cidr;
+use crate::cluster::objects::{made_anew_with_the_cluster, ObjectKey, ObjectStatus};
+use crate::cluster::spec::{parse_provider, CredentialsProvider};
 
 /// What plan knows beyond the configuration.
 #[derive(Default)]

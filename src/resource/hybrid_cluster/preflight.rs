@@ -11,11 +11,11 @@ use tokio_util::sync::CancellationToken;
 
 use tfplugin6::{AttrPath, Diagnostics, One, Unknown};
 
-use super::cidr;
 use super::model::{ClusterConfig, Iam, Networks, RemoteNetworkConfig, Strings, Vpc};
-use super::spec::{parse_provider, CredentialsProvider, Gateway};
 use crate::aws::wait::{self, Budget, Poll};
 use crate::aws::{acmpca, ec2, eks, iam, AwsClients, AwsError, AwsResult};
+use crate::cluster::cidr;
+use crate::cluster::spec::{parse_provider, CredentialsProvider, Gateway};
 
 pub struct Preflight {
     pub diagnostics: Diagnostics,
@@ -138,7 +138,7 @@ async fn check_gateway(
         Some(Gateway::Transit(_)) => {
             let (found, me) = tokio::join!(
                 ec2::transit_gateway(&aws.ec2, id),
-                super::create::identity(aws)
+                crate::aws::sts::caller(aws)
             );
             (found, "Transit gateway", Some(me))
         }
@@ -184,7 +184,9 @@ async fn check_gateway(
         // object, whose destroy (first, in a replacement) detaches the gateway.
         let ours = match (cluster, ec2::vpc_tags(&aws.ec2, vpc).await) {
             (Some(name), Ok(Some(tags))) => {
-                tags.get(super::names::OWNERSHIP_TAG).map(String::as_str) == Some(name)
+                tags.get(crate::cluster::names::OWNERSHIP_TAG)
+                    .map(String::as_str)
+                    == Some(name)
             }
             _ => false,
         };

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use tfplugin6::{One, Unknown};
 
-use super::inventory::Inventory;
 use super::model::ClusterState;
-use super::objects::ObjectKey;
-use super::observe::Observed;
-use super::spec::{ClusterSpec, CredentialsProvider};
+use crate::cluster::inventory::Inventory;
+use crate::cluster::objects::ObjectKey;
+use crate::cluster::observe::Observed;
+use crate::cluster::spec::{ClusterSpec, CredentialsProvider};
 
 fn known<T>(v: Option<T>) -> Unknown<Option<T>> {
     Unknown::Known(v)
@@ -57,7 +57,7 @@ pub fn build(
             // Tags changed outside Terraform show as drift on tags_all.
             let observed: BTreeMap<String, String> = tags
                 .iter()
-                .filter(|(k, _)| k.as_str() != super::names::OWNERSHIP_TAG)
+                .filter(|(k, _)| k.as_str() != crate::cluster::names::OWNERSHIP_TAG)
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             s.tags_all = Unknown::some(observed);
@@ -78,7 +78,7 @@ pub fn build(
     s.vpc_id = known(inv.vpc_id.clone());
     s.public_subnet_ids = Unknown::some(inv.public_subnet_ids.clone());
     s.private_subnet_ids = Unknown::some(inv.private_subnet_ids.clone());
-    s.route_table_ids = Unknown::some(super::observe::cluster_route_tables(inv));
+    s.route_table_ids = Unknown::some(crate::cluster::observe::cluster_route_tables(inv));
     s.control_plane_security_group_id = known(inv.control_plane_security_group_id.clone());
     s.vpc_gateway_attachment_id = known(inv.gateway_attachment_id.clone());
     let cluster_role = spec
@@ -105,7 +105,7 @@ pub fn build(
     if super::plan::is_unfinished(base) {
         owned.insert(
             ObjectKey::UnfinishedCreate,
-            super::objects::ObjectStatus::failed(),
+            crate::cluster::objects::ObjectStatus::failed(),
         );
     }
     s.owned_objects = Unknown::some(owned);
@@ -211,7 +211,7 @@ mod tests {
         rnc.set("iam", Value::List(vec![iam]));
         v.set("remote_network_config", Value::List(vec![rnc]));
         let c: ClusterConfig = tfplugin6::model::read(&v).unwrap();
-        ClusterSpec::from_config(&c, Default::default())
+        super::super::convert::spec_of_config(&c, Default::default())
     }
 
     #[test]

@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use ipnet::Ipv4Net;
 use tfplugin6::{AttrPath, Diagnostics, One, Unknown, Value};
 
-use super::cidr;
 use super::model::{ClusterConfig, Iam, Networks, RemoteNetworkConfig, Vpc, DEFAULT_VPC_CIDR};
-use super::rules;
-use super::spec::{parse_provider, CredentialsProvider};
+use crate::cluster::cidr;
+use crate::cluster::spec::{parse_provider, CredentialsProvider};
+use crate::provider::rules;
 
 pub fn validate_config(config: &Value) -> Diagnostics {
     let mut d = Diagnostics::default();

@@ -17,51 +17,19 @@ use futures::future::{join_all, BoxFuture, FutureExt, Shared};
 use tokio::sync::Semaphore;
 
 use super::access;
-use super::inventory::Inventory;
 use super::network::{self, SubnetKind};
-use super::observe::Observed;
-use super::spec::{ClusterSpec, Gateway, NatMode, VpcSpec};
 use crate::aws::ec2::RouteTarget;
+use crate::aws::sts::CallerIdentity;
 use crate::aws::wait::Budget;
 use crate::aws::{AwsClients, AwsError, AwsResult};
-
-/// Who we are in AWS, needed for ARNs and trust conditions.
-#[derive(Clone, Debug)]
-pub struct Identity {
-    pub account: String,
-    pub partition: String,
-}
-
-pub async fn identity(aws: &AwsClients) -> AwsResult<Identity> {
-    let out = aws
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(crate::aws::error::sts("reading the caller identity"))?;
-    identity_of(out.arn(), out.account()).ok_or_else(|| {
-        AwsError::invalid_response(
-            "reading the caller identity",
-            "GetCallerIdentity answered without an ARN and account",
-        )
-    })
-}
-
-/// The account and partition of the caller's ARN. Every ARN the provider writes takes its
-/// partition from here, so an answer without one is no identity rather than a guess of `aws`.
-fn identity_of(arn: Option<&str>, account: Option<&str>) -> Option<Identity> {
-    let partition = arn?.split(':').nth(1).filter(|p| !p.is_empty())?;
-    let account = account.filter(|a| !a.is_empty())?;
-    Some(Identity {
-        account: account.to_string(),
-        partition: partition.to_string(),
-    })
-}
+use crate::cluster::inventory::Inventory;
+use crate::cluster::observe::Observed;
+use crate::cluster::spec::{ClusterSpec, Gateway, NatMode, VpcSpec};
 
 pub struct Ctx<'a> {
     pub aws: &'a AwsClients,
     pub spec: &'a ClusterSpec,
-    pub id: Identity,
+    pub id: CallerIdentity,
     pub budget: Budget,
     /// tags_all plus the ownership tag.
     pub tags: BTreeMap<String, String>,
@@ -81,7 +49,7 @@ impl<'a> Ctx<'a> {
     pub fn new(
         aws: &'a AwsClients,
         spec: &'a ClusterSpec,
-        id: Identity,
+        id: CallerIdentity,
         budget: Budget,
         tags: BTreeMap<String, String>,
         observed: Observed,
@@ -514,22 +482,6 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
-
-    #[test]
-    fn the_partition_comes_from_the_callers_arn_and_is_never_guessed() {
-        let gov = identity_of(
-            Some("arn:aws-us-gov:iam::123456789012:user/u"),
-            Some("123456789012"),
-        )
-        .unwrap();
-        assert_eq!(
-            (gov.partition.as_str(), gov.account.as_str()),
-            ("aws-us-gov", "123456789012")
-        );
-        assert!(identity_of(None, Some("123456789012")).is_none());
-        assert!(identity_of(Some("arn::iam::1:user/u"), Some("1")).is_none());
-        assert!(identity_of(Some("arn:aws-cn:iam::1:user/u"), None).is_none());
-    }
 
     #[tokio::test]
     async fn a_call_in_flight_runs_to_its_end_when_another_fails() {

@@ -4,9 +4,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use tfplugin6::model::{FromValue, ModelResult, ToValue};
-use tfplugin6::{AttrPath, Value};
-
 use super::spec::Gateway;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -267,19 +264,6 @@ impl FromStr for ObjectStatus {
             "pendingAcceptance" => ObjectStatus::PendingAcceptance,
             other => ObjectStatus::Other(other.to_string()),
         })
-    }
-}
-
-impl FromValue for ObjectStatus {
-    fn from_value(v: &Value, path: &AttrPath) -> ModelResult<Self> {
-        let s = String::from_value(v, path)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
-}
-
-impl ToValue for ObjectStatus {
-    fn to_value(&self) -> Value {
-        Value::string(self.to_string())
     }
 }
 

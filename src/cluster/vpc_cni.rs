@@ -2,8 +2,8 @@
 //! affinity rule keeping it off hybrid nodes, where it cannot work and keeps the nodes from
 //! becoming Ready. The provider reads the cluster's `vpc-cni` add-on and warns.
 
+use super::Advice;
 use crate::aws::{eks, AwsClients};
-use tfplugin6::Diagnostics;
 
 pub const ADDON: &str = "vpc-cni";
 pub const MIN_VERSION: &str = "v1.19.0-eksbuild.1";
@@ -25,19 +25,20 @@ pub fn too_old(version: &str) -> bool {
 
 /// A warning when the cluster's `vpc-cni` add-on predates hybrid node support. Reading the
 /// add-on is advice, not a requirement: failures to read it are only logged.
-pub async fn check(aws: &AwsClients, cluster: &str) -> Diagnostics {
-    let mut d = Diagnostics::default();
+pub async fn check(aws: &AwsClients, cluster: &str) -> Option<Advice> {
     match eks::addon_version(&aws.eks, cluster, ADDON).await {
-        Ok(Some(version)) if too_old(&version) => d.warning(
-            "VPC CNI add-on too old for hybrid nodes",
-            format!(
+        Ok(Some(version)) if too_old(&version) => Some(Advice {
+            summary: "VPC CNI add-on too old for hybrid nodes".into(),
+            detail: format!(
                 "Cluster {cluster} runs the {ADDON} add-on {version}. Versions before {MIN_VERSION} schedule the aws-node DaemonSet on hybrid nodes too, where it cannot run and keeps them NotReady. Update the add-on to {MIN_VERSION} or later (for example `aws eks update-addon --cluster-name {cluster} --addon-name {ADDON} --addon-version <version>`), and run a CNI such as Cilium on the hybrid nodes."
             ),
-        ),
-        Ok(_) => {}
-        Err(e) => tracing::debug!(cluster, error = %e, "could not read the vpc-cni add-on"),
+        }),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::debug!(cluster, error = %e, "could not read the vpc-cni add-on");
+            None
+        }
     }
-    d
 }
 
 #[cfg(test)]

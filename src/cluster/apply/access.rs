@@ -3,15 +3,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::create::Ctx;
-use super::inventory::ActivationRecord;
-use super::model::{ClusterConfig, Iam, RemoteNetworkConfig};
-use super::names;
-use super::objects::{ObjectKey, ObjectStatus as Status};
-use super::ownership::foreign;
-use super::policies::{self, Scope};
-use super::spec::{CredentialsProvider, VpcSpec};
+use super::graph::Ctx;
 use crate::aws::{eks, iam, rolesanywhere, ssm, AwsError, AwsResult};
+use crate::cluster::inventory::ActivationRecord;
+use crate::cluster::names;
+use crate::cluster::objects::{ObjectKey, ObjectStatus as Status};
+use crate::cluster::ownership::foreign;
+use crate::cluster::policies::{self, Scope};
+use crate::cluster::spec::{CredentialsProvider, VpcSpec};
+
+/// The settings that bring a role of one's own, as an error about a taken name names them.
+const BRING_CLUSTER_ROLE: &str = "cluster_role_arn";
+const BRING_NODES_ROLE: &str = "remote_network_config.iam.role_arn";
 
 fn name_taken(name: &str, instead: &str) -> AwsError {
     foreign(
@@ -65,7 +68,7 @@ pub async fn ensure_cluster_role(ctx: &Ctx<'_>) -> AwsResult<String> {
             };
             let arn = iam::create_role(&ctx.aws.iam, &role)
                 .await
-                .map_err(|e| taken_if_exists(e, &name, ClusterConfig::cluster_role_arn))?;
+                .map_err(|e| taken_if_exists(e, &name, BRING_CLUSTER_ROLE))?;
             ctx.record(|i| i.cluster_role_name = Some(name.clone()));
             iam::attach_policy(&ctx.aws.iam, &name, &policy, &ctx.budget).await?;
             return Ok(arn);
@@ -131,7 +134,7 @@ async fn ensure_trust_anchor(ctx: &Ctx<'_>) -> AwsResult<String> {
             rolesanywhere::enable_trust_anchor(ra, &id).await?;
         }
         let trusted = anchor.source.as_ref();
-        if !trusted.is_some_and(|s| super::observe::trusts_the_same(s, &source)) {
+        if !trusted.is_some_and(|s| crate::cluster::observe::trusts_the_same(s, &source)) {
             rolesanywhere::set_trust_anchor_source(ra, &id, &source).await?;
         }
         return Ok(anchor.arn);
@@ -198,12 +201,7 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
             iam::put_inline_policy(client, name, policy, inline, &ctx.budget).await
         }
     };
-    let instead = format!(
-        "{}.{}.{}",
-        ClusterConfig::remote_network_config,
-        RemoteNetworkConfig::iam,
-        Iam::role_arn
-    );
+    let instead = BRING_NODES_ROLE;
     match recorded_role(ctx, recorded.as_deref()).await? {
         None => {
             let role = iam::NewRole {
@@ -215,7 +213,7 @@ async fn ensure_nodes_role(ctx: &Ctx<'_>, anchor_arn: Option<&str>) -> AwsResult
             };
             let arn = iam::create_role(client, &role)
                 .await
-                .map_err(|e| taken_if_exists(e, &name, &instead))?;
+                .map_err(|e| taken_if_exists(e, &name, instead))?;
             ctx.record(|i| i.nodes_role_name = Some(name.clone()));
             put_inline().await?;
             let attachments: Vec<_> = policies::nodes_managed_policies(p)

@@ -6,8 +6,8 @@ use ipnet::Ipv4Net;
 use tfplugin6::validators::{self, list_rule, string_rule, ListRule, StringRule};
 use tfplugin6::{AttrPath, Diagnostics};
 
-use super::cidr::{self, CidrError};
-use super::spec::{parse_duration, MAX_TIMEOUT};
+use crate::cluster::cidr::{self, CidrError};
+use crate::cluster::spec::{parse_duration, MAX_TIMEOUT};
 
 /// EKS API reference, CreateCluster `name`: `^[0-9A-Za-z][A-Za-z0-9\-_]*$`, 1 to 100.
 pub fn cluster_name() -> StringRule {
@@ -39,7 +39,7 @@ pub fn cluster_name() -> StringRule {
                         "The control plane security group is named {:?}, and EC2 refuses \
                          security group names that start with \"sg-\". Choose a cluster name \
                          that does not start with \"sg-\".",
-                        super::names::control_plane_sg(name)
+                        crate::cluster::names::control_plane_sg(name)
                     ),
                 );
             }
@@ -325,7 +325,7 @@ pub fn credentials_provider() -> StringRule {
     string_rule(
         "`SSM` or `IRA` (IAM Roles Anywhere), in any case.",
         |p, path, d| {
-            if super::spec::parse_provider(p).is_none() {
+            if crate::cluster::spec::parse_provider(p).is_none() {
                 d.error_at(
                 path.clone(),
                 "Invalid credentials provider",
@@ -340,7 +340,7 @@ pub fn ca_bundle() -> StringRule {
     string_rule(
         "PEM CA certificates only (no private key), at most 204,800 characters.",
         |pem, path, d| {
-            if let Err(problem) = super::certs::check_ca_bundle(pem) {
+            if let Err(problem) = crate::cluster::certs::check_ca_bundle(pem) {
                 d.error_at(path.clone(), "Invalid CA bundle", problem);
             }
         },
@@ -448,7 +448,7 @@ fn remote_kind(path: &AttrPath) -> &'static str {
     let pods = path
         .0
         .iter()
-        .any(|s| matches!(s, tfplugin6::diag::Step::Attr(a) if a == super::model::RemoteNetworkConfig::remote_pod_networks));
+        .any(|s| matches!(s, tfplugin6::diag::Step::Attr(a) if a == "remote_pod_networks"));
     if pods {
         "remote pod"
     } else {

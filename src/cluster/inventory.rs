@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::ClusterState;
 use super::objects::ObjectKey;
 use super::spec::{ActivationSpec, Gateway};
 
@@ -118,18 +117,16 @@ impl Inventory {
 /// destroys, but not always its private state (a tainted object replaced by a new one gets
 /// the new plan's), so destroy rebuilds what it owns from here rather than finding objects
 /// by name, which would take another workspace's objects of the same name for ours.
-pub fn recorded_in_state(state: &ClusterState, gateway: Option<&Gateway>) -> Inventory {
+pub fn recorded_in_state(state: &PublicRecord, gateway: Option<&Gateway>) -> Inventory {
     let mut inv = Inventory::default();
-    let owned = state.owned_objects.value().cloned().unwrap_or_default();
-    let ids = |v: &tfplugin6::Unknown<Option<Vec<String>>>| v.value().cloned().unwrap_or_default();
-    for key in owned.keys() {
+    for key in &state.owned {
         match key {
             ObjectKey::Cluster(name) => {
                 inv.cluster_name = Some(name.clone());
-                inv.cluster_created_at = state.created_at.value().cloned();
+                inv.cluster_created_at = state.created_at.clone();
             }
             ObjectKey::AccessEntry(_) => {
-                inv.access_entry_principal = state.remote_nodes_role_arn.value().cloned()
+                inv.access_entry_principal = state.remote_nodes_role_arn.clone()
             }
             ObjectKey::Vpc(id) => {
                 inv.vpc_id = Some(id.clone());
@@ -138,7 +135,7 @@ pub fn recorded_in_state(state: &ClusterState, gateway: Option<&Gateway>) -> Inv
             ObjectKey::InternetGateway(id) => inv.internet_gateway_id = Some(id.clone()),
             ObjectKey::NatGateway(id) => inv.nat_gateway_ids.push(id.clone()),
             ObjectKey::SecurityGroup(id) => inv.control_plane_security_group_id = Some(id.clone()),
-            ObjectKey::Route { table, cidr } if cidr != super::network::DEFAULT_ROUTE => {
+            ObjectKey::Route { table, cidr } if cidr != super::spec::DEFAULT_ROUTE => {
                 inv.routes.push(Route {
                     route_table_id: table.clone(),
                     cidr: cidr.clone(),
@@ -150,7 +147,7 @@ pub fn recorded_in_state(state: &ClusterState, gateway: Option<&Gateway>) -> Inv
             }
             ObjectKey::VpnGatewayAttachment(vgw) => {
                 inv.gateway_id = Some(vgw.clone());
-                inv.gateway_attachment_id = state.vpc_id.value().cloned();
+                inv.gateway_attachment_id = state.vpc_id.clone();
             }
             ObjectKey::IamRole(name) if name.ends_with(super::names::CLUSTER_ROLE_SUFFIX) => {
                 inv.cluster_role_name = Some(name.clone())
@@ -171,11 +168,24 @@ pub fn recorded_in_state(state: &ClusterState, gateway: Option<&Gateway>) -> Inv
         }
     }
     if inv.vpc_owned {
-        inv.public_subnet_ids = ids(&state.public_subnet_ids);
-        inv.private_subnet_ids = ids(&state.private_subnet_ids);
-        inv.private_route_table_ids = ids(&state.route_table_ids);
+        inv.public_subnet_ids = state.public_subnet_ids.clone();
+        inv.private_subnet_ids = state.private_subnet_ids.clone();
+        inv.private_route_table_ids = state.route_table_ids.clone();
     }
     inv
+}
+
+/// What a state says in public of the objects it owns: the keys of `owned_objects` and the
+/// IDs beside them.
+#[derive(Clone, Debug, Default)]
+pub struct PublicRecord {
+    pub owned: Vec<ObjectKey>,
+    pub created_at: Option<String>,
+    pub remote_nodes_role_arn: Option<String>,
+    pub vpc_id: Option<String>,
+    pub public_subnet_ids: Vec<String>,
+    pub private_subnet_ids: Vec<String>,
+    pub route_table_ids: Vec<String>,
 }
 
 /// Fills what `recorded` lacks from `found` (discovery); recorded values win.

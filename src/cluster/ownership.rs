@@ -6,13 +6,9 @@
 //! where a read can see it and before any write at apply otherwise, and is never changed or
 //! deleted.
 
-use tfplugin6::{AttrPath, Diagnostics, One, Unknown};
-
 use super::inventory::Inventory;
-use super::model::{ClusterConfig, ClusterState, Vpc};
 use super::names::{self, OWNERSHIP_TAG};
-use super::objects::ObjectKey;
-use super::spec::{parse_provider, ClusterSpec, CredentialsProvider, VpcSpec};
+use super::spec::{ClusterSpec, VpcSpec};
 use crate::aws::{ec2, eks, iam, rolesanywhere, AwsClients, AwsError, AwsResult};
 
 /// The names this resource would give the objects it creates, for the objects it would
@@ -58,45 +54,6 @@ impl OurNames {
                     (id.clone(), names::control_plane_sg(name)),
                 ),
                 VpcSpec::Create { .. } => None,
-            },
-        }
-    }
-
-    /// For a plan: the names a configuration would use, as far as it is known. A value still
-    /// unknown (a role ARN from another resource, say) leaves its object out.
-    pub fn of_config(c: &ClusterConfig) -> OurNames {
-        let Some(name) = c.name.known() else {
-            return OurNames::default();
-        };
-        let rnc = c.remote_network_config.known().and_then(One::get);
-        let iam = rnc.map(|r| r.iam.known().map(|i| i.get()));
-        // No iam block at all is SSM with a role of ours.
-        let (provider, brings_role) = match iam {
-            Some(Some(None)) => (Some(CredentialsProvider::Ssm), Some(false)),
-            Some(Some(Some(i))) => (
-                i.provider.value().and_then(|p| parse_provider(p)),
-                match &i.role_arn {
-                    Unknown::Known(r) => Some(r.is_some()),
-                    Unknown::Unknown => None,
-                },
-            ),
-            _ => (None, None),
-        };
-        let vpc = c.vpc.known().map(|v| v.get());
-        OurNames {
-            cluster: Some(name.clone()),
-            cluster_role: matches!(c.cluster_role_arn, Unknown::Known(None))
-                .then(|| names::cluster_role(name)),
-            nodes_role: (brings_role == Some(false)).then(|| names::nodes_role(name)),
-            roles_anywhere: (brings_role == Some(false)
-                && provider == Some(CredentialsProvider::Ira))
-            .then(|| (names::trust_anchor(name), names::profile(name))),
-            security_group: match vpc {
-                Some(Some(v)) => {
-                    v.id.value()
-                        .map(|id| (id.clone(), names::control_plane_sg(name)))
-                }
-                _ => None,
             },
         }
     }
@@ -213,7 +170,7 @@ pub async fn taken(aws: &AwsClients, cluster: &str, names: &OurNames) -> AwsResu
     Ok(out)
 }
 
-const ADVICE: &str = "The provider never takes over an object it did not create, so it neither changes nor deletes it. To manage an existing cluster with Terraform, import it (`terraform import <address> <cluster name>`, or `terraform query` with a `list \"eks_hybrid_cluster\"` block to generate its configuration); otherwise choose another `name`.";
+pub const ADVICE: &str = "The provider never takes over an object it did not create, so it neither changes nor deletes it. To manage an existing cluster with Terraform, import it (`terraform import <address> <cluster name>`, or `terraform query` with a `list \"eks_hybrid_cluster\"` block to generate its configuration); otherwise choose another `name`.";
 
 /// The error for an object with our name that this state did not create.
 pub fn foreign(step: &str, what: &str) -> AwsError {
@@ -236,70 +193,6 @@ pub async fn refuse_foreign(
         Some(t) => Err(foreign(&format!("creating {}", spec.name), &t.what)),
         None => Ok(()),
     }
-}
-
-/// At plan, for a create or a replacement: the same look-ups, as diagnostics at the
-/// attribute that chose the name. An object tagged as ours for this cluster name may be this
-/// resource's own tainted object, which Terraform destroys before creating its replacement
-/// (and does not show the plan), so it is a warning: apply stops before any write if it is
-/// still there then.
-pub async fn check_plan(
-    aws: &AwsClients,
-    config: &ClusterConfig,
-    prior: &Inventory,
-) -> Diagnostics {
-    let mut d = Diagnostics::default();
-    let names = OurNames::of_config(config).less_held_by(prior);
-    let Some(cluster) = config.name.known() else {
-        return d;
-    };
-    let at = |t: &Taken| {
-        if t.in_vpc {
-            AttrPath::root(ClusterConfig::vpc).index(0).attr(Vpc::id)
-        } else {
-            AttrPath::root(ClusterConfig::name)
-        }
-    };
-    match taken(aws, cluster, &names).await {
-        Ok(found) => {
-            for t in found {
-                if t.tagged_ours {
-                    d.warning_at(
-                        at(&t),
-                        "Name already used by this provider",
-                        format!("{} made by this provider for a cluster named {cluster} already exists. If it belongs to this resource's tainted object, Terraform deletes it before creating the replacement. If another Terraform state holds it, apply stops before creating anything. {ADVICE}", t.what),
-                    );
-                } else {
-                    d.error_at(
-                        at(&t),
-                        "Name already taken",
-                        format!("{} already exists in this account and region, and this Terraform state did not create it. {ADVICE}", t.what),
-                    );
-                }
-            }
-        }
-        Err(e) => d.error_at(
-            AttrPath::root(ClusterConfig::name),
-            format!(
-                "AWS error while checking that the names are free: {}",
-                e.step()
-            ),
-            e.detail(),
-        ),
-    }
-    d
-}
-
-/// The name of our cluster when the last refresh found another cluster holding it.
-pub fn name_held_by_another_cluster(prior: &ClusterState) -> Option<String> {
-    prior
-        .owned_objects
-        .value()?
-        .iter()
-        .find_map(|(k, s)| match k {
-            ObjectKey::Cluster(name) if s.is_not_ours() => Some(name.clone()),
-            _ => None,
-        })
 }
 
 /// What to say of a cluster of our name that EKS made at another time than ours.
@@ -346,24 +239,6 @@ pub async fn leave_other_cluster(
     }
     let made = eks::created_at(&other).unwrap_or_else(|| "?".into());
     Ok((inv, Some(format!("The EKS cluster {name} this state created (created at {ours}) was deleted outside Terraform; the cluster of that name now, created at {made}, is not this state's. It was left as it is, with its access entries, the nodes registered with it and the role it runs on, and everything else this state made was deleted."))))
-}
-
-/// At plan, for anything but a destroy: a refresh that found our cluster's name held by
-/// another cluster stops the plan while the name stays, at `name`, before any write (apply
-/// would fail on CreateCluster, or a replacement after deleting the rest). Terraform plans
-/// the configuration before a destroy too, so the message names the destroy that does not.
-pub fn check_cluster_still_ours(prior: &ClusterState, config: &ClusterConfig) -> Diagnostics {
-    let mut d = Diagnostics::default();
-    if let Some(name) =
-        name_held_by_another_cluster(prior).filter(|n| config.name.known() == Some(n))
-    {
-        d.error_at(
-            AttrPath::root(ClusterConfig::name),
-            "Cluster name held by another cluster",
-            other_cluster_detail(&name, prior.created_at.value().map(String::as_str)),
-        );
-    }
-    d
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use aws_sdk_eks::types::Cluster;
 
 use super::inventory::Inventory;
-use super::network::{nat_gateway_count, DEFAULT_ROUTE};
 use super::objects::{ObjectKey, ObjectStatus as Status};
 use super::policies::{self, Scope};
+use super::spec::{nat_gateway_count, DEFAULT_ROUTE};
 use super::spec::{ClusterSpec, CredentialsProvider, Gateway, VpcSpec};
 use crate::aws::rolesanywhere::AnchorSource;
 use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsResult};

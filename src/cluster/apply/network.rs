@@ -5,13 +5,14 @@
 
 use ipnet::Ipv4Net;
 
-use super::create::Ctx;
-use super::inventory::{Inventory, Route};
-use super::objects::{made_anew_with_the_cluster, ObjectKey, ObjectStatus as Status};
-use super::spec::{Gateway, NatMode};
-use super::{cidr, names};
+use super::graph::Ctx;
 use crate::aws::ec2::{self, RouteTarget};
 use crate::aws::{AwsError, AwsResult};
+use crate::cluster::cidr;
+use crate::cluster::inventory::{Inventory, Route};
+use crate::cluster::names;
+use crate::cluster::objects::{made_anew_with_the_cluster, ObjectKey, ObjectStatus as Status};
+use crate::cluster::spec::{nat_gateway_count, Gateway, NatMode, DEFAULT_ROUTE};
 
 /// An object's ID, and whether this apply created it.
 pub type Fresh = (String, bool);
@@ -194,8 +195,6 @@ pub async fn ensure_default_route(
     Ok(())
 }
 
-pub const DEFAULT_ROUTE: &str = "0.0.0.0/0";
-
 /// One subnet of `kind` per zone, in zone order, so the inventory's lists stay aligned with
 /// the zones even when a later one fails.
 pub async fn ensure_subnets(
@@ -271,14 +270,6 @@ pub async fn set_up_public_subnet(
         associate(ctx, public_rtb, subnet).await?;
     }
     Ok(())
-}
-
-pub fn nat_gateway_count(nat: &NatMode, zones: usize) -> usize {
-    match nat {
-        NatMode::Single => 1,
-        NatMode::HighlyAvailable => zones,
-        NatMode::Disable => 0,
-    }
 }
 
 /// Elastic IPs for the NAT gateways, named after their zones.
