@@ -1,16 +1,23 @@
 //! `data "eks_hybrid_cluster"`: one cluster by name, whoever made it, with what its hybrid
 //! nodes need (remote networks, the nodes role, trust anchor and profile, `node_config`,
 //! endpoint and CA), so node provisioning can live in another state than the cluster's.
-//! It finds the cluster as import does and reads it as the resource does.
+//! The domain finds the cluster (`cluster::discover`) and reads what it owns
+//! (`cluster::observe`); this only shapes the answer.
 
-use tfplugin6::model::{read as read_model, ToValue};
+use tfplugin6::model::ToValue;
 use tfplugin6::schema::{Attribute, Schema, Type};
 use tfplugin6::{async_trait, DataSource, Diagnostics, Outcome, Unknown, Value};
 
+use crate::cluster::discover::{discover, Discovered};
+use crate::cluster::node_config::node_config;
+use crate::cluster::observe::{observe, Observed};
+use crate::cluster::spec::CredentialsProvider;
+use crate::provider::report::report;
 use crate::provider::rules;
 use crate::provider::ProviderData;
-use crate::resource::hybrid_cluster::model::{ClusterState, Networks, RemoteNetworkConfig};
-use crate::resource::hybrid_cluster::{import, read_cluster, TYPE_NAME};
+
+/// The type's name, as the resource's: data and resource describe the same cluster.
+const TYPE_NAME: &str = "eks_hybrid_cluster";
 
 fn computed(description: &str) -> Attribute {
     Attribute::string(description).computed()
@@ -88,70 +95,71 @@ impl DataSource for HybridClusterData {
         let Some(name) = config.get(ClusterData::name).as_str() else {
             return fail(Diagnostics::default());
         };
-        let found = import::import(&aws, name, &self.data.default_tags().await).await;
-        if found.diagnostics.has_errors() {
-            return fail(found.diagnostics);
-        }
-        let state: ClusterState = match read_model(&found.state) {
-            Ok(s) => s,
-            Err(e) => return fail(invalid(e)),
+        let mut d = Diagnostics::default();
+        let found = match discover(&aws, name).await {
+            Ok(Some(found)) => found,
+            Ok(None) => {
+                d.error(
+                    "Cannot read eks_hybrid_cluster",
+                    format!("No EKS cluster named {name:?} exists in this account and region."),
+                );
+                return fail(d);
+            }
+            Err(e) => {
+                report(vec![e], &mut d);
+                return fail(d);
+            }
         };
-        let read = read_cluster(&aws, &state, &found.private).await;
-        if read.diagnostics.has_errors() {
-            return fail(read.diagnostics);
-        }
-        match read_model::<ClusterState>(&read.state) {
-            Ok(s) => Outcome::new(view(&s).to_value(), vec![], read.diagnostics),
-            Err(e) => fail(invalid(e)),
+        match observe(&aws, &found.inventory, &found.spec).await {
+            Ok(seen) => Outcome::new(view(&found, &seen).to_value(), vec![], d),
+            Err(e) => {
+                report(vec![e], &mut d);
+                fail(d)
+            }
         }
     }
 }
 
-fn invalid(e: tfplugin6::model::ModelError) -> Diagnostics {
-    let mut d = Diagnostics::default();
-    d.error("Unexpected value", format!("data.eks_hybrid_cluster: {e}"));
-    d
+fn text(v: Option<&str>) -> Unknown<Option<String>> {
+    Unknown::Known(v.map(str::to_string))
 }
 
-/// The data source's view of the resource's state.
-fn view(s: &ClusterState) -> ClusterData {
-    let remote: Option<&RemoteNetworkConfig> = s
-        .config
-        .remote_network_config
-        .known()
-        .and_then(|o| o.0.as_ref());
-    let cidrs_of = |nets: Option<&Unknown<Vec<Networks>>>| -> Unknown<Option<Vec<String>>> {
-        let all = nets
-            .and_then(Unknown::known)
-            .into_iter()
-            .flatten()
-            .filter_map(|n| n.cidrs.known())
-            .flatten()
-            .filter_map(|c| c.known().cloned())
-            .collect();
-        Unknown::some(all)
-    };
-    let provider = remote
-        .and_then(|r| r.iam.known())
-        .and_then(|i| i.0.as_ref())
-        .and_then(|i| i.provider.value().cloned())
-        .unwrap_or_else(|| "SSM".to_string());
+/// What the data source shows of a cluster as found and as read.
+fn view(found: &Discovered, seen: &Observed) -> ClusterData {
+    let (spec, inv) = (&found.spec, &found.inventory);
+    let cluster = seen.cluster.as_ref().unwrap_or(&found.cluster);
+    let nodes_role = spec.remote.role_arn.clone().or(seen.nodes_role_arn.clone());
+    let region = cluster
+        .arn()
+        .and_then(|arn| arn.split(':').nth(3))
+        .unwrap_or_default();
+    let ira = (
+        seen.trust_anchor_arn.clone(),
+        seen.profile_arn.clone(),
+        nodes_role.clone(),
+    );
     ClusterData {
-        name: s.config.name.clone(),
-        arn: s.arn.clone(),
-        endpoint: s.endpoint.clone(),
-        certificate_authority_data: s.certificate_authority_data.clone(),
-        kubernetes_version: s.config.kubernetes_version.clone(),
-        status: s.status.clone(),
-        created_at: s.created_at.clone(),
-        service_ipv4_cidr: s.config.service_ipv4_cidr.clone(),
-        vpc_id: s.vpc_id.clone(),
-        remote_node_cidrs: cidrs_of(remote.map(|r| &r.remote_node_networks)),
-        remote_pod_cidrs: cidrs_of(remote.map(|r| &r.remote_pod_networks)),
-        credentials_provider: Unknown::some(provider.to_uppercase()),
-        remote_nodes_role_arn: s.remote_nodes_role_arn.clone(),
-        remote_nodes_trust_anchor_arn: s.remote_nodes_trust_anchor_arn.clone(),
-        remote_nodes_anywhere_profile_arn: s.remote_nodes_anywhere_profile_arn.clone(),
-        node_config: s.node_config.clone(),
+        name: Unknown::Known(spec.name.clone()),
+        arn: text(cluster.arn()),
+        endpoint: text(cluster.endpoint()),
+        certificate_authority_data: text(cluster.certificate_authority().and_then(|a| a.data())),
+        kubernetes_version: text(cluster.version()),
+        status: text(cluster.status().map(|s| s.as_str())),
+        created_at: Unknown::Known(crate::aws::eks::created_at(cluster)),
+        service_ipv4_cidr: Unknown::Known(spec.service_ipv4_cidr.clone()),
+        vpc_id: Unknown::Known(inv.vpc_id.clone()),
+        remote_node_cidrs: Unknown::some(spec.remote.node_cidrs.clone()),
+        remote_pod_cidrs: Unknown::some(spec.remote.pod_cidrs.clone()),
+        credentials_provider: Unknown::some(
+            match spec.remote.provider {
+                CredentialsProvider::Ssm => "SSM",
+                CredentialsProvider::Ira => "IRA",
+            }
+            .to_string(),
+        ),
+        remote_nodes_role_arn: Unknown::Known(nodes_role),
+        remote_nodes_trust_anchor_arn: Unknown::Known(seen.trust_anchor_arn.clone()),
+        remote_nodes_anywhere_profile_arn: Unknown::Known(seen.profile_arn.clone()),
+        node_config: Unknown::some(node_config(spec, region, ira)),
     }
 }

@@ -90,7 +90,7 @@ async fn hybrid_cluster(aws: &AwsClients, name: String) -> AwsResult<Option<Foun
     let Some(c) = eks::describe_cluster(&aws.eks, &name).await? else {
         return Ok(None); // deleted since it was listed
     };
-    let (nodes, _) = import::remote_cidrs(&c);
+    let (nodes, _) = crate::cluster::discover::remote_cidrs(&c);
     if nodes.is_empty() {
         return Ok(None);
     }

@@ -785,7 +785,7 @@ async fn delete(
     // Private state is not always handed to a destroy (a tainted object being replaced gets
     // the new plan's), so the objects the public state names are merged in.
     let recorded = held_by(Some(prior), private);
-    let found = match import::owned_inventory(aws, &spec, recorded).await {
+    let found = match crate::cluster::discover::owned_inventory(aws, &spec, recorded).await {
         Ok(inv) => crate::cluster::ownership::leave_other_cluster(aws, inv).await,
         Err(e) => Err(e),
     };
@@ -816,7 +816,9 @@ async fn delete(
         let (held, mut others): (Vec<_>, Vec<_>) =
             errors.into_iter().partition(ec2::is_dependency_violation);
         if !held.is_empty() {
-            if let Ok(again) = import::owned_inventory(aws, &spec, inv.clone()).await {
+            if let Ok(again) =
+                crate::cluster::discover::owned_inventory(aws, &spec, inv.clone()).await
+            {
                 tracing::debug!(inventory = ?again, "deleting the network once more");
                 inv = again;
             }

@@ -9,7 +9,7 @@ use super::model::ClusterState;
 use crate::cluster::inventory::Inventory;
 use crate::cluster::objects::ObjectKey;
 use crate::cluster::observe::Observed;
-use crate::cluster::spec::{ClusterSpec, CredentialsProvider};
+use crate::cluster::spec::ClusterSpec;
 
 fn known<T>(v: Option<T>) -> Unknown<Option<T>> {
     Unknown::Known(v)
@@ -121,7 +121,7 @@ pub fn build(
             arn(&s.remote_nodes_anywhere_profile_arn),
             arn(&s.remote_nodes_role_arn),
         );
-        s.node_config = Unknown::some(node_config(spec, &region, ira));
+        s.node_config = Unknown::some(crate::cluster::node_config::node_config(spec, &region, ira));
     }
     if let (Some(block), Some(a)) = (
         s.config.ssm_activation.known_mut().and_then(One::get_mut),
@@ -164,85 +164,5 @@ fn keep_or_set(slot: &mut Unknown<Option<String>>, v: Option<String>) {
         Some(v) => *slot = Unknown::some(v),
         None if slot.is_unknown() => *slot = Unknown::null(),
         None => {}
-    }
-}
-
-/// The nodeadm configuration hybrid nodes join with. Placeholders in <ANGLE_BRACKETS> are per
-/// node or per activation and never known to Terraform.
-pub fn node_config(
-    spec: &ClusterSpec,
-    region: &str,
-    (anchor, profile, role): (Option<String>, Option<String>, Option<String>),
-) -> String {
-    let credentials = match spec.remote.provider {
-        CredentialsProvider::Ssm => {
-            "    ssm:\n      activationCode: <SSM_ACTIVATION_CODE>\n      activationId: <SSM_ACTIVATION_ID>\n".to_string()
-        }
-        CredentialsProvider::Ira => {
-            let or = |v: Option<String>, placeholder: &str| v.unwrap_or_else(|| placeholder.to_string());
-            format!(
-                "    iamRolesAnywhere:\n      nodeName: <NODE_NAME>\n      trustAnchorArn: {}\n      profileArn: {}\n      roleArn: {}\n      certificatePath: /etc/iam/pki/server.pem\n      privateKeyPath: /etc/iam/pki/server.key\n",
-                or(anchor, "<TRUST_ANCHOR_ARN>"),
-                or(profile, "<PROFILE_ARN>"),
-                or(role, "<ROLE_ARN>"),
-            )
-        }
-    };
-    format!(
-        "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: {}\n    region: {region}\n  hybrid:\n{credentials}",
-        spec.name
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::resource::hybrid_cluster::model::{schema, ClusterConfig};
-    use tfplugin6::Value;
-
-    fn spec(provider: &str) -> ClusterSpec {
-        let block = schema().block;
-        let mut v = block.null_object();
-        v.set("name", Value::string("demo"));
-        let rnc_block = &block.find_block("remote_network_config").unwrap().block;
-        let mut iam = rnc_block.find_block("iam").unwrap().block.null_object();
-        iam.set("provider", Value::string(provider));
-        let mut rnc = rnc_block.null_object();
-        rnc.set("iam", Value::List(vec![iam]));
-        v.set("remote_network_config", Value::List(vec![rnc]));
-        let c: ClusterConfig = tfplugin6::model::read(&v).unwrap();
-        super::super::convert::spec_of_config(&c, Default::default())
-    }
-
-    #[test]
-    fn ssm_node_config_leaves_the_activation_to_fill_in() {
-        let yaml = node_config(&spec("SSM"), "us-west-2", (None, None, None));
-        assert!(yaml.starts_with("apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n"));
-        assert!(yaml.contains("    name: demo\n    region: us-west-2\n"));
-        assert!(
-            yaml.contains("activationCode: <SSM_ACTIVATION_CODE>")
-                && yaml.contains("activationId: <SSM_ACTIVATION_ID>")
-        );
-    }
-
-    #[test]
-    fn ira_node_config_carries_the_arns() {
-        let yaml = node_config(
-            &spec("ira"),
-            "eu-west-1",
-            (
-                Some("arn:ta".into()),
-                Some("arn:p".into()),
-                Some("arn:r".into()),
-            ),
-        );
-        assert!(yaml.contains("iamRolesAnywhere:\n      nodeName: <NODE_NAME>\n      trustAnchorArn: arn:ta\n      profileArn: arn:p\n      roleArn: arn:r\n"));
-        assert!(yaml.contains("certificatePath: /etc/iam/pki/server.pem"));
-        let byo = node_config(
-            &spec("ira"),
-            "eu-west-1",
-            (None, None, Some("arn:r".into())),
-        );
-        assert!(byo.contains("trustAnchorArn: <TRUST_ANCHOR_ARN>"));
     }
 }
