@@ -124,8 +124,9 @@ fn paths(text: &str) -> Vec<String> {
                 j += 1;
             }
             let word: String = chars[i..j].iter().collect();
-            if word.contains("::") {
-                out.push(word.trim_end_matches(':').to_string());
+            // A word ending in `::` heads a `use` group, whose paths are expanded above.
+            if word.contains("::") && !word.ends_with("::") {
+                out.push(word);
             }
             i = j.max(i + 1);
         } else {

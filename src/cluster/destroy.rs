@@ -7,11 +7,64 @@
 //! for the next destroy.
 
 use super::inventory::Inventory;
-use super::spec::Gateway;
+use super::spec::{ClusterSpec, Gateway};
 use crate::aws::wait::{self, Budget};
 use crate::aws::{ec2, eks, iam, rolesanywhere, ssm, AwsClients, AwsError, AwsResult};
 
 /// `nodes_of`: the cluster ARN whose registered hybrid nodes are deregistered too.
+/// What a destroy did: a cluster of our name that is not ours, kept (what to say of it), and
+/// the objects it could not delete.
+pub struct Destroyed {
+    pub kept_other_cluster: Option<String>,
+    pub inventory: Inventory,
+    pub result: Result<(), Vec<AwsError>>,
+}
+
+/// Deletes everything `recorded` names as this state's, what is inside a VPC it made, and
+/// the gateways and addresses it left attached to nothing (`discover::owned_inventory`);
+/// never a cluster of our name made by someone else after ours was deleted, nor its access
+/// entries, nodes or role (`ownership::leave_other_cluster`). With `cluster_arn`, the SSM
+/// nodes registered with the cluster are deregistered first.
+pub async fn destroy(
+    aws: &AwsClients,
+    spec: &ClusterSpec,
+    recorded: Inventory,
+    cluster_arn: Option<&str>,
+    budget: &Budget,
+) -> AwsResult<Destroyed> {
+    let inv = super::discover::owned_inventory(aws, spec, recorded).await?;
+    let (inv, kept_other_cluster) = super::ownership::leave_other_cluster(aws, inv).await?;
+    tracing::debug!(inventory = ?inv, "deleting");
+    let budget = budget.clone().for_objects_written_at(inv.written_at_ms);
+    let nodes_of = cluster_arn.filter(|_| spec.deregisters_nodes() && kept_other_cluster.is_none());
+    let mut result = delete_all(aws, &inv, nodes_of, &budget).await;
+    // An object made moments before this destroy (a Ctrl-C, then destroy or replace) can be
+    // invisible to its own delete (EC2 eventual consistency) and then holds the VPC. EC2 shows
+    // it by now: the VPC's contents are found once more and what was missed is deleted.
+    let mut inv = inv;
+    if let Err(errors) = result {
+        let (held, mut others): (Vec<_>, Vec<_>) =
+            errors.into_iter().partition(ec2::is_dependency_violation);
+        if !held.is_empty() {
+            if let Ok(again) = super::discover::owned_inventory(aws, spec, inv.clone()).await {
+                tracing::debug!(inventory = ?again, "deleting the network once more");
+                inv = again;
+            }
+            others.extend(delete_network(aws, &inv, &budget).await.err());
+        }
+        result = if others.is_empty() {
+            Ok(())
+        } else {
+            Err(others)
+        };
+    }
+    Ok(Destroyed {
+        kept_other_cluster,
+        inventory: inv,
+        result,
+    })
+}
+
 pub async fn delete_all(
     aws: &AwsClients,
     inv: &Inventory,

@@ -151,6 +151,19 @@ pub struct ActivationSpec {
 }
 
 impl ClusterSpec {
+    /// The tags every object the provider makes carries: `tags` (merged with the provider's
+    /// defaults) and the ownership tag.
+    pub fn tags_with_ownership(&self) -> BTreeMap<String, String> {
+        let mut tags = self.tags.clone();
+        tags.insert(super::names::OWNERSHIP_TAG.to_string(), self.name.clone());
+        tags
+    }
+
+    /// Nodes register through SSM activations only with SSM credentials.
+    pub fn deregisters_nodes(&self) -> bool {
+        self.deregister_nodes_on_destroy && self.remote.provider == CredentialsProvider::Ssm
+    }
+
     /// IAM Roles Anywhere without a role of the user's: the provider makes the trust anchor
     /// and profile.
     pub fn creates_roles_anywhere_objects(&self) -> bool {

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::graph::Ctx;
+use super::context::Ctx;
 use crate::aws::{eks, iam, rolesanywhere, ssm, AwsError, AwsResult};
 use crate::cluster::inventory::ActivationRecord;
 use crate::cluster::names;

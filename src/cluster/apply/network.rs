@@ -5,7 +5,7 @@
 
 use ipnet::Ipv4Net;
 
-use super::graph::Ctx;
+use super::context::Ctx;
 use crate::aws::ec2::{self, RouteTarget};
 use crate::aws::{AwsError, AwsResult};
 use crate::cluster::cidr;

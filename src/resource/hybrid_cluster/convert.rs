@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use tfplugin6::model::known_elements;
-use tfplugin6::Unknown;
+use tfplugin6::model::{known_elements, ToValue};
+use tfplugin6::{Unknown, Value};
 
 use super::model::{ClusterConfig, ClusterState, Networks};
-use crate::cluster::inventory::PublicRecord;
+use crate::cluster::apply::update::PriorArns;
+use crate::cluster::inventory::{self, Inventory, PublicRecord};
 use crate::cluster::spec::{
     parse_duration, parse_nat, parse_provider, ActivationSpec, ClusterSpec, CredentialsProvider,
     Gateway, NatMode, RemoteNetworks, Timeouts, VpcSpec, DEFAULT_AUTHENTICATION_MODE,
@@ -128,5 +129,44 @@ pub fn public_record(state: &ClusterState) -> PublicRecord {
         public_subnet_ids: ids(&state.public_subnet_ids),
         private_subnet_ids: ids(&state.private_subnet_ids),
         route_table_ids: ids(&state.route_table_ids),
+    }
+}
+
+/// The desired configuration of a planned (or prior) state, with its merged tags.
+pub fn spec_of(s: &ClusterState) -> ClusterSpec {
+    spec_of_config(&s.config, s.tags_all.value().cloned().unwrap_or_default())
+}
+
+pub fn state_value(s: &ClusterState) -> Value {
+    s.to_value().without_unknowns()
+}
+
+/// The private inventory, with when EKS created our cluster from the public state when the
+/// private one does not have it (private state from before it was kept).
+pub fn recorded_inventory(prior: Option<&ClusterState>, private: &[u8]) -> Inventory {
+    let mut inv = Inventory::from_private(private);
+    if inv.cluster_created_at.is_none() {
+        inv.cluster_created_at = prior.and_then(|p| p.created_at.value().cloned());
+    }
+    inv
+}
+
+/// What a state holds: its private inventory, and the objects its public attributes name.
+pub fn held_by(state: Option<&ClusterState>, private: &[u8]) -> Inventory {
+    let from_state = state.map(|s| {
+        inventory::recorded_in_state(&public_record(s), spec_of(s).remote.gateway.as_ref())
+    });
+    inventory::merge(
+        Inventory::from_private(private),
+        from_state.unwrap_or_default(),
+    )
+}
+
+/// What the prior state knew of the objects whose identifiers change when made anew.
+pub fn prior_arns(prior: &ClusterState) -> PriorArns {
+    PriorArns {
+        cluster: prior.arn.value().cloned(),
+        trust_anchor: prior.remote_nodes_trust_anchor_arn.value().cloned(),
+        profile: prior.remote_nodes_anywhere_profile_arn.value().cloned(),
     }
 }

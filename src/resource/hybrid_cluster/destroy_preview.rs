@@ -161,7 +161,7 @@ fn goes(prior: &ClusterState) -> Vec<String> {
 /// The SSM managed instances registered through the cluster's activations: deregistered, or
 /// kept with the setting that keeps them. Nothing for IAM Roles Anywhere.
 fn registered_nodes(prior: &ClusterState) -> (Option<String>, Option<String>) {
-    let spec = super::spec_of(prior);
+    let spec = super::convert::spec_of(prior);
     if spec.remote.provider != crate::cluster::spec::CredentialsProvider::Ssm
         || name_held_by_another_cluster(prior).is_some()
     {
@@ -172,7 +172,7 @@ fn registered_nodes(prior: &ClusterState) -> (Option<String>, Option<String>) {
         .value()
         .map_or("this cluster's ARN", String::as_str);
     let nodes = format!("the hybrid nodes registered through this cluster's SSM activations (SSM managed instances tagged EKSClusterARN = {arn})");
-    if super::deregisters_nodes(&spec) {
+    if spec.deregisters_nodes() {
         (Some(format!("{nodes}: deregistered")), None)
     } else {
         (

@@ -7,8 +7,9 @@ use tfplugin6::list::{ListRequest, ListSink, Listed};
 use tfplugin6::schema::{Attribute, Block, Schema};
 use tfplugin6::{async_trait, Diagnostics, ListResource};
 
-use super::{identity, import, report, TYPE_NAME};
+use super::{identity, import, TYPE_NAME};
 use crate::aws::{eks, AwsClients, AwsResult};
+use crate::provider::report::report;
 use crate::provider::ProviderData;
 
 const NAME_PREFIX: &str = "name_prefix";

@@ -5,9 +5,10 @@
 
 use std::collections::BTreeMap;
 
+use tfplugin6::model::{read as read_model, ModelError};
 use tfplugin6::schema::{Attribute, NestedBlock, Schema, Type};
 use tfplugin6::validators::each;
-use tfplugin6::{One, Unknown, Value};
+use tfplugin6::{Diagnostics, One, Unknown, Value};
 
 use crate::cluster::objects::{ObjectKey, ObjectStatus};
 use crate::provider::rules;
@@ -220,4 +221,19 @@ impl tfplugin6::model::ToValue for ObjectStatus {
 pub fn schema() -> Schema {
     use tfplugin6::model::Object;
     Schema::new(ClusterState::schema_block())
+}
+
+/// A model error as the diagnostic Terraform shows.
+pub fn invalid(e: ModelError) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    d.error("Unexpected value", format!("eks_hybrid_cluster: {e}"));
+    d
+}
+
+/// The prior state, typed; `None` when there is none (create).
+pub fn typed_prior(v: &Value) -> Result<Option<ClusterState>, Diagnostics> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    read_model(v).map(Some).map_err(invalid)
 }
