@@ -2894,6 +2894,34 @@ fn a_re_created_nodes_role_gets_a_new_access_entry() {
     c.destroy_leaves_nothing();
 }
 
+/// Issue 30, item 12: the nodes role deleted outside Terraform (not made again). Apply makes
+/// the role again; the old entry stays bound to the deleted role's ID, so it is drift too and
+/// is made again after the role. Before, the plan showed only the role, and after the repair
+/// the entry was stale: no node could authenticate.
+#[test]
+fn a_nodes_role_made_again_by_apply_gets_a_new_access_entry() {
+    let (c, _) = ssm_cluster(TF_NEW, "");
+    let principal = format!("arn:aws:iam::123456789012:role/{NODES_ROLE}");
+    let stale = |c: &Applied| c.tb.control("GET", "objects", "")["stale_access_entries"].clone();
+    delete_nodes_role(&c.tb);
+    assert_eq!(
+        stale(&c),
+        serde_json::json!([format!("hybrid-demo:{principal}")]),
+        "the entry is bound to the deleted role"
+    );
+    c.drift_shows(&[
+        &format!(r#""iam_role/{NODES_ROLE}" = "missing""#),
+        r#""access_entry/hybrid-demo" = "changed""#,
+    ]);
+    c.repair();
+    assert_eq!(
+        stale(&c),
+        serde_json::json!([]),
+        "bound to the role made again"
+    );
+    c.destroy_leaves_nothing();
+}
+
 /// The permissions boundary of the roles the provider makes: set on both at create (under the
 /// published boundary policy), read back, put back when removed outside Terraform, changed in
 /// place; and, outside that policy (which forbids it), dropped when the configuration drops it.

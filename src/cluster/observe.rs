@@ -131,8 +131,9 @@ async fn observe_cluster(
 /// EKS binds an access entry to its principal's unique ID (`AROA…`), not its ARN (EKS user
 /// guide, "Create access entries": a principal deleted and re-created under the same ARN must
 /// get a new entry). A role made after its entry is such a new principal, and nodes assuming
-/// it are not authorized by the old entry. The nodes role was read already; only a brought
-/// role is read here.
+/// it are not authorized by the old entry; so is a role that is gone, which the next apply
+/// makes again (the old entry would stay bound to the deleted role). The nodes role was read
+/// already; only a brought role is read here.
 async fn bound_to_an_older_role(
     aws: &AwsClients,
     principal: &str,
@@ -148,6 +149,7 @@ async fn bound_to_an_older_role(
         // whose own policy does not reach a brought role gets AccessDenied: then nothing can
         // be told, and the refresh goes on.
         None => match iam::role_details(&aws.iam, iam::role_name_of(principal)).await {
+            Ok(None) => return Ok(true),
             Ok(role) => role,
             Err(e) if matches!(e.code(), "AccessDenied" | "AccessDeniedException") => None,
             Err(e) => return Err(e),

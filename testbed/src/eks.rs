@@ -725,7 +725,37 @@ async fn update_version(shared: &Shared, input: &Json) -> Resp {
     )
 }
 
+/// The members of UpdateClusterConfig that each make an update of their own (botocore's eks
+/// model, UpdateClusterConfigRequest; `clientRequestToken` and `name` are not updates).
+const CONFIG_UPDATE_MEMBERS: [&str; 10] = [
+    "resourcesVpcConfig",
+    "logging",
+    "accessConfig",
+    "upgradePolicy",
+    "zonalShiftConfig",
+    "computeConfig",
+    "kubernetesNetworkConfig",
+    "storageConfig",
+    "remoteNetworkConfig",
+    "deletionProtection",
+];
+
+/// EKS takes one type of update per UpdateClusterConfig call: two members at once are
+/// refused with InvalidParameterException "Only one type of update can be allowed."
+/// (kubernetes-sigs/cluster-api-provider-aws#3553, aws/aws-cdk#21439 and #33452,
+/// cloud-custodian#9250 quote the same answer).
+fn more_than_one_update(input: &Json) -> bool {
+    CONFIG_UPDATE_MEMBERS
+        .iter()
+        .filter(|m| input.get(**m).is_some_and(|v| !v.is_null()))
+        .count()
+        > 1
+}
+
 async fn update_config(shared: &Shared, input: &Json) -> Resp {
+    if more_than_one_update(input) {
+        return invalid("Only one type of update can be allowed.");
+    }
     let mut st = shared.lock().await;
     let c = match ready_for_update(&mut st, s(input, "name")) {
         Ok(c) => c,
@@ -933,6 +963,16 @@ pub async fn stale_access_entries(shared: &Shared, moto: &Moto) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_type_of_update_per_call() {
+        let vpc = json!({"name": "c", "resourcesVpcConfig": {"endpointPrivateAccess": true}});
+        assert!(!more_than_one_update(&vpc));
+        let two = json!({"name": "c", "resourcesVpcConfig": {"endpointPrivateAccess": true}, "logging": {"clusterLogging": []}});
+        assert!(more_than_one_update(&two));
+        let with_token = json!({"name": "c", "clientRequestToken": "t", "upgradePolicy": {"supportType": "STANDARD"}});
+        assert!(!more_than_one_update(&with_token));
+    }
 
     #[test]
     fn remote_network_rules_match_eks() {

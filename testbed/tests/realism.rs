@@ -1237,6 +1237,93 @@ async fn clusters_cost_aws_minutes_on_the_simulated_clock_and_only_offered_versi
     assert_eq!(tb.cost(), (0.0, 0));
 }
 
+/// EKS takes one type of update per UpdateClusterConfig call ("Only one type of update can be
+/// allowed.", cluster-api-provider-aws#3553, aws-cdk#21439) and refuses a second update while
+/// one is in progress (ResourceInUseException).
+#[tokio::test]
+async fn cluster_config_updates_come_one_type_and_one_at_a_time() {
+    let tb = start(&[
+        "--exact",
+        "--eks-create-ms",
+        "50",
+        "--eks-update-ms",
+        &LONG.to_string(),
+    ]);
+    let sdk = sdk(&tb).await;
+    let (ec2, iam, eks) = (
+        aws_sdk_ec2::Client::new(&sdk),
+        aws_sdk_iam::Client::new(&sdk),
+        aws_sdk_eks::Client::new(&sdk),
+    );
+    let v = vpc(&ec2, "192.168.0.0/16").await;
+    let subnets = vec![
+        subnet(&ec2, &v, "192.168.0.0/24", "us-west-2a").await,
+        subnet(&ec2, &v, "192.168.1.0/24", "us-west-2b").await,
+    ];
+    let role = role(&iam, "c", "eks.amazonaws.com", &["AmazonEKSClusterPolicy"]).await;
+    eks.create_cluster()
+        .name("one-at-a-time")
+        .role_arn(&role)
+        .resources_vpc_config(
+            VpcConfigRequest::builder()
+                .set_subnet_ids(Some(subnets))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    eventually("ACTIVE", || async {
+        eks.describe_cluster()
+            .name("one-at-a-time")
+            .send()
+            .await
+            .unwrap()
+            .cluster()
+            .and_then(|c| c.status().cloned())
+            == Some(aws_sdk_eks::types::ClusterStatus::Active)
+    })
+    .await;
+    let private = VpcConfigRequest::builder()
+        .endpoint_private_access(true)
+        .build();
+    let logging = aws_sdk_eks::types::Logging::builder()
+        .cluster_logging(
+            aws_sdk_eks::types::LogSetup::builder()
+                .types(aws_sdk_eks::types::LogType::Audit)
+                .enabled(true)
+                .build(),
+        )
+        .build();
+    let e = eks
+        .update_cluster_config()
+        .name("one-at-a-time")
+        .resources_vpc_config(private.clone())
+        .logging(logging)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    assert_eq!(e.message(), Some("Only one type of update can be allowed."));
+    eks.update_cluster_config()
+        .name("one-at-a-time")
+        .resources_vpc_config(private)
+        .send()
+        .await
+        .unwrap();
+    let public = VpcConfigRequest::builder()
+        .endpoint_public_access(false)
+        .endpoint_private_access(true)
+        .build();
+    let e = eks
+        .update_cluster_config()
+        .name("one-at-a-time")
+        .resources_vpc_config(public)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ResourceInUseException", "one update at a time");
+}
+
 /// SSM's `IamRole` is the role with its path: SSM builds `arn:…:role/<IamRole>` from it (SSM
 /// API reference, CreateActivation, example `service-role/AmazonEC2RunCommandRoleFor…`;
 /// aws-cli #4232). A role under a path is not found by its bare name.
