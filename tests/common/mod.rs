@@ -602,8 +602,7 @@ impl Applied {
 
     /// A plan that shows drift, naming each of `expected`, as an in-place update.
     pub fn drift_shows(&self, expected: &[&str]) -> Run {
-        let drift = self.ws.plan_code();
-        assert_eq!(drift.code, 2, "{}", drift.all());
+        let drift = self.plans_in_place();
         // Terraform aligns `=` signs: a needle may be written with the padding or without.
         let folded = drift.text();
         for e in expected {
@@ -613,12 +612,19 @@ impl Applied {
                 drift.stdout
             );
         }
-        assert!(
-            drift.stdout.contains("update in-place") && !drift.stdout.contains("must be replaced"),
-            "repair must not replace the cluster:\n{}",
-            drift.stdout
-        );
         drift
+    }
+
+    /// A plan with changes, all of them in place: the cluster is not replaced.
+    pub fn plans_in_place(&self) -> Run {
+        let plan = self.ws.plan_code();
+        assert_eq!(plan.code, 2, "{}", plan.all());
+        assert!(
+            plan.stdout.contains("update in-place") && !plan.stdout.contains("must be replaced"),
+            "the cluster must not be replaced:\n{}",
+            plan.stdout
+        );
+        plan
     }
 
     /// Apply, then a plan with no changes.

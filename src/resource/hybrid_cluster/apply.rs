@@ -107,11 +107,8 @@ pub async fn apply(
             );
         }
         if state.status.value().map(String::as_str) == Some("ACTIVE") {
-            outcome.diagnostics.extend({
-                let mut d = Diagnostics::default();
-                advise(cluster::vpc_cni::check(aws, &spec.name).await, &mut d);
-                d
-            });
+            let advice = cluster::vpc_cni::check(aws, &spec.name).await;
+            advise(advice, &mut outcome.diagnostics);
         }
         outcome.state = state_value(&state);
     }
